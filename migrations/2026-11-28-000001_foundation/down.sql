@@ -1,0 +1,5 @@
+DROP TABLE idempotency_keys;
+DROP TABLE audit_events;
+DROP TABLE users;
+DROP TABLE institutions;
+DROP FUNCTION meridian_touch();

@@ -1,0 +1,184 @@
+//! `Idempotency-Key` on POST: the same key and body within 24 hours replays
+//! the first answer; the same key with another body is 422. Keys are scoped
+//! to the authenticated user, so one caller can never replay another's.
+
+use actix_web::{
+    body::{self, BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{header, Method, StatusCode},
+    middleware::Next,
+    web, HttpMessage, HttpResponse,
+};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel_async::RunQueryDsl;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{
+    error::{payload_error, AppError},
+    schema::idempotency_keys,
+    startup::AppState,
+};
+
+/// The request header.
+pub const HEADER: &str = "idempotency-key";
+/// Set on a replayed answer.
+pub const REPLAYED: &str = "idempotent-replayed";
+
+/// Headers of an answer worth replaying.
+const KEPT_HEADERS: [header::HeaderName; 3] =
+    [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+/// The middleware; a no-op for requests without the header.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = match req.headers().get(HEADER) {
+        Some(v) if req.method() == Method::POST => v.to_str().unwrap_or_default().to_string(),
+        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
+    };
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        )
+        .into());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state missing")))?;
+    let scope = bearer_subject(&req, &state).unwrap_or(Uuid::nil());
+
+    // Read the body to fingerprint it, then hand it on unchanged.
+    let mut payload = req.take_payload();
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(payload_error)?;
+        if bytes.len() + chunk.len() > state.settings.server.csv_limit_bytes {
+            return Err(AppError::PayloadTooLarge.into());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let bytes = bytes.freeze();
+    let mut hasher = Sha256::new();
+    hasher.update(req.path().as_bytes());
+    hasher.update([0]);
+    hasher.update(req.query_string().as_bytes());
+    hasher.update([0]);
+    hasher.update(&bytes);
+    let hash = hasher.finalize().to_vec();
+
+    let mut conn = state.pool.get().await.map_err(AppError::from)?;
+    diesel::delete(idempotency_keys::table)
+        .filter(idempotency_keys::created_at.lt(chrono::Utc::now() - chrono::Duration::hours(24)))
+        .execute(&mut conn)
+        .await
+        .map_err(AppError::from)?;
+    let claimed = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::scope.eq(scope),
+            idempotency_keys::key.eq(&key),
+            idempotency_keys::request_hash.eq(&hash),
+        ))
+        .on_conflict_do_nothing()
+        .execute(&mut conn)
+        .await
+        .map_err(AppError::from)?;
+    if claimed == 0 {
+        let stored: Option<(
+            Vec<u8>,
+            Option<i16>,
+            Option<serde_json::Value>,
+            Option<Vec<u8>>,
+        )> = idempotency_keys::table
+            .find((scope, &key))
+            .select((
+                idempotency_keys::request_hash,
+                idempotency_keys::status_code,
+                idempotency_keys::headers,
+                idempotency_keys::body,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(AppError::from)?;
+        return match stored {
+            Some((stored_hash, _, _, _)) if stored_hash != hash => Err(AppError::invalid(
+                "Idempotency-Key",
+                "was already used with another request",
+            )
+            .into()),
+            Some((_, Some(status), headers, body)) => {
+                Ok(req.into_response(replay(status, headers, body.unwrap_or_default())))
+            }
+            _ => Err(AppError::conflict(
+                "request-in-progress",
+                "A request with this Idempotency-Key is still being processed.",
+            )
+            .into()),
+        };
+    }
+    drop(conn);
+
+    req.set_payload(actix_web::dev::Payload::from(bytes));
+    let res = next.call(req).await?;
+    let (req, res) = res.into_parts();
+    let status = res.status();
+    let mut kept = serde_json::Map::new();
+    for name in KEPT_HEADERS {
+        if let Some(v) = res.headers().get(&name).and_then(|v| v.to_str().ok()) {
+            kept.insert(name.to_string(), v.into());
+        }
+    }
+    let (head, body) = res.into_parts();
+    let body = body::to_bytes(body)
+        .await
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("reading the answer failed")))?;
+
+    let mut conn = state.pool.get().await.map_err(AppError::from)?;
+    let row = idempotency_keys::table.find((scope, &key));
+    if status.is_server_error() {
+        // A failure of ours is not an answer: let the client try again.
+        diesel::delete(row)
+            .execute(&mut conn)
+            .await
+            .map_err(AppError::from)?;
+    } else {
+        diesel::update(row)
+            .set((
+                idempotency_keys::status_code.eq(status.as_u16() as i16),
+                idempotency_keys::headers.eq(serde_json::Value::Object(kept)),
+                idempotency_keys::body.eq(body.to_vec()),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(AppError::from)?;
+    }
+    Ok(ServiceResponse::new(
+        req,
+        head.set_body(body).map_into_boxed_body(),
+    ))
+}
+
+fn bearer_subject(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (_, token) = value.split_once(' ')?;
+    state.tokens.verify(token.trim()).map(|c| c.sub)
+}
+
+fn replay(status: i16, headers: Option<serde_json::Value>, body: Vec<u8>) -> HttpResponse {
+    let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+    let mut res = HttpResponse::build(status);
+    if let Some(serde_json::Value::Object(headers)) = headers {
+        for (name, value) in headers {
+            if let Some(v) = value.as_str() {
+                res.insert_header((name, v.to_string()));
+            }
+        }
+    }
+    res.insert_header((REPLAYED, "true"));
+    res.body(body)
+}

@@ -1,0 +1,367 @@
+//! Lists: `limit`, keyset `cursor`, `count`, `sort`, `q`, `updated_since` and
+//! per-collection filters, the same for every collection.
+//!
+//! A collection declares a [`ListSpec`] (sortable fields, searchable columns,
+//! filter names) and a function that builds its filtered diesel query; this
+//! module adds the keyset condition, the order, the limit and the count.
+
+use std::collections::HashMap;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use diesel::{
+    dsl::sql,
+    pg::Pg,
+    query_builder::BoxedSelectStatement,
+    query_dsl::methods::SelectDsl,
+    sql_types::{BigInt, Bool, Text, Timestamptz},
+    QueryDsl,
+};
+use diesel_async::{methods::LoadQuery, AsyncPgConnection, RunQueryDsl};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult, FieldError};
+
+/// Default and largest page sizes.
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+/// A field a list may be sorted on.
+#[derive(Debug)]
+pub struct SortField {
+    /// The name in the API (and in the JSON of an item).
+    pub name: &'static str,
+    /// The SQL column; never null.
+    pub column: &'static str,
+    /// The SQL type to cast the cursor value to.
+    pub sql_type: &'static str,
+}
+
+/// What a collection's list accepts.
+#[derive(Debug)]
+pub struct ListSpec {
+    pub sorts: &'static [SortField],
+    /// Sort when none is asked for, e.g. `created_at` or `-at`.
+    pub default_sort: &'static str,
+    /// Columns `q` searches (case-insensitive substring).
+    pub search: &'static [&'static str],
+    /// Filter parameters the collection reads itself.
+    pub filters: &'static [&'static str],
+    /// Column `updated_since` compares with, if the collection has one.
+    pub updated_column: Option<&'static str>,
+}
+
+/// The list parameters every collection shares, for the API document.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct CommonListParams {
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// `true` adds `total`, the count of all matching records.
+    count: Option<bool>,
+    /// A documented field, `-field` for descending.
+    sort: Option<String>,
+    /// Searches names.
+    q: Option<String>,
+    /// Only records changed at or after this time (RFC 3339).
+    updated_since: Option<DateTime<Utc>>,
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+    /// Present when asked for with `count=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    /// Sort it belongs to (with a leading `-` when descending).
+    s: String,
+    /// The sort value of the last item.
+    v: String,
+    /// The id of the last item.
+    id: Uuid,
+}
+
+/// Parsed list parameters, plus the raw filters for the collection to read.
+#[derive(Debug)]
+pub struct ListParams {
+    pub limit: i64,
+    pub count: bool,
+    sort: &'static SortField,
+    desc: bool,
+    cursor: Option<Cursor>,
+    q: Option<String>,
+    updated_since: Option<DateTime<Utc>>,
+    spec: &'static ListSpec,
+    raw: HashMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl ListParams {
+    /// Reads the shared parameters; errors are kept until [`Self::finish`].
+    pub fn parse(mut raw: HashMap<String, String>, spec: &'static ListSpec) -> Self {
+        let mut errors = Vec::new();
+        let limit = match raw.remove("limit") {
+            None => DEFAULT_LIMIT,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    errors.push(FieldError::new(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    ));
+                    DEFAULT_LIMIT
+                }
+            },
+        };
+        let count = match raw.remove("count").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                errors.push(FieldError::new("count", "must be true or false"));
+                false
+            }
+        };
+        let sort_raw = raw
+            .remove("sort")
+            .unwrap_or_else(|| spec.default_sort.to_string());
+        let (desc, sort_name) = match sort_raw.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, sort_raw.as_str()),
+        };
+        let sort = match spec.sorts.iter().find(|s| s.name == sort_name) {
+            Some(s) => s,
+            None => {
+                let names: Vec<_> = spec.sorts.iter().map(|s| s.name).collect();
+                errors.push(FieldError::new(
+                    "sort",
+                    format!("must be one of {}, with - for descending", names.join(", ")),
+                ));
+                &spec.sorts[0]
+            }
+        };
+        let cursor = raw.remove("cursor").and_then(|c| {
+            let parsed = URL_SAFE_NO_PAD
+                .decode(c.as_bytes())
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Cursor>(&b).ok())
+                .filter(|cur| cur.s == sort_raw);
+            if parsed.is_none() {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "is not a cursor of this list and sort",
+                ));
+            }
+            parsed
+        });
+        let q = raw
+            .remove("q")
+            .map(|q| q.trim().to_string())
+            .filter(|q| !q.is_empty());
+        if q.is_some() && spec.search.is_empty() {
+            errors.push(FieldError::new("q", "this list cannot be searched"));
+        }
+        let updated_since = raw.remove("updated_since").and_then(|v| {
+            let parsed = DateTime::parse_from_rfc3339(&v)
+                .ok()
+                .map(|d| d.with_timezone(&Utc));
+            if parsed.is_none() || spec.updated_column.is_none() {
+                errors.push(FieldError::new("updated_since", "must be an RFC 3339 time"));
+            }
+            parsed
+        });
+        let mut unknown: Vec<_> = raw
+            .keys()
+            .filter(|k| !spec.filters.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        unknown.sort();
+        errors.extend(
+            unknown
+                .into_iter()
+                .map(|k| FieldError::new(k, "unknown query parameter")),
+        );
+        ListParams {
+            limit,
+            count,
+            sort,
+            desc,
+            cursor,
+            q,
+            updated_since,
+            spec,
+            raw,
+            errors,
+        }
+    }
+
+    /// Reads a filter parameter of the collection.
+    pub fn filter<T: DeserializeOwned>(&mut self, name: &str) -> Option<T> {
+        let raw = self.raw.remove(name)?;
+        let parsed = serde_json::from_value::<T>(Value::String(raw.clone()))
+            .or_else(|_| serde_json::from_str::<T>(&raw));
+        match parsed {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(FieldError::new(name, e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// Fails with every bad parameter at once.
+    pub fn finish(self) -> AppResult<Self> {
+        if self.errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(AppError::Validation(self.errors.clone()))
+        }
+    }
+}
+
+type Boxed<'a, QS, ST> = BoxedSelectStatement<'a, ST, diesel::query_builder::FromClause<QS>, Pg>;
+
+/// Escapes `%`, `_` and `\` so a search term matches literally.
+fn like_pattern(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 2);
+    out.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl ListParams {
+    /// Adds the shared conditions (`q`, `updated_since`) to a query.
+    fn narrow<'a, QS: 'a, ST: 'a>(&self, mut query: Boxed<'a, QS, ST>) -> Boxed<'a, QS, ST>
+    where
+        QS: diesel::QuerySource,
+    {
+        if let Some(q) = &self.q {
+            let columns = self.spec.search.join(", ");
+            query = query.filter(
+                sql::<Bool>(&format!("concat_ws(' ', {columns}) ILIKE "))
+                    .bind::<Text, _>(like_pattern(q)),
+            );
+        }
+        if let (Some(since), Some(column)) = (self.updated_since, self.spec.updated_column) {
+            query = query.filter(
+                sql::<Bool>(column)
+                    .sql(" >= ")
+                    .bind::<Timestamptz, _>(since),
+            );
+        }
+        query
+    }
+}
+
+/// Loads one page (and the total when asked) of the query `build` makes.
+pub async fn fetch<QS, ST, Row, Item>(
+    conn: &mut AsyncPgConnection,
+    params: &ListParams,
+    build: impl Fn() -> Boxed<'static, QS, ST>,
+    to_item: impl Fn(Row) -> Item,
+) -> AppResult<Page<Item>>
+where
+    QS: diesel::QuerySource + 'static,
+    ST: 'static,
+    Row: Send + 'static,
+    Item: Serialize,
+    Boxed<'static, QS, ST>: LoadQuery<'static, AsyncPgConnection, Row>
+        + SelectDsl<diesel::expression::SqlLiteral<BigInt>, Output = Boxed<'static, QS, BigInt>>,
+    Boxed<'static, QS, BigInt>: LoadQuery<'static, AsyncPgConnection, i64>,
+{
+    let sort = params.sort;
+    let (dir, cmp) = if params.desc {
+        ("DESC", "<")
+    } else {
+        ("ASC", ">")
+    };
+    let mut query = params.narrow(build());
+    if let Some(cursor) = &params.cursor {
+        query = query.filter(
+            sql::<Bool>(&format!("({}, id) {cmp} (CAST(", sort.column))
+                .bind::<Text, _>(cursor.v.clone())
+                .sql(&format!(" AS {}), ", sort.sql_type))
+                .bind::<diesel::sql_types::Uuid, _>(cursor.id)
+                .sql(")"),
+        );
+    }
+    let rows: Vec<Row> = query
+        .order_by(sql::<Text>(&format!("{} {dir}, id {dir}", sort.column)))
+        .limit(params.limit + 1)
+        .load(conn)
+        .await?;
+    let more = rows.len() as i64 > params.limit;
+    let items: Vec<Item> = rows
+        .into_iter()
+        .take(params.limit as usize)
+        .map(to_item)
+        .collect();
+    let next_cursor = match items.last() {
+        Some(last) if more => Some(cursor_after(last, params)?),
+        _ => None,
+    };
+    let total = if params.count {
+        let count_query = SelectDsl::select(params.narrow(build()), sql::<BigInt>("count(*)"));
+        Some(count_query.get_result::<i64>(conn).await?)
+    } else {
+        None
+    };
+    Ok(Page {
+        items,
+        next_cursor,
+        total,
+    })
+}
+
+fn cursor_after(item: &impl Serialize, params: &ListParams) -> AppResult<String> {
+    let json = serde_json::to_value(item).map_err(|e| AppError::Internal(e.into()))?;
+    let value = match &json[params.sort.name] {
+        Value::String(s) => s.clone(),
+        Value::Null => return Err(AppError::Internal(anyhow::anyhow!("null sort value"))),
+        other => other.to_string(),
+    };
+    let id = json["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("item without id")))?;
+    let sort = if params.desc {
+        format!("-{}", params.sort.name)
+    } else {
+        params.sort.name.to_string()
+    };
+    let cursor = Cursor {
+        s: sort,
+        v: value,
+        id,
+    };
+    let bytes = serde_json::to_vec(&cursor).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_terms_match_literally() {
+        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}

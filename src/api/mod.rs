@@ -1,0 +1,90 @@
+//! Machinery every resource shares: input checking, lists, ETags and
+//! conditional requests, idempotent POSTs.
+
+pub mod idempotency;
+pub mod input;
+pub mod list;
+
+use actix_web::{
+    http::{header, StatusCode},
+    HttpRequest, HttpResponse,
+};
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+
+/// A record that carries a version, which is its ETag.
+pub trait Versioned {
+    fn version(&self) -> i32;
+}
+
+fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+fn json<T: Serialize>(status: StatusCode, body: &T) -> AppResult<HttpResponse> {
+    let bytes = serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(bytes))
+}
+
+/// 200 with the JSON body.
+pub fn ok<T: Serialize>(body: &T) -> AppResult<HttpResponse> {
+    json(StatusCode::OK, body)
+}
+
+/// 200 with the record and its ETag, or 304 when `If-None-Match` matches.
+pub fn record<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> AppResult<HttpResponse> {
+    let tag = etag(body.version());
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == tag || t == "*")
+        });
+    if matches {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
+    let mut res = json(StatusCode::OK, body)?;
+    res.headers_mut().insert(
+        header::ETAG,
+        tag.parse().expect("an ETag is a valid header"),
+    );
+    Ok(res)
+}
+
+/// 201 with `Location`, the ETag and the record.
+pub fn created<T: Serialize + Versioned>(location: String, body: &T) -> AppResult<HttpResponse> {
+    let mut res = json(StatusCode::CREATED, body)?;
+    let headers = res.headers_mut();
+    headers.insert(
+        header::LOCATION,
+        location
+            .parse()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("bad location")))?,
+    );
+    headers.insert(header::ETAG, etag(body.version()).parse().expect("valid"));
+    Ok(res)
+}
+
+/// The version an `If-Match` header demands, if any.
+pub fn if_match(req: &HttpRequest) -> AppResult<Option<i32>> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .map(Some)
+        .map_err(|_| AppError::PreconditionFailed)
+}

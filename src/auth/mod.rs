@@ -1,0 +1,146 @@
+//! Who is calling: roles, the token extractor and the request context.
+
+pub mod password;
+pub mod policy;
+pub mod routes;
+pub mod token;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, AppResult},
+    schema::users,
+    startup::AppState,
+    telemetry::RequestId,
+};
+
+/// What a user may do, see SPEC §1.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Coordinator,
+    Partner,
+    Trainee,
+    Viewer,
+}
+crate::sql_text_enum!(Role);
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub role: Role,
+    /// Set for partner staff: their institution.
+    pub institution_id: Option<Uuid>,
+    /// Set for trainees: their trainee record.
+    pub trainee_id: Option<Uuid>,
+}
+
+/// The caller and the request id, which every write records in the audit log.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub caller: Caller,
+    pub request_id: String,
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Checks the bearer token, then the user's current state: a disabled user
+/// or a raised token version stops every token at once.
+async fn authenticate(req: HttpRequest) -> AppResult<Caller> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state missing")))?
+        .clone();
+    let token = bearer(&req).ok_or(AppError::Unauthorized("Send a bearer access token."))?;
+    let claims = state.tokens.verify(token).ok_or(AppError::Unauthorized(
+        "The access token is invalid or expired.",
+    ))?;
+    let mut conn = state.pool.get().await?;
+    let user: Option<(Role, bool, i32, Option<Uuid>, Option<Uuid>)> = users::table
+        .filter(users::id.eq(claims.sub))
+        .select((
+            users::role,
+            users::disabled,
+            users::token_version,
+            users::institution_id,
+            users::trainee_id,
+        ))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    match user {
+        Some((role, false, tv, institution_id, trainee_id)) if tv == claims.tv => Ok(Caller {
+            user_id: claims.sub,
+            role,
+            institution_id,
+            trainee_id,
+        }),
+        _ => Err(AppError::Unauthorized(
+            "The access token is no longer valid.",
+        )),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            if let Some(caller) = req.extensions().get::<Caller>() {
+                return Ok(caller.clone());
+            }
+            let caller = authenticate(req.clone()).await?;
+            req.extensions_mut().insert(caller.clone());
+            Ok(caller)
+        })
+    }
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        let request_id = RequestId::of(req);
+        Box::pin(async move {
+            Ok(Ctx {
+                caller: caller.await?,
+                request_id,
+            })
+        })
+    }
+}

@@ -1,0 +1,73 @@
+//! Password hashing with argon2id at or above the OWASP floor
+//! (m = 19456 KiB, t = 2, p = 1), always off the async executor.
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{AppError, AppResult};
+
+/// Shortest and longest accepted passwords (characters).
+pub const MIN_LEN: usize = 12;
+pub const MAX_LEN: usize = 128;
+
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).expect("argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Checks the length rules (never truncating).
+pub fn check_strength(password: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if len < MIN_LEN {
+        return Err(format!("must be at least {MIN_LEN} characters"));
+    }
+    if len > MAX_LEN {
+        return Err(format!("must be at most {MAX_LEN} characters"));
+    }
+    Ok(())
+}
+
+/// Hashes a password on the blocking pool.
+pub async fn hash(password: SecretString) -> AppResult<String> {
+    let hashed = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher()
+            .hash_password(password.expose_secret().as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    hashed.map_err(|e| AppError::Internal(anyhow::anyhow!("hashing failed: {e}")))
+}
+
+/// A hash of a random password nobody has, so that an unknown email costs the
+/// same time as a known one.
+static DECOY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    let password = SaltString::generate(&mut OsRng);
+    hasher()
+        .hash_password(password.as_str().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// Verifies a password against a stored hash (or the decoy when there is
+/// none) on the blocking pool.
+pub async fn verify(password: SecretString, stored: Option<String>) -> AppResult<bool> {
+    let has_hash = stored.is_some();
+    let ok = tokio::task::spawn_blocking(move || {
+        let stored = stored.unwrap_or_else(|| DECOY_HASH.clone());
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return false;
+        };
+        hasher()
+            .verify_password(password.expose_secret().as_bytes(), &parsed)
+            .is_ok()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(ok && has_hash)
+}

@@ -1,0 +1,50 @@
+//! The one place that says who may do what (SPEC §1).
+//!
+//! Handlers call [`authorize`] before they touch anything; scoping of
+//! records to a partner's institution or a trainee's own data is decided here
+//! too, so that a rule is never re-written per handler.
+
+use super::{Caller, Role};
+use crate::error::{AppError, AppResult};
+
+/// Kinds of records the API exposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::VariantArray, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum Resource {
+    Institution,
+    AuditEvent,
+}
+
+/// What a caller wants to do with a kind of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::VariantArray, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+/// The role matrix: may `role` do `action` on `resource` at all?
+pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
+    use Action::*;
+    use Resource::*;
+    use Role::*;
+    match (resource, action) {
+        // Coordinators are not named for institutions in the spec, but they
+        // must see them to pick hosts and leads; only the secretariat edits.
+        (Institution, Read) => matches!(role, Admin | Coordinator | Partner | Viewer),
+        (Institution, Create | Update | Delete) => role == Admin,
+        (AuditEvent, Read) => role == Admin,
+        (AuditEvent, Create | Update | Delete) => false,
+    }
+}
+
+/// 403 unless the caller's role may do this at all.
+pub fn authorize(caller: &Caller, resource: Resource, action: Action) -> AppResult<()> {
+    if allows(caller.role, resource, action) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}

@@ -1,0 +1,120 @@
+//! The `meridian` command line: `serve`, `migrate`, `create-admin`.
+
+use std::io::Read;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::{
+    auth::{password, Role},
+    config::{Environment, Settings},
+    db, local_pg,
+    startup::Application,
+    telemetry,
+    types::{Email, Name},
+    users,
+};
+
+/// Meridian: programmes, cohorts, incubators and exchanges over REST.
+#[derive(Debug, Parser)]
+#[command(name = "meridian", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account; the password is read from standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    telemetry::init(&settings.log);
+    let url = database_url(&settings).await?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            if settings.database.migrate_on_start {
+                db::migrate(&url).await?;
+            }
+            let app = Application::build(settings, &url)?;
+            tracing::info!(port = app.port(), "Meridian is serving");
+            app.run().await?;
+        }
+        Command::Migrate => {
+            let ran = db::migrate(&url).await?;
+            println!("{ran} migration(s) applied");
+        }
+        Command::CreateAdmin { email, name } => {
+            db::migrate(&url).await?;
+            let mut raw = String::new();
+            std::io::stdin()
+                .read_to_string(&mut raw)
+                .context("reading the password from standard input")?;
+            let id = create_admin(&url, &email, &name, raw.trim_end_matches(['\r', '\n'])).await?;
+            println!("admin {id} created");
+        }
+    }
+    Ok(())
+}
+
+/// The configured database, or the private local one when none is set.
+pub async fn database_url(settings: &Settings) -> anyhow::Result<String> {
+    if let Some(url) = settings.database.configured_url() {
+        return Ok(url.to_string());
+    }
+    if settings.environment == Environment::Production {
+        anyhow::bail!("database.url is required in production");
+    }
+    let dir = settings.database.local_dir.clone();
+    let port = settings.database.local_port;
+    let pg = tokio::task::spawn_blocking(move || -> anyhow::Result<local_pg::LocalPostgres> {
+        let pg = local_pg::LocalPostgres::new(&dir, port)?;
+        pg.ensure_running()?;
+        Ok(pg)
+    })
+    .await??;
+    local_pg::ensure_database(&pg.url("postgres"), "meridian").await?;
+    tracing::info!(port, "using the private local PostgreSQL");
+    Ok(pg.url("meridian"))
+}
+
+/// Creates an admin account with a checked email, name and password.
+pub async fn create_admin(url: &str, email: &str, name: &str, pass: &str) -> anyhow::Result<Uuid> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("email {e}"))?;
+    let name = Name::parse(name).map_err(|e| anyhow::anyhow!("name {e}"))?;
+    password::check_strength(pass).map_err(|e| anyhow::anyhow!("password {e}"))?;
+    let hash = password::hash(SecretString::from(pass.to_string()))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn =
+        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(url).await?;
+    let user = users::insert(
+        &mut conn,
+        &users::NewUser {
+            id: Uuid::now_v7(),
+            email: email.into_inner(),
+            full_name: name.into_inner(),
+            role: Role::Admin,
+            institution_id: None,
+            trainee_id: None,
+            password_hash: Some(hash),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(user.id)
+}

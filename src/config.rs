@@ -1,0 +1,177 @@
+//! Layered configuration: `config/default.toml`, then `config/$MERIDIAN_ENV.toml`,
+//! then `MERIDIAN__SECTION__KEY` environment variables and `DATABASE_URL`.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Which kind of deployment this is; production tightens the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+/// All settings of a Meridian process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub environment: Environment,
+    pub public_base_url: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub email: EmailSettings,
+    pub worker: WorkerSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub cors_allowed_origins: Vec<String>,
+    pub json_limit_bytes: usize,
+    pub csv_limit_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Empty means "start the private local PostgreSQL".
+    pub url: SecretString,
+    pub pool_size: usize,
+    pub migrate_on_start: bool,
+    pub local_dir: PathBuf,
+    pub local_port: u16,
+}
+
+impl DatabaseSettings {
+    /// The configured URL, if any.
+    pub fn configured_url(&self) -> Option<&str> {
+        let url = self.url.expose_secret().trim();
+        (!url.is_empty()).then_some(url)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: u64,
+    pub ip_limit_per_minute: u32,
+}
+
+/// How emails leave the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    Smtp,
+    File,
+    Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    /// May carry credentials, so it never prints.
+    pub smtp_url: SecretString,
+    pub from: String,
+    pub file_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub enabled: bool,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+/// Shortest JWT secret accepted in production.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Loads settings from `dir` (normally `config/`), the environment and
+    /// `DATABASE_URL`, then checks them.
+    pub fn load_from(dir: &Path) -> anyhow::Result<Self> {
+        let env = std::env::var("MERIDIAN_ENV").unwrap_or_else(|_| "development".into());
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")))
+            .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false))
+            .add_source(
+                config::Environment::with_prefix("MERIDIAN")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("server.cors_allowed_origins")
+                    .try_parsing(true),
+            );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Loads from the `config/` folder of the working directory, or the one
+    /// named by `MERIDIAN_CONFIG_DIR`.
+    pub fn load() -> anyhow::Result<Self> {
+        let dir = std::env::var_os("MERIDIAN_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        Self::load_from(&dir)
+    }
+
+    /// Rules that span keys or depend on the environment.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let secret_len = self.auth.jwt_secret.expose_secret().len();
+        if self.environment == Environment::Production && secret_len < MIN_JWT_SECRET_BYTES {
+            anyhow::bail!(
+                "configuration error: auth.jwt_secret must be at least {MIN_JWT_SECRET_BYTES} bytes in production (set MERIDIAN__AUTH__JWT_SECRET)"
+            );
+        }
+        if self.environment == Environment::Production && self.database.configured_url().is_none() {
+            anyhow::bail!(
+                "configuration error: database.url is required in production (set DATABASE_URL)"
+            );
+        }
+        if !(60..=900).contains(&self.auth.access_token_ttl_secs) {
+            anyhow::bail!(
+                "configuration error: auth.access_token_ttl_secs must be within 60..=900"
+            );
+        }
+        if self.database.pool_size == 0 {
+            anyhow::bail!("configuration error: database.pool_size must be at least 1");
+        }
+        Ok(())
+    }
+}

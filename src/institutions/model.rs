@@ -1,0 +1,269 @@
+//! Institutions: the record, its API shape and the rules of its input.
+
+use chrono::{DateTime, Utc};
+use diesel::{AsChangeset, Insertable, Queryable, Selectable};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        input::{Checker, Field, Patch, Unknown},
+        Versioned,
+    },
+    schema::institutions,
+    types::{CountryCode, Email, Name, ShortText, WebUrl},
+};
+
+/// What kind of body an institution is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum InstitutionKind {
+    University,
+    ResearchInstitute,
+    Company,
+    Government,
+    Ngo,
+    IncubatorOperator,
+    Other,
+}
+crate::sql_text_enum!(InstitutionKind);
+
+/// Whether an institution takes part in programmes now.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum InstitutionStatus {
+    Active,
+    Suspended,
+}
+crate::sql_text_enum!(InstitutionStatus);
+
+/// A row of `institutions`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = institutions)]
+pub struct InstitutionRow {
+    pub id: Uuid,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub kind: InstitutionKind,
+    pub country_code: String,
+    pub city: Option<String>,
+    pub website: Option<String>,
+    pub contact_email: Option<String>,
+    pub status: InstitutionStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// A partner institution, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Institution {
+    pub id: Uuid,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub kind: InstitutionKind,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    /// UN M49 region of the country, e.g. `africa`.
+    pub region: Option<String>,
+    /// UN M49 sub-region of the country, e.g. `eastern-africa`.
+    pub subregion: Option<String>,
+    pub city: Option<String>,
+    pub website: Option<String>,
+    pub contact_email: Option<String>,
+    pub status: InstitutionStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Grows on every change; the ETag.
+    pub version: i32,
+}
+
+impl From<InstitutionRow> for Institution {
+    fn from(row: InstitutionRow) -> Self {
+        let country = CountryCode::parse(&row.country_code).ok();
+        Institution {
+            id: row.id,
+            name: row.name,
+            short_name: row.short_name,
+            kind: row.kind,
+            region: country.and_then(|c| c.region()),
+            subregion: country.and_then(|c| c.subregion()),
+            country_code: row.country_code,
+            city: row.city,
+            website: row.website,
+            contact_email: row.contact_email,
+            status: row.status,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+impl Versioned for Institution {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// The body of `POST` and `PATCH /institutions`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InstitutionInput {
+    #[serde(default)]
+    name: Field<Name>,
+    #[serde(default)]
+    short_name: Field<ShortText>,
+    #[serde(default)]
+    kind: Field<InstitutionKind>,
+    #[serde(default)]
+    country_code: Field<CountryCode>,
+    #[serde(default)]
+    city: Field<ShortText>,
+    #[serde(default)]
+    website: Field<WebUrl>,
+    #[serde(default)]
+    contact_email: Field<Email>,
+    /// Defaults to `active`.
+    #[serde(default)]
+    status: Field<InstitutionStatus>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+/// A checked new institution.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = institutions)]
+pub struct NewInstitution {
+    pub id: Uuid,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub kind: InstitutionKind,
+    pub country_code: String,
+    pub city: Option<String>,
+    pub website: Option<String>,
+    pub contact_email: Option<String>,
+    pub status: InstitutionStatus,
+}
+
+/// A checked change to an institution.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = institutions)]
+pub struct InstitutionChanges {
+    pub name: Option<String>,
+    pub short_name: Option<Option<String>>,
+    pub kind: Option<InstitutionKind>,
+    pub country_code: Option<String>,
+    pub city: Option<Option<String>>,
+    pub website: Option<Option<String>>,
+    pub contact_email: Option<Option<String>>,
+    pub status: Option<InstitutionStatus>,
+}
+
+impl InstitutionChanges {
+    /// True when the body asked for nothing.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.short_name.is_none()
+            && self.kind.is_none()
+            && self.country_code.is_none()
+            && self.city.is_none()
+            && self.website.is_none()
+            && self.contact_email.is_none()
+            && self.status.is_none()
+    }
+}
+
+fn inner<T, U>(p: Patch<Option<T>>, f: impl Fn(T) -> U) -> Option<Option<U>> {
+    p.into_option().map(|v| v.map(f))
+}
+
+impl InstitutionInput {
+    /// Checks a body for a create.
+    pub fn into_new(self) -> Result<NewInstitution, crate::error::AppError> {
+        let mut c = Checker::new(&self.unknown);
+        let name = c.required("name", self.name);
+        let short_name = c.optional("short_name", self.short_name);
+        let kind = c.required("kind", self.kind);
+        let country = c.required("country_code", self.country_code);
+        let city = c.optional("city", self.city);
+        let website = c.optional("website", self.website);
+        let contact_email = c.optional("contact_email", self.contact_email);
+        let status = c.defaulted("status", self.status, InstitutionStatus::Active);
+        c.finish(|| {
+            Some(NewInstitution {
+                id: Uuid::now_v7(),
+                name: name?.into_inner(),
+                short_name: short_name.map(ShortText::into_inner),
+                kind: kind?,
+                country_code: country?.as_str(),
+                city: city.map(ShortText::into_inner),
+                website: website.map(WebUrl::into_inner),
+                contact_email: contact_email.map(Email::into_inner),
+                status,
+            })
+        })
+    }
+
+    /// Checks a body for an update.
+    pub fn into_changes(self) -> Result<InstitutionChanges, crate::error::AppError> {
+        let mut c = Checker::new(&self.unknown);
+        let changes = InstitutionChanges {
+            name: c
+                .patch("name", self.name)
+                .into_option()
+                .map(Name::into_inner),
+            short_name: inner(
+                c.patch_nullable("short_name", self.short_name),
+                ShortText::into_inner,
+            ),
+            kind: c.patch("kind", self.kind).into_option(),
+            country_code: c
+                .patch("country_code", self.country_code)
+                .into_option()
+                .map(|c| c.as_str()),
+            city: inner(c.patch_nullable("city", self.city), ShortText::into_inner),
+            website: inner(
+                c.patch_nullable("website", self.website),
+                WebUrl::into_inner,
+            ),
+            contact_email: inner(
+                c.patch_nullable("contact_email", self.contact_email),
+                Email::into_inner,
+            ),
+            status: c.patch("status", self.status).into_option(),
+        };
+        c.finish(|| Some(changes))
+    }
+}

@@ -1,0 +1,19 @@
+//! Meridian: the REST backend of cross-border capacity-building programmes
+//! in AI between China and countries of the Global South.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod institutions;
+pub mod local_pg;
+pub mod openapi;
+pub mod ops;
+pub mod schema;
+pub mod startup;
+pub mod telemetry;
+pub mod types;
+pub mod users;

@@ -1,0 +1,6 @@
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    meridian::cli::run(meridian::cli::Cli::parse()).await
+}

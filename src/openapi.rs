@@ -1,0 +1,60 @@
+//! The OpenAPI 3 document, generated from the handlers and types.
+
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+
+/// Endpoints under `/api/v1`.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        crate::auth::routes::login,
+        crate::users::me,
+        crate::institutions::list_institutions,
+        crate::institutions::create_institution,
+        crate::institutions::get_institution,
+        crate::institutions::update_institution,
+        crate::institutions::delete_institution,
+        crate::audit::list_events,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    modifiers(&BearerAuth)
+)]
+struct V1;
+
+/// The whole document: operations at the root, the API under `/api/v1`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Meridian API",
+        description = "Cross-border AI capacity-building programmes: institutions, programmes, \
+                       cohorts, trainees, incubators, ventures and talent exchanges. Errors are \
+                       application/problem+json (RFC 9457)."
+    ),
+    paths(crate::ops::healthz, crate::ops::readyz, crate::ops::metrics),
+    nest((path = "/api/v1", api = V1))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as served at `/api/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

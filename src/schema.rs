@@ -1,0 +1,65 @@
+//! Diesel's view of the tables; kept in step with `migrations/` by hand.
+
+diesel::table! {
+    institutions (id) {
+        id -> Uuid,
+        name -> Text,
+        short_name -> Nullable<Text>,
+        kind -> Text,
+        country_code -> Text,
+        city -> Nullable<Text>,
+        website -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        full_name -> Text,
+        role -> Text,
+        institution_id -> Nullable<Uuid>,
+        trainee_id -> Nullable<Uuid>,
+        locale -> Text,
+        disabled -> Bool,
+        last_login_at -> Nullable<Timestamptz>,
+        password_hash -> Nullable<Text>,
+        token_version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Uuid,
+        changes -> Jsonb,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Uuid,
+        key -> Text,
+        request_hash -> Bytea,
+        status_code -> Nullable<Int2>,
+        headers -> Nullable<Jsonb>,
+        body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(users -> institutions (institution_id));
+diesel::allow_tables_to_appear_in_same_query!(institutions, users, audit_events, idempotency_keys);

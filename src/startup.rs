@@ -1,0 +1,146 @@
+//! Building the application: state, middleware and routes, bound to a port.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::{
+    dev::Server,
+    http::header,
+    middleware::{from_fn, Compress},
+    web, App, HttpResponse, HttpServer,
+};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    api, audit,
+    auth::{self, token::TokenService},
+    config::Settings,
+    db::{self, PgPool},
+    error::{self, AppError},
+    institutions, openapi, ops,
+    telemetry::{self, Metrics},
+    users,
+};
+
+/// What every handler can reach, shared through `web::Data`.
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: PgPool,
+    pub tokens: TokenService,
+    /// Version of the newest embedded migration, for `/readyz`.
+    pub latest_migration: String,
+}
+
+/// A server bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Builds the state and binds `server.host:server.port` (0 picks a free port).
+    pub fn build(settings: Settings, database_url: &str) -> anyhow::Result<Self> {
+        let pool = db::pool(database_url, settings.database.pool_size)?;
+        let state = web::Data::new(AppState {
+            tokens: TokenService::new(&settings.auth),
+            latest_migration: db::latest_migration(),
+            pool,
+            settings,
+        });
+        let metrics = web::Data::new(Metrics::new()?);
+        let listener = TcpListener::bind((
+            state.settings.server.host.as_str(),
+            state.settings.server.port,
+        ))?;
+        let port = listener.local_addr()?.port();
+        let server_settings = state.settings.server.clone();
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(metrics.clone())
+                .configure(|cfg| configure(cfg, &app_state.settings))
+                .wrap(cors(&app_state.settings.server.cors_allowed_origins))
+                .wrap(Compress::default())
+                .wrap(from_fn(telemetry::observe))
+        })
+        .listen(listener)?
+        .shutdown_timeout(server_settings.shutdown_timeout_secs);
+        if server_settings.workers > 0 {
+            server = server.workers(server_settings.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            state,
+        })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped by a signal; requests in flight are finished.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::ACCEPT,
+        ])
+        .allowed_header("idempotency-key")
+        .allowed_header("x-request-id")
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .expose_headers(["x-request-id"])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
+/// Every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(settings.server.json_limit_bytes)
+            .error_handler(error::json_error),
+    )
+    .app_data(web::PathConfig::default().error_handler(error::path_error))
+    .app_data(web::QueryConfig::default().error_handler(error::query_error))
+    .configure(ops::routes)
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()))
+    .route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header((header::LOCATION, "/docs/"))
+                .finish()
+        }),
+    )
+    .service(
+        web::scope("/api/v1")
+            .wrap(from_fn(api::idempotency::idempotency))
+            .configure(auth::routes::routes)
+            .configure(users::routes)
+            .configure(institutions::routes)
+            .configure(audit::routes),
+    )
+    .default_service(web::to(|| async {
+        Err::<HttpResponse, _>(AppError::NotFound)
+    }));
+}

@@ -1,0 +1,280 @@
+//! Domain value types. Input is parsed into these at the edge, so code inside
+//! never holds an invalid country, email, name or URL.
+
+use std::fmt;
+
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use utoipa::{
+    openapi::{schema::SchemaType, ObjectBuilder, RefOr, Schema, Type},
+    PartialSchema, ToSchema,
+};
+
+/// An ISO 3166-1 alpha-2 country code, checked against the `keshvar` data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CountryCode(keshvar::Alpha2);
+
+impl CountryCode {
+    /// Parses a code, in any letter case.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let upper = raw.trim().to_ascii_uppercase();
+        if upper.len() != 2 {
+            return Err("must be an ISO 3166-1 alpha-2 code such as \"KE\"".into());
+        }
+        keshvar::Alpha2::try_from(upper.as_str())
+            .map(CountryCode)
+            .map_err(|_| format!("\"{upper}\" is not an ISO 3166-1 alpha-2 country code"))
+    }
+
+    /// The upper-case two-letter code.
+    pub fn as_str(&self) -> String {
+        self.0.to_string().to_ascii_uppercase()
+    }
+
+    /// The UN M49 region, e.g. `africa`.
+    pub fn region(&self) -> Option<String> {
+        self.0.to_country().maybe_region().map(|r| r.to_string())
+    }
+
+    /// The UN M49 sub-region, e.g. `eastern-africa`.
+    pub fn subregion(&self) -> Option<String> {
+        self.0.to_country().maybe_subregion().map(|r| r.to_string())
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+impl Serialize for CountryCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        CountryCode::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl PartialSchema for CountryCode {
+    fn schema() -> RefOr<Schema> {
+        string_schema(Some("ISO 3166-1 alpha-2 country code"), Some(2), Some(2))
+    }
+}
+impl ToSchema for CountryCode {}
+
+/// An email address, stored and compared in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses and lower-cases an address.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        if trimmed.len() > 254 {
+            return Err("must be at most 254 characters".into());
+        }
+        let parsed: email_address::EmailAddress = trimmed
+            .parse()
+            .map_err(|_| "must be an email address such as \"name@example.org\"".to_string())?;
+        if parsed.email() != trimmed || !parsed.domain().contains('.') {
+            return Err("must be a plain email address such as \"name@example.org\"".into());
+        }
+        Ok(Email(trimmed.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Email {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Email::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl PartialSchema for Email {
+    fn schema() -> RefOr<Schema> {
+        string_schema(Some("email address"), Some(3), Some(254))
+    }
+}
+impl ToSchema for Email {}
+
+/// Trimmed text of 1 to `MAX` characters with no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Text<const MAX: usize>(String);
+
+impl<const MAX: usize> Text<MAX> {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err("may not be empty".into());
+        }
+        if trimmed.chars().count() > MAX {
+            return Err(format!("must be at most {MAX} characters"));
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err("may not contain control characters".into());
+        }
+        Ok(Text(trimmed.to_string()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Text::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl<const MAX: usize> PartialSchema for Text<MAX> {
+    fn schema() -> RefOr<Schema> {
+        string_schema(None, Some(1), Some(MAX))
+    }
+}
+impl<const MAX: usize> ToSchema for Text<MAX> {}
+
+/// A name or title.
+pub type Name = Text<200>;
+/// A short label such as an acronym or a city.
+pub type ShortText = Text<100>;
+/// A free-text description.
+pub type LongText = Text<5000>;
+
+/// An absolute `http` or `https` URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct WebUrl(String);
+
+impl WebUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        if trimmed.len() > 500 {
+            return Err("must be at most 500 characters".into());
+        }
+        let url = url::Url::parse(trimmed)
+            .map_err(|_| "must be an absolute URL such as \"https://example.org\"".to_string())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err("must be an http or https URL".into());
+        }
+        Ok(WebUrl(url.to_string()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for WebUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        WebUrl::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl PartialSchema for WebUrl {
+    fn schema() -> RefOr<Schema> {
+        string_schema(Some("http or https URL"), None, Some(500))
+    }
+}
+impl ToSchema for WebUrl {}
+
+fn string_schema(
+    description: Option<&str>,
+    min: Option<usize>,
+    max: Option<usize>,
+) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .description(description)
+        .min_length(min)
+        .max_length(max)
+        .into()
+}
+
+/// Stores a string enum (strum + serde, `snake_case`) in a `text` column.
+/// The column carries a CHECK constraint with the same values.
+#[macro_export]
+macro_rules! sql_text_enum {
+    ($ty:ty) => {
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                use std::io::Write;
+                out.write_all(<&'static str>::from(self).as_bytes())?;
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+            fn from_sql(
+                bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                let s = std::str::from_utf8(bytes.as_bytes())?;
+                s.parse()
+                    .map_err(|_| format!("unexpected value {s:?}").into())
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes_come_with_un_regions() {
+        let ke = CountryCode::parse("ke").unwrap();
+        assert_eq!(ke.as_str(), "KE");
+        assert_eq!(ke.region().as_deref(), Some("africa"));
+        assert_eq!(ke.subregion().as_deref(), Some("eastern-africa"));
+        assert!(CountryCode::parse("XX").is_err());
+        assert!(CountryCode::parse("KEN").is_err());
+    }
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        assert_eq!(
+            Email::parse(" Amina@Uni.ac.KE ").unwrap().as_str(),
+            "amina@uni.ac.ke"
+        );
+        for bad in ["", "no-at", "a@b", "A <a@b.org>", "a@b.org\r\nBcc: x@y.org"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(Text::<5>::parse("  abc ").unwrap().into_inner(), "abc");
+        assert!(Text::<5>::parse("   ").is_err());
+        assert!(Text::<5>::parse("abcdef").is_err());
+        assert!(Text::<5>::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn urls_must_be_web_urls() {
+        assert!(WebUrl::parse("https://www.uonbi.ac.ke").is_ok());
+        assert!(WebUrl::parse("javascript:alert(1)").is_err());
+        assert!(WebUrl::parse("uonbi.ac.ke").is_err());
+    }
+}

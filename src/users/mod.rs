@@ -1,0 +1,156 @@
+//! Users: accounts of the secretariat, coordinators, partner staff, trainees
+//! and viewers. `GET /me` answers who the caller is.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::{
+    ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
+    SelectableHelper,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    api::{self, Versioned},
+    auth::{Caller, Role},
+    error::{AppResult, Problem},
+    schema::users,
+    startup::AppState,
+};
+
+/// A row of `users`, with the password hash that never leaves this module's
+/// callers.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub institution_id: Option<Uuid>,
+    pub trainee_id: Option<Uuid>,
+    pub locale: String,
+    pub disabled: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub password_hash: Option<String>,
+    pub token_version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// A user, as the API shows it: never the password hash.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub institution_id: Option<Uuid>,
+    pub trainee_id: Option<Uuid>,
+    pub locale: String,
+    pub disabled: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            email: r.email,
+            full_name: r.full_name,
+            role: r.role,
+            institution_id: r.institution_id,
+            trainee_id: r.trainee_id,
+            locale: r.locale,
+            disabled: r.disabled,
+            last_login_at: r.last_login_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
+
+impl Versioned for User {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// A new account.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub institution_id: Option<Uuid>,
+    pub trainee_id: Option<Uuid>,
+    pub password_hash: Option<String>,
+}
+
+pub async fn find_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(users::email.eq(email.to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<User> {
+    let row = users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .await?;
+    Ok(row.into())
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResult<User> {
+    let row = diesel::insert_into(users::table)
+        .values(new)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok(User::from(row))
+}
+
+pub async fn touch_login(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(Utc::now()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The caller's own account.
+#[utoipa::path(
+    tag = "users",
+    responses((status = 200, body = User), (status = 401, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+async fn me(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    api::record(&req, &get(&mut conn, caller.user_id).await?)
+}
+
+/// Routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(me);
+}
