@@ -115,14 +115,22 @@ pub struct LogSettings {
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Settings {
-    /// Loads settings from `dir` (normally `config/`), the environment and
-    /// `DATABASE_URL`, then checks them.
+    /// Loads settings from `dir` (normally `config/`) for the environment
+    /// named by `MERIDIAN_ENV` (default `development`), with overrides from
+    /// the process environment, then checks them.
     pub fn load_from(dir: &Path) -> anyhow::Result<Self> {
         let env = std::env::var("MERIDIAN_ENV").unwrap_or_else(|_| "development".into());
+        Self::layered(dir, &env, true)
+    }
+
+    /// Settings of one environment; `process_env` says whether
+    /// `MERIDIAN__*` and `DATABASE_URL` override the files (tests say no).
+    pub fn layered(dir: &Path, env: &str, process_env: bool) -> anyhow::Result<Self> {
         let mut builder = config::Config::builder()
             .add_source(config::File::from(dir.join("default.toml")))
-            .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false))
-            .add_source(
+            .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false));
+        if process_env {
+            builder = builder.add_source(
                 config::Environment::with_prefix("MERIDIAN")
                     .prefix_separator("__")
                     .separator("__")
@@ -131,8 +139,9 @@ impl Settings {
                     .with_list_parse_key("server.cors_allowed_origins")
                     .try_parsing(true),
             );
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            builder = builder.set_override("database.url", url)?;
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                builder = builder.set_override("database.url", url)?;
+            }
         }
         let settings: Settings = builder
             .build()
@@ -173,5 +182,47 @@ impl Settings {
             anyhow::bail!("configuration error: database.pool_size must be at least 1");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+    }
+
+    #[test]
+    fn every_shipped_environment_loads() {
+        for env in ["development", "test"] {
+            Settings::layered(&dir(), env, false).unwrap();
+        }
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_short_jwt_secret() {
+        let mut s = Settings::layered(&dir(), "development", false).unwrap();
+        s.environment = Environment::Production;
+        s.database.url = SecretString::from("postgres://db/meridian");
+        for secret in ["", "too-short-secret"] {
+            s.auth.jwt_secret = SecretString::from(secret);
+            let err = s.check().unwrap_err().to_string();
+            assert!(err.contains("auth.jwt_secret"), "{err}");
+        }
+        s.auth.jwt_secret = SecretString::from("x".repeat(MIN_JWT_SECRET_BYTES));
+        s.check().unwrap();
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let mut s = Settings::layered(&dir(), "development", false).unwrap();
+        s.auth.jwt_secret = SecretString::from("very-secret-signing-key-of-meridian");
+        s.database.url = SecretString::from("postgres://meridian:hunter2@db/meridian");
+        let printed = format!("{s:?}");
+        assert!(
+            !printed.contains("very-secret") && !printed.contains("hunter2"),
+            "{printed}"
+        );
     }
 }

@@ -9,7 +9,9 @@ use actix_web::{
     middleware::Next,
     web, HttpMessage, HttpResponse,
 };
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::{
+    ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
+};
 use diesel_async::RunQueryDsl;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
@@ -29,6 +31,16 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// Headers of an answer worth replaying.
 const KEPT_HEADERS: [header::HeaderName; 3] =
     [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+/// A remembered request and, once finished, its answer.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+struct Stored {
+    request_hash: Vec<u8>,
+    status_code: Option<i16>,
+    headers: Option<serde_json::Value>,
+    body: Option<Vec<u8>>,
+}
 
 /// The middleware; a no-op for requests without the header.
 pub async fn idempotency(
@@ -88,32 +100,25 @@ pub async fn idempotency(
         .await
         .map_err(AppError::from)?;
     if claimed == 0 {
-        let stored: Option<(
-            Vec<u8>,
-            Option<i16>,
-            Option<serde_json::Value>,
-            Option<Vec<u8>>,
-        )> = idempotency_keys::table
+        let stored: Option<Stored> = idempotency_keys::table
             .find((scope, &key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::status_code,
-                idempotency_keys::headers,
-                idempotency_keys::body,
-            ))
+            .select(Stored::as_select())
             .first(&mut conn)
             .await
             .optional()
             .map_err(AppError::from)?;
         return match stored {
-            Some((stored_hash, _, _, _)) if stored_hash != hash => Err(AppError::invalid(
+            Some(stored) if stored.request_hash != hash => Err(AppError::invalid(
                 "Idempotency-Key",
                 "was already used with another request",
             )
             .into()),
-            Some((_, Some(status), headers, body)) => {
-                Ok(req.into_response(replay(status, headers, body.unwrap_or_default())))
-            }
+            Some(Stored {
+                status_code: Some(status),
+                headers,
+                body,
+                ..
+            }) => Ok(req.into_response(replay(status, headers, body.unwrap_or_default()))),
             _ => Err(AppError::conflict(
                 "request-in-progress",
                 "A request with this Idempotency-Key is still being processed.",

@@ -249,9 +249,10 @@ fn like_pattern(q: &str) -> String {
 
 impl ListParams {
     /// Adds the shared conditions (`q`, `updated_since`) to a query.
-    fn narrow<'a, QS: 'a, ST: 'a>(&self, mut query: Boxed<'a, QS, ST>) -> Boxed<'a, QS, ST>
+    fn narrow<'a, QS, ST>(&self, mut query: Boxed<'a, QS, ST>) -> Boxed<'a, QS, ST>
     where
-        QS: diesel::QuerySource,
+        QS: diesel::QuerySource + 'a,
+        ST: 'a,
     {
         if let Some(q) = &self.q {
             let columns = self.spec.search.join(", ");

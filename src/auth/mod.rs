@@ -9,7 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::{OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -75,6 +75,17 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// What decides whether a user's tokens still count.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct Standing {
+    role: Role,
+    disabled: bool,
+    token_version: i32,
+    institution_id: Option<Uuid>,
+    trainee_id: Option<Uuid>,
+}
+
 /// Checks the bearer token, then the user's current state: a disabled user
 /// or a raised token version stops every token at once.
 async fn authenticate(req: HttpRequest) -> AppResult<Caller> {
@@ -87,24 +98,18 @@ async fn authenticate(req: HttpRequest) -> AppResult<Caller> {
         "The access token is invalid or expired.",
     ))?;
     let mut conn = state.pool.get().await?;
-    let user: Option<(Role, bool, i32, Option<Uuid>, Option<Uuid>)> = users::table
-        .filter(users::id.eq(claims.sub))
-        .select((
-            users::role,
-            users::disabled,
-            users::token_version,
-            users::institution_id,
-            users::trainee_id,
-        ))
+    let standing: Option<Standing> = users::table
+        .find(claims.sub)
+        .select(Standing::as_select())
         .first(&mut conn)
         .await
         .optional()?;
-    match user {
-        Some((role, false, tv, institution_id, trainee_id)) if tv == claims.tv => Ok(Caller {
+    match standing {
+        Some(s) if !s.disabled && s.token_version == claims.tv => Ok(Caller {
             user_id: claims.sub,
-            role,
-            institution_id,
-            trainee_id,
+            role: s.role,
+            institution_id: s.institution_id,
+            trainee_id: s.trainee_id,
         }),
         _ => Err(AppError::Unauthorized(
             "The access token is no longer valid.",

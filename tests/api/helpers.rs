@@ -1,0 +1,363 @@
+//! The test harness: a real PostgreSQL, a database per test cloned from a
+//! migrated template, and the real server on a free port.
+
+use std::{path::PathBuf, sync::OnceLock};
+
+use actix_web::web;
+use diesel::{sql_query, sql_types::Text, QueryableByName};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use meridian::{
+    auth::Role,
+    config::Settings,
+    local_pg::LocalPostgres,
+    startup::{AppState, Application},
+    users::{self, NewUser},
+};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// The server every test shares: `MERIDIAN_TEST_DATABASE_URL` (a URL whose
+/// user may create databases, ending in `/postgres`) or a private cluster
+/// started from the local PostgreSQL binaries.
+fn admin_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("MERIDIAN_TEST_DATABASE_URL") {
+            return url;
+        }
+        let dir = std::env::temp_dir().join("meridian-test-postgres");
+        let pg = LocalPostgres::new(&dir, 54339)
+            .expect("test cluster folder")
+            .throwaway();
+        pg.ensure_running().expect("starting the test PostgreSQL");
+        pg.url("postgres")
+    })
+}
+
+fn url_of(database: &str) -> String {
+    let admin = admin_url();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    format!("{base}/{database}")
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A name that changes whenever any migration file changes.
+fn template_name() -> String {
+    let mut files: Vec<PathBuf> = walk(&manifest_dir().join("migrations"));
+    files.sort();
+    let mut hasher = Sha256::new();
+    for f in files {
+        hasher.update(f.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&f).unwrap());
+    }
+    let digest = hasher.finalize();
+    format!(
+        "meridian_tpl_{}",
+        digest[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    datname: String,
+}
+
+/// Makes the migrated template once per cluster (under an advisory lock, so
+/// that test processes running at once agree).
+async fn template() -> &'static str {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            tokio::task::spawn_blocking(admin_url).await.unwrap();
+            let name = template_name();
+            let mut conn = AsyncPgConnection::establish(admin_url()).await.unwrap();
+            sql_query("SELECT pg_advisory_lock(4242)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let found: Vec<Name> =
+                sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'meridian_tpl_%'")
+                    .load(&mut conn)
+                    .await
+                    .unwrap();
+            if !found.iter().any(|n| n.datname == name) {
+                let building = format!("{name}_building");
+                sql_query(format!("DROP DATABASE IF EXISTS {building}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                sql_query(format!("CREATE DATABASE {building}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                meridian::db::migrate(&url_of(&building)).await.unwrap();
+                sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            // Databases of earlier runs that nobody uses any more.
+            let stale: Vec<Name> = sql_query(
+                "SELECT datname FROM pg_database d WHERE datname LIKE 'mt\\_%' \
+                 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname) \
+                 AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '1 hour'",
+            )
+            .load(&mut conn)
+            .await
+            .unwrap_or_default();
+            for db in stale {
+                let _ = sql_query(format!("DROP DATABASE IF EXISTS {}", db.datname))
+                    .execute(&mut conn)
+                    .await;
+            }
+            sql_query("SELECT pg_advisory_unlock(4242)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            name
+        })
+        .await
+}
+
+/// A fresh database of this test, migrated.
+pub async fn fresh_database() -> String {
+    let template = template().await;
+    let name = format!("mt_{}", Uuid::now_v7().simple());
+    let mut conn = AsyncPgConnection::establish(admin_url()).await.unwrap();
+    sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    url_of(&name)
+}
+
+/// An empty database, without migrations.
+pub async fn empty_database() -> String {
+    tokio::task::spawn_blocking(admin_url).await.unwrap();
+    let name = format!("mt_{}", Uuid::now_v7().simple());
+    let mut conn = AsyncPgConnection::establish(admin_url()).await.unwrap();
+    sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    url_of(&name)
+}
+
+/// Settings of the `test` environment.
+pub fn test_settings() -> Settings {
+    let mut s = Settings::layered(&manifest_dir().join("config"), "test", false).unwrap();
+    s.auth.jwt_secret = "meridian-test-secret-of-at-least-32-bytes"
+        .to_string()
+        .into();
+    s
+}
+
+/// A running Meridian on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub db_url: String,
+    pub client: reqwest::Client,
+    pub state: web::Data<AppState>,
+}
+
+/// Starts the app on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings()).await
+}
+
+/// Starts the app with adjusted settings on a fresh database.
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    let db_url = fresh_database().await;
+    spawn_app_on(settings, db_url).await
+}
+
+/// Starts the app on a given database.
+pub async fn spawn_app_on(settings: Settings, db_url: String) -> TestApp {
+    let app = Application::build(settings, &db_url).expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state.clone();
+    tokio::spawn(app.run());
+    TestApp {
+        base,
+        db_url,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        state,
+    }
+}
+
+/// A user of the test and its access token.
+#[derive(Clone)]
+pub struct TestUser {
+    pub id: Uuid,
+    pub token: String,
+}
+
+impl TestApp {
+    /// A connection to the test's database.
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.db_url).await.unwrap()
+    }
+
+    /// Inserts a user with a role and hands out a token for it.
+    pub async fn user(&self, role: Role, institution_id: Option<Uuid>) -> TestUser {
+        self.user_with_password(role, institution_id, None).await
+    }
+
+    pub async fn user_with_password(
+        &self,
+        role: Role,
+        institution_id: Option<Uuid>,
+        password_hash: Option<String>,
+    ) -> TestUser {
+        let mut conn = self.conn().await;
+        let id = Uuid::now_v7();
+        let user = users::insert(
+            &mut conn,
+            &NewUser {
+                id,
+                email: format!("{}-{}@example.org", <&str>::from(role), id.simple()),
+                full_name: "Test User".into(),
+                role,
+                institution_id,
+                trainee_id: (role == Role::Trainee).then(Uuid::now_v7),
+                password_hash,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap();
+        let token = self
+            .state
+            .tokens
+            .issue(user.id, role, institution_id, user.trainee_id, 0)
+            .unwrap();
+        TestUser { id, token }
+    }
+
+    pub async fn admin(&self) -> TestUser {
+        self.user(Role::Admin, None).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let mut rb = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        rb
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates an institution as `token` and returns its JSON.
+    pub async fn institution(&self, token: &str, name: &str, country: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/institutions",
+                token,
+                &json!({"name": name, "kind": "university", "country_code": country}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "creating {name}");
+        res.json().await.unwrap()
+    }
+
+    /// Rows in a table of the test's database.
+    pub async fn count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.conn().await;
+        let rows: Vec<Count> = sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .load(&mut conn)
+            .await
+            .unwrap();
+        rows[0].n
+    }
+}
+
+/// Asserts a problem+json answer of a status and kind; returns its body.
+pub async fn assert_problem(res: Response, status: u16, kind: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["type"], format!("/problems/{kind}"), "{body}");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    body
+}
+
+/// The fields named in a 422 problem.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    fields.sort();
+    fields
+}

@@ -1,0 +1,76 @@
+//! `Idempotency-Key` on POST.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app, TestApp};
+
+async fn post_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/institutions", Some(token))
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_same_key_and_body_replay_the_first_answer() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
+    let first = post_with_key(&app, &admin.token, "create-cairo-1", &body).await;
+    assert_eq!(first.status(), 201);
+    let location = first.headers()["location"].clone();
+    let first: Value = first.json().await.unwrap();
+    let again = post_with_key(&app, &admin.token, "create-cairo-1", &body).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["location"], location);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(app.count("institutions").await, 1);
+    assert_eq!(app.count("audit_events").await, 1);
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_body_is_422() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
+    post_with_key(&app, &admin.token, "k-1", &body).await;
+    let other =
+        json!({"name": "Alexandria University", "kind": "university", "country_code": "EG"});
+    let res = post_with_key(&app, &admin.token, "k-1", &other).await;
+    assert_problem(res, 422, "validation").await;
+    assert_eq!(app.count("institutions").await, 1);
+}
+
+#[tokio::test]
+async fn keys_of_one_user_never_replay_for_another() {
+    let app = spawn_app().await;
+    let a = app.admin().await;
+    let b = app.admin().await;
+    let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
+    assert_eq!(
+        post_with_key(&app, &a.token, "shared", &body)
+            .await
+            .status(),
+        201
+    );
+    let res = post_with_key(&app, &b.token, "shared", &body).await;
+    assert_problem(res, 409, "duplicate").await;
+}
+
+#[tokio::test]
+async fn failed_requests_are_replayed_too_and_write_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "", "kind": "university", "country_code": "EG"});
+    let res = post_with_key(&app, &admin.token, "bad-1", &body).await;
+    assert_problem(res, 422, "validation").await;
+    let res = post_with_key(&app, &admin.token, "bad-1", &body).await;
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+    assert_problem(res, 422, "validation").await;
+    assert_eq!(app.count("institutions").await, 0);
+}

@@ -1,0 +1,175 @@
+//! The list conventions, shown on `/institutions`.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app, TestApp};
+
+async fn seed(app: &TestApp, token: &str) {
+    let rows = [
+        ("Makerere University", "UG", "university"),
+        (
+            "Kenya Medical Research Institute",
+            "KE",
+            "research_institute",
+        ),
+        ("iHub Nairobi", "KE", "incubator_operator"),
+        ("Tsinghua University", "CN", "university"),
+        ("Zhejiang University", "CN", "university"),
+        ("Universidad de los Andes", "CO", "university"),
+        ("Ministry of ICT", "RW", "government"),
+    ];
+    for (name, country, kind) in rows {
+        let res = app
+            .post(
+                "/api/v1/institutions",
+                token,
+                &json!({"name": name, "country_code": country, "kind": kind}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+}
+
+async fn walk(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let mut path = format!("/api/v1/institutions?limit=3&{query}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = app.get(&path, token).await.json().await.unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        names.extend(
+            items
+                .iter()
+                .map(|i| i["name"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return names,
+        }
+    }
+    panic!("the walk did not end");
+}
+
+#[tokio::test]
+async fn a_cursor_walk_visits_every_record_once_in_order() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    seed(&app, &admin.token).await;
+
+    let by_creation = walk(&app, &admin.token, "").await;
+    assert_eq!(by_creation.len(), 7);
+    assert_eq!(by_creation[0], "Makerere University");
+    assert_eq!(by_creation[6], "Ministry of ICT");
+
+    let by_name = walk(&app, &admin.token, "sort=name").await;
+    let mut sorted = by_name.clone();
+    sorted.sort();
+    assert_eq!(by_name, sorted);
+    assert_eq!(by_name.iter().collect::<HashSet<_>>().len(), 7);
+
+    let by_name_desc = walk(&app, &admin.token, "sort=-name").await;
+    sorted.reverse();
+    assert_eq!(by_name_desc, sorted);
+
+    // Ties on country are broken by id, so nothing repeats or goes missing.
+    let by_country = walk(&app, &admin.token, "sort=country_code").await;
+    assert_eq!(by_country.iter().collect::<HashSet<_>>().len(), 7);
+}
+
+#[tokio::test]
+async fn a_cursor_of_another_sort_is_refused() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    seed(&app, &admin.token).await;
+    let page: Value = app
+        .get("/api/v1/institutions?limit=2&sort=name", &admin.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let res = app
+        .get(
+            &format!("/api/v1/institutions?limit=2&sort=-name&cursor={cursor}"),
+            &admin.token,
+        )
+        .await;
+    assert_problem(res, 422, "validation").await;
+}
+
+#[tokio::test]
+async fn count_filters_and_search_narrow_the_list() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    seed(&app, &admin.token).await;
+    let get = |q: &'static str| {
+        let app = &app;
+        let token = admin.token.clone();
+        async move {
+            let v: Value = app
+                .get(&format!("/api/v1/institutions?{q}"), &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            v
+        }
+    };
+    let page = get("count=true&limit=2").await;
+    assert_eq!(page["total"], 7);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert!(get("").await.get("total").is_none());
+
+    let kenya = get("country_code=ke&count=true").await;
+    assert_eq!(kenya["total"], 2);
+    let universities_in_china = get("country_code=CN&kind=university").await;
+    assert_eq!(universities_in_china["items"].as_array().unwrap().len(), 2);
+    assert_eq!(get("status=suspended").await["items"], json!([]));
+
+    let search = get("q=UNIVERSI&count=true").await;
+    assert_eq!(search["total"], 4);
+    let search = get("q=nairobi").await;
+    assert_eq!(search["items"][0]["name"], "iHub Nairobi");
+    // Wildcards in the search term are plain characters.
+    assert_eq!(get("q=%25").await["items"], json!([]));
+}
+
+#[tokio::test]
+async fn updated_since_returns_only_what_changed() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    seed(&app, &admin.token).await;
+    let all: Value = app
+        .get("/api/v1/institutions?sort=created_at", &admin.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let last_sync = chrono::Utc::now();
+    let id = all["items"][2]["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/institutions/{id}"),
+        &admin.token,
+        &json!({"status": "suspended"}),
+    )
+    .await;
+    let since = last_sync.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let changed: Value = app
+        .get(
+            &format!("/api/v1/institutions?updated_since={since}&sort=updated_at"),
+            &admin.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = changed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], id);
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests of the API against a real PostgreSQL.
+
+mod audit;
+mod auth;
+mod errors;
+mod helpers;
+mod idempotency;
+mod institutions;
+mod lists;
+mod openapi;
+mod operations;
