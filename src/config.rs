@@ -215,6 +215,27 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_value_names_its_key() {
+        let dir = std::env::temp_dir().join(format!("meridian-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(dir().join("default.toml"), dir.join("default.toml")).unwrap();
+        std::fs::write(dir.join("broken.toml"), "[server]\nport = \"eighty\"\n").unwrap();
+        let err = Settings::layered(&dir, "broken", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.port"), "{err}");
+        std::fs::write(
+            dir.join("partial.toml"),
+            "[auth]\njwt_secret = 5\nextra_key = 1\n",
+        )
+        .unwrap();
+        let err = Settings::layered(&dir, "partial", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("extra_key"), "{err}");
+    }
+
+    #[test]
     fn secrets_never_print() {
         let mut s = Settings::layered(&dir(), "development", false).unwrap();
         s.auth.jwt_secret = SecretString::from("very-secret-signing-key-of-meridian");

@@ -284,3 +284,33 @@ async fn without_a_token_the_api_is_401_but_probes_are_open() {
         assert_eq!(res.status(), 200, "{path}");
     }
 }
+
+#[tokio::test]
+async fn create_admin_checks_its_input_and_the_account_can_log_in() {
+    let app = spawn_app().await;
+    for (email, name, password) in [
+        ("ops@example.org", "Ops", "too short"),
+        ("not-an-email", "Ops", PASSWORD),
+        ("ops@example.org", " ", PASSWORD),
+    ] {
+        assert!(
+            meridian::cli::create_admin(&app.db_url, email, name, password)
+                .await
+                .is_err()
+        );
+    }
+    assert_eq!(app.count("users").await, 0);
+    meridian::cli::create_admin(&app.db_url, "Ops@Example.org", "Operations Desk", PASSWORD)
+        .await
+        .unwrap();
+    let res = app
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .json(&json!({"email": "ops@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+    assert_eq!(body["user"]["email"], "ops@example.org");
+}
