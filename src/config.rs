@@ -216,20 +216,20 @@ mod tests {
 
     #[test]
     fn a_malformed_value_names_its_key() {
-        let dir = std::env::temp_dir().join(format!("meridian-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(dir().join("default.toml"), dir.join("default.toml")).unwrap();
-        std::fs::write(dir.join("broken.toml"), "[server]\nport = \"eighty\"\n").unwrap();
-        let err = Settings::layered(&dir, "broken", false)
+        let tmp = std::env::temp_dir().join(format!("meridian-config-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::fs::copy(dir().join("default.toml"), tmp.join("default.toml")).unwrap();
+        std::fs::write(tmp.join("broken.toml"), "[server]\nport = \"eighty\"\n").unwrap();
+        let err = Settings::layered(&tmp, "broken", false)
             .unwrap_err()
             .to_string();
         assert!(err.contains("server.port"), "{err}");
         std::fs::write(
-            dir.join("partial.toml"),
+            tmp.join("partial.toml"),
             "[auth]\njwt_secret = 5\nextra_key = 1\n",
         )
         .unwrap();
-        let err = Settings::layered(&dir, "partial", false)
+        let err = Settings::layered(&tmp, "partial", false)
             .unwrap_err()
             .to_string();
         assert!(err.contains("extra_key"), "{err}");
