@@ -1,4 +1,4 @@
-//! The `meridian` command line: `serve`, `migrate`, `create-admin`.
+//! The `meridian` command line: `serve`, `worker`, `migrate`, `create-admin`.
 
 use std::io::Read;
 
@@ -10,9 +10,11 @@ use uuid::Uuid;
 use crate::{
     auth::{password, Role},
     config::{Environment, Settings},
-    db, local_pg,
+    db,
+    email::worker::Worker,
+    local_pg,
     startup::Application,
-    telemetry,
+    telemetry::{self, Metrics},
     types::{Email, Name},
     users,
 };
@@ -31,6 +33,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Deliver queued emails only, until SIGINT or SIGTERM.
+    Worker,
     /// Create an admin account; the password is read from standard input.
     CreateAdmin {
         #[arg(long)]
@@ -54,6 +58,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(port = app.port(), "Meridian is serving");
             app.run().await?;
         }
+        Command::Worker => {
+            let pool = db::pool(&url, settings.database.pool_size)?;
+            let worker = Worker::new(&settings, pool, &url, Metrics::new()?)?;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let running = tokio::spawn(worker.run(stopped));
+            shutdown_signal().await;
+            let _ = stop.send(true);
+            running.await?;
+        }
         Command::Migrate => {
             let ran = db::migrate(&url).await?;
             println!("{ran} migration(s) applied");
@@ -69,6 +82,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 /// The configured database, or the private local one when none is set.

@@ -88,12 +88,24 @@ pub struct EmailSettings {
     pub smtp_url: SecretString,
     pub from: String,
     pub file_dir: PathBuf,
+    pub smtp_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerSettings {
     pub enabled: bool,
+    /// Longest wait between two looks at the outbox.
+    pub poll_interval_ms: u64,
+    /// How long a claimed email is held before another worker may take it.
+    pub lease_secs: u64,
+    /// Attempts before an email is marked failed.
+    pub max_attempts: i32,
+    /// Wait after the first failed attempt; doubles with each further one.
+    pub backoff_base_ms: u64,
+    pub batch_size: i64,
+    /// Emails sent at once by one worker.
+    pub concurrency: usize,
 }
 
 /// Log line format.
@@ -176,6 +188,11 @@ impl Settings {
         if !(60..=900).contains(&self.auth.access_token_ttl_secs) {
             anyhow::bail!(
                 "configuration error: auth.access_token_ttl_secs must be within 60..=900"
+            );
+        }
+        if self.worker.lease_secs <= self.email.smtp_timeout_secs {
+            anyhow::bail!(
+                "configuration error: worker.lease_secs must exceed email.smtp_timeout_secs"
             );
         }
         if self.database.pool_size == 0 {

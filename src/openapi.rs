@@ -17,6 +17,9 @@ use utoipa::{
         crate::institutions::update_institution,
         crate::institutions::delete_institution,
         crate::audit::list_events,
+        crate::email::routes::list_notifications,
+        crate::email::routes::get_notification,
+        crate::email::routes::retry_notification,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth)

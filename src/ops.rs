@@ -3,7 +3,7 @@
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
 
-use crate::{db, startup::AppState, telemetry::Metrics};
+use crate::{db, email::outbox, startup::AppState, telemetry::Metrics};
 
 /// The process is up.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Up")))]
@@ -26,13 +26,19 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics: requests by route and status, latency, pool use.
+/// Prometheus metrics: requests by route and status, latency, pool use,
+/// outbox depth, emails sent and failed, delivery latency.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
+    if let Ok(mut conn) = state.pool.get().await {
+        if let Ok(depth) = outbox::depth(&mut conn).await {
+            metrics.set_outbox_depth(&depth);
+        }
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(metrics.render(&state.pool))

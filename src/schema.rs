@@ -62,4 +62,31 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> institutions (institution_id));
-diesel::allow_tables_to_appear_in_same_query!(institutions, users, audit_events, idempotency_keys);
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        template -> Text,
+        recipient -> Text,
+        locale -> Text,
+        payload -> Jsonb,
+        dedupe_key -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    institutions,
+    users,
+    audit_events,
+    idempotency_keys,
+    notifications
+);

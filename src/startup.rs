@@ -16,6 +16,7 @@ use crate::{
     auth::{self, token::TokenService},
     config::Settings,
     db::{self, PgPool},
+    email::{self, worker::Worker},
     error::{self, AppError},
     institutions, openapi, ops,
     telemetry::{self, Metrics},
@@ -35,6 +36,7 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    worker: Option<Worker>,
     pub state: web::Data<AppState>,
 }
 
@@ -48,7 +50,18 @@ impl Application {
             pool,
             settings,
         });
-        let metrics = web::Data::new(Metrics::new()?);
+        let metrics = Metrics::new()?;
+        let worker = if state.settings.worker.enabled {
+            Some(Worker::new(
+                &state.settings,
+                state.pool.clone(),
+                database_url,
+                metrics.clone(),
+            )?)
+        } else {
+            None
+        };
+        let metrics = web::Data::new(metrics);
         let listener = TcpListener::bind((
             state.settings.server.host.as_str(),
             state.settings.server.port,
@@ -73,6 +86,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            worker,
             state,
         })
     }
@@ -82,9 +96,17 @@ impl Application {
         self.port
     }
 
-    /// Serves until stopped by a signal; requests in flight are finished.
+    /// Serves (and delivers email, when enabled) until stopped by a signal;
+    /// requests in flight and emails in hand are finished first.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stopped)));
+        let served = self.server.await;
+        let _ = stop.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        served
     }
 }
 
@@ -138,7 +160,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .configure(auth::routes::routes)
             .configure(users::routes)
             .configure(institutions::routes)
-            .configure(audit::routes),
+            .configure(audit::routes)
+            .configure(email::routes::routes),
     )
     .default_service(web::to(|| async {
         Err::<HttpResponse, _>(AppError::NotFound)

@@ -10,7 +10,7 @@ use actix_web::{
     web, HttpMessage, HttpRequest,
 };
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 use tracing::Instrument;
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
@@ -70,6 +70,9 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    outbox: IntGaugeVec,
+    emails: IntCounterVec,
+    email_latency: Histogram,
 }
 
 impl Metrics {
@@ -91,6 +94,29 @@ impl Metrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
+        let outbox = IntGaugeVec::new(
+            Opts::new("outbox_emails", "Emails in the outbox by status"),
+            &["status"],
+        )?;
+        let emails = IntCounterVec::new(
+            Opts::new(
+                "emails_total",
+                "Emails delivered or given up by this process",
+            ),
+            &["outcome"],
+        )?;
+        let email_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "email_delivery_seconds",
+                "Time from queueing an email to the server accepting it",
+            )
+            .buckets(vec![
+                0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0,
+            ]),
+        )?;
+        registry.register(Box::new(outbox.clone()))?;
+        registry.register(Box::new(emails.clone()))?;
+        registry.register(Box::new(email_latency.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
@@ -99,7 +125,33 @@ impl Metrics {
             requests,
             latency,
             pool,
+            outbox,
+            emails,
+            email_latency,
         })
+    }
+
+    /// An email the server accepted, `waited` after it was queued.
+    pub fn email_sent(&self, waited: chrono::Duration) {
+        self.emails.with_label_values(&["sent"]).inc();
+        self.email_latency
+            .observe(waited.num_milliseconds().max(0) as f64 / 1000.0);
+    }
+
+    /// An email given up for good.
+    pub fn email_failed(&self) {
+        self.emails.with_label_values(&["failed"]).inc();
+    }
+
+    /// The outbox depth read from the database.
+    pub fn set_outbox_depth(&self, depth: &[(String, i64)]) {
+        for status in ["pending", "sent", "failed"] {
+            let n = depth
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            self.outbox.with_label_values(&[status]).set(n);
+        }
     }
 
     /// The Prometheus text exposition, with the pool read now.

@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 pub enum Resource {
     Institution,
     AuditEvent,
+    Notification,
 }
 
 /// What a caller wants to do with a kind of record.
@@ -37,6 +38,9 @@ pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
         (Institution, Create | Update | Delete) => role == Admin,
         (AuditEvent, Read) => role == Admin,
         (AuditEvent, Create | Update | Delete) => false,
+        // The outbox holds personal data: the secretariat only.
+        (Notification, Read | Update) => role == Admin,
+        (Notification, Create | Delete) => false,
     }
 }
 

@@ -361,3 +361,36 @@ pub fn error_fields(problem: &Value) -> Vec<String> {
     fields.sort();
     fields
 }
+
+/// Settings whose worker delivers to an SMTP server, with short waits.
+pub fn mail_settings(smtp_url: &str) -> Settings {
+    let mut s = test_settings();
+    s.worker.enabled = true;
+    s.worker.poll_interval_ms = 200;
+    s.worker.lease_secs = 3;
+    s.worker.backoff_base_ms = 100;
+    s.worker.max_attempts = 4;
+    s.worker.batch_size = 20;
+    s.email.transport = meridian::config::EmailTransport::Smtp;
+    s.email.smtp_url = smtp_url.to_string().into();
+    s.email.smtp_timeout_secs = 2;
+    s.email.from = "Meridian <no-reply@meridian.test>".into();
+    s.public_base_url = "https://meridian.test".into();
+    s
+}
+
+/// Polls `check` until it holds (at most `secs` seconds).
+pub async fn eventually<F, Fut>(secs: u64, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}

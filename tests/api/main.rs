@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod email;
 mod errors;
 mod helpers;
 mod idempotency;
@@ -9,3 +10,4 @@ mod institutions;
 mod lists;
 mod openapi;
 mod operations;
+mod smtp;

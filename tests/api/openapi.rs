@@ -18,6 +18,9 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("patch", "/api/v1/institutions/{id}"),
     ("delete", "/api/v1/institutions/{id}"),
     ("get", "/api/v1/audit-events"),
+    ("get", "/api/v1/notifications"),
+    ("get", "/api/v1/notifications/{id}"),
+    ("post", "/api/v1/notifications/{id}/retry"),
 ];
 
 #[tokio::test]

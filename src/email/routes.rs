@@ -1,0 +1,185 @@
+//! The outbox for admins: list, read, retry failed emails.
+
+use std::collections::HashMap;
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::outbox::{self, Notification, NotificationRow};
+use crate::{
+    api::{
+        self,
+        list::{self, CommonListParams, ListParams, ListSpec, Page, SortField},
+    },
+    audit,
+    auth::{
+        policy::{authorize, Action, Resource},
+        Caller, Ctx,
+    },
+    error::{AppError, AppResult, Problem},
+    schema::notifications,
+    startup::AppState,
+};
+
+static LIST: ListSpec = ListSpec {
+    sorts: &[
+        SortField {
+            name: "created_at",
+            column: "created_at",
+            sql_type: "timestamptz",
+        },
+        SortField {
+            name: "updated_at",
+            column: "updated_at",
+            sql_type: "timestamptz",
+        },
+    ],
+    default_sort: "-created_at",
+    search: &[],
+    filters: &["status", "template", "recipient"],
+    updated_column: Some("updated_at"),
+};
+
+/// Delivery states of the outbox.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+/// Lists queued, sent and failed emails, newest first.
+#[utoipa::path(
+    tag = "notifications",
+    params(
+        CommonListParams,
+        ("status" = Option<DeliveryStatus>, Query),
+        ("template" = Option<String>, Query),
+        ("recipient" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, body = Page<Notification>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/notifications")]
+async fn list_notifications(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Notification, Action::Read)?;
+    let mut params = ListParams::parse(query.into_inner(), &LIST);
+    let status: Option<DeliveryStatus> = params.filter("status");
+    let template: Option<String> = params.filter("template");
+    let recipient: Option<String> = params.filter("recipient");
+    let params = params.finish()?;
+    let build = || {
+        let mut q = notifications::table
+            .select(NotificationRow::as_select())
+            .into_boxed();
+        if let Some(s) = status {
+            q = q.filter(notifications::status.eq(<&'static str>::from(s)));
+        }
+        if let Some(t) = &template {
+            q = q.filter(notifications::template.eq(t.clone()));
+        }
+        if let Some(r) = &recipient {
+            q = q.filter(notifications::recipient.eq(r.to_lowercase()));
+        }
+        q
+    };
+    let mut conn = state.pool.get().await?;
+    api::ok(&list::fetch(&mut conn, &params, build, Notification::from).await?)
+}
+
+/// Reads one email of the outbox.
+#[utoipa::path(
+    tag = "notifications",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Notification),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/notifications/{id}")]
+async fn get_notification(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Notification, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    let row: NotificationRow = notifications::table
+        .find(*id)
+        .select(NotificationRow::as_select())
+        .first(&mut conn)
+        .await?;
+    api::record(&req, &Notification::from(row))
+}
+
+/// Queues a failed email again, with a fresh set of attempts.
+#[utoipa::path(
+    tag = "notifications",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Notification),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "Only failed emails can be retried"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/notifications/{id}/retry")]
+async fn retry_notification(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Notification, Action::Update)?;
+    let id = *id;
+    let mut conn = state.pool.get().await?;
+    let row = conn
+        .transaction(async |conn| {
+            let Some(row) = outbox::retry(conn, id).await? else {
+                // Tell a missing row from one that is not failed.
+                notifications::table
+                    .find(id)
+                    .select(notifications::id)
+                    .first::<Uuid>(conn)
+                    .await?;
+                return Err(AppError::conflict(
+                    "not-failed",
+                    "Only failed emails can be retried.",
+                ));
+            };
+            audit::record(
+                conn,
+                &ctx,
+                "notification",
+                "retry",
+                id,
+                serde_json::json!({}),
+            )
+            .await?;
+            Ok(row)
+        })
+        .await?;
+    api::record(&req, &Notification::from(row))
+}
+
+/// Routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_notifications)
+        .service(get_notification)
+        .service(retry_notification);
+}

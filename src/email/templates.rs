@@ -1,0 +1,201 @@
+//! Email templates, compiled into the binary: `templates/email/<name>/<locale>/`
+//! holds `subject.txt`, `body.txt` and `body.html`; HTML extends a shared
+//! layout that is right-to-left for Arabic. Missing locales fall back to `en`.
+
+use minijinja::{context, Environment, Value};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "templates/email/"]
+struct Files;
+
+/// A rendered email, ready for a transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Why a template could not be rendered; never worth retrying.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("no template named {0:?}")]
+    Unknown(String),
+    #[error("the subject may not contain line breaks")]
+    HeaderInjection,
+    #[error("template error: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+/// All templates, parsed once at start.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for name in Files::iter() {
+            let file = Files::get(&name).expect("listed file exists");
+            let source = String::from_utf8_lossy(&file.data).into_owned();
+            env.add_template_owned(name.into_owned(), source)
+                .expect("email templates parse");
+        }
+        Templates { env }
+    }
+
+    /// Names of the templates there are.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Files::iter()
+            .filter_map(|f| f.split_once('/').map(|(n, _)| n.to_string()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn locale_of(&self, template: &str, locale: &str) -> Option<&'static str> {
+        ["en", "fr", "ar", "es", "pt", "zh"]
+            .into_iter()
+            .find(|l| *l == locale)
+            .filter(|l| {
+                self.env
+                    .get_template(&format!("{template}/{l}/subject.txt"))
+                    .is_ok()
+            })
+            .or_else(|| {
+                self.env
+                    .get_template(&format!("{template}/en/subject.txt"))
+                    .ok()
+                    .map(|_| "en")
+            })
+    }
+
+    /// Renders a template in a locale (or English) with its payload and the
+    /// base URL of links.
+    pub fn render(
+        &self,
+        template: &str,
+        locale: &str,
+        payload: &serde_json::Value,
+        base_url: &str,
+    ) -> Result<Rendered, RenderError> {
+        let locale = self
+            .locale_of(template, locale)
+            .ok_or_else(|| RenderError::Unknown(template.to_string()))?;
+        let dir = if locale == "ar" { "rtl" } else { "ltr" };
+        let ctx = context! {
+            base_url => base_url.trim_end_matches('/'),
+            locale => locale,
+            dir => dir,
+            ..Value::from_serialize(payload)
+        };
+        let part = |file: &str| -> Result<String, RenderError> {
+            Ok(self
+                .env
+                .get_template(&format!("{template}/{locale}/{file}"))?
+                .render(&ctx)?)
+        };
+        let subject = part("subject.txt")?.trim().to_string();
+        if subject.contains(['\r', '\n']) {
+            return Err(RenderError::HeaderInjection);
+        }
+        Ok(Rendered {
+            subject,
+            text: part("body.txt")?,
+            html: part("body.html")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn invitation(inviter: &str) -> serde_json::Value {
+        json!({"inviter": inviter, "role": "partner", "token": "abc", "expires_in_days": 7})
+    }
+
+    #[test]
+    fn every_template_renders_in_english_french_and_arabic() {
+        let t = Templates::new();
+        assert_eq!(t.names(), ["invitation", "password_reset"]);
+        let payload = json!({
+            "inviter": "Amina", "role": "partner", "token": "abc", "expires_in_days": 7,
+            "full_name": "Kwame Mensah",
+        });
+        for name in t.names() {
+            for locale in ["en", "fr", "ar"] {
+                let r = t
+                    .render(&name, locale, &payload, "https://meridian.example.org/")
+                    .unwrap();
+                assert!(!r.subject.is_empty());
+                assert!(
+                    r.text.contains("https://meridian.example.org/"),
+                    "{name} {locale}"
+                );
+                assert!(r.html.contains(&format!("lang=\"{locale}\"")));
+                assert_eq!(r.html.contains("dir=\"rtl\""), locale == "ar");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_locales_fall_back_to_english() {
+        let t = Templates::new();
+        let zh = t
+            .render("invitation", "zh", &invitation("Li Wei"), "http://x")
+            .unwrap();
+        let en = t
+            .render("invitation", "en", &invitation("Li Wei"), "http://x")
+            .unwrap();
+        assert_eq!(zh, en);
+    }
+
+    #[test]
+    fn values_are_escaped_in_html_and_line_breaks_never_reach_the_subject() {
+        let t = Templates::new();
+        let r = t
+            .render(
+                "invitation",
+                "en",
+                &invitation("<script>alert(1)</script>"),
+                "http://x",
+            )
+            .unwrap();
+        assert!(!r.html.contains("<script>"));
+        assert!(r.html.contains("&lt;script&gt;"));
+        assert!(r.text.contains("<script>"), "plain text is not HTML");
+        assert!(matches!(
+            t.render(
+                "invitation",
+                "fr",
+                &invitation("Eve\r\nBcc: all@example.org"),
+                "http://x"
+            ),
+            Err(RenderError::HeaderInjection)
+        ));
+        assert!(matches!(
+            t.render("nope", "en", &invitation("A"), "http://x"),
+            Err(RenderError::Unknown(_))
+        ));
+    }
+
+    #[test]
+    fn a_missing_value_is_an_error_not_a_blank() {
+        let t = Templates::new();
+        assert!(t
+            .render("invitation", "en", &json!({}), "http://x")
+            .is_err());
+    }
+}
