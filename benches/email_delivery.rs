@@ -1,0 +1,109 @@
+//! Email delivery rate: 1,000 queued emails drained by one worker to a local
+//! SMTP server over TCP, at several send concurrencies.
+//!
+//! `cargo bench --bench email_delivery` (PostgreSQL binaries needed, as for
+//! the tests; `MERIDIAN_BENCH_DATABASE_URL` to use a server of your own).
+
+#[path = "../tests/api/smtp.rs"]
+#[allow(dead_code)]
+mod smtp;
+
+use std::{path::PathBuf, time::Instant};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use meridian::{
+    config::{EmailTransport, Settings},
+    db,
+    email::{queue, worker::Worker, Outgoing},
+    error::AppError,
+    local_pg::LocalPostgres,
+    telemetry::Metrics,
+    types::Email,
+};
+use serde_json::json;
+
+const EMAILS: usize = 1_000;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let admin_url = match std::env::var("MERIDIAN_BENCH_DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => {
+            let pg = tokio::task::spawn_blocking(|| -> anyhow::Result<LocalPostgres> {
+                let dir = std::env::temp_dir().join("meridian-bench-postgres");
+                let pg = LocalPostgres::new(&dir, 54349)?.throwaway();
+                pg.ensure_running()?;
+                Ok(pg)
+            })
+            .await??;
+            pg.url("postgres")
+        }
+    };
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(&admin_url)
+        .to_string();
+    let smtp = smtp::SmtpServer::start().await;
+    println!("| transport | concurrency | emails | seconds | emails/s |");
+    println!("|---|---|---|---|---|");
+    for (transport, concurrency) in [
+        (EmailTransport::Log, 1),
+        (EmailTransport::Smtp, 1),
+        (EmailTransport::Smtp, 8),
+        (EmailTransport::Smtp, 16),
+    ] {
+        let name = format!("meridian_bench_outbox_{concurrency}_{transport:?}").to_lowercase();
+        let mut admin = AsyncPgConnection::establish(&admin_url).await?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut admin)
+            .await?;
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        let url = format!("{base}/{name}");
+        db::migrate(&url).await?;
+
+        let mut conn = AsyncPgConnection::establish(&url).await?;
+        conn.transaction(async |conn| {
+            for i in 0..EMAILS {
+                let email = Outgoing {
+                    template: "invitation",
+                    recipient: Email::parse(&format!("trainee{i}@example.org")).expect("valid"),
+                    locale: ["en", "fr", "ar"][i % 3].into(),
+                    payload: json!({"inviter": "Amina Diallo", "role": "trainee", "token": "t", "expires_in_days": 7}),
+                    dedupe_key: format!("bench-{i}"),
+                };
+                queue(conn, &email).await?;
+            }
+            Ok::<_, AppError>(())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+        let mut settings = Settings::layered(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config"),
+            "test",
+            false,
+        )?;
+        settings.email.transport = transport;
+        settings.email.smtp_url = smtp.url().into();
+        settings.worker.concurrency = concurrency;
+        let pool = db::pool(&url, 8)?;
+        let worker = Worker::new(&settings, pool, &url, Metrics::new()?)?;
+        let before = smtp.messages().len();
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        let started = Instant::now();
+        let sent = worker.drain(&stopped).await?;
+        let secs = started.elapsed().as_secs_f64();
+        assert_eq!(sent, EMAILS);
+        if transport == EmailTransport::Smtp {
+            assert_eq!(smtp.messages().len() - before, EMAILS);
+        }
+        println!(
+            "| {transport:?} | {concurrency} | {EMAILS} | {secs:.2} | {:.0} |",
+            EMAILS as f64 / secs
+        );
+    }
+    Ok(())
+}
