@@ -119,7 +119,8 @@ pub async fn database_url(settings: &Settings) -> anyhow::Result<String> {
 pub async fn create_admin(url: &str, email: &str, name: &str, pass: &str) -> anyhow::Result<Uuid> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("email {e}"))?;
     let name = Name::parse(name).map_err(|e| anyhow::anyhow!("name {e}"))?;
-    password::check_strength(pass).map_err(|e| anyhow::anyhow!("password {e}"))?;
+    password::check_strength(pass, &[email.as_str(), name.as_str()])
+        .map_err(|e| anyhow::anyhow!("password {e}"))?;
     let hash = password::hash(SecretString::from(pass.to_string()))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -65,6 +65,8 @@ impl DatabaseSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub jwt_secret: SecretString,
+    /// Keys that signed tokens still in use; verified, never signed with.
+    pub jwt_previous_secrets: Vec<SecretString>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl_secs: u64,
@@ -149,6 +151,7 @@ impl Settings {
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
                     .with_list_parse_key("server.cors_allowed_origins")
+                    .with_list_parse_key("auth.jwt_previous_secrets")
                     .try_parsing(true),
             );
             if let Ok(url) = std::env::var("DATABASE_URL") {

@@ -83,10 +83,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        family_id -> Uuid,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        family_expires_at -> Timestamptz,
+        rotated_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Uuid,
+        email -> Text,
+        role -> Text,
+        institution_id -> Nullable<Uuid>,
+        trainee_id -> Nullable<Uuid>,
+        locale -> Text,
+        invited_by -> Uuid,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        user_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        email -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rate_limits (key, window_start) {
+        key -> Text,
+        window_start -> Timestamptz,
+        hits -> Int4,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     users,
     audit_events,
     idempotency_keys,
-    notifications
+    notifications,
+    refresh_tokens,
+    invitations,
+    password_resets,
+    login_failures,
+    rate_limits
 );

@@ -157,8 +157,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     .service(
         web::scope("/api/v1")
             .wrap(from_fn(api::idempotency::idempotency))
+            .wrap(from_fn(auth::throttle::limit_auth_by_ip))
             .configure(auth::routes::routes)
-            .configure(users::routes)
+            .configure(users::routes::routes)
+            .configure(users::invitations::routes)
             .configure(institutions::routes)
             .configure(audit::routes)
             .configure(email::routes::routes),

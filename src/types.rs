@@ -134,6 +134,10 @@ impl<const MAX: usize> Text<MAX> {
         Ok(Text(trimmed.to_string()))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }
@@ -159,6 +163,38 @@ pub type Name = Text<200>;
 pub type ShortText = Text<100>;
 /// A free-text description.
 pub type LongText = Text<5000>;
+
+/// Languages of emails and of the interface.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    En,
+    Fr,
+    Ar,
+    Es,
+    Pt,
+    Zh,
+}
+
+impl Locale {
+    pub fn as_str(&self) -> &'static str {
+        self.into()
+    }
+}
 
 /// An absolute `http` or `https` URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -57,24 +57,41 @@ struct NewEvent<'a> {
 /// Members that change on every write and say nothing of interest.
 const NOISE: [&str; 2] = ["updated_at", "version"];
 
+/// Who did something, and in which request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Option<Uuid>,
+    pub request_id: String,
+}
+
+impl From<&Ctx> for Actor {
+    fn from(ctx: &Ctx) -> Self {
+        Actor {
+            id: Some(ctx.caller.user_id),
+            request_id: ctx.request_id.clone(),
+        }
+    }
+}
+
 /// Records an event; call inside the transaction of the change.
 pub async fn record(
     conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
+    actor: impl Into<Actor>,
     entity_type: &str,
     action: &str,
     entity_id: Uuid,
     changes: Value,
 ) -> AppResult<()> {
+    let actor = actor.into();
     diesel::insert_into(audit_events::table)
         .values(NewEvent {
             id: Uuid::now_v7(),
-            actor_id: Some(ctx.caller.user_id),
+            actor_id: actor.id,
             action: &format!("{entity_type}.{action}"),
             entity_type,
             entity_id,
             changes,
-            request_id: Some(&ctx.request_id),
+            request_id: Some(&actor.request_id),
         })
         .execute(conn)
         .await?;

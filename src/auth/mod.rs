@@ -3,6 +3,9 @@
 pub mod password;
 pub mod policy;
 pub mod routes;
+pub mod secret;
+pub mod sessions;
+pub mod throttle;
 pub mod token;
 
 use std::future::Future;

@@ -18,8 +18,10 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Checks the length rules (never truncating).
-pub fn check_strength(password: &str) -> Result<(), String> {
+/// Checks length (never truncating) and guessability: common passwords,
+/// keyboard walks and passwords built from the user's own email or name
+/// are refused.
+pub fn check_strength(password: &str, user_inputs: &[&str]) -> Result<(), String> {
     let len = password.chars().count();
     if len < MIN_LEN {
         return Err(format!("must be at least {MIN_LEN} characters"));
@@ -27,7 +29,25 @@ pub fn check_strength(password: &str) -> Result<(), String> {
     if len > MAX_LEN {
         return Err(format!("must be at most {MAX_LEN} characters"));
     }
+    if zxcvbn::zxcvbn(password, user_inputs).score() < zxcvbn::Score::Three {
+        return Err("is too common or too easy to guess".into());
+    }
     Ok(())
+}
+
+/// True when a stored hash was made with weaker parameters than today's.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return true;
+    };
+    let current = hasher();
+    parsed.algorithm != argon2::ARGON2ID_IDENT
+        || params.m_cost() < current.params().m_cost()
+        || params.t_cost() < current.params().t_cost()
+        || params.p_cost() < current.params().p_cost()
 }
 
 /// Hashes a password on the blocking pool.
@@ -70,4 +90,42 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> AppResult
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
     Ok(ok && has_hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_and_guessability_rules() {
+        assert!(check_strength("short", &[]).is_err());
+        assert!(check_strength("password1234", &[]).is_err());
+        assert!(check_strength("qwertyuiopasdfgh", &[]).is_err());
+        assert!(check_strength("amina.diallo@ucad.sn", &["amina.diallo@ucad.sn"]).is_err());
+        assert!(check_strength(&"x".repeat(MAX_LEN + 1), &[]).is_err());
+        assert!(check_strength("baobab rain over Thies", &[]).is_ok());
+        let long: String = "Teranga-".repeat(8) + "k7Q";
+        assert!(long.chars().count() > 64);
+        assert!(check_strength(&long, &[]).is_ok());
+    }
+
+    #[test]
+    fn weaker_hashes_are_flagged_for_rehash() {
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8192, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let old = weak
+            .hash_password(b"baobab rain over Thies", &salt)
+            .unwrap()
+            .to_string();
+        assert!(needs_rehash(&old));
+        let current = hasher()
+            .hash_password(b"baobab rain over Thies", &salt)
+            .unwrap()
+            .to_string();
+        assert!(!needs_rehash(&current));
+    }
 }

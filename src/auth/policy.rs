@@ -14,6 +14,8 @@ pub enum Resource {
     Institution,
     AuditEvent,
     Notification,
+    User,
+    Invitation,
 }
 
 /// What a caller wants to do with a kind of record.
@@ -41,6 +43,21 @@ pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
         // The outbox holds personal data: the secretariat only.
         (Notification, Read | Update) => role == Admin,
         (Notification, Create | Delete) => false,
+        (User, Read | Update) => role == Admin,
+        // Users come by invitation; they are disabled, never deleted.
+        (User, Create | Delete) => false,
+        (Invitation, Create | Read) => matches!(role, Admin | Coordinator),
+        (Invitation, Update | Delete) => false,
+    }
+}
+
+/// May `inviter` invite someone of role `invitee`? Admins anyone;
+/// coordinators partner staff and trainees.
+pub fn may_invite(inviter: Role, invitee: Role) -> bool {
+    match inviter {
+        Role::Admin => true,
+        Role::Coordinator => matches!(invitee, Role::Partner | Role::Trainee),
+        _ => false,
     }
 }
 

@@ -1,20 +1,38 @@
-//! `POST /auth/login`.
+//! `/auth/*`: login, refresh, logout and password reset. Accepting an
+//! invitation lives with the invitations.
 
-use actix_web::{post, web, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::{Duration, Utc};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
-use super::password;
+use super::{
+    password, secret,
+    sessions::{self, Refreshed},
+    throttle,
+};
 use crate::{
     api::{
         self,
         input::{Checker, Field, Unknown},
     },
+    audit::{self, Actor},
+    email::{self, Outgoing},
     error::{AppError, AppResult, Problem},
+    schema::password_resets,
     startup::AppState,
-    users::{self, User},
+    telemetry::RequestId,
+    types::Email,
+    users::{self, User, UserRow},
 };
+
+/// How long a password reset link works.
+pub const RESET_VALID_FOR: Duration = Duration::hours(1);
 
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -29,48 +47,27 @@ pub struct LoginInput {
     unknown: Unknown,
 }
 
-/// A fresh access token and the account it belongs to.
+/// A fresh token pair and the account it belongs to.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LoginOutput {
+pub struct TokenPair {
     pub access_token: String,
     /// Always `Bearer`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// Single use: `POST /auth/refresh` exchanges it for a new pair.
+    pub refresh_token: String,
     pub user: User,
 }
 
-/// Exchanges email and password for an access token.
-#[utoipa::path(
-    tag = "auth",
-    request_body = LoginInput,
-    responses(
-        (status = 200, body = LoginOutput),
-        (status = 401, body = Problem, description = "Wrong email or password; which one is never told"),
-        (status = 422, body = Problem),
-    )
-)]
-#[post("/auth/login")]
-async fn login(state: web::Data<AppState>, body: web::Json<LoginInput>) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
-    let mut c = Checker::new(&body.unknown);
-    let email = c.required("email", body.email);
-    let secret = c.required("password", body.password);
-    let (email, secret) = c.finish(|| Some((email?, SecretString::from(secret?))))?;
-    let mut conn = state.pool.get().await?;
-    let user = users::find_by_email(&mut conn, &email).await?;
-    // Unknown and disabled accounts still pay for a hash, so that timing
-    // does not tell which addresses exist.
-    let stored = user
-        .as_ref()
-        .filter(|u| !u.disabled)
-        .and_then(|u| u.password_hash.clone());
-    let valid = password::verify(secret, stored).await?;
-    let user = match user {
-        Some(u) if valid => u,
-        _ => return Err(AppError::Unauthorized("The email or password is wrong.")),
-    };
-    users::touch_login(&mut conn, user.id).await?;
+fn actor(req: &HttpRequest, id: Option<Uuid>) -> Actor {
+    Actor {
+        id,
+        request_id: RequestId::of(req),
+    }
+}
+
+fn pair(state: &AppState, user: UserRow, refresh_token: String) -> AppResult<HttpResponse> {
     let access_token = state.tokens.issue(
         user.id,
         user.role,
@@ -78,15 +75,335 @@ async fn login(state: web::Data<AppState>, body: web::Json<LoginInput>) -> AppRe
         user.trainee_id,
         user.token_version,
     )?;
-    api::ok(&LoginOutput {
+    api::ok(&TokenPair {
         access_token,
         token_type: "Bearer",
         expires_in: state.tokens.ttl_secs(),
+        refresh_token,
         user: User::from(user),
     })
 }
 
+const WRONG: &str = "The email or password is wrong.";
+
+/// Exchanges email and password for a token pair. Five failures for an
+/// address within 15 minutes lock it (429) until the window ends.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginInput,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, body = Problem, description = "Wrong email or password; which one is never told"),
+        (status = 422, body = Problem),
+        (status = 429, body = Problem, headers(("Retry-After" = u64))),
+    )
+)]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginInput>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let mut c = Checker::new(&body.unknown);
+    let email = c.required("email", body.email);
+    let secret = c.required("password", body.password);
+    let (email, secret) =
+        c.finish(|| Some((email?.trim().to_lowercase(), SecretString::from(secret?))))?;
+    let mut conn = state.pool.get().await?;
+    if let Some(retry_after_secs) = throttle::locked_for(&mut conn, &email).await? {
+        return Err(AppError::TooManyRequests { retry_after_secs });
+    }
+    let user = users::find_by_email(&mut conn, &email).await?;
+    // Unknown and disabled accounts still pay for a hash, so that timing
+    // does not tell which addresses exist.
+    let stored = user
+        .as_ref()
+        .filter(|u| !u.disabled)
+        .and_then(|u| u.password_hash.clone());
+    let valid = password::verify(secret.clone(), stored.clone()).await?;
+    let user = match user {
+        Some(u) if valid => u,
+        other => {
+            throttle::record_failure(&mut conn, &email).await?;
+            let id = other.map(|u| u.id);
+            audit::record(
+                &mut conn,
+                actor(&req, None),
+                "user",
+                "login_failed",
+                id.unwrap_or(Uuid::nil()),
+                json!({ "known_account": id.is_some() }),
+            )
+            .await?;
+            return Err(AppError::Unauthorized(WRONG));
+        }
+    };
+    throttle::clear(&mut conn, &email).await?;
+    if stored.as_deref().is_some_and(password::needs_rehash) {
+        let rehashed = password::hash(secret).await?;
+        users::set_password_hash(&mut conn, user.id, &rehashed).await?;
+    }
+    let who = actor(&req, Some(user.id));
+    let refresh_token = conn
+        .transaction(async |conn| {
+            users::touch_login(conn, user.id).await?;
+            audit::record(conn, who.clone(), "user", "login", user.id, json!({})).await?;
+            sessions::start(conn, user.id).await
+        })
+        .await?;
+    let user = users::row(&mut conn, user.id).await?;
+    pair(&state, user, refresh_token)
+}
+
+/// A refresh or logout request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshInput {
+    #[serde(default)]
+    refresh_token: Field<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+fn refresh_token_of(body: RefreshInput) -> AppResult<String> {
+    let mut c = Checker::new(&body.unknown);
+    let token = c.required("refresh_token", body.refresh_token);
+    c.finish(|| token)
+}
+
+/// Exchanges a refresh token for a new pair; the old one dies. Presenting a
+/// dead one again revokes every token of that login.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshInput,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RefreshInput>,
+) -> AppResult<HttpResponse> {
+    let token = refresh_token_of(body.into_inner())?;
+    let mut conn = state.pool.get().await?;
+    match sessions::refresh(&mut conn, &token).await? {
+        Refreshed::Rotated { user_id, token } => {
+            let user = users::row(&mut conn, user_id).await?;
+            pair(&state, user, token)
+        }
+        Refreshed::Reused { user_id, family_id } => {
+            audit::record(
+                &mut conn,
+                actor(&req, None),
+                "user",
+                "token_reuse",
+                user_id,
+                json!({ "family_id": family_id }),
+            )
+            .await?;
+            Err(AppError::Unauthorized(
+                "The refresh token was already used; the login is revoked.",
+            ))
+        }
+        Refreshed::Invalid => Err(AppError::Unauthorized(
+            "The refresh token is invalid or expired.",
+        )),
+    }
+}
+
+/// Ends the login a refresh token belongs to.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshInput,
+    responses((status = 204, description = "Logged out"), (status = 422, body = Problem), (status = 429, body = Problem))
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RefreshInput>,
+) -> AppResult<HttpResponse> {
+    let token = refresh_token_of(body.into_inner())?;
+    let mut conn = state.pool.get().await?;
+    if let Some(user_id) = sessions::logout(&mut conn, &token).await? {
+        audit::record(
+            &mut conn,
+            actor(&req, Some(user_id)),
+            "user",
+            "logout",
+            user_id,
+            json!({}),
+        )
+        .await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Asks for a password reset link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetInput {
+    #[serde(default)]
+    email: Field<Email>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+/// Emails a reset link valid for one hour to a known, enabled account.
+/// The answer is the same whether or not the address exists.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetInput,
+    responses((status = 202, description = "Accepted"), (status = 422, body = Problem), (status = 429, body = Problem))
+)]
+#[post("/auth/password-reset")]
+async fn request_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<ResetInput>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let mut c = Checker::new(&body.unknown);
+    let email = c.required("email", body.email);
+    let email = c.finish(|| email)?;
+    let mut conn = state.pool.get().await?;
+    if let Some(user) = users::find_by_email(&mut conn, email.as_str())
+        .await?
+        .filter(|u| !u.disabled)
+    {
+        let (token, token_hash) = secret::generate();
+        let id = Uuid::now_v7();
+        let who = actor(&req, None);
+        conn.transaction(async |conn| {
+            diesel::insert_into(password_resets::table)
+                .values((
+                    password_resets::id.eq(id),
+                    password_resets::user_id.eq(user.id),
+                    password_resets::token_hash.eq(token_hash),
+                    password_resets::expires_at.eq(Utc::now() + RESET_VALID_FOR),
+                ))
+                .execute(conn)
+                .await?;
+            email::queue(
+                conn,
+                &Outgoing {
+                    template: "password_reset",
+                    recipient: email.clone(),
+                    locale: user.locale.clone(),
+                    payload: json!({ "full_name": user.full_name, "token": token }),
+                    dedupe_key: format!("password_reset:{id}"),
+                },
+            )
+            .await?;
+            audit::record(
+                conn,
+                who.clone(),
+                "user",
+                "password_reset_request",
+                user.id,
+                json!({}),
+            )
+            .await
+        })
+        .await?;
+    }
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Sets a new password with a reset token.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetConfirmInput {
+    #[serde(default)]
+    token: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String, format = Password)]
+    new_password: Field<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+/// Sets the new password and ends every session of the user.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetConfirmInput,
+    responses(
+        (status = 204, description = "Password set"),
+        (status = 401, body = Problem, description = "Unknown, used or expired token"),
+        (status = 422, body = Problem), (status = 429, body = Problem),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+async fn confirm_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<ResetConfirmInput>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let mut c = Checker::new(&body.unknown);
+    let token = c.required("token", body.token);
+    let new = c.required("new_password", body.new_password);
+    let hash = secret::digest(token.as_deref().unwrap_or_default());
+    let mut conn = state.pool.get().await?;
+    let pending: Option<Uuid> = password_resets::table
+        .filter(password_resets::token_hash.eq(&hash))
+        .filter(password_resets::used_at.is_null())
+        .filter(password_resets::expires_at.gt(Utc::now()))
+        .select(password_resets::user_id)
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let user = match pending {
+        Some(id) => Some(users::row(&mut conn, id).await?),
+        None => None,
+    };
+    if let (Some(p), Some(u)) = (&new, &user) {
+        if let Err(msg) = password::check_strength(p, &[&u.email, &u.full_name]) {
+            c.error("new_password", msg);
+        }
+    }
+    let new = c.finish(|| new)?;
+    let invalid = || AppError::Unauthorized("The reset link is unknown, used or expired.");
+    let user = user.ok_or_else(invalid)?;
+    let new_hash = password::hash(SecretString::from(new)).await?;
+    let who = actor(&req, Some(user.id));
+    conn.transaction(async |conn| {
+        let used = diesel::update(password_resets::table)
+            .filter(password_resets::token_hash.eq(&hash))
+            .filter(password_resets::used_at.is_null())
+            .filter(password_resets::expires_at.gt(Utc::now()))
+            .set(password_resets::used_at.eq(Utc::now()))
+            .execute(conn)
+            .await?;
+        if used == 0 {
+            return Err(invalid());
+        }
+        users::set_password_hash(conn, user.id, &new_hash).await?;
+        sessions::end_all(conn, user.id).await?;
+        throttle::clear(conn, &user.email).await?;
+        audit::record(
+            conn,
+            who.clone(),
+            "user",
+            "password_reset",
+            user.id,
+            json!({}),
+        )
+        .await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(login);
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(request_reset)
+        .service(confirm_reset);
 }

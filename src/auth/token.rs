@@ -32,12 +32,24 @@ pub struct Claims {
     pub exp: i64,
 }
 
-/// Issues and checks access tokens.
+/// The `kid` of a key: a short digest, so keys need no names of their own.
+pub fn kid_of(secret: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret)[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Issues and checks access tokens; verification accepts the current key
+/// and the previous ones, so the signing key rotates without logging
+/// everyone out.
 #[derive(Clone)]
 pub struct TokenService {
     kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The current key and the previous ones, by `kid`.
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -53,6 +65,11 @@ impl TokenService {
             secret = vec![0u8; 32];
             rand::rng().fill_bytes(&mut secret);
         }
+        let mut decoding = vec![(kid_of(&secret), DecodingKey::from_secret(&secret))];
+        for old in &settings.jwt_previous_secrets {
+            let old = old.expose_secret().as_bytes();
+            decoding.push((kid_of(old), DecodingKey::from_secret(old)));
+        }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.leeway = 5;
@@ -63,9 +80,9 @@ impl TokenService {
         validation.set_audience(&[&settings.jwt_audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "iat"]);
         TokenService {
-            kid: "k1".into(),
+            kid: kid_of(&secret),
             encoding: EncodingKey::from_secret(&secret),
-            decoding: DecodingKey::from_secret(&secret),
+            decoding,
             validation,
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
@@ -108,10 +125,12 @@ impl TokenService {
     /// Checks a token's signature, algorithm, `kid`, claims and kind.
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::HS256 || header.kid.as_deref() != Some(self.kid.as_str()) {
+        if header.alg != Algorithm::HS256 {
             return None;
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        let kid = header.kid?;
+        let (_, key) = self.decoding.iter().find(|(k, _)| *k == kid)?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).ok()?;
         (data.claims.typ == ACCESS_TYP).then_some(data.claims)
     }
 }

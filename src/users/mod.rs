@@ -1,10 +1,12 @@
 //! Users: accounts of the secretariat, coordinators, partner staff, trainees
-//! and viewers. `GET /me` answers who the caller is.
+//! and viewers, created by invitation (or `meridian create-admin`).
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+pub mod invitations;
+pub mod routes;
+
 use chrono::{DateTime, Utc};
 use diesel::{
-    ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
+    AsChangeset, ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
     SelectableHelper,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -12,16 +14,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{
-    api::{self, Versioned},
-    auth::{Caller, Role},
-    error::{AppResult, Problem},
-    schema::users,
-    startup::AppState,
-};
+use crate::{api::Versioned, auth::Role, error::AppResult, schema::users};
 
-/// A row of `users`, with the password hash that never leaves this module's
-/// callers.
+/// A row of `users`, with the password hash that never leaves the server.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
@@ -96,6 +91,31 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
+/// A checked change to a user.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub full_name: Option<String>,
+    pub locale: Option<String>,
+    pub role: Option<Role>,
+    pub institution_id: Option<Option<Uuid>>,
+    pub trainee_id: Option<Option<Uuid>>,
+    pub disabled: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+impl UserChanges {
+    pub fn is_empty(&self) -> bool {
+        self.full_name.is_none()
+            && self.locale.is_none()
+            && self.role.is_none()
+            && self.institution_id.is_none()
+            && self.trainee_id.is_none()
+            && self.disabled.is_none()
+            && self.password_hash.is_none()
+    }
+}
+
 pub async fn find_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
@@ -108,13 +128,22 @@ pub async fn find_by_email(
         .optional()?)
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<User> {
-    let row = users::table
+pub async fn row(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<UserRow> {
+    Ok(users::table
         .find(id)
         .select(UserRow::as_select())
         .first(conn)
-        .await?;
-    Ok(row.into())
+        .await?)
+}
+
+/// Locks a user's row for a change.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<UserRow> {
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?)
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResult<User> {
@@ -126,31 +155,34 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResult<Us
     Ok(User::from(row))
 }
 
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &UserChanges,
+) -> AppResult<UserRow> {
+    Ok(diesel::update(users::table.find(id))
+        .set(changes)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn set_password_hash(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    hash: &str,
+) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn touch_login(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
     diesel::update(users::table.find(id))
         .set(users::last_login_at.eq(Utc::now()))
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// The caller's own account.
-#[utoipa::path(
-    tag = "users",
-    responses((status = 200, body = User), (status = 401, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/me")]
-async fn me(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    api::record(&req, &get(&mut conn, caller.user_id).await?)
-}
-
-/// Routes of this module.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(me);
 }

@@ -81,13 +81,15 @@ async fn forged_expired_and_foreign_tokens_are_401() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let secret = b"meridian-test-secret-of-at-least-32-bytes";
+    let kid = meridian::auth::token::kid_of(secret);
+    let k1 = Some(kid.as_str());
     let now = Utc::now().timestamp();
     let good = json!({
         "sub": admin.id, "role": "admin", "tv": 0, "typ": "access",
         "iss": "meridian", "aud": "meridian-api", "iat": now, "exp": now + 600,
     });
     // The control: a token made this way works.
-    let valid = sign(&good, secret, Algorithm::HS256, Some("k1"));
+    let valid = sign(&good, secret, Algorithm::HS256, k1);
     assert_eq!(app.get("/api/v1/me", &valid).await.status(), 200);
 
     let with = |key: &str, value: Value| {
@@ -100,47 +102,39 @@ async fn forged_expired_and_foreign_tokens_are_401() {
             &good,
             b"another-secret-another-secret-another",
             Algorithm::HS256,
-            Some("k1"),
+            k1,
         ),
         sign(
             &with("exp", json!(now - 3600)),
             secret,
             Algorithm::HS256,
-            Some("k1"),
+            k1,
         ),
-        sign(
-            &with("exp", json!("never")),
-            secret,
-            Algorithm::HS256,
-            Some("k1"),
-        ),
-        sign(
-            &with("nbf", json!("soon")),
-            secret,
-            Algorithm::HS256,
-            Some("k1"),
-        ),
+        sign(&with("exp", json!("never")), secret, Algorithm::HS256, k1),
+        sign(&with("nbf", json!("soon")), secret, Algorithm::HS256, k1),
         sign(
             &with("aud", json!("another-api")),
             secret,
             Algorithm::HS256,
-            Some("k1"),
+            k1,
         ),
         sign(
             &with("iss", json!("someone-else")),
             secret,
             Algorithm::HS256,
-            Some("k1"),
+            k1,
         ),
         sign(
             &with("typ", json!("password_reset")),
             secret,
             Algorithm::HS256,
-            Some("k1"),
+            k1,
         ),
-        sign(&good, secret, Algorithm::HS512, Some("k1")),
+        sign(&good, secret, Algorithm::HS512, k1),
         sign(&good, secret, Algorithm::HS256, Some("k9")),
         "not.a.token".to_string(),
+        // An opaque reset or invitation token is no access token.
+        meridian::auth::secret::generate().0,
     ];
     // A tampered signature.
     let mut tampered = valid.clone();
@@ -151,7 +145,7 @@ async fn forged_expired_and_foreign_tokens_are_401() {
     for alg in ["none", "None", "NONE"] {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let header = b64.encode(json!({"alg": alg, "typ": "JWT", "kid": "k1"}).to_string());
+        let header = b64.encode(json!({"alg": alg, "typ": "JWT", "kid": kid}).to_string());
         let payload = b64.encode(good.to_string());
         bad.push(format!("{header}.{payload}."));
     }

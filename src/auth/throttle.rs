@@ -1,0 +1,166 @@
+//! Throttling kept in PostgreSQL, so that it holds across instances: five
+//! failed logins for an address within 15 minutes lock it until the window
+//! ends, and `/auth/*` takes at most `auth.ip_limit_per_minute` requests per
+//! client IP and minute.
+
+use std::net::IpAddr;
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::HeaderMap,
+    middleware::Next,
+    web,
+};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::{
+    error::{AppError, AppResult},
+    schema::{login_failures, rate_limits},
+    startup::AppState,
+};
+
+/// Failed logins that lock an address.
+pub const MAX_FAILURES: i64 = 5;
+/// How long failures count.
+pub const WINDOW: Duration = Duration::minutes(15);
+
+/// Seconds until the address may try again, when it is locked.
+pub async fn locked_for(conn: &mut AsyncPgConnection, email: &str) -> AppResult<Option<u64>> {
+    let recent: Vec<DateTime<Utc>> = login_failures::table
+        .filter(login_failures::email.eq(email))
+        .filter(login_failures::at.gt(Utc::now() - WINDOW))
+        .select(login_failures::at)
+        .order(login_failures::at.desc())
+        .limit(MAX_FAILURES)
+        .load(conn)
+        .await?;
+    if (recent.len() as i64) < MAX_FAILURES {
+        return Ok(None);
+    }
+    let oldest = recent[recent.len() - 1];
+    let left = (oldest + WINDOW - Utc::now()).num_seconds().max(1) as u64;
+    Ok(Some(left))
+}
+
+/// Counts a failed login (for any address, known or not).
+pub async fn record_failure(conn: &mut AsyncPgConnection, email: &str) -> AppResult<()> {
+    diesel::delete(login_failures::table)
+        .filter(login_failures::email.eq(email))
+        .filter(login_failures::at.le(Utc::now() - WINDOW))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(login_failures::table)
+        .values(login_failures::email.eq(email))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the failures of an address after a successful login.
+pub async fn clear(conn: &mut AsyncPgConnection, email: &str) -> AppResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::email.eq(email)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy,
+/// the right-most address of `X-Forwarded-For` that is not a trusted proxy.
+pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|ip| ip.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .unwrap_or(peer),
+    )
+}
+
+/// Middleware: the per-IP limit of `/api/v1/auth/*`.
+pub async fn limit_auth_by_ip(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !req.path().starts_with("/api/v1/auth/") {
+        return next.call(req).await;
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state missing")))?;
+    let ip = client_ip(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers(),
+        &state.settings.server.trusted_proxies,
+    );
+    if let Some(ip) = ip {
+        let now = Utc::now();
+        let window = now
+            .duration_trunc(Duration::minutes(1))
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let mut conn = state.pool.get().await.map_err(AppError::from)?;
+        let hits: i32 = diesel::insert_into(rate_limits::table)
+            .values((
+                rate_limits::key.eq(format!("auth:{ip}")),
+                rate_limits::window_start.eq(window),
+                rate_limits::hits.eq(1),
+            ))
+            .on_conflict((rate_limits::key, rate_limits::window_start))
+            .do_update()
+            .set(rate_limits::hits.eq(rate_limits::hits + 1))
+            .returning(rate_limits::hits)
+            .get_result(&mut conn)
+            .await
+            .map_err(AppError::from)?;
+        if hits == 1 {
+            diesel::delete(rate_limits::table)
+                .filter(rate_limits::window_start.lt(window - Duration::minutes(1)))
+                .execute(&mut conn)
+                .await
+                .map_err(AppError::from)?;
+        }
+        if hits as u32 > state.settings.auth.ip_limit_per_minute {
+            let retry_after_secs =
+                (window + Duration::minutes(1) - now).num_seconds().max(1) as u64;
+            return Err(AppError::TooManyRequests { retry_after_secs }.into());
+        }
+    }
+    next.call(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_static("6.6.6.6, 41.89.1.2, 10.0.0.1"),
+        );
+        let client = client_ip(Some(proxy), &headers, &[proxy]);
+        assert_eq!(client, Some("41.89.1.2".parse().unwrap()));
+        let stranger: IpAddr = "196.200.1.1".parse().unwrap();
+        assert_eq!(
+            client_ip(Some(stranger), &headers, &[proxy]),
+            Some(stranger)
+        );
+    }
+}

@@ -1,0 +1,595 @@
+//! Refresh tokens, invitations, password reset, throttling and `/me`,
+//! end to end against PostgreSQL and the test SMTP server.
+
+use chrono::{Duration, Utc};
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::RunQueryDsl;
+use meridian::{
+    auth::Role,
+    schema::{audit_events, invitations, password_resets, refresh_tokens, users},
+};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{
+        assert_problem, error_fields, mail_settings, spawn_app, spawn_app_with, test_settings,
+        TestApp,
+    },
+    smtp::SmtpServer,
+};
+
+const PASSWORD: &str = "baobab rain over Thies";
+const NEW_PASSWORD: &str = "harmattan dust on Kano roofs";
+
+/// A user with a real password; returns (id, email).
+async fn account(app: &TestApp, role: Role) -> (uuid::Uuid, String) {
+    let hash = meridian::auth::password::hash(PASSWORD.to_string().into())
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap();
+    let institution = if role == Role::Partner {
+        let admin = app.admin().await;
+        let inst = app
+            .institution(&admin.token, "University of Cape Town", "ZA")
+            .await;
+        Some(inst["id"].as_str().unwrap().parse().unwrap())
+    } else {
+        None
+    };
+    let user = app.user_with_password(role, institution, Some(hash)).await;
+    let email: String = users::table
+        .find(user.id)
+        .select(users::email)
+        .first(&mut app.conn().await)
+        .await
+        .unwrap();
+    (user.id, email)
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/auth/login", None)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn tokens(app: &TestApp, email: &str) -> (String, String) {
+    let res = login(app, email, PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    (
+        body["access_token"].as_str().unwrap().to_string(),
+        body["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/auth/refresh", None)
+        .json(&json!({"refresh_token": token}))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn link_token(message: &crate::smtp::Received) -> String {
+    let text = message.parsed().body_text(0).unwrap().to_string();
+    let start = text.find("token=").expect("a link with a token") + 6;
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_reused_token_revokes_the_whole_login() {
+    let app = spawn_app().await;
+    let (_, email) = account(&app, Role::Coordinator).await;
+    let (_, first) = tokens(&app, &email).await;
+    let res = refresh(&app, &first).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let second = body["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    assert_eq!(
+        app.get("/api/v1/me", body["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    // Presenting the rotated-out token again: 401, and the family dies.
+    assert_problem(refresh(&app, &first).await, 401, "unauthorized").await;
+    assert_problem(refresh(&app, &second).await, 401, "unauthorized").await;
+    let reuse: i64 = audit_events::table
+        .filter(audit_events::action.eq("user.token_reuse"))
+        .count()
+        .get_result(&mut app.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(reuse, 1);
+    // Another login of the same user is unaffected.
+    let (_, other) = tokens(&app, &email).await;
+    assert_eq!(refresh(&app, &other).await.status(), 200);
+}
+
+#[tokio::test]
+async fn of_two_concurrent_refreshes_with_one_token_at_most_one_succeeds() {
+    let app = spawn_app().await;
+    let (_, email) = account(&app, Role::Viewer).await;
+    let (_, token) = tokens(&app, &email).await;
+    let (a, b) = tokio::join!(refresh(&app, &token), refresh(&app, &token));
+    let ok = [a.status(), b.status()]
+        .iter()
+        .filter(|s| s.as_u16() == 200)
+        .count();
+    assert!(ok <= 1, "both refreshes succeeded");
+}
+
+#[tokio::test]
+async fn refresh_tokens_die_after_24_hours_unused_and_7_days_after_login() {
+    let app = spawn_app().await;
+    let (_, email) = account(&app, Role::Viewer).await;
+    let mut conn = app.conn().await;
+    let (_, idle) = tokens(&app, &email).await;
+    let digest = meridian::auth::secret::digest(&idle);
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&digest)))
+        .set(refresh_tokens::expires_at.eq(Utc::now() - Duration::seconds(1)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_problem(refresh(&app, &idle).await, 401, "unauthorized").await;
+
+    let (_, old_login) = tokens(&app, &email).await;
+    let digest = meridian::auth::secret::digest(&old_login);
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&digest)))
+        .set(refresh_tokens::family_expires_at.eq(Utc::now() - Duration::seconds(1)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_problem(refresh(&app, &old_login).await, 401, "unauthorized").await;
+
+    // A fresh token never outlives its login.
+    let (_, fresh) = tokens(&app, &email).await;
+    let (expires, family): (chrono::DateTime<Utc>, chrono::DateTime<Utc>) = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(meridian::auth::secret::digest(&fresh)))
+        .select((
+            refresh_tokens::expires_at,
+            refresh_tokens::family_expires_at,
+        ))
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        expires <= Utc::now() + Duration::hours(24) && family <= Utc::now() + Duration::days(7)
+    );
+    // Only hashes are stored.
+    let stored: i64 = refresh_tokens::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stored, 3);
+}
+
+#[tokio::test]
+async fn logout_revokes_the_refresh_token() {
+    let app = spawn_app().await;
+    let (_, email) = account(&app, Role::Viewer).await;
+    let (_, token) = tokens(&app, &email).await;
+    let res = app
+        .request(Method::POST, "/api/v1/auth/logout", None)
+        .json(&json!({"refresh_token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_problem(refresh(&app, &token).await, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn disabling_or_changing_a_role_stops_every_token_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for change in [json!({"disabled": true}), json!({"role": "viewer"})] {
+        let (id, email) = account(&app, Role::Coordinator).await;
+        let (access, refresh_token) = tokens(&app, &email).await;
+        let res = app
+            .patch(&format!("/api/v1/users/{id}"), &admin.token, &change)
+            .await;
+        assert_eq!(res.status(), 200, "{change}");
+        assert_problem(app.get("/api/v1/me", &access).await, 401, "unauthorized").await;
+        assert_problem(refresh(&app, &refresh_token).await, 401, "unauthorized").await;
+    }
+    // A partner must keep an institution.
+    let (id, _) = account(&app, Role::Viewer).await;
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            &admin.token,
+            &json!({"role": "partner"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&problem), ["institution_id"]);
+}
+
+#[tokio::test]
+async fn five_failed_logins_lock_the_address_for_the_window() {
+    let app = spawn_app().await;
+    let (_, email) = account(&app, Role::Viewer).await;
+    for _ in 0..5 {
+        assert_problem(
+            login(&app, &email, "wrong password here").await,
+            401,
+            "unauthorized",
+        )
+        .await;
+        assert_problem(
+            login(&app, "ghost@example.org", "wrong password here").await,
+            401,
+            "unauthorized",
+        )
+        .await;
+    }
+    for address in [email.as_str(), "ghost@example.org"] {
+        let res = login(&app, address, PASSWORD).await;
+        let retry: u64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry > 800 && retry <= 900, "{retry}");
+        assert_problem(res, 429, "too-many-requests").await;
+    }
+    // Other accounts are not affected.
+    let (_, other) = account(&app, Role::Viewer).await;
+    assert_eq!(login(&app, &other, PASSWORD).await.status(), 200);
+    let failures: i64 = audit_events::table
+        .filter(audit_events::action.eq("user.login_failed"))
+        .count()
+        .get_result(&mut app.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(failures, 10);
+}
+
+#[tokio::test]
+async fn auth_requests_are_limited_per_client_ip() {
+    let mut settings = test_settings();
+    settings.auth.ip_limit_per_minute = 3;
+    let app = spawn_app_with(settings).await;
+    let attempt = |xff: &'static str| {
+        app.request(Method::POST, "/api/v1/auth/password-reset", None)
+            .header("x-forwarded-for", xff)
+            .json(&json!({"email": "someone@example.org"}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt("41.0.0.1").await.unwrap().status(), 202);
+    }
+    // The peer is not a trusted proxy: a forged X-Forwarded-For changes nothing.
+    let res = attempt("41.0.0.2").await.unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 429, "too-many-requests").await;
+    // Other endpoints are not limited.
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let mut settings = test_settings();
+    settings.auth.ip_limit_per_minute = 3;
+    settings.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let behind_proxy = spawn_app_with(settings).await;
+    for ip in ["41.0.0.1", "41.0.0.2", "41.0.0.3", "41.0.0.4"] {
+        for _ in 0..3 {
+            let res = behind_proxy
+                .request(Method::POST, "/api/v1/auth/password-reset", None)
+                .header("x-forwarded-for", ip)
+                .json(&json!({"email": "someone@example.org"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 202, "{ip}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_invitation_is_emailed_accepted_once_and_gives_a_working_account() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(mail_settings(&smtp.url())).await;
+    let admin = app.admin().await;
+    let inst = app
+        .institution(&admin.token, "Universite Cheikh Anta Diop", "SN")
+        .await;
+    let coordinator = app.user(Role::Coordinator, None).await;
+
+    // A coordinator may invite partner staff, not other coordinators.
+    let res = app
+        .post(
+            "/api/v1/invitations",
+            &coordinator.token,
+            &json!({"email": "c2@example.org", "role": "coordinator"}),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = app
+        .post(
+            "/api/v1/invitations",
+            &coordinator.token,
+            &json!({"email": "fatou@ucad.sn", "role": "partner"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&problem), ["institution_id"]);
+    let res = app
+        .post(
+            "/api/v1/invitations",
+            &coordinator.token,
+            &json!({"email": "Fatou@UCAD.sn", "role": "partner", "institution_id": inst["id"], "locale": "fr"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let invitation: Value = res.json().await.unwrap();
+    assert!(invitation.get("token_hash").is_none());
+
+    let mail = smtp.wait_for(1, 10).await;
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].to[0].contains("fatou@ucad.sn"));
+    assert!(mail[0].parsed().subject().unwrap().contains("vous invite"));
+    let token = link_token(&mail[0]);
+
+    let accept = |token: String, password: &'static str| {
+        app.request(Method::POST, "/api/v1/auth/invitations/accept", None)
+            .json(&json!({"token": token, "full_name": "Fatou Ndiaye", "password": password}))
+            .send()
+    };
+    let res = accept(token.clone(), "password1234").await.unwrap();
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&problem), ["password"]);
+    let res = accept(token.clone(), PASSWORD).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let user: Value = res.json().await.unwrap();
+    assert_eq!(user["role"], "partner");
+    assert_eq!(user["institution_id"], inst["id"]);
+    assert_eq!(user["email"], "fatou@ucad.sn");
+    assert_eq!(user["locale"], "fr");
+    assert_problem(accept(token, PASSWORD).await.unwrap(), 401, "unauthorized").await;
+    assert_eq!(login(&app, "fatou@ucad.sn", PASSWORD).await.status(), 200);
+
+    // An existing address cannot be invited again.
+    let res = app
+        .post(
+            "/api/v1/invitations",
+            &admin.token,
+            &json!({"email": "FATOU@ucad.sn", "role": "viewer"}),
+        )
+        .await;
+    assert_problem(res, 409, "duplicate").await;
+}
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(mail_settings(&smtp.url())).await;
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            "/api/v1/invitations",
+            &admin.token,
+            &json!({"email": "late@example.org", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let token = link_token(&smtp.wait_for(1, 10).await[0]);
+    diesel::update(invitations::table)
+        .set(invitations::expires_at.eq(Utc::now() - Duration::seconds(1)))
+        .execute(&mut app.conn().await)
+        .await
+        .unwrap();
+    let res = app
+        .request(Method::POST, "/api/v1/auth/invitations/accept", None)
+        .json(&json!({"token": token, "full_name": "Late Comer", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401, "unauthorized").await;
+    assert_eq!(app.count("users").await, 1);
+}
+
+#[tokio::test]
+async fn a_password_reset_is_emailed_only_to_known_accounts_and_ends_sessions() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(mail_settings(&smtp.url())).await;
+    let (_, email) = account(&app, Role::Coordinator).await;
+    let (access, refresh_token) = tokens(&app, &email).await;
+    let ask = |address: String| {
+        app.request(Method::POST, "/api/v1/auth/password-reset", None)
+            .json(&json!({ "email": address }))
+            .send()
+    };
+    assert_eq!(
+        ask("nobody@example.org".into()).await.unwrap().status(),
+        202
+    );
+    assert_eq!(ask(email.to_uppercase()).await.unwrap().status(), 202);
+    let mail = smtp.wait_for(1, 10).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        smtp.messages().len(),
+        1,
+        "nothing goes to unknown addresses"
+    );
+    assert!(mail[0].to[0].contains(&email));
+    let token = link_token(&mail[0]);
+
+    let confirm = |token: String| {
+        app.request(Method::POST, "/api/v1/auth/password-reset/confirm", None)
+            .json(&json!({"token": token, "new_password": NEW_PASSWORD}))
+            .send()
+    };
+    assert_eq!(confirm(token.clone()).await.unwrap().status(), 204);
+    assert_problem(confirm(token).await.unwrap(), 401, "unauthorized").await;
+    assert_problem(app.get("/api/v1/me", &access).await, 401, "unauthorized").await;
+    assert_problem(refresh(&app, &refresh_token).await, 401, "unauthorized").await;
+    assert_problem(login(&app, &email, PASSWORD).await, 401, "unauthorized").await;
+    assert_eq!(login(&app, &email, NEW_PASSWORD).await.status(), 200);
+
+    // Reset links expire after an hour.
+    assert_eq!(ask(email.clone()).await.unwrap().status(), 202);
+    let token = link_token(&smtp.wait_for(2, 10).await[1]);
+    diesel::update(password_resets::table)
+        .set(password_resets::expires_at.eq(Utc::now() - Duration::seconds(1)))
+        .execute(&mut app.conn().await)
+        .await
+        .unwrap();
+    assert_problem(confirm(token).await.unwrap(), 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn me_changes_name_and_locale_and_a_password_only_with_the_current_one() {
+    let app = spawn_app().await;
+    let (_, email) = account(&app, Role::Partner).await;
+    let (access, _) = tokens(&app, &email).await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            &access,
+            &json!({"full_name": "Thandiwe Mokoena", "locale": "pt"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(
+        (me["full_name"].as_str(), me["locale"].as_str()),
+        (Some("Thandiwe Mokoena"), Some("pt"))
+    );
+
+    // A partner cannot change its own role or institution.
+    let res = app
+        .patch(
+            "/api/v1/me",
+            &access,
+            &json!({"role": "admin", "institution_id": null}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&problem), ["institution_id", "role"]);
+
+    let res = app
+        .patch(
+            "/api/v1/me",
+            &access,
+            &json!({"new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["current_password"]
+    );
+    let res = app
+        .patch(
+            "/api/v1/me",
+            &access,
+            &json!({"current_password": "not it at all", "new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["current_password"]
+    );
+    let res = app
+        .patch(
+            "/api/v1/me",
+            &access,
+            &json!({"current_password": PASSWORD, "new_password": "qwertyuiop123"}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["new_password"]
+    );
+    let res = app
+        .patch(
+            "/api/v1/me",
+            &access,
+            &json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(login(&app, &email, NEW_PASSWORD).await.status(), 200);
+    // No password or token is ever written to the audit log.
+    let changes: Vec<Value> = audit_events::table
+        .select(audit_events::changes)
+        .load(&mut app.conn().await)
+        .await
+        .unwrap();
+    let all = serde_json::to_string(&changes).unwrap();
+    assert!(!all.contains(PASSWORD) && !all.contains(NEW_PASSWORD) && !all.contains("argon2"));
+}
+
+#[tokio::test]
+async fn a_login_rehashes_a_password_stored_with_weaker_parameters() {
+    use argon2::{
+        password_hash::{rand_core::OsRng, PasswordHasher, SaltString},
+        Algorithm, Argon2, Params, Version,
+    };
+    let app = spawn_app().await;
+    let weak = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+    .unwrap()
+    .to_string();
+    let user = app
+        .user_with_password(Role::Viewer, None, Some(weak.clone()))
+        .await;
+    let email: String = users::table
+        .find(user.id)
+        .select(users::email)
+        .first(&mut app.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(login(&app, &email, PASSWORD).await.status(), 200);
+    let stored: Option<String> = users::table
+        .find(user.id)
+        .select(users::password_hash)
+        .first(&mut app.conn().await)
+        .await
+        .unwrap();
+    let stored = stored.unwrap();
+    assert_ne!(stored, weak);
+    assert!(stored.contains("m=19456,t=2,p=1"), "{stored}");
+}
+
+#[tokio::test]
+async fn tokens_signed_with_a_previous_key_still_work_after_rotation() {
+    let mut old = test_settings();
+    old.auth.jwt_secret = "the-key-of-last-quarter-32-bytes-long!".to_string().into();
+    let signer = meridian::auth::token::TokenService::new(&old.auth);
+    let mut rotated = test_settings();
+    rotated.auth.jwt_previous_secrets =
+        vec!["the-key-of-last-quarter-32-bytes-long!".to_string().into()];
+    let app = spawn_app_with(rotated).await;
+    let user = app.admin().await;
+    let token = signer.issue(user.id, Role::Admin, None, None, 0).unwrap();
+    assert_eq!(app.get("/api/v1/me", &token).await.status(), 200);
+    let stranger = spawn_app().await;
+    let user = stranger.admin().await;
+    let token = signer.issue(user.id, Role::Admin, None, None, 0).unwrap();
+    assert_problem(
+        stranger.get("/api/v1/me", &token).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+}

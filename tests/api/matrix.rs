@@ -1,0 +1,133 @@
+//! The role matrix (docs/roles.md): every endpoint with every role. An
+//! endpoint missing here fails the OpenAPI test; a role answered other than
+//! the table says fails here.
+
+use meridian::auth::Role;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+/// One endpoint and who may use it at all: `public` needs no token; else the
+/// letters of the roles (Admin, Coordinator, Partner, Trainee, Viewer).
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub allowed: &'static str,
+}
+
+const fn e(method: &'static str, path: &'static str, allowed: &'static str) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        allowed,
+    }
+}
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    e("get", "/healthz", "public"),
+    e("get", "/readyz", "public"),
+    e("get", "/metrics", "public"),
+    e("post", "/api/v1/auth/login", "public"),
+    e("post", "/api/v1/auth/refresh", "public"),
+    e("post", "/api/v1/auth/logout", "public"),
+    e("post", "/api/v1/auth/password-reset", "public"),
+    e("post", "/api/v1/auth/password-reset/confirm", "public"),
+    e("post", "/api/v1/auth/invitations/accept", "public"),
+    e("get", "/api/v1/me", "ACPTV"),
+    e("patch", "/api/v1/me", "ACPTV"),
+    e("get", "/api/v1/users", "A"),
+    e("get", "/api/v1/users/{id}", "A"),
+    e("patch", "/api/v1/users/{id}", "A"),
+    e("post", "/api/v1/invitations", "AC"),
+    e("get", "/api/v1/invitations/{id}", "AC"),
+    e("get", "/api/v1/institutions", "ACPV"),
+    e("post", "/api/v1/institutions", "A"),
+    e("get", "/api/v1/institutions/{id}", "ACPV"),
+    e("patch", "/api/v1/institutions/{id}", "A"),
+    e("delete", "/api/v1/institutions/{id}", "A"),
+    e("get", "/api/v1/audit-events", "A"),
+    e("get", "/api/v1/notifications", "A"),
+    e("get", "/api/v1/notifications/{id}", "A"),
+    e("post", "/api/v1/notifications/{id}/retry", "A"),
+];
+
+fn letter(role: Role) -> char {
+    match role {
+        Role::Admin => 'A',
+        Role::Coordinator => 'C',
+        Role::Partner => 'P',
+        Role::Trainee => 'T',
+        Role::Viewer => 'V',
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_every_role_as_the_matrix_says() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let inst = app
+        .institution(&admin.token, "Universidad Nacional de Colombia", "CO")
+        .await;
+    let inst_id = inst["id"].as_str().unwrap().parse().unwrap();
+    let mut callers = Vec::new();
+    for role in [
+        Role::Admin,
+        Role::Coordinator,
+        Role::Partner,
+        Role::Trainee,
+        Role::Viewer,
+    ] {
+        let institution = (role == Role::Partner).then_some(inst_id);
+        callers.push((role, app.user(role, institution).await));
+    }
+    let some_id = "01a22228-d8ed-7441-b9a0-c214e2fc361d";
+    for endpoint in ENDPOINTS {
+        let path = endpoint.path.replace("{id}", some_id);
+        let method: Method = endpoint.method.to_uppercase().parse().unwrap();
+        let send = |token: Option<String>| {
+            let mut rb = app.request(method.clone(), &path, token.as_deref());
+            if matches!(method, Method::POST | Method::PATCH | Method::PUT) {
+                rb = rb.json(&json!({}));
+            }
+            rb.send()
+        };
+        let anonymous = send(None).await.unwrap().status().as_u16();
+        if endpoint.allowed == "public" {
+            assert!(
+                !matches!(anonymous, 401 | 403 | 404 | 405),
+                "{} {}: {anonymous}",
+                endpoint.method,
+                endpoint.path
+            );
+            continue;
+        }
+        assert_eq!(
+            anonymous, 401,
+            "{} {} without a token",
+            endpoint.method, endpoint.path
+        );
+        for (role, user) in &callers {
+            let status = send(Some(user.token.clone()))
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            let allowed = endpoint.allowed.contains(letter(*role));
+            if allowed {
+                assert!(
+                    !matches!(status, 401 | 403 | 405),
+                    "{role:?} {} {}: {status}",
+                    endpoint.method,
+                    endpoint.path
+                );
+            } else {
+                assert_eq!(
+                    status, 403,
+                    "{role:?} {} {}",
+                    endpoint.method, endpoint.path
+                );
+            }
+        }
+    }
+}
