@@ -7,16 +7,16 @@
 #[path = "../tests/api/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;
+mod support;
 
-use std::{path::PathBuf, time::Instant};
+use std::time::Instant;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use meridian::{
-    config::{EmailTransport, Settings},
+    config::EmailTransport,
     db,
     email::{queue, worker::Worker, Outgoing},
     error::AppError,
-    local_pg::LocalPostgres,
     telemetry::Metrics,
     types::Email,
 };
@@ -26,24 +26,6 @@ const EMAILS: usize = 1_000;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let admin_url = match std::env::var("MERIDIAN_BENCH_DATABASE_URL") {
-        Ok(url) => url,
-        Err(_) => {
-            let pg = tokio::task::spawn_blocking(|| -> anyhow::Result<LocalPostgres> {
-                let dir = std::env::temp_dir().join("meridian-bench-postgres");
-                let pg = LocalPostgres::new(&dir, 54349)?.throwaway();
-                pg.ensure_running()?;
-                Ok(pg)
-            })
-            .await??;
-            pg.url("postgres")
-        }
-    };
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(b, _)| b)
-        .unwrap_or(&admin_url)
-        .to_string();
     let smtp = smtp::SmtpServer::start().await;
     println!("| transport | concurrency | emails | seconds | emails/s |");
     println!("|---|---|---|---|---|");
@@ -54,15 +36,7 @@ async fn main() -> anyhow::Result<()> {
         (EmailTransport::Smtp, 16),
     ] {
         let name = format!("meridian_bench_outbox_{concurrency}_{transport:?}").to_lowercase();
-        let mut admin = AsyncPgConnection::establish(&admin_url).await?;
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(&mut admin)
-            .await?;
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await?;
-        let url = format!("{base}/{name}");
-        db::migrate(&url).await?;
+        let url = support::fresh_database(&name).await?;
 
         let mut conn = AsyncPgConnection::establish(&url).await?;
         conn.transaction(async |conn| {
@@ -81,11 +55,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 
-        let mut settings = Settings::layered(
-            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config"),
-            "test",
-            false,
-        )?;
+        let mut settings = support::settings()?;
         settings.email.transport = transport;
         settings.email.smtp_url = smtp.url().into();
         settings.worker.concurrency = concurrency;
