@@ -172,12 +172,17 @@ async fn a_token_in_the_query_string_is_not_accepted() {
 }
 
 #[tokio::test]
-async fn a_disabled_user_or_a_raised_token_version_stops_the_token() {
+async fn a_disabled_deleted_or_revoked_user_token_is_401() {
     let app = spawn_app().await;
     let a = app.admin().await;
     let b = app.admin().await;
+    let c = app.admin().await;
     assert_eq!(app.get("/api/v1/me", &a.token).await.status(), 200);
     let mut conn = app.conn().await;
+    diesel::delete(users::table.find(c.id))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     diesel::update(users::table.find(a.id))
         .set(users::disabled.eq(true))
         .execute(&mut conn)
@@ -188,7 +193,7 @@ async fn a_disabled_user_or_a_raised_token_version_stops_the_token() {
         .execute(&mut conn)
         .await
         .unwrap();
-    for token in [&a.token, &b.token] {
+    for token in [&a.token, &b.token, &c.token] {
         assert_problem(app.get("/api/v1/me", token).await, 401, "unauthorized").await;
     }
 }

@@ -369,7 +369,7 @@ pub fn mail_settings(smtp_url: &str) -> Settings {
     s.worker.poll_interval_ms = 200;
     s.worker.lease_secs = 3;
     s.worker.backoff_base_ms = 100;
-    s.worker.max_attempts = 4;
+    s.worker.max_attempts = 6;
     s.worker.batch_size = 20;
     s.email.transport = meridian::config::EmailTransport::Smtp;
     s.email.smtp_url = smtp_url.to_string().into();
