@@ -218,10 +218,11 @@ impl From<DieselError> for AppError {
                         )
                     }
                 }
-                DatabaseErrorKind::CheckViolation => AppError::invalid(
-                    info.constraint_name().unwrap_or("record"),
-                    "violates a rule of the record",
-                ),
+                DatabaseErrorKind::CheckViolation => {
+                    let (field, message) =
+                        check_violation(info.constraint_name().unwrap_or_default());
+                    AppError::invalid(field, message)
+                }
                 DatabaseErrorKind::SerializationFailure => AppError::conflict(
                     "concurrent-update",
                     "Another request changed the same records; try again.",
@@ -243,7 +244,25 @@ fn unique_violation_detail(constraint: &str) -> String {
             "An institution with this name already exists in this country.".into()
         }
         "users_email_key" => "A user with this email already exists.".into(),
+        "programs_code_key" => "A programme with this code already exists.".into(),
+        "cohorts_code_key" => "This programme already has a cohort with this code.".into(),
+        "enrollments_trainee_cohort_key" => "The trainee is already in this cohort.".into(),
         _ => "A record with these values already exists.".into(),
+    }
+}
+
+/// The field and message of the cross-field rules the schema enforces (and
+/// that updates meet only once merged with the stored record).
+fn check_violation(constraint: &str) -> (&str, &'static str) {
+    match constraint {
+        "programs_dates" | "cohorts_dates" => ("ends_on", "must not be before starts_on"),
+        "cohorts_window" => ("nominations_close_at", "must be after nominations_open_at"),
+        "cohorts_place" => ("country_code", "is required unless delivery is online"),
+        "sessions_times" => ("ends_at", "must be after starts_at"),
+        "users_partner_has_institution" => ("institution_id", "is required for partner users"),
+        "users_trainee_has_trainee" => ("trainee_id", "is required for trainee users"),
+        "" => ("record", "violates a rule of the record"),
+        other => (other, "violates a rule of the record"),
     }
 }
 

@@ -143,6 +143,141 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    transitions (id) {
+        id -> Uuid,
+        entity_type -> Text,
+        entity_id -> Uuid,
+        from_status -> Text,
+        to_status -> Text,
+        at -> Timestamptz,
+        by_user -> Nullable<Uuid>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    programs (id) {
+        id -> Uuid,
+        code -> Text,
+        title -> Text,
+        theme -> Text,
+        description -> Nullable<Text>,
+        lead_institution_id -> Uuid,
+        starts_on -> Date,
+        ends_on -> Date,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    cohorts (id) {
+        id -> Uuid,
+        program_id -> Uuid,
+        code -> Text,
+        title -> Text,
+        host_institution_id -> Uuid,
+        delivery -> Text,
+        country_code -> Nullable<Text>,
+        city -> Nullable<Text>,
+        languages -> Array<Text>,
+        starts_on -> Date,
+        ends_on -> Date,
+        nominations_open_at -> Timestamptz,
+        nominations_close_at -> Timestamptz,
+        capacity -> Int4,
+        max_per_institution -> Nullable<Int4>,
+        min_attendance_pct -> Int4,
+        auto_promote -> Bool,
+        status -> Text,
+        coordinator_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    trainees (id) {
+        id -> Uuid,
+        institution_id -> Uuid,
+        given_name -> Text,
+        family_name -> Text,
+        email -> Text,
+        nationality -> Text,
+        gender -> Text,
+        birth_year -> Nullable<Int4>,
+        field -> Nullable<Text>,
+        locale -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    enrollments (id) {
+        id -> Uuid,
+        cohort_id -> Uuid,
+        trainee_id -> Uuid,
+        institution_id -> Uuid,
+        status -> Text,
+        motivation -> Nullable<Text>,
+        nominated_by -> Uuid,
+        decided_at -> Nullable<Timestamptz>,
+        note -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        cohort_id -> Uuid,
+        title -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    attendance (session_id, enrollment_id) {
+        session_id -> Uuid,
+        enrollment_id -> Uuid,
+        status -> Text,
+        marked_at -> Timestamptz,
+        marked_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> Uuid,
+        enrollment_id -> Uuid,
+        code -> Text,
+        issued_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revocation_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::joinable!(cohorts -> programs (program_id));
+diesel::joinable!(enrollments -> cohorts (cohort_id));
+diesel::joinable!(enrollments -> trainees (trainee_id));
+diesel::joinable!(certificates -> enrollments (enrollment_id));
+diesel::joinable!(sessions -> cohorts (cohort_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     users,
@@ -153,5 +288,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     password_resets,
     login_failures,
-    rate_limits
+    rate_limits,
+    transitions,
+    programs,
+    cohorts,
+    trainees,
+    enrollments,
+    sessions,
+    attendance,
+    certificates
 );

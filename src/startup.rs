@@ -14,11 +14,12 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     api, audit,
     auth::{self, token::TokenService},
+    cohorts,
     config::Settings,
     db::{self, PgPool},
     email::{self, worker::Worker},
     error::{self, AppError},
-    institutions, openapi, ops,
+    institutions, openapi, ops, programmes,
     telemetry::{self, Metrics},
     users,
 };
@@ -162,6 +163,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .configure(users::routes::routes)
             .configure(users::invitations::routes)
             .configure(institutions::routes)
+            .configure(programmes::routes)
+            .configure(cohorts::routes)
             .configure(audit::routes)
             .configure(email::routes::routes),
     )

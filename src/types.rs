@@ -164,6 +164,84 @@ pub type ShortText = Text<100>;
 /// A free-text description.
 pub type LongText = Text<5000>;
 
+/// A short code such as `AI4AG-2027`: letters, digits, `.`, `_`, `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Code(String);
+
+impl Code {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 40
+            && raw
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if ok {
+            Ok(Code(raw.to_string()))
+        } else {
+            Err(
+                "must be 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                    .into(),
+            )
+        }
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Code::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl PartialSchema for Code {
+    fn schema() -> RefOr<Schema> {
+        string_schema(Some("letters, digits, '.', '_', '-'"), Some(1), Some(40))
+    }
+}
+impl ToSchema for Code {}
+
+/// A BCP 47 language tag registered with IANA, e.g. `en`, `fr`, `zh-Hans`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct LanguageTag(String);
+
+impl LanguageTag {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let tag = language_tags::LanguageTag::parse(raw.trim())
+            .map_err(|_| format!("\"{raw}\" is not a BCP 47 language tag"))?;
+        tag.validate()
+            .map_err(|_| format!("\"{raw}\" is not a registered language tag"))?;
+        Ok(LanguageTag(tag.to_string()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for LanguageTag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        LanguageTag::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl PartialSchema for LanguageTag {
+    fn schema() -> RefOr<Schema> {
+        string_schema(Some("BCP 47 language tag"), Some(2), Some(35))
+    }
+}
+impl ToSchema for LanguageTag {}
+
 /// Languages of emails and of the interface.
 #[derive(
     Debug,
@@ -305,6 +383,20 @@ mod tests {
         assert!(Text::<5>::parse("   ").is_err());
         assert!(Text::<5>::parse("abcdef").is_err());
         assert!(Text::<5>::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn codes_and_language_tags_are_checked() {
+        assert!(Code::parse("AI4AG-2027.1").is_ok());
+        assert!(
+            Code::parse("-x").is_err() && Code::parse("a b").is_err() && Code::parse("").is_err()
+        );
+        for ok in ["en", "fr", "ar", "zh-Hans", "pt-BR", "sw"] {
+            assert!(LanguageTag::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["english", "xx", "en-Latn-Latn", ""] {
+            assert!(LanguageTag::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum Resource {
     Notification,
     User,
     Invitation,
+    Program,
+    Cohort,
 }
 
 /// What a caller wants to do with a kind of record.
@@ -48,6 +50,8 @@ pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
         (User, Create | Delete) => false,
         (Invitation, Create | Read) => matches!(role, Admin | Coordinator),
         (Invitation, Update | Delete) => false,
+        (Program | Cohort, Read) => matches!(role, Admin | Coordinator | Partner | Viewer),
+        (Program | Cohort, Create | Update | Delete) => matches!(role, Admin | Coordinator),
     }
 }
 

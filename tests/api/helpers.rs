@@ -4,7 +4,7 @@
 use std::{path::PathBuf, sync::OnceLock};
 
 use actix_web::web;
-use diesel::{sql_query, sql_types::Text, QueryableByName};
+use diesel::{sql_query, sql_types::Text, ExpressionMethods, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use meridian::{
     auth::Role,
@@ -236,6 +236,11 @@ impl TestApp {
     ) -> TestUser {
         let mut conn = self.conn().await;
         let id = Uuid::now_v7();
+        let trainee_id = if role == Role::Trainee {
+            Some(self.trainee_record(institution_id).await)
+        } else {
+            None
+        };
         let user = users::insert(
             &mut conn,
             &NewUser {
@@ -244,7 +249,7 @@ impl TestApp {
                 full_name: "Test User".into(),
                 role,
                 institution_id,
-                trainee_id: (role == Role::Trainee).then(Uuid::now_v7),
+                trainee_id,
                 password_hash,
             },
         )
@@ -257,6 +262,44 @@ impl TestApp {
             .issue(user.id, role, institution_id, user.trainee_id, 0)
             .unwrap();
         TestUser { id, token }
+    }
+
+    /// A trainee record (of `institution`, or of a new one), made in SQL.
+    pub async fn trainee_record(&self, institution: Option<Uuid>) -> Uuid {
+        use meridian::schema::{institutions, trainees};
+        let mut conn = self.conn().await;
+        let institution = match institution {
+            Some(i) => i,
+            None => {
+                let i = Uuid::now_v7();
+                diesel::insert_into(institutions::table)
+                    .values((
+                        institutions::id.eq(i),
+                        institutions::name.eq(format!("Home of trainee {i}")),
+                        institutions::kind.eq("university"),
+                        institutions::country_code.eq("GH"),
+                    ))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                i
+            }
+        };
+        let id = Uuid::now_v7();
+        diesel::insert_into(trainees::table)
+            .values((
+                trainees::id.eq(id),
+                trainees::institution_id.eq(institution),
+                trainees::given_name.eq("Ama"),
+                trainees::family_name.eq("Owusu"),
+                trainees::email.eq(format!("trainee-{}@example.org", id.simple())),
+                trainees::nationality.eq("GH"),
+                trainees::gender.eq("female"),
+            ))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        id
     }
 
     pub async fn admin(&self) -> TestUser {
@@ -393,4 +436,55 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     false
+}
+
+impl TestApp {
+    /// Creates a programme led by `lead` and returns its JSON.
+    pub async fn programme(&self, token: &str, code: &str, lead: &Value) -> Value {
+        let res = self
+            .post(
+                "/api/v1/programs",
+                token,
+                &json!({
+                    "code": code, "title": format!("AI for agriculture {code}"), "theme": "agriculture",
+                    "lead_institution_id": lead["id"], "starts_on": "2027-01-01", "ends_on": "2027-12-31",
+                }),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "creating programme {code}");
+        res.json().await.unwrap()
+    }
+
+    /// A cohort body of a programme and host, open for nominations now;
+    /// `extra` overrides members.
+    pub fn cohort_body(programme: &Value, host: &Value, code: &str, extra: Value) -> Value {
+        let now = chrono::Utc::now();
+        let mut body = json!({
+            "program_id": programme["id"], "code": code, "title": format!("Cohort {code}"),
+            "host_institution_id": host["id"], "delivery": "hybrid", "country_code": "KE",
+            "city": "Nairobi", "languages": ["en", "sw"],
+            "starts_on": (now + chrono::Duration::days(30)).date_naive(),
+            "ends_on": (now + chrono::Duration::days(60)).date_naive(),
+            "nominations_open_at": now - chrono::Duration::days(1),
+            "nominations_close_at": now + chrono::Duration::days(10),
+            "capacity": 3,
+        });
+        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+            b.extend(e);
+        }
+        body
+    }
+
+    /// Creates a cohort and returns its JSON.
+    pub async fn cohort(&self, token: &str, body: &Value) -> Value {
+        let res = self.post("/api/v1/cohorts", token, body).await;
+        assert_eq!(res.status(), 201, "creating a cohort");
+        res.json().await.unwrap()
+    }
+
+    /// Moves a record through `POST {path}/transitions`.
+    pub async fn move_to(&self, token: &str, path: &str, to: &str) -> reqwest::Response {
+        self.post(&format!("{path}/transitions"), token, &json!({ "to": to }))
+            .await
+    }
 }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod cohorts;
 mod email;
 mod errors;
 mod helpers;

@@ -1,0 +1,10 @@
+DROP TABLE certificates;
+DROP TABLE attendance;
+DROP TABLE sessions;
+DROP TABLE enrollments;
+ALTER TABLE invitations DROP CONSTRAINT invitations_trainee_fk;
+ALTER TABLE users DROP CONSTRAINT users_trainee_fk;
+DROP TABLE trainees;
+DROP TABLE cohorts;
+DROP TABLE programs;
+DROP TABLE transitions;

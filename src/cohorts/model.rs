@@ -1,0 +1,446 @@
+//! Cohorts: the record, its lifecycle and its input rules.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{AsChangeset, Insertable, Queryable, Selectable};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        input::{Checker, Field, Unknown},
+        Versioned,
+    },
+    error::AppError,
+    lifecycle::Lifecycle,
+    schema::cohorts,
+    types::{Code, CountryCode, LanguageTag, Name, ShortText},
+};
+
+/// How a cohort is taught.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Delivery {
+    Online,
+    Onsite,
+    Hybrid,
+}
+crate::sql_text_enum!(Delivery);
+
+/// Where a cohort stands: draft → open → closed → running → completed;
+/// closed → open; draft, open, closed → cancelled.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CohortStatus {
+    Draft,
+    Open,
+    Closed,
+    Running,
+    Completed,
+    Cancelled,
+}
+crate::sql_text_enum!(CohortStatus);
+
+impl Lifecycle for CohortStatus {
+    fn next(self) -> &'static [Self] {
+        use CohortStatus::*;
+        match self {
+            Draft => &[Open, Cancelled],
+            Open => &[Closed, Cancelled],
+            Closed => &[Running, Open, Cancelled],
+            Running => &[Completed],
+            Completed | Cancelled => &[],
+        }
+    }
+}
+
+/// A row of `cohorts`.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = cohorts)]
+pub struct CohortRow {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub host_institution_id: Uuid,
+    pub delivery: Delivery,
+    pub country_code: Option<String>,
+    pub city: Option<String>,
+    pub languages: Vec<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub nominations_open_at: DateTime<Utc>,
+    pub nominations_close_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub max_per_institution: Option<i32>,
+    pub min_attendance_pct: i32,
+    pub auto_promote: bool,
+    pub status: CohortStatus,
+    pub coordinator_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl CohortRow {
+    /// Whether nominations are taken now.
+    pub fn accepts_nominations(&self, now: DateTime<Utc>) -> bool {
+        self.status == CohortStatus::Open
+            && self.nominations_open_at <= now
+            && now < self.nominations_close_at
+    }
+}
+
+/// A cohort, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Cohort {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub host_institution_id: Uuid,
+    pub delivery: Delivery,
+    pub country_code: Option<String>,
+    pub city: Option<String>,
+    /// BCP 47 tags.
+    pub languages: Vec<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub nominations_open_at: DateTime<Utc>,
+    pub nominations_close_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub max_per_institution: Option<i32>,
+    pub min_attendance_pct: i32,
+    pub auto_promote: bool,
+    pub status: CohortStatus,
+    pub coordinator_id: Option<Uuid>,
+    /// Accepted, completed and not completed enrollments.
+    pub seats_taken: i64,
+    pub waitlist_length: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<(CohortRow, i64, i64)> for Cohort {
+    fn from((r, seats_taken, waitlist_length): (CohortRow, i64, i64)) -> Self {
+        Cohort {
+            id: r.id,
+            program_id: r.program_id,
+            code: r.code,
+            title: r.title,
+            host_institution_id: r.host_institution_id,
+            delivery: r.delivery,
+            country_code: r.country_code,
+            city: r.city,
+            languages: r.languages,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            nominations_open_at: r.nominations_open_at,
+            nominations_close_at: r.nominations_close_at,
+            capacity: r.capacity,
+            max_per_institution: r.max_per_institution,
+            min_attendance_pct: r.min_attendance_pct,
+            auto_promote: r.auto_promote,
+            status: r.status,
+            coordinator_id: r.coordinator_id,
+            seats_taken,
+            waitlist_length,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
+
+impl Versioned for Cohort {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// The body of `POST` and `PATCH /cohorts`; `status` moves through
+/// `/cohorts/{id}/transitions` only.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CohortInput {
+    /// Set at creation; cannot change.
+    #[serde(default)]
+    program_id: Field<Uuid>,
+    #[serde(default)]
+    code: Field<Code>,
+    #[serde(default)]
+    title: Field<Name>,
+    #[serde(default)]
+    host_institution_id: Field<Uuid>,
+    #[serde(default)]
+    delivery: Field<Delivery>,
+    /// Required unless delivery is online.
+    #[serde(default)]
+    country_code: Field<CountryCode>,
+    #[serde(default)]
+    city: Field<ShortText>,
+    /// BCP 47 tags, e.g. `["en", "fr"]`.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    languages: Field<Vec<LanguageTag>>,
+    #[serde(default)]
+    starts_on: Field<NaiveDate>,
+    #[serde(default)]
+    ends_on: Field<NaiveDate>,
+    #[serde(default)]
+    #[schema(value_type = String, format = DateTime)]
+    nominations_open_at: Field<DateTime<Utc>>,
+    #[serde(default)]
+    #[schema(value_type = String, format = DateTime)]
+    nominations_close_at: Field<DateTime<Utc>>,
+    #[serde(default)]
+    capacity: Field<i32>,
+    #[serde(default)]
+    max_per_institution: Field<i32>,
+    /// 0 to 100, default 80.
+    #[serde(default)]
+    min_attendance_pct: Field<i32>,
+    /// Default true.
+    #[serde(default)]
+    auto_promote: Field<bool>,
+    #[serde(default)]
+    coordinator_id: Field<Uuid>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = cohorts)]
+pub struct NewCohort {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub host_institution_id: Uuid,
+    pub delivery: Delivery,
+    pub country_code: Option<String>,
+    pub city: Option<String>,
+    pub languages: Vec<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub nominations_open_at: DateTime<Utc>,
+    pub nominations_close_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub max_per_institution: Option<i32>,
+    pub min_attendance_pct: i32,
+    pub auto_promote: bool,
+    pub coordinator_id: Option<Uuid>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = cohorts)]
+pub struct CohortChanges {
+    pub code: Option<String>,
+    pub title: Option<String>,
+    pub host_institution_id: Option<Uuid>,
+    pub delivery: Option<Delivery>,
+    pub country_code: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub languages: Option<Vec<String>>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub nominations_open_at: Option<DateTime<Utc>>,
+    pub nominations_close_at: Option<DateTime<Utc>>,
+    pub capacity: Option<i32>,
+    pub max_per_institution: Option<Option<i32>>,
+    pub min_attendance_pct: Option<i32>,
+    pub auto_promote: Option<bool>,
+    pub coordinator_id: Option<Option<Uuid>>,
+}
+
+fn tags(v: Vec<LanguageTag>) -> Vec<String> {
+    v.into_iter().map(LanguageTag::into_inner).collect()
+}
+
+fn check_numbers(c: &mut Checker, capacity: Option<i32>, max: Option<i32>, pct: Option<i32>) {
+    if let Some(n) = capacity {
+        c.ensure(n > 0, "capacity", "must be greater than 0");
+    }
+    if let Some(n) = max {
+        c.ensure(n > 0, "max_per_institution", "must be greater than 0");
+    }
+    if let Some(n) = pct {
+        c.ensure(
+            (0..=100).contains(&n),
+            "min_attendance_pct",
+            "must be from 0 to 100",
+        );
+    }
+}
+
+impl CohortInput {
+    pub fn into_new(self) -> Result<NewCohort, AppError> {
+        let mut c = Checker::new(&self.unknown);
+        let program_id = c.required("program_id", self.program_id);
+        let code = c.required("code", self.code);
+        let title = c.required("title", self.title);
+        let host = c.required("host_institution_id", self.host_institution_id);
+        let delivery = c.required("delivery", self.delivery);
+        let country = c.optional("country_code", self.country_code);
+        let city = c.optional("city", self.city);
+        let languages = c.defaulted("languages", self.languages, Vec::new());
+        let starts_on = c.required("starts_on", self.starts_on);
+        let ends_on = c.required("ends_on", self.ends_on);
+        let open_at = c.required("nominations_open_at", self.nominations_open_at);
+        let close_at = c.required("nominations_close_at", self.nominations_close_at);
+        let capacity = c.required("capacity", self.capacity);
+        let max = c.optional("max_per_institution", self.max_per_institution);
+        let pct = c.defaulted("min_attendance_pct", self.min_attendance_pct, 80);
+        let auto_promote = c.defaulted("auto_promote", self.auto_promote, true);
+        let coordinator_id = c.optional("coordinator_id", self.coordinator_id);
+        check_numbers(&mut c, capacity, max, Some(pct));
+        if let (Some(s), Some(e)) = (starts_on, ends_on) {
+            c.ensure(s <= e, "ends_on", "must not be before starts_on");
+        }
+        if let (Some(o), Some(cl)) = (open_at, close_at) {
+            c.ensure(
+                o < cl,
+                "nominations_close_at",
+                "must be after nominations_open_at",
+            );
+        }
+        if delivery.is_some_and(|d| d != Delivery::Online) {
+            c.ensure(
+                country.is_some(),
+                "country_code",
+                "is required unless delivery is online",
+            );
+        }
+        c.finish(|| {
+            Some(NewCohort {
+                id: Uuid::now_v7(),
+                program_id: program_id?,
+                code: code?.into_inner(),
+                title: title?.into_inner(),
+                host_institution_id: host?,
+                delivery: delivery?,
+                country_code: country.map(|c| c.as_str()),
+                city: city.map(ShortText::into_inner),
+                languages: tags(languages),
+                starts_on: starts_on?,
+                ends_on: ends_on?,
+                nominations_open_at: open_at?,
+                nominations_close_at: close_at?,
+                capacity: capacity?,
+                max_per_institution: max,
+                min_attendance_pct: pct,
+                auto_promote,
+                coordinator_id,
+            })
+        })
+    }
+
+    pub fn into_changes(self) -> Result<CohortChanges, AppError> {
+        let mut c = Checker::new(&self.unknown);
+        if !matches!(self.program_id, Field::Absent) {
+            c.error("program_id", "cannot be changed");
+        }
+        let changes = CohortChanges {
+            code: c
+                .patch("code", self.code)
+                .into_option()
+                .map(Code::into_inner),
+            title: c
+                .patch("title", self.title)
+                .into_option()
+                .map(Name::into_inner),
+            host_institution_id: c
+                .patch("host_institution_id", self.host_institution_id)
+                .into_option(),
+            delivery: c.patch("delivery", self.delivery).into_option(),
+            country_code: c
+                .patch_nullable("country_code", self.country_code)
+                .into_option()
+                .map(|v| v.map(|c| c.as_str())),
+            city: c
+                .patch_nullable("city", self.city)
+                .into_option()
+                .map(|v| v.map(ShortText::into_inner)),
+            languages: c.patch("languages", self.languages).into_option().map(tags),
+            starts_on: c.patch("starts_on", self.starts_on).into_option(),
+            ends_on: c.patch("ends_on", self.ends_on).into_option(),
+            nominations_open_at: c
+                .patch("nominations_open_at", self.nominations_open_at)
+                .into_option(),
+            nominations_close_at: c
+                .patch("nominations_close_at", self.nominations_close_at)
+                .into_option(),
+            capacity: c.patch("capacity", self.capacity).into_option(),
+            max_per_institution: c
+                .patch_nullable("max_per_institution", self.max_per_institution)
+                .into_option(),
+            min_attendance_pct: c
+                .patch("min_attendance_pct", self.min_attendance_pct)
+                .into_option(),
+            auto_promote: c.patch("auto_promote", self.auto_promote).into_option(),
+            coordinator_id: c
+                .patch_nullable("coordinator_id", self.coordinator_id)
+                .into_option(),
+        };
+        check_numbers(
+            &mut c,
+            changes.capacity,
+            changes.max_per_institution.flatten(),
+            changes.min_attendance_pct,
+        );
+        c.finish(|| Some(changes))
+    }
+}
+
+impl CohortChanges {
+    pub fn is_empty(&self) -> bool {
+        self.code.is_none()
+            && self.title.is_none()
+            && self.host_institution_id.is_none()
+            && self.delivery.is_none()
+            && self.country_code.is_none()
+            && self.city.is_none()
+            && self.languages.is_none()
+            && self.starts_on.is_none()
+            && self.ends_on.is_none()
+            && self.nominations_open_at.is_none()
+            && self.nominations_close_at.is_none()
+            && self.capacity.is_none()
+            && self.max_per_institution.is_none()
+            && self.min_attendance_pct.is_none()
+            && self.auto_promote.is_none()
+            && self.coordinator_id.is_none()
+    }
+}

@@ -1,0 +1,280 @@
+//! Programmes and cohorts: fields, rules and the cohort lifecycle.
+
+use meridian::auth::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, error_fields, spawn_app, TestApp};
+
+async fn setup(app: &TestApp) -> (String, Value, Value) {
+    let admin = app.admin().await;
+    let host = app
+        .institution(&admin.token, "Strathmore University", "KE")
+        .await;
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let programme = app.programme(&coordinator.token, "AI4AG-2027", &host).await;
+    (coordinator.token, programme, host)
+}
+
+#[tokio::test]
+async fn programmes_have_unique_codes_and_ordered_dates() {
+    let app = spawn_app().await;
+    let (token, programme, host) = setup(&app).await;
+    assert_eq!(programme["status"], "draft");
+    let res = app
+        .post(
+            "/api/v1/programs",
+            &token,
+            &json!({"code": "ai4ag-2027", "title": "Again", "theme": "agriculture",
+                    "lead_institution_id": host["id"], "starts_on": "2027-01-01", "ends_on": "2027-02-01"}),
+        )
+        .await;
+    assert_problem(res, 409, "duplicate").await;
+    let res = app
+        .post(
+            "/api/v1/programs",
+            &token,
+            &json!({"code": "bad code", "title": "", "theme": "mining",
+                    "lead_institution_id": host["id"], "starts_on": "2027-05-01", "ends_on": "2027-02-01"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(
+        error_fields(&problem),
+        ["code", "ends_on", "theme", "title"]
+    );
+    let res = app
+        .post(
+            "/api/v1/programs",
+            &token,
+            &json!({"code": "X1", "title": "Ghost lead", "theme": "energy",
+                    "lead_institution_id": "01a22228-d8ed-7441-b9a0-c214e2fc361d",
+                    "starts_on": "2027-01-01", "ends_on": "2027-02-01"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&problem), ["lead_institution_id"]);
+    // A change that breaks the date order is refused once merged.
+    let path = format!("/api/v1/programs/{}", programme["id"].as_str().unwrap());
+    let res = app
+        .patch(&path, &token, &json!({"ends_on": "2026-01-01"}))
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["ends_on"]
+    );
+    assert_eq!(app.count("programs").await, 1);
+}
+
+#[tokio::test]
+async fn a_cohort_checks_every_field_and_reports_them_together() {
+    let app = spawn_app().await;
+    let (token, programme, host) = setup(&app).await;
+    let body = TestApp::cohort_body(
+        &programme,
+        &host,
+        "C1",
+        json!({
+            "delivery": "onsite", "country_code": null, "languages": ["en", "klingonese"],
+            "capacity": 0, "max_per_institution": -1, "min_attendance_pct": 101,
+            "starts_on": "2027-06-01", "ends_on": "2027-05-01",
+            "nominations_open_at": "2027-03-01T00:00:00Z", "nominations_close_at": "2027-02-01T00:00:00Z",
+        }),
+    );
+    let res = app.post("/api/v1/cohorts", &token, &body).await;
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(
+        error_fields(&problem),
+        [
+            "capacity",
+            "country_code",
+            "ends_on",
+            "languages",
+            "max_per_institution",
+            "min_attendance_pct",
+            "nominations_close_at"
+        ]
+    );
+    assert_eq!(app.count("cohorts").await, 0);
+
+    let online = TestApp::cohort_body(
+        &programme,
+        &host,
+        "C2",
+        json!({"delivery": "online", "country_code": null}),
+    );
+    let cohort = app.cohort(&token, &online).await;
+    assert_eq!(cohort["status"], "draft");
+    assert_eq!(
+        (
+            cohort["seats_taken"].as_i64(),
+            cohort["waitlist_length"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+    assert_eq!(cohort["min_attendance_pct"], 80);
+    assert_eq!(cohort["auto_promote"], true);
+    let path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
+    let res = app
+        .patch(
+            &path,
+            &token,
+            &json!({"program_id": programme["id"], "capacity": 0, "status": "open"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&problem), ["capacity", "program_id", "status"]);
+    let res = app
+        .patch(&path, &token, &json!({"delivery": "onsite"}))
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["country_code"]
+    );
+    // Codes are unique within a programme.
+    let res = app.post("/api/v1/cohorts", &token, &online).await;
+    assert_problem(res, 409, "duplicate").await;
+}
+
+#[tokio::test]
+async fn the_cohort_lifecycle_allows_only_its_moves_and_keeps_history() {
+    let app = spawn_app().await;
+    let (token, programme, host) = setup(&app).await;
+    let cohort = app
+        .cohort(
+            &token,
+            &TestApp::cohort_body(&programme, &host, "C1", json!({})),
+        )
+        .await;
+    let path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
+
+    let res = app.move_to(&token, &path, "running").await;
+    let problem = assert_problem(res, 409, "illegal-transition").await;
+    assert_eq!(problem["allowed"], json!(["open", "cancelled"]));
+    assert_eq!(
+        (problem["from"].as_str(), problem["to"].as_str()),
+        (Some("draft"), Some("running"))
+    );
+    let res = app.move_to(&token, &path, "flying").await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["to"]
+    );
+
+    for to in ["open", "closed", "open", "closed", "running", "completed"] {
+        let res = app.move_to(&token, &path, to).await;
+        assert_eq!(res.status(), 200, "to {to}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], to);
+    }
+    for to in ["open", "cancelled", "draft", "running"] {
+        let problem = assert_problem(
+            app.move_to(&token, &path, to).await,
+            409,
+            "illegal-transition",
+        )
+        .await;
+        assert_eq!(problem["allowed"], json!([]));
+    }
+    let history: Value = app
+        .get(&format!("{path}/transitions"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let moves = history["items"].as_array().unwrap();
+    assert_eq!(moves.len(), 6);
+    assert_eq!(
+        (moves[0]["from"].as_str(), moves[0]["to"].as_str()),
+        (Some("draft"), Some("open"))
+    );
+    assert!(moves[0]["by"].is_string());
+
+    // Each of draft, open and closed may be cancelled; nothing else.
+    for start in [vec![], vec!["open"], vec!["open", "closed"]] {
+        let code = format!("X{}", start.len());
+        let c = app
+            .cohort(
+                &token,
+                &TestApp::cohort_body(&programme, &host, &code, json!({})),
+            )
+            .await;
+        let p = format!("/api/v1/cohorts/{}", c["id"].as_str().unwrap());
+        for to in start {
+            assert_eq!(app.move_to(&token, &p, to).await.status(), 200);
+        }
+        assert_eq!(app.move_to(&token, &p, "cancelled").await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn cohorts_filter_by_programme_status_and_open_window() {
+    let app = spawn_app().await;
+    let (token, programme, host) = setup(&app).await;
+    let other = app.programme(&token, "AI4EN-2027", &host).await;
+    let open = app
+        .cohort(
+            &token,
+            &TestApp::cohort_body(&programme, &host, "OPEN", json!({})),
+        )
+        .await;
+    app.move_to(
+        &token,
+        &format!("/api/v1/cohorts/{}", open["id"].as_str().unwrap()),
+        "open",
+    )
+    .await;
+    let later = chrono::Utc::now() + chrono::Duration::days(5);
+    let not_yet = app
+        .cohort(
+            &token,
+            &TestApp::cohort_body(
+                &programme,
+                &host,
+                "LATER",
+                json!({"nominations_open_at": later}),
+            ),
+        )
+        .await;
+    app.move_to(
+        &token,
+        &format!("/api/v1/cohorts/{}", not_yet["id"].as_str().unwrap()),
+        "open",
+    )
+    .await;
+    app.cohort(
+        &token,
+        &TestApp::cohort_body(&other, &host, "OTHER", json!({})),
+    )
+    .await;
+
+    let get = |q: String| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let v: Value = app
+                .get(&format!("/api/v1/cohorts?{q}"), &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["code"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        get(format!(
+            "program_id={}&sort=code",
+            programme["id"].as_str().unwrap()
+        ))
+        .await,
+        ["LATER", "OPEN"]
+    );
+    assert_eq!(get("status=open&sort=code".into()).await, ["LATER", "OPEN"]);
+    assert_eq!(get("open=true".into()).await, ["OPEN"]);
+    assert_eq!(get("open=false&sort=code".into()).await, ["LATER", "OTHER"]);
+    assert_eq!(get("q=oth".into()).await, ["OTHER"]);
+}
