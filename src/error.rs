@@ -59,6 +59,8 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    #[error("no such route")]
+    NoRoute,
     #[error("conflict ({kind}): {detail}")]
     Conflict {
         kind: &'static str,
@@ -105,6 +107,7 @@ impl AppError {
             AppError::Unauthorized(_) => ("unauthorized", "Authentication required"),
             AppError::Forbidden => ("forbidden", "Forbidden"),
             AppError::NotFound => ("not-found", "Not found"),
+            AppError::NoRoute => ("no-route", "Not found"),
             AppError::Conflict { kind, .. } => (kind, "Conflict"),
             AppError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             AppError::PayloadTooLarge => ("payload-too-large", "Payload too large"),
@@ -124,6 +127,7 @@ impl AppError {
             AppError::Unauthorized(d) => (*d).to_string(),
             AppError::Forbidden => "Your role may not do this.".into(),
             AppError::NotFound => "No such resource.".into(),
+            AppError::NoRoute => "No endpoint has this path and method.".into(),
             AppError::Conflict { detail, .. } => detail.clone(),
             AppError::PreconditionFailed => {
                 "The record changed since you read it; fetch it again.".into()
@@ -167,7 +171,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NoRoute => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -277,6 +277,7 @@ diesel::joinable!(enrollments -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> trainees (trainee_id));
 diesel::joinable!(certificates -> enrollments (enrollment_id));
 diesel::joinable!(sessions -> cohorts (cohort_id));
+diesel::joinable!(enrollments -> institutions (institution_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,

@@ -14,14 +14,15 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     api, audit,
     auth::{self, token::TokenService},
-    cohorts,
+    certificates, cohorts,
     config::Settings,
     db::{self, PgPool},
     email::{self, worker::Worker},
+    enrollments,
     error::{self, AppError},
-    institutions, openapi, ops, programmes,
+    institutions, openapi, ops, programmes, sessions,
     telemetry::{self, Metrics},
-    users,
+    trainees, users,
 };
 
 /// What every handler can reach, shared through `web::Data`.
@@ -165,10 +166,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .configure(institutions::routes)
             .configure(programmes::routes)
             .configure(cohorts::routes)
+            .configure(trainees::routes)
+            .configure(enrollments::routes)
+            .configure(sessions::routes)
+            .configure(certificates::routes)
             .configure(audit::routes)
             .configure(email::routes::routes),
     )
     .default_service(web::to(|| async {
-        Err::<HttpResponse, _>(AppError::NotFound)
+        Err::<HttpResponse, _>(AppError::NoRoute)
     }));
 }

@@ -69,6 +69,13 @@ impl<T: ToSchema> ToSchema for Field<T> {
 #[serde(transparent)]
 pub struct Unknown(BTreeMap<String, Value>);
 
+impl Unknown {
+    /// The names of the undeclared members.
+    pub fn keys(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+}
+
 /// A change to one member in a `PATCH`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Patch<T> {

@@ -4,6 +4,8 @@
 //! records to a partner's institution or a trainee's own data is decided here
 //! too, so that a rule is never re-written per handler.
 
+use uuid::Uuid;
+
 use super::{Caller, Role};
 use crate::error::{AppError, AppResult};
 
@@ -18,6 +20,10 @@ pub enum Resource {
     Invitation,
     Program,
     Cohort,
+    Trainee,
+    Enrollment,
+    Session,
+    Certificate,
 }
 
 /// What a caller wants to do with a kind of record.
@@ -52,6 +58,64 @@ pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
         (Invitation, Update | Delete) => false,
         (Program | Cohort, Read) => matches!(role, Admin | Coordinator | Partner | Viewer),
         (Program | Cohort, Create | Update | Delete) => matches!(role, Admin | Coordinator),
+        // Personal data: never viewers. Partners and trainees are scoped.
+        (Resource::Trainee, Read | Update) => {
+            matches!(role, Admin | Coordinator | Partner | Role::Trainee)
+        }
+        (Resource::Trainee, Create | Delete) => matches!(role, Admin | Coordinator | Partner),
+        (Enrollment, Read | Update) => {
+            matches!(role, Admin | Coordinator | Partner | Role::Trainee)
+        }
+        (Enrollment, Create) => matches!(role, Admin | Coordinator | Partner),
+        (Enrollment, Delete) => false,
+        (Session, Read) => matches!(role, Admin | Coordinator | Partner),
+        (Session, Create | Update | Delete) => matches!(role, Admin | Coordinator),
+        (Certificate, Update) => matches!(role, Admin | Coordinator),
+        (Certificate, Read | Create | Delete) => false,
+    }
+}
+
+/// Whose personal records a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Admins and coordinators: everyone.
+    All,
+    /// Partner staff: the people of their institution.
+    Institution(Uuid),
+    /// A trainee: itself.
+    Trainee(Uuid),
+    /// Nobody's.
+    Nobody,
+}
+
+/// The scope of a caller over trainees and their enrollments.
+pub fn people_scope(caller: &Caller) -> Scope {
+    match (caller.role, caller.institution_id, caller.trainee_id) {
+        (Role::Admin | Role::Coordinator, _, _) => Scope::All,
+        (Role::Partner, Some(i), _) => Scope::Institution(i),
+        (Role::Trainee, _, Some(t)) => Scope::Trainee(t),
+        _ => Scope::Nobody,
+    }
+}
+
+impl Scope {
+    /// Whether a record of this trainee at this institution is in scope.
+    pub fn sees(self, institution_id: Uuid, trainee_id: Uuid) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Institution(i) => i == institution_id,
+            Scope::Trainee(t) => t == trainee_id,
+            Scope::Nobody => false,
+        }
+    }
+
+    /// 404 unless the record is in scope, so that its existence does not leak.
+    pub fn require(self, institution_id: Uuid, trainee_id: Uuid) -> AppResult<()> {
+        if self.sees(institution_id, trainee_id) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
     }
 }
 

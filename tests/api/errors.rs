@@ -136,7 +136,7 @@ async fn ids_that_are_not_uuids_and_unknown_routes_are_404() {
         .await;
     assert_problem(res, 404, "not-found").await;
     let res = app.get("/api/v1/no-such-collection", &admin.token).await;
-    assert_problem(res, 404, "not-found").await;
+    assert_problem(res, 404, "no-route").await;
 }
 
 #[tokio::test]

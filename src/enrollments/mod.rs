@@ -1,0 +1,286 @@
+//! Enrollments: partners nominate, coordinators decide, trainees may
+//! withdraw. `/cohorts/{id}/enrollments` and `/enrollments/{id}`.
+
+pub mod model;
+pub mod repo;
+
+use std::collections::HashMap;
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        self,
+        list::{CommonListParams, ListParams, ListSpec, Page, SortField},
+    },
+    audit::Actor,
+    auth::{
+        policy::{authorize, people_scope, Action, Resource},
+        Caller, Ctx, Role,
+    },
+    cohorts::repo as cohorts,
+    error::{AppError, AppResult, Problem},
+    lifecycle::{self, Move, MoveInput},
+    startup::AppState,
+};
+use model::{BulkMoveInput, BulkResult, Enrollment, EnrollmentStatus, NominationInput};
+
+static LIST: ListSpec = ListSpec {
+    sorts: &[
+        SortField {
+            name: "created_at",
+            column: "created_at",
+            sql_type: "timestamptz",
+        },
+        SortField {
+            name: "updated_at",
+            column: "updated_at",
+            sql_type: "timestamptz",
+        },
+    ],
+    default_sort: "created_at",
+    search: &[],
+    filters: &["status", "institution_id"],
+    updated_column: Some("updated_at"),
+};
+
+/// Lists a cohort's enrollments the caller may see.
+#[utoipa::path(
+    tag = "enrollments",
+    params(
+        ("id" = Uuid, Path, description = "The cohort"),
+        CommonListParams,
+        ("status" = Option<EnrollmentStatus>, Query),
+        ("institution_id" = Option<Uuid>, Query),
+    ),
+    responses(
+        (status = 200, body = Page<Enrollment>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/cohorts/{id}/enrollments")]
+async fn list_enrollments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Enrollment, Action::Read)?;
+    let mut params = ListParams::parse(query.into_inner(), &LIST);
+    let filter = repo::Filter {
+        status: params.filter("status"),
+        institution_id: params.filter("institution_id"),
+    };
+    let params = params.finish()?;
+    let mut conn = state.pool.get().await?;
+    cohorts::get(&mut conn, *id).await?;
+    api::ok(&repo::list(&mut conn, people_scope(&caller), *id, &params, &filter).await?)
+}
+
+/// Nominates a trainee into a cohort that is open and inside its
+/// nomination window. Partner staff nominate their own trainees.
+#[utoipa::path(
+    tag = "enrollments",
+    request_body = NominationInput,
+    params(("id" = Uuid, Path, description = "The cohort"), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 201, body = Enrollment, headers(("Location" = String))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "nominations-closed, or the trainee is already in the cohort"),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/cohorts/{id}/enrollments")]
+async fn nominate(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: web::Json<NominationInput>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Enrollment, Action::Create)?;
+    let (trainee_id, motivation) = body.into_inner().parse()?;
+    let mut conn = state.pool.get().await?;
+    let scope = people_scope(&ctx.caller);
+    let created = repo::nominate(
+        &mut conn,
+        &Actor::from(&ctx),
+        scope,
+        *id,
+        trainee_id,
+        motivation,
+    )
+    .await?;
+    api::created(format!("/api/v1/enrollments/{}", created.id), &created)
+}
+
+/// Reads an enrollment.
+#[utoipa::path(
+    tag = "enrollments",
+    params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Enrollment, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/enrollments/{id}")]
+async fn get_enrollment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Enrollment, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    api::record(
+        &req,
+        &repo::get(&mut conn, people_scope(&caller), *id).await?,
+    )
+}
+
+/// Coordinators may make any legal move; partner staff and trainees may
+/// only withdraw, and only their own.
+fn guard(caller: &Caller) -> impl Fn(&Enrollment, EnrollmentStatus) -> AppResult<()> + Sync + '_ {
+    let scope = people_scope(caller);
+    move |e, to| {
+        scope.require(e.institution_id, e.trainee_id)?;
+        let staff = matches!(caller.role, Role::Admin | Role::Coordinator);
+        if staff || to == EnrollmentStatus::Withdrawn {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Moves an enrollment. Accepting checks seats (409 `cohort-full`) and the
+/// institution quota (409 `institution-quota-reached`); completing checks
+/// attendance (409 `attendance-too-low`) and issues the certificate;
+/// withdrawing an accepted trainee promotes the waitlist.
+#[utoipa::path(
+    tag = "enrollments",
+    request_body = MoveInput,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Enrollment),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/enrollments/{id}/transitions")]
+async fn move_enrollment(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: web::Json<MoveInput>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Enrollment, Action::Update)?;
+    let (to, note) = body.into_inner().parse::<EnrollmentStatus>()?;
+    let mut conn = state.pool.get().await?;
+    let guard = guard(&ctx.caller);
+    let moved = repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note, &guard).await?;
+    api::ok(&moved)
+}
+
+/// The moves of an enrollment, oldest first.
+#[utoipa::path(
+    tag = "enrollments",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Vec<Move>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/enrollments/{id}/transitions")]
+async fn enrollment_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Enrollment, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    repo::get(&mut conn, people_scope(&caller), *id).await?;
+    lifecycle::history(&mut conn, repo::ENTITY, *id).await
+}
+
+/// Moves many enrollments of a cohort at once; each moves or fails on its
+/// own, and the answer has a result per id.
+#[utoipa::path(
+    tag = "enrollments",
+    request_body = BulkMoveInput,
+    params(("id" = Uuid, Path, description = "The cohort")),
+    responses(
+        (status = 200, body = Vec<BulkResult>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/cohorts/{id}/enrollments/transitions")]
+async fn move_many(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: web::Json<BulkMoveInput>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Enrollment, Action::Update)?;
+    if !matches!(ctx.caller.role, Role::Admin | Role::Coordinator) {
+        return Err(AppError::Forbidden);
+    }
+    let (ids, to, note) = body.into_inner().parse()?;
+    let cohort_id = *id;
+    let mut conn = state.pool.get().await?;
+    cohorts::get(&mut conn, cohort_id).await?;
+    let actor = Actor::from(&ctx);
+    let in_cohort = |e: &Enrollment, _| {
+        if e.cohort_id == cohort_id {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    };
+    let mut results = Vec::with_capacity(ids.len());
+    for enrollment_id in ids {
+        let outcome = repo::transition(
+            &mut conn,
+            &actor,
+            enrollment_id,
+            to,
+            note.clone(),
+            &in_cohort,
+        )
+        .await;
+        results.push(match outcome {
+            Ok(e) => BulkResult {
+                id: enrollment_id,
+                status: 200,
+                enrollment: Some(e),
+                problem: None,
+            },
+            Err(err) => BulkResult {
+                id: enrollment_id,
+                status: err.status_code().as_u16(),
+                enrollment: None,
+                problem: Some(err.problem()),
+            },
+        });
+    }
+    api::ok(&serde_json::json!({ "items": results }))
+}
+
+/// Routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_enrollments)
+        .service(nominate)
+        .service(move_many)
+        .service(get_enrollment)
+        .service(move_enrollment)
+        .service(enrollment_history);
+}

@@ -1,0 +1,425 @@
+//! The SQL and rules of enrollments. Every move locks the cohort row first,
+//! so seats, quotas and waitlist promotion are decided one at a time per
+//! cohort, whatever the concurrency.
+
+use chrono::Utc;
+use diesel::{
+    sql_query,
+    sql_types::{BigInt, Date, Text, Uuid as SqlUuid},
+    ExpressionMethods, PgSortExpressionMethods, QueryDsl, QueryableByName, SelectableHelper,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::model::{Enrollment, EnrollmentStatus};
+use crate::{
+    api::list::{self, ListParams, Page},
+    audit::Actor,
+    auth::policy::Scope,
+    cohorts::{
+        model::{CohortRow, CohortStatus},
+        repo as cohorts,
+    },
+    email::{self, Outgoing},
+    error::{AppError, AppResult},
+    lifecycle::{self, Lifecycle},
+    schema::{certificates, enrollments, trainees},
+    types::Email,
+};
+
+pub const ENTITY: &str = "enrollment";
+
+const SEAT_STATUSES: [EnrollmentStatus; 3] = [
+    EnrollmentStatus::Accepted,
+    EnrollmentStatus::Completed,
+    EnrollmentStatus::NotCompleted,
+];
+
+/// Filters of `GET /cohorts/{id}/enrollments`.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub status: Option<EnrollmentStatus>,
+    pub institution_id: Option<Uuid>,
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    cohort_id: Uuid,
+    params: &ListParams,
+    f: &Filter,
+) -> AppResult<Page<Enrollment>> {
+    let build = || {
+        let mut q = enrollments::table
+            .select(Enrollment::as_select())
+            .filter(enrollments::cohort_id.eq(cohort_id))
+            .into_boxed();
+        match scope {
+            Scope::All => {}
+            Scope::Institution(i) => q = q.filter(enrollments::institution_id.eq(i)),
+            Scope::Trainee(t) => q = q.filter(enrollments::trainee_id.eq(t)),
+            Scope::Nobody => q = q.filter(enrollments::id.is_null()),
+        }
+        if let Some(v) = f.status {
+            q = q.filter(enrollments::status.eq(v));
+        }
+        if let Some(v) = f.institution_id {
+            q = q.filter(enrollments::institution_id.eq(v));
+        }
+        q
+    };
+    list::fetch(conn, params, build, |e: Enrollment| e).await
+}
+
+/// An enrollment in scope, or 404.
+pub async fn get(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppResult<Enrollment> {
+    let e: Enrollment = enrollments::table
+        .find(id)
+        .select(Enrollment::as_select())
+        .first(conn)
+        .await?;
+    scope.require(e.institution_id, e.trainee_id)?;
+    Ok(e)
+}
+
+#[derive(QueryableByName)]
+struct MailContext {
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Text)]
+    given_name: String,
+    #[diesel(sql_type = Text)]
+    locale: String,
+    #[diesel(sql_type = Text)]
+    cohort_title: String,
+    #[diesel(sql_type = Date)]
+    starts_on: chrono::NaiveDate,
+    #[diesel(sql_type = Date)]
+    ends_on: chrono::NaiveDate,
+    #[diesel(sql_type = Text)]
+    program_title: String,
+    #[diesel(sql_type = Text)]
+    institution_name: String,
+}
+
+/// Queues an email about an enrollment to its trainee, in the caller's
+/// transaction; one per enrollment and template.
+pub async fn mail(
+    conn: &mut AsyncPgConnection,
+    enrollment_id: Uuid,
+    template: &'static str,
+    extra: Value,
+) -> AppResult<()> {
+    let m: MailContext = sql_query(
+        "SELECT t.email, t.given_name, t.locale, c.title AS cohort_title, c.starts_on, c.ends_on, \
+                p.title AS program_title, i.name AS institution_name \
+         FROM enrollments e JOIN trainees t ON t.id = e.trainee_id \
+         JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id \
+         JOIN institutions i ON i.id = e.institution_id WHERE e.id = $1",
+    )
+    .bind::<SqlUuid, _>(enrollment_id)
+    .get_result(conn)
+    .await?;
+    let mut payload = json!({
+        "given_name": m.given_name, "cohort_title": m.cohort_title,
+        "program_title": m.program_title, "institution_name": m.institution_name,
+        "starts_on": m.starts_on, "ends_on": m.ends_on,
+    });
+    if let (Value::Object(p), Value::Object(e)) = (&mut payload, extra) {
+        p.extend(e);
+    }
+    let recipient = Email::parse(&m.email).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    email::queue(
+        conn,
+        &Outgoing {
+            template,
+            recipient,
+            locale: m.locale,
+            payload,
+            dedupe_key: format!("{template}:{enrollment_id}"),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Nominates a trainee (in the caller's scope) into a cohort taking
+/// nominations.
+pub async fn nominate(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    scope: Scope,
+    cohort_id: Uuid,
+    trainee_id: Uuid,
+    motivation: Option<String>,
+) -> AppResult<Enrollment> {
+    conn.transaction(async |conn| {
+        let institution_id: Uuid = trainees::table
+            .find(trainee_id)
+            .select(trainees::institution_id)
+            .first(conn)
+            .await?;
+        scope.require(institution_id, trainee_id)?;
+        let cohort = cohorts::lock(conn, cohort_id).await?;
+        if !cohort.accepts_nominations(Utc::now()) {
+            return Err(AppError::conflict(
+                "nominations-closed",
+                "The cohort does not take nominations now: it is not open or outside its nomination window.",
+            ));
+        }
+        let created: Enrollment = diesel::insert_into(enrollments::table)
+            .values((
+                enrollments::id.eq(Uuid::now_v7()),
+                enrollments::cohort_id.eq(cohort_id),
+                enrollments::trainee_id.eq(trainee_id),
+                enrollments::institution_id.eq(institution_id),
+                enrollments::motivation.eq(motivation.clone()),
+                enrollments::nominated_by.eq(actor.id.unwrap_or_default()),
+            ))
+            .returning(Enrollment::as_returning())
+            .get_result(conn)
+            .await?;
+        lifecycle::record(conn, actor.clone(), ENTITY, created.id, "new", "nominated", None).await?;
+        mail(conn, created.id, "enrollment_nominated", json!({})).await?;
+        Ok(created)
+    })
+    .await
+}
+
+async fn count_seats(
+    conn: &mut AsyncPgConnection,
+    cohort_id: Uuid,
+    institution: Option<Uuid>,
+) -> AppResult<i64> {
+    let mut q = enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .filter(enrollments::status.eq_any(SEAT_STATUSES))
+        .into_boxed();
+    if let Some(i) = institution {
+        q = q.filter(enrollments::institution_id.eq(i));
+    }
+    Ok(q.count().get_result(conn).await?)
+}
+
+/// 409 unless the cohort has a seat, and the institution quota room, for
+/// one more trainee of `institution_id`. The cohort row must be locked.
+async fn ensure_seat(
+    conn: &mut AsyncPgConnection,
+    cohort: &CohortRow,
+    institution_id: Uuid,
+) -> AppResult<()> {
+    if count_seats(conn, cohort.id, None).await? >= i64::from(cohort.capacity) {
+        return Err(AppError::conflict(
+            "cohort-full",
+            "Every seat of the cohort is taken.",
+        ));
+    }
+    if let Some(max) = cohort.max_per_institution {
+        if count_seats(conn, cohort.id, Some(institution_id)).await? >= i64::from(max) {
+            return Err(AppError::conflict(
+                "institution-quota-reached",
+                "The institution already has as many seats in this cohort as it may.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Attendance {
+    #[diesel(sql_type = BigInt)]
+    held: i64,
+    #[diesel(sql_type = BigInt)]
+    present: i64,
+    #[diesel(sql_type = BigInt)]
+    excused: i64,
+}
+
+/// 409 `attendance-too-low` unless the trainee was present at
+/// `min_attendance_pct` of the sessions that have ended; excused sessions
+/// count as neither present nor held.
+async fn ensure_attendance(
+    conn: &mut AsyncPgConnection,
+    cohort: &CohortRow,
+    enrollment_id: Uuid,
+) -> AppResult<()> {
+    let a: Attendance = sql_query(
+        "SELECT count(*) AS held, \
+                count(*) FILTER (WHERE a.status = 'present') AS present, \
+                count(*) FILTER (WHERE a.status = 'excused') AS excused \
+         FROM sessions s LEFT JOIN attendance a ON a.session_id = s.id AND a.enrollment_id = $1 \
+         WHERE s.cohort_id = $2 AND s.ends_at <= now()",
+    )
+    .bind::<SqlUuid, _>(enrollment_id)
+    .bind::<SqlUuid, _>(cohort.id)
+    .get_result(conn)
+    .await?;
+    let counted = a.held - a.excused;
+    if counted > 0 && a.present * 100 < i64::from(cohort.min_attendance_pct) * counted {
+        return Err(AppError::Conflict {
+            kind: "attendance-too-low",
+            detail: format!(
+                "Present at {} of {} sessions; {}% are needed.",
+                a.present, counted, cohort.min_attendance_pct
+            ),
+            extra: json!({ "present": a.present, "counted": counted, "required_pct": cohort.min_attendance_pct })
+                .as_object()
+                .cloned(),
+        });
+    }
+    Ok(())
+}
+
+/// What a caller may do with an enrollment once it is locked.
+pub type Guard<'a> = &'a (dyn Fn(&Enrollment, EnrollmentStatus) -> AppResult<()> + Sync);
+
+/// Moves an enrollment, with every rule of the lifecycle, in one
+/// transaction: seats and quotas, attendance, the certificate, the emails,
+/// and the promotion of the waitlist when a seat frees up.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    to: EnrollmentStatus,
+    note: Option<String>,
+    guard: Guard<'_>,
+) -> AppResult<Enrollment> {
+    conn.transaction(async |conn| {
+        let cohort_id: Uuid = enrollments::table
+            .find(id)
+            .select(enrollments::cohort_id)
+            .first(conn)
+            .await?;
+        let cohort = cohorts::lock(conn, cohort_id).await?;
+        let current: Enrollment = enrollments::table
+            .find(id)
+            .select(Enrollment::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        guard(&current, to)?;
+        current.status.check(to)?;
+        use EnrollmentStatus::*;
+        match to {
+            Accepted => ensure_seat(conn, &cohort, current.institution_id).await?,
+            Completed | NotCompleted => {
+                if !matches!(
+                    cohort.status,
+                    CohortStatus::Running | CohortStatus::Completed
+                ) {
+                    return Err(AppError::conflict(
+                        "cohort-not-running",
+                        "Outcomes are recorded once the cohort is running or completed.",
+                    ));
+                }
+                if to == Completed {
+                    ensure_attendance(conn, &cohort, id).await?;
+                }
+            }
+            _ => {}
+        }
+        let decided = matches!(to, Accepted | Waitlisted | Rejected).then(Utc::now);
+        let moved: Enrollment = diesel::update(enrollments::table.find(id))
+            .set((
+                enrollments::status.eq(to),
+                enrollments::decided_at.eq(decided.or(current.decided_at)),
+                enrollments::note.eq(note.clone().or(current.note.clone())),
+            ))
+            .returning(Enrollment::as_returning())
+            .get_result(conn)
+            .await?;
+        lifecycle::record(
+            conn,
+            actor.clone(),
+            ENTITY,
+            id,
+            current.status.into(),
+            to.into(),
+            note.as_deref(),
+        )
+        .await?;
+        match to {
+            Accepted => mail(conn, id, "enrollment_accepted", json!({})).await?,
+            Waitlisted => mail(conn, id, "enrollment_waitlisted", json!({})).await?,
+            Rejected => mail(conn, id, "enrollment_rejected", json!({})).await?,
+            Completed => {
+                let code = issue_certificate(conn, id).await?;
+                mail(
+                    conn,
+                    id,
+                    "enrollment_completed",
+                    json!({ "certificate_code": code }),
+                )
+                .await?
+            }
+            _ => {}
+        }
+        let seat_freed = to == Withdrawn && current.status == Accepted;
+        if seat_freed && cohort.auto_promote && cohort.status != CohortStatus::Completed {
+            promote(conn, actor, &cohort).await?;
+        }
+        Ok(moved)
+    })
+    .await
+}
+
+/// Accepts the oldest waitlisted enrollment whose institution still has
+/// quota room, if any. The cohort row must be locked.
+async fn promote(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    cohort: &CohortRow,
+) -> AppResult<Option<Uuid>> {
+    let waiting: Vec<(Uuid, Uuid)> = enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort.id))
+        .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
+        .order((
+            enrollments::decided_at.asc().nulls_last(),
+            enrollments::created_at.asc(),
+        ))
+        .select((enrollments::id, enrollments::institution_id))
+        .load(conn)
+        .await?;
+    for (id, institution_id) in waiting {
+        if ensure_seat(conn, cohort, institution_id).await.is_err() {
+            continue;
+        }
+        diesel::update(enrollments::table.find(id))
+            .set((
+                enrollments::status.eq(EnrollmentStatus::Accepted),
+                enrollments::decided_at.eq(Utc::now()),
+            ))
+            .execute(conn)
+            .await?;
+        let note = Some("promoted from the waitlist");
+        lifecycle::record(
+            conn,
+            actor.clone(),
+            ENTITY,
+            id,
+            "waitlisted",
+            "accepted",
+            note,
+        )
+        .await?;
+        mail(conn, id, "enrollment_promoted", json!({})).await?;
+        return Ok(Some(id));
+    }
+    Ok(None)
+}
+
+/// Issues the certificate of a completed enrollment: an unguessable,
+/// URL-safe code of 128 random bits.
+async fn issue_certificate(conn: &mut AsyncPgConnection, enrollment_id: Uuid) -> AppResult<String> {
+    let code = crate::auth::secret::generate().0[..22].to_string();
+    diesel::insert_into(certificates::table)
+        .values((
+            certificates::id.eq(Uuid::now_v7()),
+            certificates::enrollment_id.eq(enrollment_id),
+            certificates::code.eq(&code),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(code)
+}
