@@ -302,6 +302,33 @@ impl TestApp {
         id
     }
 
+    /// A trainee account for an existing trainee record.
+    pub async fn user_for_trainee(&self, trainee_id: Uuid) -> TestUser {
+        let mut conn = self.conn().await;
+        let id = Uuid::now_v7();
+        users::insert(
+            &mut conn,
+            &NewUser {
+                id,
+                email: format!("trainee-account-{}@example.org", id.simple()),
+                full_name: "Trainee".into(),
+                role: Role::Trainee,
+                institution_id: None,
+                trainee_id: Some(trainee_id),
+                password_hash: None,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap();
+        let token = self
+            .state
+            .tokens
+            .issue(id, Role::Trainee, None, Some(trainee_id), 0)
+            .unwrap();
+        TestUser { id, token }
+    }
+
     pub async fn admin(&self) -> TestUser {
         self.user(Role::Admin, None).await
     }
