@@ -19,7 +19,6 @@ struct World {
     cohort: Value,
     cohort_path: String,
     inst_a: Value,
-    inst_b: Value,
     partner_a: TestUser,
     partner_b: TestUser,
 }
@@ -57,7 +56,6 @@ async fn world(app: &TestApp, cohort_extra: Value) -> World {
         cohort,
         cohort_path,
         inst_a,
-        inst_b,
         partner_a,
         partner_b,
     }
