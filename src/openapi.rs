@@ -44,6 +44,7 @@ use utoipa::{
         crate::trainees::get_trainee,
         crate::trainees::update_trainee,
         crate::trainees::delete_trainee,
+        crate::trainees::journey::journey,
         crate::enrollments::list_enrollments,
         crate::enrollments::nominate,
         crate::enrollments::move_many,

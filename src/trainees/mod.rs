@@ -2,6 +2,7 @@
 //! Partner staff see and edit their own institution's; a trainee sees
 //! itself and edits its contact details; viewers never see them.
 
+pub mod journey;
 pub mod model;
 pub mod repo;
 
@@ -219,5 +220,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create_trainee)
         .service(get_trainee)
         .service(update_trainee)
-        .service(delete_trainee);
+        .service(delete_trainee)
+        .service(journey::journey);
 }

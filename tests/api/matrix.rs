@@ -63,6 +63,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("get", "/api/v1/trainees/{id}", "ACPT"),
     e("patch", "/api/v1/trainees/{id}", "ACPT"),
     e("delete", "/api/v1/trainees/{id}", "ACP"),
+    e("get", "/api/v1/trainees/{id}/journey", "ACPT"),
     e("get", "/api/v1/cohorts/{id}/enrollments", "ACPT"),
     e("post", "/api/v1/cohorts/{id}/enrollments", "ACP"),
     e("post", "/api/v1/cohorts/{id}/enrollments/transitions", "AC"),
