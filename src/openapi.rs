@@ -45,6 +45,7 @@ use utoipa::{
         crate::trainees::update_trainee,
         crate::trainees::delete_trainee,
         crate::trainees::journey::journey,
+        crate::trainees::import::import,
         crate::enrollments::list_enrollments,
         crate::enrollments::nominate,
         crate::enrollments::move_many,

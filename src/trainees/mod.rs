@@ -2,6 +2,7 @@
 //! Partner staff see and edit their own institution's; a trainee sees
 //! itself and edits its contact details; viewers never see them.
 
+pub mod import;
 pub mod journey;
 pub mod model;
 pub mod repo;
@@ -216,7 +217,9 @@ async fn delete_trainee(
 
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_trainees)
+    // Before `/trainees/{id}` routes, so that `import` is no id.
+    cfg.service(import::import)
+        .service(list_trainees)
         .service(create_trainee)
         .service(get_trainee)
         .service(update_trainee)

@@ -9,6 +9,7 @@ mod errors;
 mod helpers;
 mod idempotency;
 mod identity;
+mod import;
 mod institutions;
 mod lists;
 mod matrix;

@@ -64,6 +64,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("patch", "/api/v1/trainees/{id}", "ACPT"),
     e("delete", "/api/v1/trainees/{id}", "ACP"),
     e("get", "/api/v1/trainees/{id}/journey", "ACPT"),
+    e("post", "/api/v1/trainees/import", "ACP"),
     e("get", "/api/v1/cohorts/{id}/enrollments", "ACPT"),
     e("post", "/api/v1/cohorts/{id}/enrollments", "ACP"),
     e("post", "/api/v1/cohorts/{id}/enrollments/transitions", "AC"),

@@ -1,0 +1,152 @@
+//! `POST /trainees/import`: a report per row, dry runs, all or nothing.
+
+use meridian::auth::Role;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{assert_problem, error_fields, spawn_app, TestApp};
+
+const HEADER: &str = "given_name,family_name,email,nationality,gender,birth_year,field,locale\n";
+
+async fn send(app: &TestApp, token: &str, query: &str, body: Vec<u8>) -> reqwest::Response {
+    app.request(
+        Method::POST,
+        &format!("/api/v1/trainees/import{query}"),
+        Some(token),
+    )
+    .header("content-type", "text/csv; charset=utf-8")
+    .body(body)
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_a_real_run_writes_every_row() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let inst = app
+        .institution(&admin.token, "Universidad de Costa Rica", "CR")
+        .await;
+    let partner = app
+        .user(
+            Role::Partner,
+            Some(inst["id"].as_str().unwrap().parse().unwrap()),
+        )
+        .await;
+    let csv = format!(
+        "{HEADER}Valeria,Mora,valeria@ucr.ac.cr,CR,female,1999,Computer vision,es\n\
+         Diego,Solano,diego@ucr.ac.cr,cr,male,,,\n\
+         \"Ana, Maria\",Jimenez,ana@ucr.ac.cr,CR,undisclosed,2001,\"Soil, water\",en\n"
+    );
+    let res = send(
+        &app,
+        &partner.token,
+        "?dry_run=true",
+        csv.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(
+        (report["rows"].as_u64(), report["created"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(app.count("trainees").await, 0);
+    let res = send(&app, &partner.token, "", csv.clone().into_bytes()).await;
+    assert_eq!(res.status(), 201);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["created"], 3);
+    let listed: Value = app
+        .get("/api/v1/trainees?q=ana&count=true", &partner.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["given_name"], "Ana, Maria");
+    assert_eq!(listed["items"][0]["institution_id"], inst["id"]);
+    // The same file again: every row's email is taken, nothing is written.
+    let res = send(&app, &partner.token, "", csv.into_bytes()).await;
+    let p = assert_problem(res, 422, "validation").await;
+    assert_eq!(
+        error_fields(&p),
+        ["line 2: email", "line 3: email", "line 4: email"]
+    );
+    assert_eq!(app.count("trainees").await, 3);
+}
+
+#[tokio::test]
+async fn every_bad_row_is_reported_by_line_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let inst = app
+        .institution(&admin.token, "Makerere University", "UG")
+        .await;
+    let q = format!("?institution_id={}", inst["id"].as_str().unwrap());
+    let csv = format!(
+        "{HEADER}Okello,Peter,peter@mak.ac.ug,UG,male,1997,,en\n\
+         Nakato,Grace,not-an-email,UG,female,1998,,en\n\
+         Mugisha,Ivan,ivan@mak.ac.ug,UG,robot,1890,,xx\n\
+         Peter,Again,PETER@mak.ac.ug,UG,male,,,\n"
+    );
+    let res = send(&app, &admin.token, &q, csv.into_bytes()).await;
+    let p = assert_problem(res, 422, "validation").await;
+    assert_eq!(
+        error_fields(&p),
+        [
+            "line 3: email",
+            "line 4: birth_year",
+            "line 4: gender",
+            "line 4: locale",
+            "line 5: email"
+        ]
+    );
+    assert_eq!(app.count("trainees").await, 0);
+
+    // Structural problems: the header, the encoding, the column count.
+    let bad_header = "name,email\nA,a@b.org\n".as_bytes().to_vec();
+    let p = assert_problem(
+        send(&app, &admin.token, &q, bad_header).await,
+        422,
+        "validation",
+    )
+    .await;
+    assert_eq!(error_fields(&p), ["line 1: header"]);
+    let mut latin1 = format!("{HEADER}Jos").into_bytes();
+    latin1.extend_from_slice(&[0xe9, b',']);
+    latin1.extend_from_slice(b"Okot,jose@mak.ac.ug,UG,male,,,\n");
+    let p = assert_problem(
+        send(&app, &admin.token, &q, latin1).await,
+        422,
+        "validation",
+    )
+    .await;
+    assert_eq!(error_fields(&p), ["line 2: row"]);
+    let too_many = format!("{HEADER}A,B,a@mak.ac.ug,UG,male,,,en,extra\n").into_bytes();
+    let p = assert_problem(
+        send(&app, &admin.token, &q, too_many).await,
+        422,
+        "validation",
+    )
+    .await;
+    assert_eq!(error_fields(&p), ["line 2: row"]);
+    assert_eq!(app.count("trainees").await, 0);
+
+    // Not CSV, or no institution named by an admin.
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/trainees/import{q}"),
+            Some(&admin.token),
+        )
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 415, "unsupported-media-type").await;
+    let res = send(&app, &admin.token, "", HEADER.as_bytes().to_vec()).await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["institution_id"]
+    );
+}
