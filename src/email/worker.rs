@@ -23,6 +23,9 @@ use crate::{
     telemetry::Metrics,
 };
 
+/// How often due cohort reminders are queued.
+const REMINDER_EVERY: Duration = Duration::from_secs(60);
+
 /// Everything a worker needs.
 #[derive(Clone)]
 pub struct Worker {
@@ -79,10 +82,18 @@ impl Worker {
     }
 
     /// Delivers until `stop` turns true; what is in hand is finished first.
+    /// Once a minute it also queues the cohort reminders that are due.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
         let mut listener = self.listen().await;
+        let mut reminders_at = tokio::time::Instant::now();
         while !*stop.borrow() {
+            if tokio::time::Instant::now() >= reminders_at {
+                reminders_at += REMINDER_EVERY;
+                if let Err(e) = self.queue_reminders().await {
+                    tracing::warn!(error = %e, "queueing cohort reminders failed");
+                }
+            }
             if let Err(e) = self.drain(&stop).await {
                 tracing::warn!(error = %e, "email delivery round failed");
             }
@@ -113,6 +124,13 @@ impl Worker {
                 listener = self.listen().await;
             }
         }
+    }
+
+    async fn queue_reminders(&self) -> anyhow::Result<usize> {
+        let mut conn = self.pool.get().await?;
+        crate::enrollments::repo::queue_reminders(&mut conn)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     /// Claims and delivers batches until nothing is due.

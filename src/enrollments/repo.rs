@@ -423,3 +423,28 @@ async fn issue_certificate(conn: &mut AsyncPgConnection, enrollment_id: Uuid) ->
         .await?;
     Ok(code)
 }
+
+/// Queues the "starts in a week" reminder for accepted trainees of cohorts
+/// starting within 7 days. Safe to run from every instance at once: the
+/// dedupe key makes it one email per enrollment, ever.
+pub async fn queue_reminders(conn: &mut AsyncPgConnection) -> AppResult<usize> {
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let due: Vec<Due> = sql_query(
+        "SELECT e.id FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id \
+         WHERE e.status = 'accepted' AND c.status IN ('open', 'closed', 'running') \
+           AND c.starts_on > current_date AND c.starts_on <= current_date + 7 \
+           AND NOT EXISTS (SELECT 1 FROM notifications n \
+                           WHERE n.dedupe_key = 'cohort_reminder:' || e.id::text) \
+         LIMIT 1000",
+    )
+    .load(conn)
+    .await?;
+    for d in &due {
+        mail(conn, d.id, "cohort_reminder", json!({})).await?;
+    }
+    Ok(due.len())
+}

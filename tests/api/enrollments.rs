@@ -650,3 +650,40 @@ async fn each_enrollment_move_emails_the_trainee_in_its_language() {
     );
     assert!(subjects.iter().any(|s| s.starts_with("Votre candidature")));
 }
+
+#[tokio::test]
+async fn the_week_ahead_reminder_goes_once_to_each_accepted_trainee_from_any_number_of_instances() {
+    let smtp = SmtpServer::start().await;
+    let db = crate::helpers::fresh_database().await;
+    let app = crate::helpers::spawn_app_on(crate::helpers::test_settings(), db.clone()).await;
+    let now = chrono::Utc::now();
+    let w = world(
+        &app,
+        json!({"starts_on": (now + chrono::Duration::days(5)).date_naive(),
+               "ends_on": (now + chrono::Duration::days(20)).date_naive()}),
+    )
+    .await;
+    let token = &w.coordinator.token;
+    let a = nominated(&app, &w, &w.partner_a, "a@ur.ac.rw").await;
+    let b = nominated(&app, &w, &w.partner_b, "b@uh.cu").await;
+    app.move_to(token, &a, "accepted").await;
+    app.move_to(token, &b, "rejected").await;
+    // Two instances with workers start on the same database.
+    let _one = crate::helpers::spawn_app_on(mail_settings(&smtp.url()), db.clone()).await;
+    let _two = crate::helpers::spawn_app_on(mail_settings(&smtp.url()), db).await;
+    // Two nominations, the acceptance, the rejection and one reminder.
+    let wait = smtp.wait_for(5, 15).await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let reminders: Vec<_> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            m.parsed()
+                .subject()
+                .unwrap_or_default()
+                .contains("commence le")
+        })
+        .collect();
+    assert_eq!(reminders.len(), 1, "{} messages in all", wait.len());
+    assert!(reminders[0].to[0].contains("a@ur.ac.rw"));
+}
