@@ -1,4 +1,5 @@
-//! The `meridian` command line: `serve`, `worker`, `migrate`, `create-admin`.
+//! The `meridian` command line: `serve`, `worker`, `migrate`, `create-admin`,
+//! `seed-demo`.
 
 use std::io::Read;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Migrate,
     /// Deliver queued emails only, until SIGINT or SIGTERM.
     Worker,
+    /// Load a demo data set (idempotent).
+    SeedDemo,
     /// Create an admin account; the password is read from standard input.
     CreateAdmin {
         #[arg(long)]
@@ -66,6 +69,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown_signal().await;
             let _ = stop.send(true);
             running.await?;
+        }
+        Command::SeedDemo => {
+            db::migrate(&url).await?;
+            if crate::demo::seed(&url).await? {
+                println!("demo data created");
+            } else {
+                println!("demo data already present");
+            }
         }
         Command::Migrate => {
             let ran = db::migrate(&url).await?;

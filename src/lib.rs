@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cohorts;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod email;
 pub mod enrollments;
 pub mod error;

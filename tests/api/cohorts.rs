@@ -278,3 +278,47 @@ async fn cohorts_filter_by_programme_status_and_open_window() {
     assert_eq!(get("open=false&sort=code".into()).await, ["LATER", "OTHER"]);
     assert_eq!(get("q=oth".into()).await, ["OTHER"]);
 }
+
+#[tokio::test]
+async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
+    let app = spawn_app().await;
+    assert!(meridian::demo::seed(&app.db_url).await.unwrap());
+    assert!(!meridian::demo::seed(&app.db_url).await.unwrap());
+    let admin = app.admin().await;
+    for state in [
+        "draft",
+        "open",
+        "closed",
+        "running",
+        "completed",
+        "cancelled",
+    ] {
+        let page: Value = app
+            .get(
+                &format!("/api/v1/cohorts?status={state}&count=true"),
+                &admin.token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(page["total"].as_i64().unwrap() >= 1, "{state}");
+    }
+    assert!(app.count("trainees").await >= 300);
+    assert!(app.count("enrollments").await >= 200);
+    let countries: Value = app
+        .get("/api/v1/institutions?limit=200", &admin.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut codes: Vec<&str> = countries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["country_code"].as_str().unwrap())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    assert!(codes.len() >= 12, "{codes:?}");
+}
