@@ -65,12 +65,20 @@ async fn main() -> anyhow::Result<()> {
     let admin = user(&url, Role::Admin, None).await?;
     let admin_token = tokens.issue(admin, Role::Admin, None, None, 0)?;
     let post = |path: &str, token: &str, body: Value| {
-        client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send()
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
     };
-    let inst: Value = post("/institutions", &admin_token, json!({"name": "University of Nairobi", "kind": "university", "country_code": "KE"}))
-        .await?
-        .json()
-        .await?;
+    let inst: Value = post(
+        "/institutions",
+        &admin_token,
+        json!({"name": "University of Nairobi", "kind": "university", "country_code": "KE"}),
+    )
+    .await?
+    .json()
+    .await?;
     let inst_id: Uuid = inst["id"].as_str().unwrap_or_default().parse()?;
     let programme: Value = post(
         "/programs",
@@ -94,13 +102,22 @@ async fn main() -> anyhow::Result<()> {
     .json()
     .await?;
     let cohort_id = cohort["id"].as_str().unwrap_or_default().to_string();
-    post(&format!("/cohorts/{cohort_id}/transitions"), &admin_token, json!({"to": "open"})).await?;
+    post(
+        &format!("/cohorts/{cohort_id}/transitions"),
+        &admin_token,
+        json!({"to": "open"}),
+    )
+    .await?;
 
     let partner = user(&url, Role::Partner, Some(inst_id)).await?;
     let partner_token = tokens.issue(partner, Role::Partner, Some(inst_id), None, 0)?;
-    let mut csv = String::from("given_name,family_name,email,nationality,gender,birth_year,field,locale\n");
+    let mut csv =
+        String::from("given_name,family_name,email,nationality,gender,birth_year,field,locale\n");
     for i in 0..TRAINEES {
-        csv.push_str(&format!("Wanjiru,Kamau {i},wanjiru.kamau.{i}@uonbi.ac.ke,KE,female,{},Machine learning,en\n", 1980 + i % 20));
+        csv.push_str(&format!(
+            "Wanjiru,Kamau {i},wanjiru.kamau.{i}@uonbi.ac.ke,KE,female,{},Machine learning,en\n",
+            1980 + i % 20
+        ));
     }
     println!("| step | rows | seconds | rows/s | status |");
     println!("|---|---|---|---|---|");
@@ -139,7 +156,12 @@ async fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for worker in 0..concurrency {
-            let mine: Vec<Uuid> = batch.iter().skip(worker).step_by(concurrency).copied().collect();
+            let mine: Vec<Uuid> = batch
+                .iter()
+                .skip(worker)
+                .step_by(concurrency)
+                .copied()
+                .collect();
             let client = client.clone();
             let url = format!("{base}/cohorts/{cohort_id}/enrollments");
             let token = partner_token.clone();
@@ -148,7 +170,12 @@ async fn main() -> anyhow::Result<()> {
                 let mut errors = 0;
                 for trainee in mine {
                     let t = Instant::now();
-                    let res = client.post(&url).bearer_auth(&token).json(&json!({"trainee_id": trainee})).send().await;
+                    let res = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&json!({"trainee_id": trainee}))
+                        .send()
+                        .await;
                     if !matches!(res, Ok(ref r) if r.status() == 201) {
                         errors += 1;
                     }

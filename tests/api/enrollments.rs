@@ -557,6 +557,27 @@ async fn completing_needs_attendance_and_issues_a_verifiable_certificate() {
         .await
         .unwrap();
     assert!(code.len() >= 22);
+    // The completion email carries the verification link of the certificate.
+    let (payload, locale): (Value, String) = meridian::schema::notifications::table
+        .filter(meridian::schema::notifications::template.eq("enrollment_completed"))
+        .select((
+            meridian::schema::notifications::payload,
+            meridian::schema::notifications::locale,
+        ))
+        .first(&mut app.conn().await)
+        .await
+        .unwrap();
+    let rendered = meridian::email::templates::Templates::new()
+        .render(
+            "enrollment_completed",
+            &locale,
+            &payload,
+            "https://meridian.test",
+        )
+        .unwrap();
+    assert!(rendered
+        .text
+        .contains(&format!("https://meridian.test/certificates/{code}")));
     let verify = app
         .request(
             reqwest::Method::GET,
