@@ -325,12 +325,27 @@ fn string_schema(
         .into()
 }
 
-/// Stores a string enum (strum + serde, `snake_case`) in a `text` column.
-/// The column carries a CHECK constraint with the same values.
+/// Declares a string enum of the API and the database: `snake_case` in
+/// JSON, in query strings and in a `text` column whose CHECK constraint
+/// lists the same values; documented in the OpenAPI schema.
 #[macro_export]
-macro_rules! sql_text_enum {
-    ($ty:ty) => {
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+macro_rules! text_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),*
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
@@ -340,13 +355,13 @@ macro_rules! sql_text_enum {
                 Ok(diesel::serialize::IsNull::No)
             }
         }
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
             fn from_sql(
                 bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
                 let s = std::str::from_utf8(bytes.as_bytes())?;
-                s.parse()
-                    .map_err(|_| format!("unexpected value {s:?}").into())
+                s.parse().map_err(|_| format!("unexpected value {s:?}").into())
             }
         }
     };

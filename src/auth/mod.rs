@@ -14,8 +14,6 @@ use std::pin::Pin;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use diesel::{OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::RunQueryDsl;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
@@ -25,34 +23,16 @@ use crate::{
     telemetry::RequestId,
 };
 
-/// What a user may do, see SPEC §1.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Coordinator,
-    Partner,
-    Trainee,
-    Viewer,
+crate::text_enum! {
+    /// What a user may do, see SPEC §1.
+    pub enum Role {
+        Admin,
+        Coordinator,
+        Partner,
+        Trainee,
+        Viewer,
+    }
 }
-crate::sql_text_enum!(Role);
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]

@@ -17,60 +17,27 @@ use crate::{
     types::{Code, CountryCode, LanguageTag, Name, ShortText},
 };
 
-/// How a cohort is taught.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Delivery {
-    Online,
-    Onsite,
-    Hybrid,
+crate::text_enum! {
+    /// How a cohort is taught.
+    pub enum Delivery {
+        Online,
+        Onsite,
+        Hybrid,
+    }
 }
-crate::sql_text_enum!(Delivery);
 
-/// Where a cohort stands: draft → open → closed → running → completed;
-/// closed → open; draft, open, closed → cancelled.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CohortStatus {
-    Draft,
-    Open,
-    Closed,
-    Running,
-    Completed,
-    Cancelled,
+crate::text_enum! {
+    /// Where a cohort stands: draft → open → closed → running → completed;
+    /// closed → open; draft, open, closed → cancelled.
+    pub enum CohortStatus {
+        Draft,
+        Open,
+        Closed,
+        Running,
+        Completed,
+        Cancelled,
+    }
 }
-crate::sql_text_enum!(CohortStatus);
 
 impl Lifecycle for CohortStatus {
     fn next(self) -> &'static [Self] {

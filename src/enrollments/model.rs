@@ -17,37 +17,20 @@ use crate::{
     types::LongText,
 };
 
-/// Where an enrollment stands: (new) → nominated → accepted, waitlisted,
-/// rejected; waitlisted → accepted, rejected; nominated, waitlisted,
-/// accepted → withdrawn; accepted → completed, not_completed.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum EnrollmentStatus {
-    Nominated,
-    Accepted,
-    Waitlisted,
-    Rejected,
-    Withdrawn,
-    Completed,
-    NotCompleted,
+crate::text_enum! {
+    /// Where an enrollment stands: (new) → nominated → accepted, waitlisted,
+    /// rejected; waitlisted → accepted, rejected; nominated, waitlisted,
+    /// accepted → withdrawn; accepted → completed, not_completed.
+    pub enum EnrollmentStatus {
+        Nominated,
+        Accepted,
+        Waitlisted,
+        Rejected,
+        Withdrawn,
+        Completed,
+        NotCompleted,
+    }
 }
-crate::sql_text_enum!(EnrollmentStatus);
 
 impl Lifecycle for EnrollmentStatus {
     fn next(self) -> &'static [Self] {

@@ -15,58 +15,26 @@ use crate::{
     types::{CountryCode, Email, Name, ShortText, WebUrl},
 };
 
-/// What kind of body an institution is.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum InstitutionKind {
-    University,
-    ResearchInstitute,
-    Company,
-    Government,
-    Ngo,
-    IncubatorOperator,
-    Other,
+crate::text_enum! {
+    /// What kind of body an institution is.
+    pub enum InstitutionKind {
+        University,
+        ResearchInstitute,
+        Company,
+        Government,
+        Ngo,
+        IncubatorOperator,
+        Other,
+    }
 }
-crate::sql_text_enum!(InstitutionKind);
 
-/// Whether an institution takes part in programmes now.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum InstitutionStatus {
-    Active,
-    Suspended,
+crate::text_enum! {
+    /// Whether an institution takes part in programmes now.
+    pub enum InstitutionStatus {
+        Active,
+        Suspended,
+    }
 }
-crate::sql_text_enum!(InstitutionStatus);
 
 /// A row of `institutions`.
 #[derive(Debug, Clone, Queryable, Selectable)]

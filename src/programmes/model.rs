@@ -16,61 +16,29 @@ use crate::{
     types::{Code, LongText, Name},
 };
 
-/// What a programme applies AI to.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Theme {
-    Agriculture,
-    Energy,
-    Health,
-    Education,
-    DisasterResponse,
-    Manufacturing,
-    Governance,
-    General,
+crate::text_enum! {
+    /// What a programme applies AI to.
+    pub enum Theme {
+        Agriculture,
+        Energy,
+        Health,
+        Education,
+        DisasterResponse,
+        Manufacturing,
+        Governance,
+        General,
+    }
 }
-crate::sql_text_enum!(Theme);
 
-/// Where a programme stands.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ProgramStatus {
-    Draft,
-    Active,
-    Closed,
-    Archived,
+crate::text_enum! {
+    /// Where a programme stands.
+    pub enum ProgramStatus {
+        Draft,
+        Active,
+        Closed,
+        Archived,
+    }
 }
-crate::sql_text_enum!(ProgramStatus);
 
 /// A programme: a themed series of cohorts led by one institution.
 #[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]

@@ -51,31 +51,15 @@ impl Versioned for Session {
     }
 }
 
-/// Whether a trainee came.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum AttendanceStatus {
-    Present,
-    Absent,
-    /// Counts as neither present nor held.
-    Excused,
+crate::text_enum! {
+    /// Whether a trainee came.
+    pub enum AttendanceStatus {
+        Present,
+        Absent,
+        /// Counts as neither present nor held.
+        Excused,
+    }
 }
-crate::sql_text_enum!(AttendanceStatus);
 
 /// One attendance mark.
 #[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]

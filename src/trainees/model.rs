@@ -16,31 +16,15 @@ use crate::{
     types::{CountryCode, Email, Locale, ShortText, Text},
 };
 
-/// Self-described gender, for the programme's balance statistics.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Gender {
-    Female,
-    Male,
-    NonBinary,
-    Undisclosed,
+crate::text_enum! {
+    /// Self-described gender, for the programme's balance statistics.
+    pub enum Gender {
+        Female,
+        Male,
+        NonBinary,
+        Undisclosed,
+    }
 }
-crate::sql_text_enum!(Gender);
 
 /// A trainee.
 #[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
