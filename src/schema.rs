@@ -272,6 +272,106 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    incubators (id) {
+        id -> Uuid,
+        name -> Text,
+        host_institution_id -> Uuid,
+        country_code -> Text,
+        city -> Nullable<Text>,
+        themes -> Array<Text>,
+        capacity -> Int4,
+        services -> Array<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    ventures (id) {
+        id -> Uuid,
+        incubator_id -> Uuid,
+        name -> Text,
+        theme -> Text,
+        country_code -> Text,
+        founder_trainee_ids -> Array<Uuid>,
+        description -> Nullable<Text>,
+        status -> Text,
+        admitted_on -> Nullable<Date>,
+        graduated_on -> Nullable<Date>,
+        jobs_created -> Int4,
+        funding_raised_usd -> Numeric,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> Uuid,
+        venture_id -> Uuid,
+        title -> Text,
+        due_on -> Date,
+        achieved_on -> Nullable<Date>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    service_requests (id) {
+        id -> Uuid,
+        venture_id -> Uuid,
+        service -> Text,
+        description -> Text,
+        status -> Text,
+        assignee_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    exchange_agreements (id) {
+        id -> Uuid,
+        institution_a_id -> Uuid,
+        institution_b_id -> Uuid,
+        title -> Text,
+        valid_from -> Date,
+        valid_to -> Date,
+        kinds -> Array<Text>,
+        annual_quota -> Int4,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    exchanges (id) {
+        id -> Uuid,
+        kind -> Text,
+        trainee_id -> Uuid,
+        sending_institution_id -> Uuid,
+        receiving_institution_id -> Uuid,
+        agreement_id -> Nullable<Uuid>,
+        starts_on -> Date,
+        ends_on -> Date,
+        funding_usd -> Nullable<Numeric>,
+        status -> Text,
+        proposed_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
 diesel::joinable!(cohorts -> programs (program_id));
 diesel::joinable!(enrollments -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> trainees (trainee_id));
@@ -297,5 +397,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollments,
     sessions,
     attendance,
-    certificates
+    certificates,
+    incubators,
+    ventures,
+    milestones,
+    service_requests,
+    exchange_agreements,
+    exchanges
 );

@@ -20,9 +20,9 @@ use crate::{
     email::{self, worker::Worker},
     enrollments,
     error::{self, AppError},
-    institutions, openapi, ops, programmes, sessions,
+    incubators, institutions, openapi, ops, programmes, sessions,
     telemetry::{self, Metrics},
-    trainees, users,
+    trainees, users, ventures,
 };
 
 /// What every handler can reach, shared through `web::Data`.
@@ -170,6 +170,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .configure(enrollments::routes)
             .configure(sessions::routes)
             .configure(certificates::routes)
+            .configure(incubators::routes)
+            .configure(ventures::routes)
             .configure(audit::routes)
             .configure(email::routes::routes),
     )

@@ -242,6 +242,57 @@ impl PartialSchema for LanguageTag {
 }
 impl ToSchema for LanguageTag {}
 
+/// An amount of US dollars: a decimal string with at most two decimals,
+/// never negative, never a float.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Money(bigdecimal::BigDecimal);
+
+impl Money {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let value: bigdecimal::BigDecimal = raw
+            .trim()
+            .parse()
+            .map_err(|_| "must be a decimal string such as \"1250.50\"".to_string())?;
+        if value < bigdecimal::BigDecimal::from(0) {
+            return Err("may not be negative".into());
+        }
+        if value.fractional_digit_count() > 2 {
+            return Err("may have at most 2 decimals".into());
+        }
+        if value >= bigdecimal::BigDecimal::from(100_000_000_000_000i64) {
+            return Err("is too large".into());
+        }
+        Ok(Money(value.with_scale(2)))
+    }
+
+    pub fn into_inner(self) -> bigdecimal::BigDecimal {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Money::parse(&s).map_err(de::Error::custom),
+            _ => Err(de::Error::custom(
+                "must be a decimal string such as \"1250.50\"",
+            )),
+        }
+    }
+}
+
+impl PartialSchema for Money {
+    fn schema() -> RefOr<Schema> {
+        string_schema(
+            Some("US dollars, a decimal string with at most 2 decimals"),
+            Some(1),
+            Some(20),
+        )
+    }
+}
+impl ToSchema for Money {}
+
 /// Languages of emails and of the interface.
 #[derive(
     Debug,
@@ -412,6 +463,21 @@ mod tests {
         for bad in ["english", "xx", "en-Latn-Latn", ""] {
             assert!(LanguageTag::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn money_is_exact_and_never_negative() {
+        assert_eq!(
+            serde_json::to_value(Money::parse("1250.5").unwrap()).unwrap(),
+            "1250.50"
+        );
+        for bad in ["-1", "1.005", "abc", "1e20"] {
+            assert!(Money::parse(bad).is_err(), "{bad}");
+        }
+        assert!(
+            serde_json::from_str::<Money>("12.5").is_err(),
+            "numbers are refused"
+        );
     }
 
     #[test]

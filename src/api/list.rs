@@ -40,6 +40,17 @@ pub struct SortField {
     pub sql_type: &'static str,
 }
 
+impl SortField {
+    /// A sortable field whose column has the same name.
+    pub const fn new(name: &'static str, sql_type: &'static str) -> Self {
+        SortField {
+            name,
+            column: name,
+            sql_type,
+        }
+    }
+}
+
 /// What a collection's list accepts.
 #[derive(Debug)]
 pub struct ListSpec {

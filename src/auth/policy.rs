@@ -24,6 +24,10 @@ pub enum Resource {
     Enrollment,
     Session,
     Certificate,
+    Incubator,
+    Venture,
+    Agreement,
+    Exchange,
 }
 
 /// What a caller wants to do with a kind of record.
@@ -72,6 +76,14 @@ pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
         (Session, Create | Update | Delete) => matches!(role, Admin | Coordinator),
         (Certificate, Update) => matches!(role, Admin | Coordinator),
         (Certificate, Read | Create | Delete) => false,
+        (Incubator | Agreement, Read) => matches!(role, Admin | Coordinator | Partner | Viewer),
+        (Incubator | Agreement, Create | Update | Delete) => matches!(role, Admin | Coordinator),
+        // Ventures name their founders: no viewers; partners see their own.
+        (Venture, Read) => matches!(role, Admin | Coordinator | Partner),
+        (Venture, Create | Update | Delete) => matches!(role, Admin | Coordinator),
+        (Exchange, Read) => matches!(role, Admin | Coordinator | Partner | Role::Trainee),
+        (Exchange, Create) => matches!(role, Admin | Coordinator | Partner),
+        (Exchange, Update | Delete) => matches!(role, Admin | Coordinator),
     }
 }
 

@@ -17,3 +17,4 @@ mod openapi;
 mod operations;
 mod smtp;
 mod trainees;
+mod ventures;

@@ -1,0 +1,281 @@
+//! The SQL and rules of ventures. Admissions lock the incubator row, so its
+//! capacity holds under concurrent admissions.
+
+use chrono::Utc;
+use diesel::{
+    dsl::sql,
+    sql_types::{Array, Bool, Uuid as SqlUuid},
+    ExpressionMethods, QueryDsl, SelectableHelper,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::model::{NewVenture, Venture, VentureChanges, VentureStatus};
+use crate::{
+    api::list::{self, ListParams, Page},
+    audit::{self, Actor},
+    auth::policy::Scope,
+    email::{self, Outgoing},
+    error::{AppError, AppResult},
+    incubators::repo as incubators,
+    lifecycle::{self, Lifecycle},
+    programmes::model::Theme,
+    schema::{trainees, ventures},
+    types::Email,
+};
+
+pub const ENTITY: &str = "venture";
+
+/// Filters of `GET /ventures`.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub incubator_id: Option<Uuid>,
+    pub status: Option<VentureStatus>,
+    pub theme: Option<Theme>,
+    pub country_code: Option<String>,
+}
+
+type Condition =
+    Box<dyn diesel::BoxableExpression<ventures::table, diesel::pg::Pg, SqlType = Bool>>;
+
+/// The SQL condition of a scope: partners see ventures founded by their
+/// institution's trainees, trainees the ventures they founded.
+fn in_scope(scope: Scope) -> Option<Condition> {
+    match scope {
+        Scope::All => None,
+        Scope::Institution(i) => Some(Box::new(
+            sql::<Bool>(
+                "founder_trainee_ids && ARRAY(SELECT id FROM trainees WHERE institution_id = ",
+            )
+            .bind::<SqlUuid, _>(i)
+            .sql(")"),
+        )),
+        Scope::Trainee(t) => Some(Box::new(
+            sql::<Bool>("founder_trainee_ids @> ").bind::<Array<SqlUuid>, _>(vec![t]),
+        )),
+        Scope::Nobody => Some(Box::new(sql::<Bool>("false"))),
+    }
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    params: &ListParams,
+    f: &Filter,
+) -> AppResult<Page<Venture>> {
+    let build = || {
+        let mut q = ventures::table.select(Venture::as_select()).into_boxed();
+        if let Some(cond) = in_scope(scope) {
+            q = q.filter(cond);
+        }
+        if let Some(v) = f.incubator_id {
+            q = q.filter(ventures::incubator_id.eq(v));
+        }
+        if let Some(v) = f.status {
+            q = q.filter(ventures::status.eq(v));
+        }
+        if let Some(v) = f.theme {
+            q = q.filter(ventures::theme.eq(v));
+        }
+        if let Some(v) = &f.country_code {
+            q = q.filter(ventures::country_code.eq(v.clone()));
+        }
+        q
+    };
+    list::fetch(conn, params, build, |v: Venture| v).await
+}
+
+/// A venture in scope, or 404.
+pub async fn get(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppResult<Venture> {
+    let mut q = ventures::table
+        .find(id)
+        .select(Venture::as_select())
+        .into_boxed();
+    if let Some(cond) = in_scope(scope) {
+        q = q.filter(cond);
+    }
+    Ok(q.first(conn).await?)
+}
+
+async fn check_founders(conn: &mut AsyncPgConnection, founders: &[Uuid]) -> AppResult<()> {
+    let found: i64 = trainees::table
+        .filter(trainees::id.eq_any(founders))
+        .count()
+        .get_result(conn)
+        .await?;
+    if found != founders.len() as i64 {
+        return Err(AppError::invalid(
+            "founder_trainee_ids",
+            "names a trainee that does not exist",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    new: NewVenture,
+) -> AppResult<Venture> {
+    conn.transaction(async |conn| {
+        check_founders(conn, &new.founder_trainee_ids).await?;
+        let created: Venture = diesel::insert_into(ventures::table)
+            .values(&new)
+            .returning(Venture::as_returning())
+            .get_result(conn)
+            .await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            ENTITY,
+            "create",
+            created.id,
+            audit::snapshot(&created),
+        )
+        .await?;
+        Ok(created)
+    })
+    .await
+}
+
+async fn lock(conn: &mut AsyncPgConnection, id: Uuid, expected: Option<i32>) -> AppResult<Venture> {
+    let row: Venture = ventures::table
+        .find(id)
+        .select(Venture::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    if expected.is_some_and(|v| v != row.version) {
+        return Err(AppError::PreconditionFailed);
+    }
+    Ok(row)
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+    changes: VentureChanges,
+) -> AppResult<Venture> {
+    conn.transaction(async |conn| {
+        let before = lock(conn, id, expected).await?;
+        if changes.is_empty() {
+            return Ok(before);
+        }
+        if let Some(founders) = &changes.founder_trainee_ids {
+            check_founders(conn, founders).await?;
+        }
+        let after: Venture = diesel::update(ventures::table.find(id))
+            .set(&changes)
+            .returning(Venture::as_returning())
+            .get_result(conn)
+            .await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            ENTITY,
+            "update",
+            id,
+            audit::diff(&before, &after),
+        )
+        .await?;
+        Ok(after)
+    })
+    .await
+}
+
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+) -> AppResult<()> {
+    conn.transaction(async |conn| {
+        let before = lock(conn, id, expected).await?;
+        diesel::delete(ventures::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            ENTITY,
+            "delete",
+            id,
+            audit::snapshot(&before),
+        )
+        .await
+    })
+    .await
+}
+
+/// Moves a venture. Admitting checks the incubator's capacity (admitted
+/// plus incubating) under its row lock; admissions and graduations email
+/// the founders.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    to: VentureStatus,
+    note: Option<String>,
+) -> AppResult<Venture> {
+    conn.transaction(async |conn| {
+        let incubator_id: Uuid = ventures::table.find(id).select(ventures::incubator_id).first(conn).await?;
+        let incubator = incubators::lock(conn, incubator_id).await?;
+        let current = lock(conn, id, None).await?;
+        current.status.check(to)?;
+        if to == VentureStatus::Admitted {
+            let holding: i64 = ventures::table
+                .filter(ventures::incubator_id.eq(incubator_id))
+                .filter(ventures::status.eq_any([VentureStatus::Admitted, VentureStatus::Incubating]))
+                .count()
+                .get_result(conn)
+                .await?;
+            if holding >= i64::from(incubator.capacity) {
+                return Err(AppError::conflict("incubator-full", "The incubator holds as many ventures as it can."));
+            }
+        }
+        let today = Utc::now().date_naive();
+        let moved: Venture = diesel::update(ventures::table.find(id))
+            .set((
+                ventures::status.eq(to),
+                ventures::admitted_on.eq(if to == VentureStatus::Admitted { Some(today) } else { current.admitted_on }),
+                ventures::graduated_on.eq(if to == VentureStatus::Graduated { Some(today) } else { current.graduated_on }),
+            ))
+            .returning(Venture::as_returning())
+            .get_result(conn)
+            .await?;
+        lifecycle::record(conn, actor.clone(), ENTITY, id, current.status.into(), to.into(), note.as_deref()).await?;
+        let template = match to {
+            VentureStatus::Admitted => Some("venture_admitted"),
+            VentureStatus::Graduated => Some("venture_graduated"),
+            _ => None,
+        };
+        if let Some(template) = template {
+            let founders: Vec<(Uuid, String, String, String)> = trainees::table
+                .filter(trainees::id.eq_any(&moved.founder_trainee_ids))
+                .select((trainees::id, trainees::email, trainees::given_name, trainees::locale))
+                .load(conn)
+                .await?;
+            for (trainee_id, address, given_name, locale) in founders {
+                let recipient = Email::parse(&address).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+                email::queue(
+                    conn,
+                    &Outgoing {
+                        template,
+                        recipient,
+                        locale,
+                        payload: json!({
+                            "given_name": given_name, "venture_name": moved.name, "incubator_name": incubator.name,
+                        }),
+                        dedupe_key: format!("{template}:{id}:{trainee_id}"),
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(moved)
+    })
+    .await
+}

@@ -1,0 +1,197 @@
+//! Incubators and ventures: exact money, the venture lifecycle, capacity
+//! under concurrent admissions, founder scopes and emails.
+
+use meridian::auth::Role;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{
+    helpers::{
+        assert_problem, error_fields, mail_settings, spawn_app_with, test_settings, TestApp,
+        TestUser,
+    },
+    smtp::SmtpServer,
+};
+
+async fn incubator(app: &TestApp, token: &str, capacity: i32) -> Value {
+    let admin = app.admin().await;
+    let host = app
+        .institution(&admin.token, &format!("Host {}", Uuid::now_v7()), "CN")
+        .await;
+    let res = app
+        .post(
+            "/api/v1/incubators",
+            token,
+            &json!({"name": "Shenzhen AI Venture Hub", "host_institution_id": host["id"], "country_code": "CN",
+                    "city": "Shenzhen", "themes": ["agriculture", "energy"], "capacity": capacity,
+                    "services": ["legal", "compute", "capital_matching"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+async fn venture(app: &TestApp, token: &str, incubator: &Value, founders: &[Uuid]) -> String {
+    let res = app
+        .post(
+            "/api/v1/ventures",
+            token,
+            &json!({"incubator_id": incubator["id"], "name": "AgriSense", "theme": "agriculture",
+                    "country_code": "KE", "founder_trainee_ids": founders, "jobs_created": 12,
+                    "funding_raised_usd": "250000.5"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["funding_raised_usd"], "250000.50");
+    format!("/api/v1/ventures/{}", v["id"].as_str().unwrap())
+}
+
+async fn coordinator(app: &TestApp) -> TestUser {
+    app.user(Role::Coordinator, None).await
+}
+
+#[tokio::test]
+async fn bad_incubators_and_ventures_list_every_field() {
+    let app = spawn_app_with(test_settings()).await;
+    let c = coordinator(&app).await;
+    let res = app
+        .post(
+            "/api/v1/incubators",
+            &c.token,
+            &json!({"name": "X", "country_code": "CN", "capacity": 0, "services": ["legal", "catering"]}),
+        )
+        .await;
+    let p = assert_problem(res, 422, "validation").await;
+    assert_eq!(
+        error_fields(&p),
+        ["capacity", "host_institution_id", "services"]
+    );
+    let inc = incubator(&app, &c.token, 3).await;
+    let res = app
+        .post(
+            "/api/v1/ventures",
+            &c.token,
+            &json!({"incubator_id": inc["id"], "name": "Bad", "theme": "agriculture", "country_code": "KE",
+                    "jobs_created": -1, "funding_raised_usd": 12.5}),
+        )
+        .await;
+    let p = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&p), ["funding_raised_usd", "jobs_created"]);
+    for bad in ["1.005", "-3"] {
+        let res = app
+            .post(
+                "/api/v1/ventures",
+                &c.token,
+                &json!({"incubator_id": inc["id"], "name": "Bad", "theme": "agriculture", "country_code": "KE",
+                        "funding_raised_usd": bad}),
+            )
+            .await;
+        assert_eq!(
+            error_fields(&assert_problem(res, 422, "validation").await),
+            ["funding_raised_usd"]
+        );
+    }
+    let res = app
+        .post(
+            "/api/v1/ventures",
+            &c.token,
+            &json!({"incubator_id": inc["id"], "name": "Ghost founders", "theme": "energy", "country_code": "KE",
+                    "founder_trainee_ids": [Uuid::now_v7()]}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["founder_trainee_ids"]
+    );
+    assert_eq!(app.count("ventures").await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_admissions_never_exceed_the_incubator_capacity() {
+    let app = spawn_app_with(test_settings()).await;
+    let c = coordinator(&app).await;
+    let inc = incubator(&app, &c.token, 2).await;
+    let mut paths = Vec::new();
+    for _ in 0..12 {
+        paths.push(venture(&app, &c.token, &inc, &[]).await);
+    }
+    let moves = paths.iter().map(|p| {
+        let app = &app;
+        let token = c.token.clone();
+        async move { app.move_to(&token, p, "admitted").await.status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(moves).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 10);
+    let p = assert_problem(
+        app.move_to(&c.token, &paths[0], "graduated").await,
+        409,
+        "illegal-transition",
+    )
+    .await;
+    assert!(p["allowed"].is_array());
+}
+
+#[tokio::test]
+async fn founders_are_told_and_partners_see_their_trainees_ventures() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(mail_settings(&smtp.url())).await;
+    let c = coordinator(&app).await;
+    let admin = app.admin().await;
+    let inst = app
+        .institution(&admin.token, "Jomo Kenyatta University", "KE")
+        .await;
+    let inst_id: Uuid = inst["id"].as_str().unwrap().parse().unwrap();
+    let founder = app.trainee_record(Some(inst_id)).await;
+    let inc = incubator(&app, &c.token, 5).await;
+    let path = venture(&app, &c.token, &inc, &[founder]).await;
+    for to in ["admitted", "incubating", "graduated"] {
+        assert_eq!(app.move_to(&c.token, &path, to).await.status(), 200, "{to}");
+    }
+    let v: Value = app.get(&path, &c.token).await.json().await.unwrap();
+    assert!(v["admitted_on"].is_string() && v["graduated_on"].is_string());
+    let mail = smtp.wait_for(2, 10).await;
+    let subjects: Vec<String> = mail
+        .iter()
+        .map(|m| m.parsed().subject().unwrap().to_string())
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.contains("is admitted to")));
+    assert!(subjects.iter().any(|s| s.contains("has graduated")));
+
+    let partner = app.user(Role::Partner, Some(inst_id)).await;
+    assert_eq!(app.get(&path, &partner.token).await.status(), 200);
+    let listed: Value = app
+        .get("/api/v1/ventures", &partner.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let other_inst = app
+        .institution(&admin.token, "Makerere University", "UG")
+        .await;
+    let other = app
+        .user(
+            Role::Partner,
+            Some(other_inst["id"].as_str().unwrap().parse().unwrap()),
+        )
+        .await;
+    assert_problem(app.get(&path, &other.token).await, 404, "not-found").await;
+    let viewer = app.user(Role::Viewer, None).await;
+    assert_problem(
+        app.get("/api/v1/ventures", &viewer.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/v1/incubators", &viewer.token).await.status(),
+        200
+    );
+}
