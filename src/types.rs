@@ -254,13 +254,13 @@ impl Money {
             .trim()
             .parse()
             .map_err(|_| "must be a decimal string such as \"1250.50\"".to_string())?;
-        if value < bigdecimal::BigDecimal::from(0) {
+        if value < 0 {
             return Err("may not be negative".into());
         }
         if value.fractional_digit_count() > 2 {
             return Err("may have at most 2 decimals".into());
         }
-        if value >= bigdecimal::BigDecimal::from(100_000_000_000_000i64) {
+        if value >= 100_000_000_000_000i64 {
             return Err("is too large".into());
         }
         Ok(Money(value.with_scale(2)))
