@@ -13,6 +13,7 @@ pub mod demo;
 pub mod email;
 pub mod enrollments;
 pub mod error;
+pub mod exchanges;
 pub mod incubators;
 pub mod institutions;
 pub mod lifecycle;

@@ -20,7 +20,7 @@ use crate::{
     email::{self, worker::Worker},
     enrollments,
     error::{self, AppError},
-    incubators, institutions, openapi, ops, programmes, sessions,
+    exchanges, incubators, institutions, openapi, ops, programmes, sessions,
     telemetry::{self, Metrics},
     trainees, users, ventures,
 };
@@ -172,6 +172,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .configure(certificates::routes)
             .configure(incubators::routes)
             .configure(ventures::routes)
+            .configure(exchanges::routes)
             .configure(audit::routes)
             .configure(email::routes::routes),
     )

@@ -129,13 +129,15 @@ mod tests {
     #[test]
     fn every_template_renders_in_english_french_and_arabic() {
         let t = Templates::new();
-        assert_eq!(t.names().len(), 11);
+        assert_eq!(t.names().len(), 13);
         let payload = json!({
             "inviter": "Amina", "role": "partner", "token": "abc", "expires_in_days": 7,
             "full_name": "Kwame Mensah", "given_name": "Kwame", "cohort_title": "Crop vision",
             "program_title": "AI for agriculture", "starts_on": "2027-03-01", "ends_on": "2027-04-01",
             "institution_name": "University of Ghana", "certificate_code": "c0de",
             "venture_name": "AgriSense", "incubator_name": "Shenzhen AI Venture Hub",
+            "trainee_name": "Kwame Mensah", "kind": "fellowship", "sending_name": "University of Ghana",
+            "receiving_name": "Tsinghua University",
         });
         for name in t.names() {
             for locale in ["en", "fr", "ar"] {

@@ -6,6 +6,7 @@ mod cohorts;
 mod email;
 mod enrollments;
 mod errors;
+mod exchanges;
 mod helpers;
 mod idempotency;
 mod identity;

@@ -1,0 +1,309 @@
+//! `/exchange-agreements` and `/exchanges`: talent moving between
+//! institutions in different countries, under yearly quotas.
+
+pub mod model;
+pub mod repo;
+
+use std::collections::HashMap;
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        self,
+        list::{CommonListParams, ListParams, ListSpec, Page, SortField},
+    },
+    audit::Actor,
+    auth::{
+        policy::{authorize, people_scope, Action, Resource, Scope},
+        Caller, Ctx,
+    },
+    error::{AppError, AppResult, Problem},
+    lifecycle::{self, Move, MoveInput},
+    startup::AppState,
+};
+use model::{
+    Agreement, AgreementInput, AgreementStatus, Exchange, ExchangeInput, ExchangeKind,
+    ExchangeStatus,
+};
+use repo::Usage;
+
+static AGREEMENTS: ListSpec = ListSpec {
+    sorts: &[
+        SortField::new("created_at", "timestamptz"),
+        SortField::new("updated_at", "timestamptz"),
+        SortField::new("valid_from", "date"),
+    ],
+    default_sort: "created_at",
+    search: &["title"],
+    filters: &["status", "institution_id"],
+    updated_column: Some("updated_at"),
+};
+
+/// Lists exchange agreements.
+#[utoipa::path(
+    tag = "exchanges",
+    params(CommonListParams, ("status" = Option<AgreementStatus>, Query), ("institution_id" = Option<Uuid>, Query, description = "Either party")),
+    responses((status = 200, body = Page<Agreement>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/exchange-agreements")]
+async fn list_agreements(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Agreement, Action::Read)?;
+    let mut params = ListParams::parse(query.into_inner(), &AGREEMENTS);
+    let filter = repo::AgreementFilter {
+        status: params.filter("status"),
+        institution_id: params.filter("institution_id"),
+    };
+    let params = params.finish()?;
+    let mut conn = state.pool.get().await?;
+    api::ok(&repo::list_agreements(&mut conn, &params, &filter).await?)
+}
+
+/// Records an agreement between institutions in two countries.
+#[utoipa::path(
+    tag = "exchanges",
+    request_body = AgreementInput,
+    responses(
+        (status = 201, body = Agreement, headers(("Location" = String))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/exchange-agreements")]
+async fn create_agreement(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    body: web::Json<AgreementInput>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Agreement, Action::Create)?;
+    let new = body.into_inner().into_new()?;
+    let mut conn = state.pool.get().await?;
+    let created = repo::create_agreement(&mut conn, &Actor::from(&ctx), new).await?;
+    api::created(
+        format!("/api/v1/exchange-agreements/{}", created.id),
+        &created,
+    )
+}
+
+/// Reads an agreement.
+#[utoipa::path(
+    tag = "exchanges",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Agreement), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/exchange-agreements/{id}")]
+async fn get_agreement(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Agreement, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    api::record(&req, &repo::get_agreement(&mut conn, *id).await?)
+}
+
+/// Changes an agreement; `{"status": "terminated"}` ends it. Every change is
+/// in the audit log.
+#[utoipa::path(
+    tag = "exchanges",
+    request_body = AgreementInput,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Agreement),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/exchange-agreements/{id}")]
+async fn update_agreement(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<AgreementInput>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Agreement, Action::Update)?;
+    let expected = api::if_match(&req)?;
+    let changes = body.into_inner().into_changes()?;
+    let mut conn = state.pool.get().await?;
+    api::record(
+        &req,
+        &repo::update_agreement(&mut conn, &Actor::from(&ctx), *id, expected, changes).await?,
+    )
+}
+
+/// Quota used and left per year and direction.
+#[utoipa::path(
+    tag = "exchanges",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Usage>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/exchange-agreements/{id}/usage")]
+async fn agreement_usage(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Agreement, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    api::ok(&serde_json::json!({ "items": repo::usage(&mut conn, *id).await? }))
+}
+
+static EXCHANGES: ListSpec = ListSpec {
+    sorts: &[
+        SortField::new("created_at", "timestamptz"),
+        SortField::new("updated_at", "timestamptz"),
+        SortField::new("starts_on", "date"),
+    ],
+    default_sort: "created_at",
+    search: &[],
+    filters: &["status", "kind", "agreement_id"],
+    updated_column: Some("updated_at"),
+};
+
+/// Lists exchanges; partner staff see those their institution sends or
+/// receives, trainees their own.
+#[utoipa::path(
+    tag = "exchanges",
+    params(CommonListParams, ("status" = Option<ExchangeStatus>, Query), ("kind" = Option<ExchangeKind>, Query), ("agreement_id" = Option<Uuid>, Query)),
+    responses((status = 200, body = Page<Exchange>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/exchanges")]
+async fn list_exchanges(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Exchange, Action::Read)?;
+    let mut params = ListParams::parse(query.into_inner(), &EXCHANGES);
+    let filter = repo::ExchangeFilter {
+        status: params.filter("status"),
+        kind: params.filter("kind"),
+        agreement_id: params.filter("agreement_id"),
+    };
+    let params = params.finish()?;
+    let mut conn = state.pool.get().await?;
+    api::ok(&repo::list_exchanges(&mut conn, people_scope(&caller), &params, &filter).await?)
+}
+
+/// Proposes an exchange. Partner staff propose only where their
+/// institution sends or receives.
+#[utoipa::path(
+    tag = "exchanges",
+    request_body = ExchangeInput,
+    responses(
+        (status = 201, body = Exchange, headers(("Location" = String))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/exchanges")]
+async fn propose_exchange(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    body: web::Json<ExchangeInput>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Exchange, Action::Create)?;
+    let new = body.into_inner().into_new(ctx.caller.user_id)?;
+    if let Scope::Institution(own) = people_scope(&ctx.caller) {
+        if new.sending_institution_id != own && new.receiving_institution_id != own {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let mut conn = state.pool.get().await?;
+    let created = repo::propose(&mut conn, &Actor::from(&ctx), new).await?;
+    api::created(format!("/api/v1/exchanges/{}", created.id), &created)
+}
+
+/// Reads an exchange.
+#[utoipa::path(
+    tag = "exchanges",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Exchange), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/exchanges/{id}")]
+async fn get_exchange(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Exchange, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    api::record(
+        &req,
+        &repo::get_exchange(&mut conn, people_scope(&caller), *id).await?,
+    )
+}
+
+/// Moves an exchange: proposed → approved, rejected, cancelled; approved →
+/// in_progress, cancelled; in_progress → completed, cancelled. Approving
+/// under an agreement checks kind, dates and quota (409).
+#[utoipa::path(
+    tag = "exchanges",
+    request_body = MoveInput,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Exchange),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/exchanges/{id}/transitions")]
+async fn move_exchange(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: web::Json<MoveInput>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Exchange, Action::Update)?;
+    let (to, note) = body.into_inner().parse::<ExchangeStatus>()?;
+    let mut conn = state.pool.get().await?;
+    api::ok(&repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note).await?)
+}
+
+/// The moves of an exchange, oldest first.
+#[utoipa::path(
+    tag = "exchanges",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Move>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/exchanges/{id}/transitions")]
+async fn exchange_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Exchange, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    repo::get_exchange(&mut conn, people_scope(&caller), *id).await?;
+    lifecycle::history(&mut conn, repo::EXCHANGE, *id).await
+}
+
+/// Routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_agreements)
+        .service(create_agreement)
+        .service(get_agreement)
+        .service(update_agreement)
+        .service(agreement_usage)
+        .service(list_exchanges)
+        .service(propose_exchange)
+        .service(get_exchange)
+        .service(move_exchange)
+        .service(exchange_history);
+}

@@ -1,0 +1,502 @@
+//! The SQL and rules of agreements and exchanges. Approvals lock the
+//! agreement row, so its yearly quota holds under concurrent approvals.
+
+use chrono::Datelike;
+use diesel::{
+    dsl::sql, sql_types::Integer, BoolExpressionMethods, ExpressionMethods, OptionalExtension,
+    QueryDsl, SelectableHelper,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::model::{
+    Agreement, AgreementChanges, AgreementStatus, Exchange, ExchangeKind, ExchangeStatus,
+    NewAgreement, NewExchange, USING_QUOTA,
+};
+use crate::{
+    api::list::{self, ListParams, Page},
+    audit::{self, Actor},
+    auth::{policy::Scope, Role},
+    email::{self, Outgoing},
+    error::{AppError, AppResult},
+    lifecycle::{self, Lifecycle},
+    schema::{exchange_agreements, exchanges, institutions, trainees, users},
+    types::Email,
+};
+
+pub const AGREEMENT: &str = "exchange_agreement";
+pub const EXCHANGE: &str = "exchange";
+
+/// 422 unless both institutions exist and lie in different countries.
+async fn cross_border(
+    conn: &mut AsyncPgConnection,
+    a: Uuid,
+    b: Uuid,
+    field_b: &str,
+) -> AppResult<()> {
+    let countries: Vec<(Uuid, String)> = institutions::table
+        .filter(institutions::id.eq_any([a, b]))
+        .select((institutions::id, institutions::country_code))
+        .load(conn)
+        .await?;
+    let of = |id: Uuid| {
+        countries
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, c)| c.clone())
+    };
+    match (of(a), of(b)) {
+        (Some(ca), Some(cb)) if ca == cb => {
+            Err(AppError::invalid(field_b, "must be in another country"))
+        }
+        (Some(_), Some(_)) => Ok(()),
+        _ => Err(AppError::invalid(
+            field_b,
+            "refers to an institution that does not exist",
+        )),
+    }
+}
+
+/// Filters of `GET /exchange-agreements`.
+#[derive(Debug, Default)]
+pub struct AgreementFilter {
+    pub status: Option<AgreementStatus>,
+    pub institution_id: Option<Uuid>,
+}
+
+pub async fn list_agreements(
+    conn: &mut AsyncPgConnection,
+    params: &ListParams,
+    f: &AgreementFilter,
+) -> AppResult<Page<Agreement>> {
+    let build = || {
+        let mut q = exchange_agreements::table
+            .select(Agreement::as_select())
+            .into_boxed();
+        if let Some(v) = f.status {
+            q = q.filter(exchange_agreements::status.eq(v));
+        }
+        if let Some(v) = f.institution_id {
+            q = q.filter(
+                exchange_agreements::institution_a_id
+                    .eq(v)
+                    .or(exchange_agreements::institution_b_id.eq(v)),
+            );
+        }
+        q
+    };
+    list::fetch(conn, params, build, |a: Agreement| a).await
+}
+
+pub async fn get_agreement(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Agreement> {
+    Ok(exchange_agreements::table
+        .find(id)
+        .select(Agreement::as_select())
+        .first(conn)
+        .await?)
+}
+
+async fn lock_agreement(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    expected: Option<i32>,
+) -> AppResult<Agreement> {
+    let row: Agreement = exchange_agreements::table
+        .find(id)
+        .select(Agreement::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    if expected.is_some_and(|v| v != row.version) {
+        return Err(AppError::PreconditionFailed);
+    }
+    Ok(row)
+}
+
+pub async fn create_agreement(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    new: NewAgreement,
+) -> AppResult<Agreement> {
+    conn.transaction(async |conn| {
+        cross_border(
+            conn,
+            new.institution_a_id,
+            new.institution_b_id,
+            "institution_b_id",
+        )
+        .await?;
+        let created: Agreement = diesel::insert_into(exchange_agreements::table)
+            .values(&new)
+            .returning(Agreement::as_returning())
+            .get_result(conn)
+            .await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            AGREEMENT,
+            "create",
+            created.id,
+            audit::snapshot(&created),
+        )
+        .await?;
+        Ok(created)
+    })
+    .await
+}
+
+pub async fn update_agreement(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+    changes: AgreementChanges,
+) -> AppResult<Agreement> {
+    conn.transaction(async |conn| {
+        let before = lock_agreement(conn, id, expected).await?;
+        if changes.is_empty() {
+            return Ok(before);
+        }
+        let after: Agreement = diesel::update(exchange_agreements::table.find(id))
+            .set(&changes)
+            .returning(Agreement::as_returning())
+            .get_result(conn)
+            .await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            AGREEMENT,
+            "update",
+            id,
+            audit::diff(&before, &after),
+        )
+        .await?;
+        Ok(after)
+    })
+    .await
+}
+
+/// Quota used and left in one year and direction.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Usage {
+    pub year: i32,
+    pub from_institution_id: Uuid,
+    pub to_institution_id: Uuid,
+    pub used: i64,
+    pub left: i64,
+}
+
+async fn used(
+    conn: &mut AsyncPgConnection,
+    agreement: Uuid,
+    from: Uuid,
+    to: Uuid,
+    year: i32,
+) -> AppResult<i64> {
+    Ok(exchanges::table
+        .filter(exchanges::agreement_id.eq(agreement))
+        .filter(exchanges::sending_institution_id.eq(from))
+        .filter(exchanges::receiving_institution_id.eq(to))
+        .filter(exchanges::status.eq_any(USING_QUOTA))
+        .filter(sql::<Integer>("EXTRACT(YEAR FROM starts_on)::int").eq(year))
+        .count()
+        .get_result(conn)
+        .await?)
+}
+
+/// The quota of every year of an agreement, in both directions.
+pub async fn usage(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<Usage>> {
+    let a = get_agreement(conn, id).await?;
+    let mut out = Vec::new();
+    for year in a.valid_from.year()..=a.valid_to.year() {
+        for (from, to) in [
+            (a.institution_a_id, a.institution_b_id),
+            (a.institution_b_id, a.institution_a_id),
+        ] {
+            let used = used(conn, id, from, to, year).await?;
+            out.push(Usage {
+                year,
+                from_institution_id: from,
+                to_institution_id: to,
+                used,
+                left: (i64::from(a.annual_quota) - used).max(0),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Filters of `GET /exchanges`.
+#[derive(Debug, Default)]
+pub struct ExchangeFilter {
+    pub status: Option<ExchangeStatus>,
+    pub kind: Option<ExchangeKind>,
+    pub agreement_id: Option<Uuid>,
+}
+
+pub async fn list_exchanges(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    params: &ListParams,
+    f: &ExchangeFilter,
+) -> AppResult<Page<Exchange>> {
+    let build = || {
+        let mut q = exchanges::table.select(Exchange::as_select()).into_boxed();
+        match scope {
+            Scope::All => {}
+            Scope::Institution(i) => {
+                q = q.filter(
+                    exchanges::sending_institution_id
+                        .eq(i)
+                        .or(exchanges::receiving_institution_id.eq(i)),
+                )
+            }
+            Scope::Trainee(t) => q = q.filter(exchanges::trainee_id.eq(t)),
+            Scope::Nobody => q = q.filter(exchanges::id.is_null()),
+        }
+        if let Some(v) = f.status {
+            q = q.filter(exchanges::status.eq(v));
+        }
+        if let Some(v) = f.kind {
+            q = q.filter(exchanges::kind.eq(v));
+        }
+        if let Some(v) = f.agreement_id {
+            q = q.filter(exchanges::agreement_id.eq(v));
+        }
+        q
+    };
+    list::fetch(conn, params, build, |e: Exchange| e).await
+}
+
+fn sees(scope: Scope, e: &Exchange) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Institution(i) => e.sending_institution_id == i || e.receiving_institution_id == i,
+        Scope::Trainee(t) => e.trainee_id == t,
+        Scope::Nobody => false,
+    }
+}
+
+/// An exchange in scope, or 404.
+pub async fn get_exchange(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    id: Uuid,
+) -> AppResult<Exchange> {
+    let e: Exchange = exchanges::table
+        .find(id)
+        .select(Exchange::as_select())
+        .first(conn)
+        .await?;
+    if sees(scope, &e) {
+        Ok(e)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Proposes an exchange across a border, under an agreement between the
+/// two institutions when one is named.
+pub async fn propose(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    new: NewExchange,
+) -> AppResult<Exchange> {
+    conn.transaction(async |conn| {
+        cross_border(
+            conn,
+            new.sending_institution_id,
+            new.receiving_institution_id,
+            "receiving_institution_id",
+        )
+        .await?;
+        if let Some(agreement_id) = new.agreement_id {
+            let a: Option<Agreement> = exchange_agreements::table
+                .find(agreement_id)
+                .select(Agreement::as_select())
+                .first(conn)
+                .await
+                .optional()?;
+            let parties = [new.sending_institution_id, new.receiving_institution_id];
+            let covers = a.is_some_and(|a| {
+                parties.contains(&a.institution_a_id) && parties.contains(&a.institution_b_id)
+            });
+            if !covers {
+                return Err(AppError::invalid(
+                    "agreement_id",
+                    "is not an agreement between these two institutions",
+                ));
+            }
+        }
+        let created: Exchange = diesel::insert_into(exchanges::table)
+            .values(&new)
+            .returning(Exchange::as_returning())
+            .get_result(conn)
+            .await?;
+        lifecycle::record(
+            conn,
+            actor.clone(),
+            EXCHANGE,
+            created.id,
+            "new",
+            "proposed",
+            None,
+        )
+        .await?;
+        Ok(created)
+    })
+    .await
+}
+
+/// 409 unless an agreement allows approving this exchange: active, of a
+/// covered kind, within its dates, and with quota left in that year and
+/// direction. The agreement row must be locked.
+async fn check_agreement(
+    conn: &mut AsyncPgConnection,
+    a: &Agreement,
+    e: &Exchange,
+) -> AppResult<()> {
+    if a.status != AgreementStatus::Active {
+        return Err(AppError::conflict(
+            "agreement-terminated",
+            "The agreement is terminated.",
+        ));
+    }
+    if !a.kinds.iter().any(|k| k == <&str>::from(e.kind)) {
+        return Err(AppError::conflict(
+            "kind-not-covered",
+            "The agreement does not cover this kind of exchange.",
+        ));
+    }
+    if e.starts_on < a.valid_from || e.ends_on > a.valid_to {
+        return Err(AppError::conflict(
+            "outside-agreement",
+            "The exchange falls outside the agreement's dates.",
+        ));
+    }
+    let year = e.starts_on.year();
+    if used(
+        conn,
+        a.id,
+        e.sending_institution_id,
+        e.receiving_institution_id,
+        year,
+    )
+    .await?
+        >= i64::from(a.annual_quota)
+    {
+        return Err(AppError::conflict(
+            "quota-exceeded",
+            format!("The agreement's {year} quota in this direction is spent."),
+        ));
+    }
+    Ok(())
+}
+
+/// Moves an exchange; approvals under an agreement are checked against it,
+/// approvals and rejections email the trainee and the partner staff of both
+/// institutions.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    to: ExchangeStatus,
+    note: Option<String>,
+) -> AppResult<Exchange> {
+    conn.transaction(async |conn| {
+        let agreement_id: Option<Uuid> = exchanges::table
+            .find(id)
+            .select(exchanges::agreement_id)
+            .first(conn)
+            .await?;
+        let agreement = match agreement_id {
+            Some(a) => Some(lock_agreement(conn, a, None).await?),
+            None => None,
+        };
+        let current: Exchange = exchanges::table
+            .find(id)
+            .select(Exchange::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        current.status.check(to)?;
+        if let (ExchangeStatus::Approved, Some(a)) = (to, &agreement) {
+            check_agreement(conn, a, &current).await?;
+        }
+        let moved: Exchange = diesel::update(exchanges::table.find(id))
+            .set(exchanges::status.eq(to))
+            .returning(Exchange::as_returning())
+            .get_result(conn)
+            .await?;
+        lifecycle::record(
+            conn,
+            actor.clone(),
+            EXCHANGE,
+            id,
+            current.status.into(),
+            to.into(),
+            note.as_deref(),
+        )
+        .await?;
+        let template = match to {
+            ExchangeStatus::Approved => Some("exchange_approved"),
+            ExchangeStatus::Rejected => Some("exchange_rejected"),
+            _ => None,
+        };
+        if let Some(template) = template {
+            tell(conn, &moved, template).await?;
+        }
+        Ok(moved)
+    })
+    .await
+}
+
+async fn tell(conn: &mut AsyncPgConnection, e: &Exchange, template: &'static str) -> AppResult<()> {
+    let (given, family, trainee_email, trainee_locale): (String, String, String, String) =
+        trainees::table
+            .find(e.trainee_id)
+            .select((
+                trainees::given_name,
+                trainees::family_name,
+                trainees::email,
+                trainees::locale,
+            ))
+            .first(conn)
+            .await?;
+    let name_of = |id: Uuid| institutions::table.find(id).select(institutions::name);
+    let sending: String = name_of(e.sending_institution_id).first(conn).await?;
+    let receiving: String = name_of(e.receiving_institution_id).first(conn).await?;
+    let staff: Vec<(String, String)> = users::table
+        .filter(users::role.eq(Role::Partner))
+        .filter(users::disabled.eq(false))
+        .filter(
+            users::institution_id.eq_any([e.sending_institution_id, e.receiving_institution_id]),
+        )
+        .select((users::email, users::locale))
+        .load(conn)
+        .await?;
+    let payload = json!({
+        "trainee_name": format!("{given} {family}"), "kind": <&str>::from(e.kind),
+        "sending_name": sending, "receiving_name": receiving,
+        "starts_on": e.starts_on, "ends_on": e.ends_on,
+    });
+    for (address, locale) in std::iter::once((trainee_email, trainee_locale)).chain(staff) {
+        let recipient =
+            Email::parse(&address).map_err(|err| AppError::Internal(anyhow::anyhow!(err)))?;
+        email::queue(
+            conn,
+            &Outgoing {
+                template,
+                dedupe_key: format!("{template}:{}:{}", e.id, recipient.as_str()),
+                recipient,
+                locale,
+                payload: payload.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! Agreements and exchanges: cross-border only, kinds, dates and yearly
+//! quotas per direction under concurrent approvals, scopes and emails.
+
+use meridian::auth::Role;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{
+    helpers::{
+        assert_problem, error_fields, mail_settings, spawn_app_with, test_settings, TestApp,
+        TestUser,
+    },
+    smtp::SmtpServer,
+};
+
+struct Setup {
+    coordinator: TestUser,
+    ghana: Value,
+    china: Value,
+    ghana_too: Value,
+    agreement: Value,
+    trainee: Uuid,
+}
+
+fn uid(v: &Value) -> Uuid {
+    v["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn setup(app: &TestApp) -> Setup {
+    let admin = app.admin().await;
+    let ghana = app
+        .institution(&admin.token, "University of Ghana", "GH")
+        .await;
+    let ghana_too = app.institution(&admin.token, "KNUST", "GH").await;
+    let china = app
+        .institution(&admin.token, "Tsinghua University", "CN")
+        .await;
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let res = app
+        .post(
+            "/api/v1/exchange-agreements",
+            &coordinator.token,
+            &json!({"institution_a_id": ghana["id"], "institution_b_id": china["id"], "title": "Ghana-Tsinghua AI fellowships",
+                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship", "visiting_scholar"],
+                    "annual_quota": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let agreement = res.json().await.unwrap();
+    let trainee = app.trainee_record(Some(uid(&ghana))).await;
+    Setup {
+        coordinator,
+        ghana,
+        china,
+        ghana_too,
+        agreement,
+        trainee,
+    }
+}
+
+async fn propose(
+    app: &TestApp,
+    token: &str,
+    s: &Setup,
+    from: &Value,
+    to: &Value,
+    extra: Value,
+) -> reqwest::Response {
+    let mut body = json!({"kind": "fellowship", "trainee_id": s.trainee, "sending_institution_id": from["id"],
+                          "receiving_institution_id": to["id"], "agreement_id": s.agreement["id"],
+                          "starts_on": "2027-09-01", "ends_on": "2028-02-28", "funding_usd": "18000"});
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    app.post("/api/v1/exchanges", token, &body).await
+}
+
+async fn proposed(app: &TestApp, s: &Setup, from: &Value, to: &Value, extra: Value) -> String {
+    let res = propose(app, &s.coordinator.token, s, from, to, extra).await;
+    assert_eq!(res.status(), 201);
+    let e: Value = res.json().await.unwrap();
+    format!("/api/v1/exchanges/{}", e["id"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn agreements_and_exchanges_must_cross_a_border() {
+    let app = spawn_app_with(test_settings()).await;
+    let s = setup(&app).await;
+    let res = app
+        .post(
+            "/api/v1/exchange-agreements",
+            &s.coordinator.token,
+            &json!({"institution_a_id": s.ghana["id"], "institution_b_id": s.ghana_too["id"], "title": "Domestic",
+                    "valid_from": "2027-01-01", "valid_to": "2026-12-31", "kinds": [], "annual_quota": 0}),
+        )
+        .await;
+    let p = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&p), ["annual_quota", "kinds", "valid_to"]);
+    let res = app
+        .post(
+            "/api/v1/exchange-agreements",
+            &s.coordinator.token,
+            &json!({"institution_a_id": s.ghana["id"], "institution_b_id": s.ghana_too["id"], "title": "Domestic",
+                    "valid_from": "2027-01-01", "valid_to": "2027-12-31", "kinds": ["internship"], "annual_quota": 3}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["institution_b_id"]
+    );
+    let res = propose(
+        &app,
+        &s.coordinator.token,
+        &s,
+        &s.ghana,
+        &s.ghana_too,
+        json!({"agreement_id": null}),
+    )
+    .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["receiving_institution_id"]
+    );
+    let res = propose(
+        &app,
+        &s.coordinator.token,
+        &s,
+        &s.ghana,
+        &s.china,
+        json!({"funding_usd": "-5", "ends_on": "2026-01-01"}),
+    )
+    .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["ends_on", "funding_usd"]
+    );
+    assert_eq!(app.count("exchanges").await, 0);
+}
+
+#[tokio::test]
+async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
+    let app = spawn_app_with(test_settings()).await;
+    let s = setup(&app).await;
+    let token = &s.coordinator.token;
+    let internship = proposed(&app, &s, &s.ghana, &s.china, json!({"kind": "internship"})).await;
+    assert_problem(
+        app.move_to(token, &internship, "approved").await,
+        409,
+        "kind-not-covered",
+    )
+    .await;
+    let late = proposed(
+        &app,
+        &s,
+        &s.ghana,
+        &s.china,
+        json!({"starts_on": "2028-11-01", "ends_on": "2029-03-01"}),
+    )
+    .await;
+    assert_problem(
+        app.move_to(token, &late, "approved").await,
+        409,
+        "outside-agreement",
+    )
+    .await;
+
+    let mut paths = Vec::new();
+    for _ in 0..6 {
+        paths.push(proposed(&app, &s, &s.ghana, &s.china, json!({})).await);
+    }
+    let approvals = paths.iter().map(|p| {
+        let app = &app;
+        let token = token.clone();
+        async move { app.move_to(&token, p, "approved").await.status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(approvals).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        2,
+        "{statuses:?}"
+    );
+    let refused = app.move_to(token, &paths[0], "approved").await;
+    assert!(matches!(refused.status().as_u16(), 409));
+    // The other direction and the next year have quota of their own.
+    let back = proposed(&app, &s, &s.china, &s.ghana, json!({})).await;
+    assert_eq!(app.move_to(token, &back, "approved").await.status(), 200);
+    let next_year = proposed(
+        &app,
+        &s,
+        &s.ghana,
+        &s.china,
+        json!({"starts_on": "2028-01-10", "ends_on": "2028-06-01"}),
+    )
+    .await;
+    assert_eq!(
+        app.move_to(token, &next_year, "approved").await.status(),
+        200
+    );
+
+    let usage: Value = app
+        .get(
+            &format!(
+                "/api/v1/exchange-agreements/{}/usage",
+                s.agreement["id"].as_str().unwrap()
+            ),
+            token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = |year: i64, from: &Value| {
+        usage["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["year"] == year && u["from_institution_id"] == from["id"])
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            row(2027, &s.ghana)["used"].as_i64(),
+            row(2027, &s.ghana)["left"].as_i64()
+        ),
+        (Some(2), Some(0))
+    );
+    assert_eq!(row(2027, &s.china)["used"], 1);
+    assert_eq!(row(2028, &s.ghana)["used"], 1);
+
+    let p = assert_problem(
+        app.move_to(token, &back, "completed").await,
+        409,
+        "illegal-transition",
+    )
+    .await;
+    assert_eq!(p["allowed"], json!(["in_progress", "cancelled"]));
+    // Terminating the agreement stops further approvals.
+    let path = format!(
+        "/api/v1/exchange-agreements/{}",
+        s.agreement["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.patch(&path, token, &json!({"status": "terminated"}))
+            .await
+            .status(),
+        200
+    );
+    let again = proposed(
+        &app,
+        &s,
+        &s.china,
+        &s.ghana,
+        json!({"starts_on": "2028-03-01", "ends_on": "2028-04-01"}),
+    )
+    .await;
+    assert_problem(
+        app.move_to(token, &again, "approved").await,
+        409,
+        "agreement-terminated",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(mail_settings(&smtp.url())).await;
+    let s = setup(&app).await;
+    let ghana_staff = app.user(Role::Partner, Some(uid(&s.ghana))).await;
+    let china_staff = app.user(Role::Partner, Some(uid(&s.china))).await;
+    let outsider = app.user(Role::Partner, Some(uid(&s.ghana_too))).await;
+    let res = propose(&app, &outsider.token, &s, &s.ghana, &s.china, json!({})).await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = propose(&app, &ghana_staff.token, &s, &s.ghana, &s.china, json!({})).await;
+    assert_eq!(res.status(), 201);
+    let e: Value = res.json().await.unwrap();
+    let path = format!("/api/v1/exchanges/{}", e["id"].as_str().unwrap());
+    assert_eq!(e["funding_usd"], "18000.00");
+    assert_eq!(app.get(&path, &china_staff.token).await.status(), 200);
+    assert_problem(app.get(&path, &outsider.token).await, 404, "not-found").await;
+    assert_problem(
+        app.move_to(&ghana_staff.token, &path, "approved").await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        app.move_to(&s.coordinator.token, &path, "approved")
+            .await
+            .status(),
+        200
+    );
+    // The trainee and the partner staff of both institutions are told.
+    let mail = smtp.wait_for(3, 10).await;
+    assert_eq!(mail.len(), 3);
+    assert!(mail.iter().all(|m| m
+        .parsed()
+        .subject()
+        .unwrap()
+        .starts_with("Exchange approved")));
+    let me = app.user_for_trainee(s.trainee).await;
+    let mine: Value = app
+        .get("/api/v1/exchanges", &me.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+}
