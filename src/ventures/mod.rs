@@ -3,6 +3,7 @@
 
 pub mod model;
 pub mod repo;
+pub mod support;
 
 use std::collections::HashMap;
 
@@ -238,5 +239,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(update_venture)
         .service(delete_venture)
         .service(move_venture)
-        .service(venture_history);
+        .service(venture_history)
+        .configure(support::routes);
 }

@@ -195,3 +195,114 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
         200
     );
 }
+
+#[tokio::test]
+async fn service_requests_name_an_offered_service_and_move_through_their_lifecycle() {
+    let app = spawn_app_with(test_settings()).await;
+    let c = coordinator(&app).await;
+    let inc = incubator(&app, &c.token, 3).await;
+    let path = venture(&app, &c.token, &inc, &[]).await;
+    let res = app
+        .post(
+            &format!("{path}/service-requests"),
+            &c.token,
+            &json!({"service": "mentoring", "description": "Pitch coaching"}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["service"]
+    );
+    let mut ids = Vec::new();
+    for what in [
+        "GPU hours for crop-disease model",
+        "Trademark filing in Kenya",
+    ] {
+        let service = if what.starts_with("GPU") {
+            "compute"
+        } else {
+            "legal"
+        };
+        let res = app
+            .post(
+                &format!("{path}/service-requests"),
+                &c.token,
+                &json!({"service": service, "description": what}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let r: Value = res.json().await.unwrap();
+        assert_eq!(r["status"], "open");
+        ids.push(format!(
+            "/api/v1/service-requests/{}",
+            r["id"].as_str().unwrap()
+        ));
+    }
+    let queue: Value = app
+        .get("/api/v1/service-requests?status=open", &c.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let descriptions: Vec<&str> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        descriptions,
+        [
+            "GPU hours for crop-disease model",
+            "Trademark filing in Kenya"
+        ]
+    );
+    let p = assert_problem(
+        app.move_to(&c.token, &ids[0], "resolved").await,
+        409,
+        "illegal-transition",
+    )
+    .await;
+    assert_eq!(p["allowed"], json!(["in_progress", "declined"]));
+    let res = app
+        .patch(&ids[0], &c.token, &json!({"assignee_id": c.id}))
+        .await;
+    assert_eq!(res.status(), 200);
+    for to in ["in_progress", "resolved"] {
+        assert_eq!(app.move_to(&c.token, &ids[0], to).await.status(), 200);
+    }
+    let queue: Value = app
+        .get("/api/v1/service-requests?status=open", &c.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+
+    let res = app
+        .post(
+            &format!("{path}/milestones"),
+            &c.token,
+            &json!({"title": "First paying cooperative", "due_on": "2027-06-30"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .post(
+            &format!("{path}/milestones"),
+            &c.token,
+            &json!({"due_on": "someday"}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["due_on", "title"]
+    );
+    let listed: Value = app
+        .get(&format!("{path}/milestones"), &c.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["title"], "First paying cooperative");
+}
