@@ -1,12 +1,14 @@
 //! `GET /trainees/{id}/journey`: one person across the programme, oldest
-//! first: enrollments and their outcomes, certificates.
+//! first: enrollments and their outcomes, certificates, exchanges and the
+//! ventures it founded with their jobs and funding.
 
 use actix_web::{get, web, HttpResponse};
+use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     sql_query,
     sql_types::{Date, Nullable, Text, Timestamptz, Uuid as SqlUuid},
-    QueryableByName,
+    ExpressionMethods, PgArrayExpressionMethods, QueryDsl, QueryableByName, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
@@ -21,7 +23,10 @@ use crate::{
         Caller,
     },
     error::{AppResult, Problem},
+    exchanges::model::Exchange,
+    schema::{exchanges, ventures},
     startup::AppState,
+    ventures::model::Venture,
 };
 
 /// One step of a journey.
@@ -46,12 +51,37 @@ pub enum Step {
         code: String,
         revoked_at: Option<DateTime<Utc>>,
     },
+    /// A move to another institution.
+    Exchange {
+        at: DateTime<Utc>,
+        exchange_id: Uuid,
+        exchange_kind: String,
+        sending_institution_id: Uuid,
+        receiving_institution_id: Uuid,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+        status: String,
+    },
+    /// A venture the trainee founded, with what it has achieved.
+    Venture {
+        at: DateTime<Utc>,
+        venture_id: Uuid,
+        name: String,
+        status: String,
+        jobs_created: i32,
+        /// US dollars, a decimal string.
+        #[schema(value_type = String)]
+        funding_raised_usd: BigDecimal,
+    },
 }
 
 impl Step {
     fn at(&self) -> DateTime<Utc> {
         match self {
-            Step::Enrollment { at, .. } | Step::Certificate { at, .. } => *at,
+            Step::Enrollment { at, .. }
+            | Step::Certificate { at, .. }
+            | Step::Exchange { at, .. }
+            | Step::Venture { at, .. } => *at,
         }
     }
 }
@@ -141,6 +171,34 @@ pub(crate) async fn journey(
             status: r.status,
         });
     }
+    let moves: Vec<Exchange> = exchanges::table
+        .filter(exchanges::trainee_id.eq(trainee.id))
+        .select(Exchange::as_select())
+        .load(&mut conn)
+        .await?;
+    steps.extend(moves.into_iter().map(|e| Step::Exchange {
+        at: e.created_at,
+        exchange_id: e.id,
+        exchange_kind: <&str>::from(e.kind).to_string(),
+        sending_institution_id: e.sending_institution_id,
+        receiving_institution_id: e.receiving_institution_id,
+        starts_on: e.starts_on,
+        ends_on: e.ends_on,
+        status: <&str>::from(e.status).to_string(),
+    }));
+    let founded: Vec<Venture> = ventures::table
+        .filter(ventures::founder_trainee_ids.contains(vec![trainee.id]))
+        .select(Venture::as_select())
+        .load(&mut conn)
+        .await?;
+    steps.extend(founded.into_iter().map(|v| Step::Venture {
+        at: v.created_at,
+        venture_id: v.id,
+        name: v.name,
+        status: <&str>::from(v.status).to_string(),
+        jobs_created: v.jobs_created,
+        funding_raised_usd: v.funding_raised_usd,
+    }));
     steps.sort_by_key(Step::at);
     api::ok(&Journey {
         trainee_id: trainee.id,

@@ -307,4 +307,15 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
         .await
         .unwrap();
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let journey: Value = app
+        .get(
+            &format!("/api/v1/trainees/{}/journey", s.trainee),
+            &me.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(journey["steps"][0]["kind"], "exchange");
+    assert_eq!(journey["steps"][0]["status"], "approved");
 }

@@ -164,6 +164,26 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
     assert!(subjects.iter().any(|s| s.contains("is admitted to")));
     assert!(subjects.iter().any(|s| s.contains("has graduated")));
 
+    // The founder's journey shows the venture with its jobs and funding.
+    let journey: Value = app
+        .get(&format!("/api/v1/trainees/{founder}/journey"), &c.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let step = &journey["steps"][0];
+    assert_eq!(
+        (step["kind"].as_str(), step["status"].as_str()),
+        (Some("venture"), Some("graduated"))
+    );
+    assert_eq!(
+        (
+            step["jobs_created"].as_i64(),
+            step["funding_raised_usd"].as_str()
+        ),
+        (Some(12), Some("250000.50"))
+    );
+
     let partner = app.user(Role::Partner, Some(inst_id)).await;
     assert_eq!(app.get(&path, &partner.token).await.status(), 200);
     let listed: Value = app
