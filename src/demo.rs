@@ -1,4 +1,5 @@
-//! `meridian seed-demo`: a believable programme to explore a fresh
+//! `meridian seed-demo`: a believable programme (institutions, cohorts,
+//! trainees, incubators, ventures, agreements, exchanges) to explore a fresh
 //! installation with. Idempotent: a second run finds it and does nothing.
 //! Written straight to the tables, so it sends no email.
 
@@ -9,7 +10,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::{secret, Role},
-    schema::{certificates, cohorts, enrollments, institutions, programs, trainees, users},
+    schema::{
+        certificates, cohorts, enrollments, exchange_agreements, exchanges, incubators,
+        institutions, programs, trainees, users, ventures,
+    },
 };
 
 const MARKER: &str = "DEMO-AGRI";
@@ -198,7 +202,7 @@ pub async fn seed(url: &str) -> anyhow::Result<bool> {
 
         // Trainees of the partner institutions (not the Chinese hosts).
         let partners: Vec<(Uuid, &str)> = inst_ids.iter().skip(3).copied().collect();
-        let mut people = Vec::new();
+        let mut people: Vec<(Uuid, Uuid)> = Vec::new();
         for n in 0..320 {
             let (inst, country) = partners[n % partners.len()];
             let id = Uuid::now_v7();
@@ -329,8 +333,161 @@ pub async fn seed(url: &str) -> anyhow::Result<bool> {
                 }
             }
         }
+        seed_ventures_and_exchanges(conn, &inst_ids, &people, coordinator, &mut dice).await?;
         Ok(())
     })
     .await?;
     Ok(true)
+}
+
+/// Incubators with ventures in every state, agreements, exchanges.
+async fn seed_ventures_and_exchanges(
+    conn: &mut AsyncPgConnection,
+    inst_ids: &[(Uuid, &str)],
+    people: &[(Uuid, Uuid)],
+    coordinator: Uuid,
+    dice: &mut Dice,
+) -> anyhow::Result<()> {
+    let today = Utc::now().date_naive();
+    let hubs = [
+        ("Shenzhen AI Venture Hub", 2usize, "CN", "Shenzhen"),
+        ("Hangzhou AgriTech Incubator", 0, "CN", "Hangzhou"),
+        ("Nairobi AI Garage", 3, "KE", "Nairobi"),
+    ];
+    let states = [
+        "applied",
+        "admitted",
+        "rejected",
+        "incubating",
+        "graduated",
+        "exited",
+        "closed",
+    ];
+    let mut n = 0usize;
+    for (name, host, country, city) in hubs {
+        let incubator = Uuid::now_v7();
+        diesel::insert_into(incubators::table)
+            .values((
+                incubators::id.eq(incubator),
+                incubators::name.eq(name),
+                incubators::host_institution_id.eq(inst_ids[host].0),
+                incubators::country_code.eq(country),
+                incubators::city.eq(city),
+                incubators::themes.eq(vec![
+                    "agriculture".to_string(),
+                    "energy".to_string(),
+                    "health".to_string(),
+                ]),
+                incubators::capacity.eq(12),
+                incubators::services.eq(vec![
+                    "legal".to_string(),
+                    "compute".to_string(),
+                    "mentoring".to_string(),
+                    "capital_matching".to_string(),
+                ]),
+            ))
+            .execute(conn)
+            .await?;
+        for state in states {
+            let founders = vec![
+                people[n * 7 % people.len()].0,
+                people[(n * 7 + 3) % people.len()].0,
+            ];
+            n += 1;
+            let admitted = !matches!(state, "applied" | "rejected");
+            diesel::insert_into(ventures::table)
+                .values((
+                    ventures::id.eq(Uuid::now_v7()),
+                    ventures::incubator_id.eq(incubator),
+                    ventures::name.eq(format!(
+                        "{} {}",
+                        [
+                            "AgriSense",
+                            "SolarGrid",
+                            "MamaCare",
+                            "FloodWatch",
+                            "CropLens",
+                            "GridSight",
+                            "ClinicAI"
+                        ][n % 7],
+                        n
+                    )),
+                    ventures::theme.eq(["agriculture", "energy", "health"][n % 3]),
+                    ventures::country_code.eq(["KE", "NG", "GH", "RW", "SN", "BR", "ID"][n % 7]),
+                    ventures::founder_trainee_ids.eq(founders),
+                    ventures::status.eq(state),
+                    ventures::admitted_on.eq(admitted.then(|| today - Duration::days(300))),
+                    ventures::graduated_on
+                        .eq((state == "graduated").then(|| today - Duration::days(20))),
+                    ventures::jobs_created.eq(if admitted {
+                        3 + dice.roll(40) as i32
+                    } else {
+                        0
+                    }),
+                    ventures::funding_raised_usd.eq(bigdecimal::BigDecimal::from(if admitted {
+                        5_000 * (1 + dice.roll(60) as i64)
+                    } else {
+                        0
+                    })),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    // Agreements between Chinese hosts and partners, and exchanges under them.
+    let exchange_states = [
+        "proposed",
+        "approved",
+        "rejected",
+        "cancelled",
+        "in_progress",
+        "completed",
+    ];
+    for (k, (a, b)) in [(1usize, 3usize), (0, 5), (1, 8)].into_iter().enumerate() {
+        let agreement = Uuid::now_v7();
+        diesel::insert_into(exchange_agreements::table)
+            .values((
+                exchange_agreements::id.eq(agreement),
+                exchange_agreements::institution_a_id.eq(inst_ids[a].0),
+                exchange_agreements::institution_b_id.eq(inst_ids[b].0),
+                exchange_agreements::title.eq(format!("AI talent exchange agreement {}", k + 1)),
+                exchange_agreements::valid_from.eq(today - Duration::days(365)),
+                exchange_agreements::valid_to.eq(today + Duration::days(3 * 365)),
+                exchange_agreements::kinds.eq(vec![
+                    "fellowship".to_string(),
+                    "visiting_scholar".to_string(),
+                    "internship".to_string(),
+                ]),
+                exchange_agreements::annual_quota.eq(10),
+            ))
+            .execute(conn)
+            .await?;
+        for (j, state) in exchange_states.iter().enumerate() {
+            let trainee = people
+                .iter()
+                .find(|(_, inst)| *inst == inst_ids[b].0)
+                .map(|(t, _)| *t)
+                .unwrap_or(people[j].0);
+            let starts = today + Duration::days(30 * j as i64 - 90);
+            diesel::insert_into(exchanges::table)
+                .values((
+                    exchanges::id.eq(Uuid::now_v7()),
+                    exchanges::kind.eq(["fellowship", "visiting_scholar", "internship"][j % 3]),
+                    exchanges::trainee_id.eq(trainee),
+                    exchanges::sending_institution_id.eq(inst_ids[b].0),
+                    exchanges::receiving_institution_id.eq(inst_ids[a].0),
+                    exchanges::agreement_id.eq(Some(agreement)),
+                    exchanges::starts_on.eq(starts),
+                    exchanges::ends_on.eq(starts + Duration::days(120)),
+                    exchanges::funding_usd.eq(Some(bigdecimal::BigDecimal::from(
+                        12_000 + 1_000 * j as i64,
+                    ))),
+                    exchanges::status.eq(state),
+                    exchanges::proposed_by.eq(coordinator),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
 }

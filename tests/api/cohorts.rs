@@ -306,6 +306,27 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
     }
     assert!(app.count("trainees").await >= 300);
     assert!(app.count("enrollments").await >= 200);
+    assert!(app.count("ventures").await >= 21 && app.count("exchanges").await >= 18);
+    for state in [
+        "applied",
+        "admitted",
+        "rejected",
+        "incubating",
+        "graduated",
+        "exited",
+        "closed",
+    ] {
+        let page: Value = app
+            .get(
+                &format!("/api/v1/ventures?status={state}&count=true"),
+                &admin.token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(page["total"].as_i64().unwrap() >= 1, "{state}");
+    }
     let countries: Value = app
         .get("/api/v1/institutions?limit=200", &admin.token)
         .await
