@@ -6,7 +6,7 @@ pub mod repo;
 
 use std::collections::HashMap;
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
@@ -159,6 +159,75 @@ async fn agreement_usage(
     api::ok(&serde_json::json!({ "items": repo::usage(&mut conn, *id).await? }))
 }
 
+/// Removes an agreement no exchange refers to.
+#[utoipa::path(
+    tag = "exchanges",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 412, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/exchange-agreements/{id}")]
+async fn delete_agreement(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Agreement, Action::Delete)?;
+    let expected = api::if_match(&req)?;
+    let mut conn = state.pool.get().await?;
+    repo::delete_agreement(&mut conn, &Actor::from(&ctx), *id, expected).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Every change of an agreement, oldest first, from the audit log.
+#[utoipa::path(
+    tag = "exchanges",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Vec<crate::audit::AuditEvent>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/exchange-agreements/{id}/history")]
+async fn agreement_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Agreement, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    api::ok(&serde_json::json!({ "items": repo::agreement_history(&mut conn, *id).await? }))
+}
+
+/// Removes an exchange that was never approved.
+#[utoipa::path(
+    tag = "exchanges",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "Approved exchanges stay on record"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/exchanges/{id}")]
+async fn delete_exchange(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    authorize(&ctx.caller, Resource::Exchange, Action::Delete)?;
+    let mut conn = state.pool.get().await?;
+    repo::delete_exchange(&mut conn, &Actor::from(&ctx), *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 static EXCHANGES: ListSpec = ListSpec {
     sorts: &[
         SortField::new("created_at", "timestamptz"),
@@ -301,6 +370,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(get_agreement)
         .service(update_agreement)
         .service(agreement_usage)
+        .service(delete_agreement)
+        .service(agreement_history)
+        .service(delete_exchange)
         .service(list_exchanges)
         .service(propose_exchange)
         .service(get_exchange)

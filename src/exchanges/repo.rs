@@ -179,6 +179,82 @@ pub async fn update_agreement(
     .await
 }
 
+pub async fn delete_agreement(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i32>,
+) -> AppResult<()> {
+    conn.transaction(async |conn| {
+        let before = lock_agreement(conn, id, expected).await?;
+        diesel::delete(exchange_agreements::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            AGREEMENT,
+            "delete",
+            id,
+            audit::snapshot(&before),
+        )
+        .await
+    })
+    .await
+}
+
+/// Every recorded change of an agreement, oldest first.
+pub async fn agreement_history(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> AppResult<Vec<audit::AuditEvent>> {
+    use crate::schema::audit_events;
+    get_agreement(conn, id).await?;
+    Ok(audit_events::table
+        .filter(audit_events::entity_type.eq(AGREEMENT))
+        .filter(audit_events::entity_id.eq(id))
+        .order((audit_events::at, audit_events::id))
+        .select(audit::AuditEvent::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Removes an exchange that was never approved (proposed, rejected or
+/// cancelled), so that no quota history is lost.
+pub async fn delete_exchange(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<()> {
+    conn.transaction(async |conn| {
+        let e: Exchange = exchanges::table
+            .find(id)
+            .select(Exchange::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        if USING_QUOTA.contains(&e.status) {
+            return Err(AppError::conflict(
+                "has-dependants",
+                "An approved exchange stays on record; cancel it instead.",
+            ));
+        }
+        diesel::delete(exchanges::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            EXCHANGE,
+            "delete",
+            id,
+            audit::snapshot(&e),
+        )
+        .await
+    })
+    .await
+}
+
 /// Quota used and left in one year and direction.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Usage {

@@ -260,6 +260,28 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
         "agreement-terminated",
     )
     .await;
+    // The agreement's history shows its creation and its termination.
+    let history: Value = app
+        .get(&format!("{path}/history"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["exchange_agreement.create", "exchange_agreement.update"]
+    );
+    assert_eq!(history["items"][1]["changes"]["status"]["to"], "terminated");
+    // Exchanges refer to it: it cannot go. A never-approved exchange can.
+    assert_problem(app.delete(&path, token).await, 409, "has-dependants").await;
+    assert_problem(app.delete(&back, token).await, 409, "has-dependants").await;
+    assert_eq!(app.delete(&again, token).await.status(), 204);
 }
 
 #[tokio::test]
