@@ -24,6 +24,7 @@ pub mod programmes;
 pub mod schema;
 pub mod sessions;
 pub mod startup;
+pub mod stats;
 pub mod telemetry;
 pub mod trainees;
 pub mod types;

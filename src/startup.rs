@@ -20,7 +20,7 @@ use crate::{
     email::{self, worker::Worker},
     enrollments,
     error::{self, AppError},
-    exchanges, incubators, institutions, openapi, ops, programmes, sessions,
+    exchanges, incubators, institutions, openapi, ops, programmes, sessions, stats,
     telemetry::{self, Metrics},
     trainees, users, ventures,
 };
@@ -173,6 +173,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .configure(incubators::routes)
             .configure(ventures::routes)
             .configure(exchanges::routes)
+            .configure(stats::routes)
             .configure(audit::routes)
             .configure(email::routes::routes),
     )

@@ -28,6 +28,7 @@ pub enum Resource {
     Venture,
     Agreement,
     Exchange,
+    Stats,
 }
 
 /// What a caller wants to do with a kind of record.
@@ -84,6 +85,9 @@ pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
         (Exchange, Read) => matches!(role, Admin | Coordinator | Partner | Role::Trainee),
         (Exchange, Create) => matches!(role, Admin | Coordinator | Partner),
         (Exchange, Update | Delete) => matches!(role, Admin | Coordinator),
+        // Aggregates only, for dashboards.
+        (Stats, Read) => matches!(role, Admin | Coordinator | Viewer),
+        (Stats, Create | Update | Delete) => false,
     }
 }
 

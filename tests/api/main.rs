@@ -17,5 +17,6 @@ mod matrix;
 mod openapi;
 mod operations;
 mod smtp;
+mod stats;
 mod trainees;
 mod ventures;
