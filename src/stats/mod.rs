@@ -513,30 +513,38 @@ async fn incubators(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
     )
     .load(&mut conn)
     .await?;
-    let mut grouped: Vec<(Uuid, String, BTreeMap<String, i64>, i64, BigDecimal)> = Vec::new();
+    struct Figures {
+        id: Uuid,
+        name: String,
+        by_status: BTreeMap<String, i64>,
+        jobs: i64,
+        funding: BigDecimal,
+    }
+    let mut grouped: Vec<Figures> = Vec::new();
     for r in rows {
-        if grouped.last().is_none_or(|g| g.0 != r.id) {
-            grouped.push((
-                r.id,
-                r.name.clone(),
-                BTreeMap::new(),
-                0,
-                BigDecimal::from(0),
-            ));
+        if grouped.last().is_none_or(|g| g.id != r.id) {
+            grouped.push(Figures {
+                id: r.id,
+                name: r.name.clone(),
+                by_status: BTreeMap::new(),
+                jobs: 0,
+                funding: BigDecimal::from(0),
+            });
         }
         let g = grouped.last_mut().expect("just pushed");
         if let Some(status) = r.status {
-            g.2.insert(status, r.n);
+            g.by_status.insert(status, r.n);
         }
-        g.3 += r.jobs;
-        g.4 += r.funding;
+        g.jobs += r.jobs;
+        g.funding += r.funding;
     }
     let items: Vec<Value> = grouped
         .into_iter()
-        .map(|(id, name, by_status, jobs, funding)| {
+        .map(|f| {
             json!({
-                "incubator_id": id, "name": name, "ventures": { "total": total(&by_status), "by_status": by_status },
-                "jobs_created": jobs, "funding_raised_usd": funding.with_scale(2).to_string(),
+                "incubator_id": f.id, "name": f.name,
+                "ventures": { "total": total(&f.by_status), "by_status": f.by_status },
+                "jobs_created": f.jobs, "funding_raised_usd": f.funding.with_scale(2).to_string(),
             })
         })
         .collect();
