@@ -125,7 +125,7 @@ fn cors(origins: &[String]) -> Cors {
         .allowed_header("idempotency-key")
         .allowed_header("x-request-id")
         .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
-        .expose_headers(["x-request-id"])
+        .expose_headers(["x-request-id", "x-next-cursor"])
         .max_age(3600);
     for origin in origins {
         cors = if origin == "*" {
@@ -159,6 +159,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     .service(
         web::scope("/api/v1")
             .wrap(from_fn(api::idempotency::idempotency))
+            .wrap(from_fn(api::csv::negotiate))
             .wrap(from_fn(auth::throttle::limit_auth_by_ip))
             .configure(auth::routes::routes)
             .configure(users::routes::routes)

@@ -173,3 +173,85 @@ async fn updated_since_returns_only_what_changed() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], id);
 }
+
+#[tokio::test]
+async fn lists_and_dashboards_answer_csv_when_asked() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    seed(&app, &admin.token).await;
+    app.post(
+        "/api/v1/institutions",
+        &admin.token,
+        &json!({"name": "=cmd|' /C calc'!A0", "country_code": "KE", "kind": "other"}),
+    )
+    .await;
+    let res = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/institutions?limit=5&sort=name",
+            Some(&admin.token),
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let cursor = res.headers()["x-next-cursor"].to_str().unwrap().to_string();
+    let text = res.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..3], ["id", "name", "short_name"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(
+        &rows[0][1], "'=cmd|' /C calc'!A0",
+        "formulas are neutralised"
+    );
+    // The cursor of the CSV page continues the walk.
+    let res = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v1/institutions?limit=5&sort=name&cursor={cursor}"),
+            Some(&admin.token),
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    let rest = res.text().await.unwrap();
+    assert_eq!(rest.lines().count(), 1 + 3);
+    assert!(res_headers_lack_cursor(&app, &admin.token, &cursor).await);
+
+    let res = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/stats/overview",
+            Some(&admin.token),
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let row = reader.records().next().unwrap().unwrap();
+    let at = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(at("institutions"), "8");
+    assert_eq!(at("enrollments.total"), "0");
+}
+
+async fn res_headers_lack_cursor(app: &TestApp, token: &str, cursor: &str) -> bool {
+    let res = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v1/institutions?limit=5&sort=name&cursor={cursor}"),
+            Some(token),
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    res.headers().get("x-next-cursor").is_none()
+}

@@ -1,0 +1,171 @@
+//! `Accept: text/csv` on any `GET` answer: the JSON a handler made becomes
+//! RFC 4180 CSV, a row per item of a list (or one row for a single
+//! record), nested members flattened to `a.b` columns. Cells that a
+//! spreadsheet would run as a formula are neutralised. The next page's
+//! cursor travels in `X-Next-Cursor`.
+
+use actix_web::{
+    body::{self, BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{
+        header::{self, HeaderValue},
+        Method, StatusCode,
+    },
+    middleware::Next,
+    HttpResponse,
+};
+use serde_json::{Map, Value};
+
+use crate::error::AppError;
+
+/// The header that carries `next_cursor` of a CSV page.
+pub const NEXT_CURSOR: &str = "x-next-cursor";
+
+fn wants_csv(req: &ServiceRequest) -> bool {
+    req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
+}
+
+/// The middleware.
+pub async fn negotiate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if !wants_csv(&req) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let res = next.call(req).await?;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if res.status() != StatusCode::OK || !is_json {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let etag = res.headers().get(header::ETAG).cloned();
+    let bytes = body::to_bytes(res.into_body())
+        .await
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("reading the answer failed")))?;
+    let json: Value = serde_json::from_slice(&bytes).map_err(|e| AppError::Internal(e.into()))?;
+    let next_cursor = json
+        .get("next_cursor")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let csv = to_csv(&json).map_err(AppError::Internal)?;
+    let mut out = HttpResponse::Ok();
+    out.content_type("text/csv; charset=utf-8");
+    if let Some(c) = next_cursor.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        out.insert_header((NEXT_CURSOR, c));
+    }
+    if let Some(tag) = etag {
+        out.insert_header((header::ETAG, tag));
+    }
+    Ok(ServiceResponse::new(req, out.body(csv)))
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        Value::Null => out.push((prefix.to_string(), String::new())),
+        Value::String(s) => out.push((prefix.to_string(), neutralise(s))),
+        Value::Array(_) => out.push((prefix.to_string(), neutralise(&value.to_string()))),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// A cell starting with `=`, `+`, `-`, `@`, tab or carriage return is
+/// prefixed with `'`, so that no spreadsheet runs it as a formula.
+pub fn neutralise(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// The rows of an answer: the items of a list, or the answer itself.
+pub fn to_csv(json: &Value) -> anyhow::Result<Vec<u8>> {
+    let rows: Vec<Map<String, Value>> = match json.get("items") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::Object(m) => m.clone(),
+                other => Map::from_iter([("value".to_string(), other.clone())]),
+            })
+            .collect(),
+        _ => match json {
+            Value::Object(m) => vec![m.clone()],
+            other => vec![Map::from_iter([("value".to_string(), other.clone())])],
+        },
+    };
+    let flat: Vec<Vec<(String, String)>> = rows
+        .iter()
+        .map(|r| {
+            let mut cells = Vec::new();
+            flatten("", &Value::Object(r.clone()), &mut cells);
+            cells
+        })
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for row in &flat {
+        for (k, _) in row {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&columns)?;
+    for row in &flat {
+        let record: Vec<&str> = columns
+            .iter()
+            .map(|c| {
+                row.iter()
+                    .find(|(k, _)| k == c)
+                    .map_or("", |(_, v)| v.as_str())
+            })
+            .collect();
+        w.write_record(record)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn lists_become_rows_with_flattened_columns_and_safe_cells() {
+        let page = json!({"items": [
+            {"name": "=HYPERLINK(\"x\")", "by_status": {"open": 2}, "tags": ["a", "b"], "note": null},
+            {"name": "Universidad, \"Nacional\"", "by_status": {"closed": 1}, "count": -3},
+        ], "next_cursor": null});
+        let csv = String::from_utf8(to_csv(&page).unwrap()).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "name,by_status.open,tags,note,by_status.closed,count"
+        );
+        assert_eq!(lines[1], r#""'=HYPERLINK(""x"")",2,"[""a"",""b""]",,,"#);
+        assert_eq!(lines[2], r#""Universidad, ""Nacional""",,,,1,-3"#);
+        for bad in ["+1", "-cmd", "@SUM(A1)", "\tx"] {
+            assert!(neutralise(bad).starts_with('\''));
+        }
+    }
+}
