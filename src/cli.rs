@@ -1,5 +1,5 @@
 //! The `meridian` command line: `serve`, `worker`, `migrate`, `create-admin`,
-//! `seed-demo`.
+//! `seed-demo`, `seed-bench`.
 
 use std::io::Read;
 
@@ -38,6 +38,11 @@ pub enum Command {
     Worker,
     /// Load a demo data set (idempotent).
     SeedDemo,
+    /// Fill an empty database at benchmark scale (1 = a million enrollments).
+    SeedBench {
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
     /// Create an admin account; the password is read from standard input.
     CreateAdmin {
         #[arg(long)]
@@ -77,6 +82,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("demo data already present");
             }
+        }
+        Command::SeedBench { scale } => {
+            db::migrate(&url).await?;
+            let started = std::time::Instant::now();
+            for (table, count) in crate::bench_data::seed(&url, scale).await? {
+                println!("{table}: {count}");
+            }
+            println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::Migrate => {
             let ran = db::migrate(&url).await?;

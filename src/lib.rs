@@ -4,6 +4,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod bench_data;
 pub mod certificates;
 pub mod cli;
 pub mod cohorts;

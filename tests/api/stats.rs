@@ -249,3 +249,35 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
         .await;
     assert_problem(res, 422, "validation").await;
 }
+
+#[tokio::test]
+async fn the_benchmark_generator_fills_every_table_consistently() {
+    let app = spawn_app().await;
+    let done = meridian::bench_data::seed(&app.db_url, 0.01).await.unwrap();
+    assert!(done.iter().any(|(t, n)| t == "enrollments" && *n == 10_000));
+    assert!(
+        meridian::bench_data::seed(&app.db_url, 0.01).await.is_err(),
+        "only an empty database"
+    );
+    assert_eq!(app.count("cohorts").await, 20);
+    assert_eq!(app.count("enrollments").await, 10_000);
+    assert_eq!(app.count("trainees").await, 1_000);
+    assert_eq!(app.count("ventures").await, 50);
+    assert_eq!(app.count("exchanges").await, 200);
+    // The data make sense to the API: dashboards read it.
+    let viewer = app.user(Role::Viewer, None).await;
+    let o: Value = app
+        .get("/api/v1/stats/overview", &viewer.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(o["enrollments"]["total"], 10_000);
+    let flows: Value = app
+        .get("/api/v1/stats/exchanges/flows", &viewer.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!flows["items"].as_array().unwrap().is_empty());
+}
