@@ -13,6 +13,21 @@ use crate::error::{AppError, AppResult};
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 128;
 
+/// Hashes computed at once. Each takes 19 MiB and a core for ~10 ms:
+/// without a bound, a burst of logins would take a blocking thread (and
+/// its memory) each, gigabytes under load.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
 fn hasher() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -52,14 +67,13 @@ pub fn needs_rehash(stored: &str) -> bool {
 
 /// Hashes a password on the blocking pool.
 pub async fn hash(password: SecretString) -> AppResult<String> {
-    let hashed = tokio::task::spawn_blocking(move || {
+    let hashed = bounded(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.expose_secret().as_bytes(), &salt)
             .map(|h| h.to_string())
     })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+    .await?;
     hashed.map_err(|e| AppError::Internal(anyhow::anyhow!("hashing failed: {e}")))
 }
 
@@ -78,7 +92,7 @@ static DECOY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 /// none) on the blocking pool.
 pub async fn verify(password: SecretString, stored: Option<String>) -> AppResult<bool> {
     let has_hash = stored.is_some();
-    let ok = tokio::task::spawn_blocking(move || {
+    let ok = bounded(move || {
         let stored = stored.unwrap_or_else(|| DECOY_HASH.clone());
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
@@ -87,8 +101,7 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> AppResult
             .verify_password(password.expose_secret().as_bytes(), &parsed)
             .is_ok()
     })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+    .await?;
     Ok(ok && has_hash)
 }
 

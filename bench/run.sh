@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Meridian's benchmark: fills a database at programme scale, serves it, and
+# drives each scenario with wrk at 64 connections while pgbench runs the SQL
+# the endpoint runs, for the ratio. Prints one table.
+#
+#   bash bench/run.sh [scale] [seconds]      (defaults: 1 and 15)
+#
+# Needs the PostgreSQL 15 server binaries and wrk (Debian: apt-get install
+# postgresql wrk). Everything runs on this machine, on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE="${1:-1}"
+SECONDS_EACH="${2:-15}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/meridian-target}"
+BIN="$CARGO_TARGET_DIR/release/meridian"
+PORT=18080
+PGPORT=54359
+DATA=.meridian/bench-postgres
+PASSWORD="bench passphrase of the load run"
+
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)"; exit 1; }
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+cargo build --release --bin meridian -q
+
+export MERIDIAN__DATABASE__LOCAL_DIR="$DATA"
+export MERIDIAN__DATABASE__LOCAL_PORT="$PGPORT"
+export MERIDIAN__DATABASE__POOL_SIZE=32
+export MERIDIAN__SERVER__PORT="$PORT"
+export MERIDIAN__SERVER__WORKERS=2
+export MERIDIAN__WORKER__ENABLED=false
+export MERIDIAN__AUTH__IP_LIMIT_PER_MINUTE=100000000
+export MERIDIAN__AUTH__JWT_SECRET="benchmark-secret-of-more-than-32-bytes"
+export MERIDIAN__LOG__FILTER=warn
+DB="postgres://postgres@127.0.0.1:$PGPORT/meridian"
+psql_() { psql -X -q -t -A "$DB" -c "$1"; }
+
+# A fresh database at the asked scale.
+"$BIN" migrate >/dev/null
+psql -X -q "postgres://postgres@127.0.0.1:$PGPORT/postgres" \
+  -c "DROP DATABASE IF EXISTS meridian WITH (FORCE)" -c "CREATE DATABASE meridian" >/dev/null
+echo "seeding at scale $SCALE ..."
+"$BIN" seed-bench --scale "$SCALE" | tail -n 1
+echo "$PASSWORD" | "$BIN" create-admin --email bench-admin@bench.example --name "Bench Admin" >/dev/null
+# A partner of the first institution, with the admin's password hash.
+psql_ "INSERT INTO users (id, email, full_name, role, institution_id, password_hash)
+       SELECT md5('bench-partner')::uuid, 'bench-partner@bench.example', 'Bench Partner', 'partner',
+              md5('i1')::uuid, password_hash FROM users WHERE email = 'bench-admin@bench.example'"
+COHORT=$(psql_ "SELECT id FROM cohorts WHERE status = 'running' ORDER BY id LIMIT 1")
+OPEN=$(psql_ "UPDATE cohorts SET status = 'open', nominations_open_at = now() - interval '1 day',
+              nominations_close_at = now() + interval '30 days', capacity = 1000000
+              WHERE id = (SELECT id FROM cohorts WHERE status = 'open' ORDER BY id LIMIT 1) RETURNING id")
+psql_ "SELECT id FROM trainees
+       WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN')" > bench/trainees.txt
+
+"$BIN" serve & SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+login() {
+  curl -sf "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+ADMIN=$(login bench-admin@bench.example)
+PARTNER=$(login bench-partner@bench.example)
+
+# Each scenario: name, token, path, SQL of the endpoint for pgbench (or "").
+SQL_COHORT="SELECT c.*, (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status IN ('accepted','completed','not_completed')), (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status = 'waitlisted') FROM cohorts c WHERE c.id = '$COHORT';"
+SQL_COHORTS="SELECT c.*, (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status IN ('accepted','completed','not_completed')), (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status = 'waitlisted') FROM cohorts c ORDER BY created_at, id LIMIT 51;"
+SQL_TRAINEES="SELECT * FROM trainees WHERE institution_id = md5('i1')::uuid ORDER BY created_at, id LIMIT 51;"
+SQL_OVERVIEW="SELECT e.status, count(*) FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id GROUP BY e.status;"
+SQL_BY_COUNTRY="SELECT t.nationality, e.status, count(*) FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id JOIN trainees t ON t.id = e.trainee_id GROUP BY 1, 2;"
+SQL_COHORT_STATS="SELECT count(*) FROM enrollments WHERE cohort_id = '$COHORT' AND status IN ('accepted','completed','not_completed');"
+
+pgbench_tps() {
+  [ -z "$1" ] && { echo "-"; return; }
+  echo "$1" > /tmp/meridian-bench.sql
+  "$PG_BIN/pgbench" -n -c 64 -j 2 -T "$SECONDS_EACH" -f /tmp/meridian-bench.sql "$DB" 2>/dev/null \
+    | awk '/^tps/ {printf "%.0f", $3; exit}'
+}
+
+printf "| scenario | req/s | p50 | p99 | errors | pgbench tps | ratio |\n|---|---|---|---|---|---|---|\n"
+run() {
+  local name="$1" token="$2" path="$3" sql="$4" script="${5:-}" arg="${6:-}"
+  local out
+  if [ -n "$script" ]; then
+    out=$(wrk -t2 -c64 -d"${SECONDS_EACH}s" --latency -H "Authorization: Bearer $token" \
+          -H 'Content-Type: application/json' -s "$script" "http://127.0.0.1:$PORT$path" -- "$arg")
+  else
+    out=$(wrk -t2 -c64 -d"${SECONDS_EACH}s" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT$path")
+  fi
+  local rps p50 p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {n += $NF} /Socket errors/ {n += 1} END {print n + 0}')
+  local tps ratio="-"
+  tps=$(pgbench_tps "$sql")
+  [ "$tps" != "-" ] && [ -n "$tps" ] && ratio=$(python3 -c "print(f'{$rps / $tps:.2f}')")
+  printf "| %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$rps" "$p50" "$p99" "$errors" "$tps" "$ratio"
+}
+run "GET /cohorts/{id}" "$ADMIN" "/api/v1/cohorts/$COHORT" "$SQL_COHORT"
+run "GET /cohorts?limit=50" "$ADMIN" "/api/v1/cohorts?limit=50" "$SQL_COHORTS"
+run "partner GET /trainees?limit=50" "$PARTNER" "/api/v1/trainees?limit=50" "$SQL_TRAINEES"
+run "GET /stats/overview" "$ADMIN" "/api/v1/stats/overview" "$SQL_OVERVIEW"
+run "GET /stats/enrollments?group_by=country" "$ADMIN" "/api/v1/stats/enrollments?group_by=country" "$SQL_BY_COUNTRY"
+run "GET /stats/cohorts/{id}" "$ADMIN" "/api/v1/stats/cohorts/$COHORT" "$SQL_COHORT_STATS"
+run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" "" bench/nominate.lua "$OPEN"
+run "POST /auth/login" "" "/api/v1/auth/login" "" bench/login.lua "$PASSWORD"
+echo
+echo "server peak RSS: $(awk '/VmHWM/ {print $2 " " $3}' /proc/$SERVER/status)"
