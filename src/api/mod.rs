@@ -74,6 +74,15 @@ pub fn created<T: Serialize + Versioned>(location: String, body: &T) -> AppResul
     Ok(res)
 }
 
+/// 412 unless the stored version is the one an `If-Match` asked for.
+pub fn require_version(expected: Option<i32>, stored: i32) -> AppResult<()> {
+    if expected.is_some_and(|v| v != stored) {
+        Err(AppError::PreconditionFailed)
+    } else {
+        Ok(())
+    }
+}
+
 /// The version an `If-Match` header demands, if any.
 pub fn if_match(req: &HttpRequest) -> AppResult<Option<i32>> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {

@@ -129,7 +129,7 @@ async fn create_cohort(
     let new = body.into_inner().into_new()?;
     let mut conn = state.pool.get().await?;
     let created = repo::create(&mut conn, &ctx, new).await?;
-    api::created(format!("/api/v1/cohorts/{}", created.id), &created)
+    api::created(format!("/api/v1/cohorts/{}", created.row.id), &created)
 }
 
 /// Reads a cohort with its seats taken and waitlist length.

@@ -53,7 +53,7 @@ impl Lifecycle for CohortStatus {
 }
 
 /// A row of `cohorts`.
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
 #[diesel(table_name = cohorts)]
 pub struct CohortRow {
     pub id: Uuid,
@@ -64,6 +64,7 @@ pub struct CohortRow {
     pub delivery: Delivery,
     pub country_code: Option<String>,
     pub city: Option<String>,
+    /// BCP 47 tags.
     pub languages: Vec<String>,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
@@ -89,71 +90,29 @@ impl CohortRow {
     }
 }
 
-/// A cohort, as the API shows it.
+/// A cohort, as the API shows it: the row and its seats.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Cohort {
-    pub id: Uuid,
-    pub program_id: Uuid,
-    pub code: String,
-    pub title: String,
-    pub host_institution_id: Uuid,
-    pub delivery: Delivery,
-    pub country_code: Option<String>,
-    pub city: Option<String>,
-    /// BCP 47 tags.
-    pub languages: Vec<String>,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub nominations_open_at: DateTime<Utc>,
-    pub nominations_close_at: DateTime<Utc>,
-    pub capacity: i32,
-    pub max_per_institution: Option<i32>,
-    pub min_attendance_pct: i32,
-    pub auto_promote: bool,
-    pub status: CohortStatus,
-    pub coordinator_id: Option<Uuid>,
+    #[serde(flatten)]
+    pub row: CohortRow,
     /// Accepted, completed and not completed enrollments.
     pub seats_taken: i64,
     pub waitlist_length: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
 }
 
 impl From<(CohortRow, i64, i64)> for Cohort {
-    fn from((r, seats_taken, waitlist_length): (CohortRow, i64, i64)) -> Self {
+    fn from((row, seats_taken, waitlist_length): (CohortRow, i64, i64)) -> Self {
         Cohort {
-            id: r.id,
-            program_id: r.program_id,
-            code: r.code,
-            title: r.title,
-            host_institution_id: r.host_institution_id,
-            delivery: r.delivery,
-            country_code: r.country_code,
-            city: r.city,
-            languages: r.languages,
-            starts_on: r.starts_on,
-            ends_on: r.ends_on,
-            nominations_open_at: r.nominations_open_at,
-            nominations_close_at: r.nominations_close_at,
-            capacity: r.capacity,
-            max_per_institution: r.max_per_institution,
-            min_attendance_pct: r.min_attendance_pct,
-            auto_promote: r.auto_promote,
-            status: r.status,
-            coordinator_id: r.coordinator_id,
+            row,
             seats_taken,
             waitlist_length,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
         }
     }
 }
 
 impl Versioned for Cohort {
     fn version(&self) -> i32 {
-        self.version
+        self.row.version
     }
 }
 

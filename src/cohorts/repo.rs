@@ -124,9 +124,7 @@ async fn lock_versioned(
     expected: Option<i32>,
 ) -> AppResult<CohortRow> {
     let row = lock(conn, id).await?;
-    if expected.is_some_and(|v| v != row.version) {
-        return Err(AppError::PreconditionFailed);
-    }
+    crate::api::require_version(expected, row.version)?;
     Ok(row)
 }
 
@@ -143,7 +141,7 @@ pub async fn create(conn: &mut AsyncPgConnection, ctx: &Ctx, new: NewCohort) -> 
             ctx,
             ENTITY,
             "create",
-            created.id,
+            created.row.id,
             audit::snapshot(&created),
         )
         .await?;

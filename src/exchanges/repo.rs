@@ -110,9 +110,7 @@ async fn lock_agreement(
         .for_update()
         .first(conn)
         .await?;
-    if expected.is_some_and(|v| v != row.version) {
-        return Err(AppError::PreconditionFailed);
-    }
+    crate::api::require_version(expected, row.version)?;
     Ok(row)
 }
 

@@ -9,7 +9,7 @@ use crate::{
     api::list::{self, ListParams, Page},
     audit,
     auth::Ctx,
-    error::{AppError, AppResult},
+    error::AppResult,
     schema::incubators,
 };
 
@@ -95,9 +95,7 @@ async fn lock_versioned(
         .for_update()
         .first(conn)
         .await?;
-    if expected.is_some_and(|v| v != row.version) {
-        return Err(AppError::PreconditionFailed);
-    }
+    crate::api::require_version(expected, row.version)?;
     Ok(row)
 }
 

@@ -111,7 +111,7 @@ async fn create_institution(
     let new = body.into_inner().into_new()?;
     let mut conn = state.pool.get().await?;
     let created = repo::create(&mut conn, &ctx, new).await?;
-    api::created(format!("/api/v1/institutions/{}", created.id), &created)
+    api::created(format!("/api/v1/institutions/{}", created.row.id), &created)
 }
 
 /// Reads an institution.

@@ -37,36 +37,15 @@ crate::text_enum! {
 }
 
 /// A row of `institutions`.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
 #[diesel(table_name = institutions)]
 pub struct InstitutionRow {
     pub id: Uuid,
     pub name: String,
     pub short_name: Option<String>,
     pub kind: InstitutionKind,
-    pub country_code: String,
-    pub city: Option<String>,
-    pub website: Option<String>,
-    pub contact_email: Option<String>,
-    pub status: InstitutionStatus,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
-}
-
-/// A partner institution, as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Institution {
-    pub id: Uuid,
-    pub name: String,
-    pub short_name: Option<String>,
-    pub kind: InstitutionKind,
     /// ISO 3166-1 alpha-2.
     pub country_code: String,
-    /// UN M49 region of the country, e.g. `africa`.
-    pub region: Option<String>,
-    /// UN M49 sub-region of the country, e.g. `eastern-africa`.
-    pub subregion: Option<String>,
     pub city: Option<String>,
     pub website: Option<String>,
     pub contact_email: Option<String>,
@@ -77,31 +56,32 @@ pub struct Institution {
     pub version: i32,
 }
 
+/// A partner institution, as the API shows it: the row and the UN M49
+/// region and sub-region of its country.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Institution {
+    #[serde(flatten)]
+    pub row: InstitutionRow,
+    /// UN M49 region of the country, e.g. `africa`.
+    pub region: Option<String>,
+    /// UN M49 sub-region of the country, e.g. `eastern-africa`.
+    pub subregion: Option<String>,
+}
+
 impl From<InstitutionRow> for Institution {
     fn from(row: InstitutionRow) -> Self {
         let country = CountryCode::parse(&row.country_code).ok();
         Institution {
-            id: row.id,
-            name: row.name,
-            short_name: row.short_name,
-            kind: row.kind,
             region: country.and_then(|c| c.region()),
             subregion: country.and_then(|c| c.subregion()),
-            country_code: row.country_code,
-            city: row.city,
-            website: row.website,
-            contact_email: row.contact_email,
-            status: row.status,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version,
+            row,
         }
     }
 }
 
 impl Versioned for Institution {
     fn version(&self) -> i32 {
-        self.version
+        self.row.version
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{
     api::list::{self, ListParams, Page},
     audit,
     auth::Ctx,
-    error::{AppError, AppResult},
+    error::AppResult,
     schema::institutions,
 };
 
@@ -75,7 +75,7 @@ pub async fn create(
             ctx,
             ENTITY,
             "create",
-            created.id,
+            created.row.id,
             audit::snapshot(&created),
         )
         .await?;
@@ -95,9 +95,7 @@ async fn lock(
         .for_update()
         .first(conn)
         .await?;
-    if expected_version.is_some_and(|v| v != row.version) {
-        return Err(AppError::PreconditionFailed);
-    }
+    crate::api::require_version(expected_version, row.version)?;
     Ok(row.into())
 }
 

@@ -133,9 +133,7 @@ async fn lock(
         .first(conn)
         .await?;
     scope.require(row.institution_id, row.id)?;
-    if expected.is_some_and(|v| v != row.version) {
-        return Err(AppError::PreconditionFailed);
-    }
+    crate::api::require_version(expected, row.version)?;
     Ok(row)
 }
 

@@ -138,9 +138,7 @@ async fn apply(
 ) -> AppResult<User> {
     conn.transaction(async |conn| {
         let before = super::lock(conn, id).await?;
-        if expected_version.is_some_and(|v| v != before.version) {
-            return Err(AppError::PreconditionFailed);
-        }
+        crate::api::require_version(expected_version, before.version)?;
         if changes.is_empty() {
             return Ok(User::from(before));
         }

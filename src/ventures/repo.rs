@@ -146,9 +146,7 @@ async fn lock(conn: &mut AsyncPgConnection, id: Uuid, expected: Option<i32>) -> 
         .for_update()
         .first(conn)
         .await?;
-    if expected.is_some_and(|v| v != row.version) {
-        return Err(AppError::PreconditionFailed);
-    }
+    crate::api::require_version(expected, row.version)?;
     Ok(row)
 }
 

@@ -205,8 +205,31 @@ static REQUESTS: ListSpec = ListSpec {
     updated_column: Some("updated_at"),
 };
 
-fn request_filters(params: &mut ListParams) -> (Option<RequestStatus>, Option<Service>) {
-    (params.filter("status"), params.filter("service"))
+type RequestQuery = service_requests::BoxedQuery<
+    'static,
+    diesel::pg::Pg,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ServiceRequest, diesel::pg::Pg>>,
+>;
+
+/// Service requests, of one venture or all, narrowed by the list filters.
+fn requests(
+    venture_id: Option<Uuid>,
+    status: Option<RequestStatus>,
+    service: Option<Service>,
+) -> RequestQuery {
+    let mut q = service_requests::table
+        .select(ServiceRequest::as_select())
+        .into_boxed();
+    if let Some(v) = venture_id {
+        q = q.filter(service_requests::venture_id.eq(v));
+    }
+    if let Some(s) = status {
+        q = q.filter(service_requests::status.eq(s));
+    }
+    if let Some(s) = service {
+        q = q.filter(service_requests::service.eq(s));
+    }
+    q
 }
 
 /// Lists a venture's service requests.
@@ -225,25 +248,13 @@ pub(crate) async fn list_venture_requests(
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Venture, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &REQUESTS);
-    let (status, service) = request_filters(&mut params);
+    let (status, service) = (params.filter("status"), params.filter("service"));
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
     let venture_id = ventures::get(&mut conn, people_scope(&caller), *id)
         .await?
         .id;
-    let build = || {
-        let mut q = service_requests::table
-            .select(ServiceRequest::as_select())
-            .filter(service_requests::venture_id.eq(venture_id))
-            .into_boxed();
-        if let Some(s) = status {
-            q = q.filter(service_requests::status.eq(s));
-        }
-        if let Some(s) = service {
-            q = q.filter(service_requests::service.eq(s));
-        }
-        q
-    };
+    let build = || requests(Some(venture_id), status, service);
     api::ok(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
 }
 
@@ -263,20 +274,9 @@ pub(crate) async fn request_queue(
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Venture, Action::Update)?;
     let mut params = ListParams::parse(query.into_inner(), &REQUESTS);
-    let (status, service) = request_filters(&mut params);
+    let (status, service) = (params.filter("status"), params.filter("service"));
     let params = params.finish()?;
-    let build = || {
-        let mut q = service_requests::table
-            .select(ServiceRequest::as_select())
-            .into_boxed();
-        if let Some(s) = status {
-            q = q.filter(service_requests::status.eq(s));
-        }
-        if let Some(s) = service {
-            q = q.filter(service_requests::service.eq(s));
-        }
-        q
-    };
+    let build = || requests(None, status, service);
     let mut conn = state.pool.get().await?;
     api::ok(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
 }

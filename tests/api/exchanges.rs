@@ -321,6 +321,27 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
         .subject()
         .unwrap()
         .starts_with("Exchange approved")));
+    // A rejection reaches the same three people.
+    let res = propose(&app, &china_staff.token, &s, &s.china, &s.ghana, json!({})).await;
+    let rejected: Value = res.json().await.unwrap();
+    let rejected_path = format!("/api/v1/exchanges/{}", rejected["id"].as_str().unwrap());
+    assert_eq!(
+        app.move_to(&s.coordinator.token, &rejected_path, "rejected")
+            .await
+            .status(),
+        200
+    );
+    let mail = smtp.wait_for(6, 10).await;
+    let refusals = mail
+        .iter()
+        .filter(|m| {
+            m.parsed()
+                .subject()
+                .unwrap_or_default()
+                .starts_with("Exchange not approved")
+        })
+        .count();
+    assert_eq!(refusals, 3);
     let me = app.user_for_trainee(s.trainee).await;
     let mine: Value = app
         .get("/api/v1/exchanges", &me.token)
@@ -328,7 +349,7 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
         .json()
         .await
         .unwrap();
-    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
     let journey: Value = app
         .get(
             &format!("/api/v1/trainees/{}/journey", s.trainee),
