@@ -8,7 +8,7 @@ use bigdecimal::BigDecimal;
 use chrono::NaiveDate;
 use diesel::{
     sql_query,
-    sql_types::{BigInt, Date, Integer, Nullable, Numeric, Text, Uuid as SqlUuid},
+    sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Numeric, Text, Uuid as SqlUuid},
     QueryableByName,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -95,6 +95,111 @@ fn scope(query: &HashMap<String, String>, allowed: &[&str]) -> AppResult<Scope> 
     }
 }
 
+fn total(map: &BTreeMap<String, i64>) -> i64 {
+    map.values().sum()
+}
+
+/// The scope id under which the whole portfolio is tallied.
+const PORTFOLIO: Uuid = Uuid::nil();
+
+/// Where tallies are read: the whole portfolio, one cohort, or each cohort
+/// the filters keep.
+enum Over<'a> {
+    Portfolio,
+    Cohort(Uuid),
+    Cohorts(&'a Scope),
+}
+
+impl<'a> Over<'a> {
+    /// The portfolio when nothing narrows it, else the cohorts kept.
+    fn scoped(s: &'a Scope) -> Self {
+        if s.program_id.is_none() && s.from.is_none() && s.to.is_none() {
+            Over::Portfolio
+        } else {
+            Over::Cohorts(s)
+        }
+    }
+}
+
+/// The tallies of some dimensions, summed over the scopes [`Over`] names;
+/// with `by_cohort`, a sum per cohort (`scope_id`). Triggers keep `tallies`
+/// and `tally_deltas` (migration 000006); both are read, so the figures are
+/// exact whether or not the deltas are folded yet. A query selects from it
+/// as `({TALLIES}) t`.
+const TALLIES: &str = "SELECT CASE WHEN $7 THEN t.scope_id ELSE meridian_portfolio() END AS scope_id, \
+            t.dim, t.key, t.status, sum(t.n)::bigint AS n \
+     FROM (SELECT id FROM cohorts WHERE $4 AND ($1::uuid IS NULL OR program_id = $1) \
+             AND ($2::date IS NULL OR starts_on >= $2) AND ($3::date IS NULL OR starts_on < $3) \
+           UNION ALL SELECT $6::uuid WHERE NOT $4) s \
+     JOIN LATERAL (SELECT scope_id, dim, key, status, n FROM tallies WHERE scope_id = s.id AND dim = ANY($5) \
+                   UNION ALL \
+                   SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE scope_id = s.id AND dim = ANY($5)) t ON true \
+     GROUP BY 1, 2, 3, 4 HAVING sum(t.n) <> 0";
+
+/// A row of [`TALLIES`], or of a query grouping it by a key with a label.
+#[derive(QueryableByName)]
+struct Tally {
+    #[diesel(sql_type = Text)]
+    dim: String,
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    label: Option<String>,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Runs `sql`, which selects `dim, key, label, status, n` from
+/// `({TALLIES}) t`, with the parameters of [`TALLIES`] bound.
+async fn tallies(
+    conn: &mut AsyncPgConnection,
+    sql: &str,
+    over: &Over<'_>,
+    dims: &[&str],
+    by_cohort: bool,
+) -> AppResult<Vec<Tally>> {
+    let none = Scope::default();
+    let (filter, one) = match over {
+        Over::Portfolio => (None, PORTFOLIO),
+        Over::Cohort(id) => (None, *id),
+        Over::Cohorts(s) => (Some(*s), PORTFOLIO),
+    };
+    let s = filter.unwrap_or(&none);
+    let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+    Ok(sql_query(sql)
+        .bind::<Nullable<SqlUuid>, _>(s.program_id)
+        .bind::<Nullable<Date>, _>(s.from)
+        .bind::<Nullable<Date>, _>(s.to)
+        .bind::<Bool, _>(filter.is_some())
+        .bind::<Array<Text>, _>(dims)
+        .bind::<SqlUuid, _>(one)
+        .bind::<Bool, _>(by_cohort)
+        .load(conn)
+        .await?)
+}
+
+/// Counts per status of one dimension and key, from rows of [`tallies`].
+fn by_status(rows: &[Tally], dim: &str, key: &str) -> BTreeMap<String, i64> {
+    rows.iter()
+        .filter(|r| r.dim == dim && r.key == key)
+        .map(|r| (r.status.clone(), r.n))
+        .collect()
+}
+
+/// Counts per key of one dimension, over some statuses.
+fn by_key(rows: &[Tally], dim: &str, statuses: &[&str]) -> BTreeMap<String, i64> {
+    let mut map = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.dim == dim && statuses.contains(&r.status.as_str()))
+    {
+        *map.entry(r.key.clone()).or_insert(0) += r.n;
+    }
+    map
+}
+
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = Text)]
@@ -103,61 +208,42 @@ struct Count {
     n: i64,
 }
 
-/// Counts by a key, with the common filters bound as $1..$3 (programme,
-/// from, to) wherever the SQL mentions them.
+/// Counts by a key, with the date range bound as $1 and $2, and the
+/// programme as $3 when the SQL names it.
 async fn counts(
     conn: &mut AsyncPgConnection,
     sql: &str,
     s: &Scope,
 ) -> AppResult<BTreeMap<String, i64>> {
-    let rows: Vec<Count> = sql_query(sql)
-        .bind::<Nullable<SqlUuid>, _>(s.program_id)
+    let mut query = sql_query(sql)
+        .into_boxed()
         .bind::<Nullable<Date>, _>(s.from)
-        .bind::<Nullable<Date>, _>(s.to)
-        .load(conn)
-        .await?;
+        .bind::<Nullable<Date>, _>(s.to);
+    if sql.contains("$3") {
+        query = query.bind::<Nullable<SqlUuid>, _>(s.program_id);
+    }
+    let rows: Vec<Count> = query.load(conn).await?;
     Ok(rows.into_iter().map(|c| (c.key, c.n)).collect())
 }
-
-/// Counts by a key with only the date range bound, as $1 and $2.
-async fn counts_dated(
-    conn: &mut AsyncPgConnection,
-    sql: &str,
-    s: &Scope,
-) -> AppResult<BTreeMap<String, i64>> {
-    let rows: Vec<Count> = sql_query(sql)
-        .bind::<Nullable<Date>, _>(s.from)
-        .bind::<Nullable<Date>, _>(s.to)
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().map(|c| (c.key, c.n)).collect())
-}
-
-/// Counts by a key, unfiltered.
-async fn counts_plain(conn: &mut AsyncPgConnection, sql: &str) -> AppResult<BTreeMap<String, i64>> {
-    let rows: Vec<Count> = sql_query(sql).load(conn).await?;
-    Ok(rows.into_iter().map(|c| (c.key, c.n)).collect())
-}
-
-fn total(map: &BTreeMap<String, i64>) -> i64 {
-    map.values().sum()
-}
-
-/// Enrollments in scope, as a SQL fragment over `enrollments e` joined
-/// with `cohorts c`.
-const ENROLLMENTS_IN_SCOPE: &str = "FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id \
-     WHERE ($1::uuid IS NULL OR c.program_id = $1) \
-       AND ($2::date IS NULL OR e.created_at >= $2) AND ($3::date IS NULL OR e.created_at < $3)";
 
 #[derive(QueryableByName)]
 struct Sums {
+    #[diesel(sql_type = BigInt)]
+    institutions: i64,
+    #[diesel(sql_type = BigInt)]
+    programs: i64,
     #[diesel(sql_type = BigInt)]
     jobs: i64,
     #[diesel(sql_type = Numeric)]
     funding: BigDecimal,
 }
 
-/// Everything at a glance.
+/// Enrollment statuses that hold a seat.
+const SEATED: [&str; 3] = ["accepted", "completed", "not_completed"];
+
+/// Everything at a glance. `program_id`, `from` and `to` narrow cohorts and
+/// their enrollments (by the cohort's start), ventures (by creation) and
+/// exchanges (by start).
 #[utoipa::path(
     tag = "stats",
     params(("program_id" = Option<Uuid>, Query), ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query)),
@@ -174,51 +260,52 @@ async fn overview(
     let s = scope(&query, &[])?;
     let mut conn = state.pool.get().await?;
     let c = &mut conn;
-    let institutions =
-        total(&counts_plain(c, "SELECT 'all' AS key, count(*) AS n FROM institutions").await?);
-    let programmes =
-        total(&counts_plain(c, "SELECT 'all' AS key, count(*) AS n FROM programs").await?);
-    let cohorts = counts(
+    let sums: Sums = sql_query(
+        "SELECT (SELECT count(*) FROM institutions) AS institutions, \
+                (SELECT count(*) FROM programs WHERE $3::uuid IS NULL OR id = $3) AS programs, \
+                COALESCE(sum(jobs_created), 0)::bigint AS jobs, COALESCE(sum(funding_raised_usd), 0) AS funding \
+         FROM ventures WHERE ($1::date IS NULL OR created_at >= $1) AND ($2::date IS NULL OR created_at < $2)",
+    )
+    .bind::<Nullable<Date>, _>(s.from)
+    .bind::<Nullable<Date>, _>(s.to)
+    .bind::<Nullable<SqlUuid>, _>(s.program_id)
+    .get_result(c)
+    .await?;
+    let rows = tallies(
         c,
-        "SELECT status AS key, count(*) AS n FROM cohorts WHERE ($1::uuid IS NULL OR program_id = $1) \
-         AND ($2::date IS NULL OR starts_on >= $2) AND ($3::date IS NULL OR starts_on < $3) GROUP BY status",
-        &s,
+        &format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t"),
+        &Over::scoped(&s),
+        &["all", "certified"],
+        false,
     )
     .await?;
-    let trainees =
-        total(&counts_plain(c, "SELECT 'all' AS key, count(*) AS n FROM trainees").await?);
-    let enrollments = counts(
+    let trainees = tallies(
         c,
-        &format!("SELECT e.status AS key, count(*) AS n {ENROLLMENTS_IN_SCOPE} GROUP BY e.status"),
-        &s,
+        &format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t"),
+        &Over::Portfolio,
+        &["trainees"],
+        false,
     )
     .await?;
+    let enrollments = by_status(&rows, "all", "");
+    let certificates = total(&by_status(&rows, "certified", ""));
     let completed = enrollments.get("completed").copied().unwrap_or(0);
     let decided = completed + enrollments.get("not_completed").copied().unwrap_or(0);
-    let certificates = total(
-        &counts(
-            c,
-            &format!("SELECT 'all' AS key, count(*) AS n {ENROLLMENTS_IN_SCOPE} AND EXISTS (SELECT 1 FROM certificates ce WHERE ce.enrollment_id = e.id AND ce.revoked_at IS NULL)"),
-            &s,
-        )
-        .await?,
-    );
-    let ventures = counts_dated(
+    let cohorts = counts(
+        c,
+        "SELECT status AS key, count(*) AS n FROM cohorts WHERE ($3::uuid IS NULL OR program_id = $3) \
+         AND ($1::date IS NULL OR starts_on >= $1) AND ($2::date IS NULL OR starts_on < $2) GROUP BY status",
+        &s,
+    )
+    .await?;
+    let ventures = counts(
         c,
         "SELECT status AS key, count(*) AS n FROM ventures \
          WHERE ($1::date IS NULL OR created_at >= $1) AND ($2::date IS NULL OR created_at < $2) GROUP BY status",
         &s,
     )
     .await?;
-    let sums: Sums = sql_query(
-        "SELECT COALESCE(sum(jobs_created), 0)::bigint AS jobs, COALESCE(sum(funding_raised_usd), 0) AS funding \
-         FROM ventures WHERE ($1::date IS NULL OR created_at >= $1) AND ($2::date IS NULL OR created_at < $2)",
-    )
-    .bind::<Nullable<Date>, _>(s.from)
-    .bind::<Nullable<Date>, _>(s.to)
-    .get_result(c)
-    .await?;
-    let exchanges = counts_dated(
+    let exchanges = counts(
         c,
         "SELECT status AS key, count(*) AS n FROM exchanges \
          WHERE ($1::date IS NULL OR starts_on >= $1) AND ($2::date IS NULL OR starts_on < $2) GROUP BY status",
@@ -226,10 +313,10 @@ async fn overview(
     )
     .await?;
     api::ok(&json!({
-        "institutions": institutions,
-        "programs": programmes,
+        "institutions": sums.institutions,
+        "programs": sums.programs,
         "cohorts": { "total": total(&cohorts), "by_status": cohorts },
-        "trainees": trainees,
+        "trainees": total(&by_status(&trainees, "trainees", "")),
         "enrollments": { "total": total(&enrollments), "by_status": enrollments },
         "completion_rate": Rate::of(completed, decided),
         "certificates": certificates,
@@ -240,19 +327,9 @@ async fn overview(
     }))
 }
 
-#[derive(QueryableByName)]
-struct Grouped {
-    #[diesel(sql_type = Text)]
-    key: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    label: Option<String>,
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Enrollments per key, with a count per status.
+/// Enrollments per key, with a count per status. `program_id`, `from` and
+/// `to` keep the cohorts of a programme or starting in a period; `month`
+/// is the month a cohort starts.
 #[utoipa::path(
     tag = "stats",
     params(
@@ -274,32 +351,33 @@ async fn enrollments_by(
         .get("group_by")
         .map(String::as_str)
         .unwrap_or_default();
-    let (key, label, join) = match group_by {
-        "country" | "region" => (
-            "t.nationality",
-            "NULL::text",
-            "JOIN trainees t ON t.id = e.trainee_id",
-        ),
-        "gender" => (
-            "t.gender",
-            "NULL::text",
-            "JOIN trainees t ON t.id = e.trainee_id",
-        ),
+    // The dimension tallied, the key and label selected, what they need joined.
+    let (dim, key, label, join) = match group_by {
+        "country" | "region" => ("nationality", "t.key", "NULL::text", ""),
+        "gender" => ("gender", "t.key", "NULL::text", ""),
         "institution" => (
-            "e.institution_id::text",
+            "institution",
+            "t.key",
             "i.name",
-            "JOIN institutions i ON i.id = e.institution_id",
+            "JOIN institutions i ON i.id = t.key::uuid",
         ),
         "program" => (
+            "all",
             "c.program_id::text",
             "p.title",
-            "JOIN programs p ON p.id = c.program_id",
+            "JOIN cohorts c ON c.id = t.scope_id JOIN programs p ON p.id = c.program_id",
         ),
-        "cohort" => ("c.id::text", "c.title", ""),
+        "cohort" => (
+            "all",
+            "c.id::text",
+            "c.title",
+            "JOIN cohorts c ON c.id = t.scope_id",
+        ),
         "month" => (
-            "to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM')",
+            "all",
+            "to_char(c.starts_on, 'YYYY-MM')",
             "NULL::text",
-            "",
+            "JOIN cohorts c ON c.id = t.scope_id",
         ),
         _ => {
             return Err(AppError::invalid(
@@ -308,20 +386,18 @@ async fn enrollments_by(
             ))
         }
     };
+    let by_cohort = dim == "all";
+    let over = if by_cohort {
+        Over::Cohorts(&s)
+    } else {
+        Over::scoped(&s)
+    };
     let sql = format!(
-        "SELECT {key} AS key, {label} AS label, e.status, count(*) AS n \
-         FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id {join} \
-         WHERE ($1::uuid IS NULL OR c.program_id = $1) \
-           AND ($2::date IS NULL OR e.created_at >= $2) AND ($3::date IS NULL OR e.created_at < $3) \
-         GROUP BY 1, 2, 3 ORDER BY 1"
+        "SELECT t.dim, {key} AS key, {label} AS label, t.status, sum(t.n)::bigint AS n \
+         FROM ({TALLIES}) t {join} GROUP BY 1, 2, 3, 4 ORDER BY 2"
     );
     let mut conn = state.pool.get().await?;
-    let rows: Vec<Grouped> = sql_query(sql)
-        .bind::<Nullable<SqlUuid>, _>(s.program_id)
-        .bind::<Nullable<Date>, _>(s.from)
-        .bind::<Nullable<Date>, _>(s.to)
-        .load(&mut conn)
-        .await?;
+    let rows = tallies(&mut conn, &sql, &over, &[dim], by_cohort).await?;
     let mut grouped: BTreeMap<String, (Option<String>, BTreeMap<String, i64>)> = BTreeMap::new();
     for r in rows {
         let key = if group_by == "region" {
@@ -345,21 +421,9 @@ async fn enrollments_by(
 }
 
 #[derive(QueryableByName)]
-struct CohortFigures {
+struct Capacity {
     #[diesel(sql_type = Integer)]
     capacity: i32,
-    #[diesel(sql_type = BigInt)]
-    seats_taken: i64,
-    #[diesel(sql_type = BigInt)]
-    waitlisted: i64,
-    #[diesel(sql_type = BigInt)]
-    completed: i64,
-    #[diesel(sql_type = BigInt)]
-    decided: i64,
-    #[diesel(sql_type = BigInt)]
-    present: i64,
-    #[diesel(sql_type = BigInt)]
-    counted: i64,
 }
 
 /// One cohort: fill, waitlist, attendance, completion, who is in it.
@@ -377,44 +441,48 @@ async fn cohort(
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Stats, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    let f: CohortFigures = sql_query(
-        "SELECT c.capacity, \
-           (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status IN ('accepted','completed','not_completed')) AS seats_taken, \
-           (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status = 'waitlisted') AS waitlisted, \
-           (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status = 'completed') AS completed, \
-           (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status IN ('completed','not_completed')) AS decided, \
-           (SELECT count(*) FROM attendance a JOIN sessions s ON s.id = a.session_id WHERE s.cohort_id = c.id AND a.status = 'present') AS present, \
-           (SELECT count(*) FROM attendance a JOIN sessions s ON s.id = a.session_id WHERE s.cohort_id = c.id AND a.status <> 'excused') AS counted \
-         FROM cohorts c WHERE c.id = $1",
-    )
-    .bind::<SqlUuid, _>(*id)
-    .get_result(&mut conn)
-    .await?;
-    // The id is a parsed UUID, so it can stand in the SQL text.
-    let seated = format!(
-        "FROM enrollments e JOIN trainees t ON t.id = e.trainee_id WHERE e.cohort_id = '{}'::uuid \
-         AND e.status IN ('accepted','completed','not_completed')",
-        *id
-    );
-    let by_country = counts_plain(
+    let Capacity { capacity } = sql_query("SELECT capacity FROM cohorts WHERE id = $1")
+        .bind::<SqlUuid, _>(*id)
+        .get_result(&mut conn)
+        .await?;
+    let rows = tallies(
         &mut conn,
-        &format!("SELECT t.nationality AS key, count(*) AS n {seated} GROUP BY 1"),
+        &format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t"),
+        &Over::Cohort(*id),
+        &["all", "nationality", "gender", "attendance"],
+        false,
     )
     .await?;
-    let by_gender = counts_plain(
-        &mut conn,
-        &format!("SELECT t.gender AS key, count(*) AS n {seated} GROUP BY 1"),
-    )
-    .await?;
+    let statuses = by_status(&rows, "all", "");
+    let count = |status: &str| statuses.get(status).copied().unwrap_or(0);
+    let attendance = by_status(&rows, "attendance", "");
+    let present = attendance.get("present").copied().unwrap_or(0);
+    let absent = attendance.get("absent").copied().unwrap_or(0);
+    let seats_taken = SEATED.iter().map(|s| count(s)).sum();
+    let decided = count("completed") + count("not_completed");
     api::ok(&json!({
         "cohort_id": *id,
-        "fill_rate": Rate::of(f.seats_taken, i64::from(f.capacity)),
-        "waitlist_length": f.waitlisted,
-        "attendance_rate": Rate::of(f.present, f.counted),
-        "completion_rate": Rate::of(f.completed, f.decided),
-        "by_country": by_country,
-        "by_gender": by_gender,
+        "fill_rate": Rate::of(seats_taken, i64::from(capacity)),
+        "waitlist_length": count("waitlisted"),
+        "attendance_rate": Rate::of(present, present + absent),
+        "completion_rate": Rate::of(count("completed"), decided),
+        "by_country": by_key(&rows, "nationality", &SEATED),
+        "by_gender": by_key(&rows, "gender", &SEATED),
     }))
+}
+
+/// Folds the tally deltas the triggers appended into the tallies; the
+/// worker calls it every few seconds. Returns how many tallies changed.
+pub async fn fold_tallies(conn: &mut AsyncPgConnection) -> diesel::QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Folded {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let f: Folded = sql_query("SELECT meridian_fold_tallies() AS n")
+        .get_result(conn)
+        .await?;
+    Ok(f.n)
 }
 
 #[derive(QueryableByName)]

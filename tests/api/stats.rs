@@ -1,5 +1,6 @@
 //! Dashboards: exact figures on a small known data set, no personal data.
 
+use diesel_async::RunQueryDsl;
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
@@ -264,6 +265,11 @@ async fn the_benchmark_generator_fills_every_table_consistently() {
     assert_eq!(app.count("trainees").await, 1_000);
     assert_eq!(app.count("ventures").await, 50);
     assert_eq!(app.count("exchanges").await, 200);
+    assert_eq!(
+        tally_drift(&app).await,
+        0,
+        "tallies are counted after the load"
+    );
     // The data make sense to the API: dashboards read it.
     let viewer = app.user(Role::Viewer, None).await;
     let o: Value = app
@@ -280,4 +286,266 @@ async fn the_benchmark_generator_fills_every_table_consistently() {
         .await
         .unwrap();
     assert!(!flows["items"].as_array().unwrap().is_empty());
+}
+
+/// Rows where the maintained tallies (folded or not) and a fresh recount
+/// of the records disagree.
+async fn tally_drift(app: &TestApp) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Drift {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn().await;
+    let d: Drift = diesel::sql_query(
+        "WITH kept AS (SELECT scope_id, dim, key, status, sum(n)::bigint AS n \
+                       FROM (SELECT * FROM tallies UNION ALL SELECT * FROM tally_deltas) t \
+                       GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0) \
+         SELECT count(*) AS n FROM ((SELECT * FROM kept EXCEPT SELECT * FROM tallies_recounted) \
+                                    UNION ALL (SELECT * FROM tallies_recounted EXCEPT SELECT * FROM kept)) x",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    d.n
+}
+
+async fn sql(app: &TestApp, statements: &str) {
+    use diesel_async::SimpleAsyncConnection;
+    let mut conn = app.conn().await;
+    conn.batch_execute(statements)
+        .await
+        .unwrap_or_else(|e| panic!("{statements}: {e}"));
+}
+
+#[tokio::test]
+async fn tallies_follow_every_change_and_survive_folding() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let host = app
+        .institution(&admin.token, "Zhejiang University", "CN")
+        .await;
+    let c = app.user(Role::Coordinator, None).await;
+    let programme = app.programme(&c.token, "AI4HEALTH", &host).await;
+    let cohort = app
+        .cohort(
+            &c.token,
+            &TestApp::cohort_body(&programme, &host, "H1", json!({"capacity": 2})),
+        )
+        .await;
+    let cohort_path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
+    app.move_to(&c.token, &cohort_path, "open").await;
+    let mut trainees = Vec::new();
+    for _ in 0..6 {
+        trainees.push(app.trainee_record(None).await);
+    }
+    // Nominations and decisions race each other for two seats.
+    let nominate_path = format!("{cohort_path}/enrollments");
+    let nominate = trainees.iter().map(|t| {
+        let body = json!({"trainee_id": t});
+        let (app, path, token) = (&app, &nominate_path, &c.token);
+        async move { app.post(path, token, &body).await }
+    });
+    let mut enrollments = Vec::new();
+    for res in futures_util::future::join_all(nominate).await {
+        assert_eq!(res.status(), 201);
+        let e: Value = res.json().await.unwrap();
+        enrollments.push(format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap()));
+    }
+    let accept = enrollments
+        .iter()
+        .map(|e| app.move_to(&c.token, e, "accepted"));
+    futures_util::future::join_all(accept).await;
+    app.move_to(&c.token, &enrollments[5], "withdrawn").await;
+    assert_eq!(tally_drift(&app).await, 0, "after nominations and moves");
+
+    // A trainee changes nationality and gender; another is deleted unenrolled.
+    sql(
+        &app,
+        &format!(
+            "UPDATE trainees SET nationality = 'PE', gender = 'undisclosed' WHERE id = '{}'",
+            trainees[0]
+        ),
+    )
+    .await;
+    let loner = app.trainee_record(None).await;
+    sql(&app, &format!("DELETE FROM trainees WHERE id = '{loner}'")).await;
+    // Attendance is marked, changed, and goes with its session.
+    let cohort_id = cohort["id"].as_str().unwrap();
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO sessions (id, cohort_id, title, starts_at, ends_at) VALUES \
+             ('{s1}', '{cohort_id}', 'One', now(), now() + interval '1 hour'), \
+             ('{s2}', '{cohort_id}', 'Two', now(), now() + interval '1 hour'); \
+             INSERT INTO attendance (session_id, enrollment_id, status) \
+             SELECT s.id, e.id, 'present' FROM sessions s, enrollments e WHERE s.cohort_id = '{cohort_id}' AND e.cohort_id = s.cohort_id; \
+             UPDATE attendance SET status = 'absent' WHERE session_id = '{s1}'; \
+             DELETE FROM sessions WHERE id = '{s2}'",
+            s1 = uuid::Uuid::new_v4(),
+            s2 = uuid::Uuid::new_v4(),
+        ),
+    )
+    .await;
+    // Certificates are issued, and one is revoked.
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO certificates (id, enrollment_id, code) \
+             SELECT gen_random_uuid(), id, md5(id::text) FROM enrollments WHERE cohort_id = '{cohort_id}'; \
+             UPDATE certificates SET revoked_at = now() WHERE id = (SELECT min(id::text)::uuid FROM certificates)"
+        ),
+    )
+    .await;
+    assert_eq!(tally_drift(&app).await, 0, "after every kind of change");
+    let viewer = app.user(Role::Viewer, None).await;
+    let before: Value = app
+        .get("/api/v1/stats/overview", &viewer.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["certificates"], 5);
+    assert_eq!(before["trainees"], 6);
+
+    let mut conn = app.conn().await;
+    assert!(meridian::stats::fold_tallies(&mut conn).await.unwrap() > 0);
+    assert_eq!(app.count("tally_deltas").await, 0);
+    assert_eq!(tally_drift(&app).await, 0, "after folding");
+    let after: Value = app
+        .get("/api/v1/stats/overview", &viewer.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    let cs: Value = app
+        .get(&format!("/api/v1/stats/cohorts/{cohort_id}"), &viewer.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        cs["attendance_rate"],
+        json!({"rate": 0.0, "numerator": 0, "denominator": 6})
+    );
+    // A rebuild from scratch agrees with what the triggers kept.
+    sql(&app, "SELECT meridian_rebuild_tallies()").await;
+    let rebuilt: Value = app
+        .get("/api/v1/stats/overview", &viewer.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before, rebuilt);
+}
+
+#[tokio::test]
+async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let host = app
+        .institution(&admin.token, "Tsinghua University", "CN")
+        .await;
+    let c = app.user(Role::Coordinator, None).await;
+    let p1 = app.programme(&c.token, "AI4AG", &host).await;
+    let p2 = app.programme(&c.token, "AI4EN", &host).await;
+    let mut cohorts = Vec::new();
+    for (programme, code, starts_on, nominees) in [
+        (&p1, "A", "2027-03-10", 3),
+        (&p1, "B", "2027-05-02", 2),
+        (&p2, "C", "2027-03-20", 1),
+    ] {
+        let cohort = app
+            .cohort(
+                &c.token,
+                &TestApp::cohort_body(
+                    programme,
+                    &host,
+                    code,
+                    json!({"starts_on": starts_on, "ends_on": "2027-08-01", "capacity": 5}),
+                ),
+            )
+            .await;
+        let path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
+        app.move_to(&c.token, &path, "open").await;
+        for _ in 0..nominees {
+            let t = app.trainee_record(None).await;
+            let res = app
+                .post(
+                    &format!("{path}/enrollments"),
+                    &c.token,
+                    &json!({"trainee_id": t}),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+        }
+        cohorts.push(cohort);
+    }
+    let viewer = app.user(Role::Viewer, None).await;
+    let get = |path: String| {
+        let app = &app;
+        let token = viewer.token.clone();
+        async move {
+            let res = app.get(&path, &token).await;
+            assert_eq!(res.status(), 200, "{path}");
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let p1_id = p1["id"].as_str().unwrap();
+    let o = get(format!("/api/v1/stats/overview?program_id={p1_id}")).await;
+    assert_eq!(o["enrollments"]["total"], 5);
+    assert_eq!(o["cohorts"]["total"], 2);
+    assert_eq!(o["programs"], 1);
+    let o = get("/api/v1/stats/overview?from=2027-03-01&to=2027-04-01".into()).await;
+    assert_eq!(
+        o["enrollments"]["total"], 4,
+        "cohorts A and C start in March"
+    );
+    assert_eq!(o["cohorts"]["total"], 2);
+
+    let by_month = get("/api/v1/stats/enrollments?group_by=month".into()).await;
+    assert_eq!(
+        by_month["items"],
+        json!([
+            {"key": "2027-03", "label": null, "total": 4, "by_status": {"nominated": 4}},
+            {"key": "2027-05", "label": null, "total": 2, "by_status": {"nominated": 2}},
+        ])
+    );
+    let by_programme = get("/api/v1/stats/enrollments?group_by=program&to=2027-04-01".into()).await;
+    let mut expected = vec![
+        json!({"key": p1_id, "label": p1["title"], "total": 3, "by_status": {"nominated": 3}}),
+        json!({"key": p2["id"], "label": p2["title"], "total": 1, "by_status": {"nominated": 1}}),
+    ];
+    expected.sort_by_key(|i| i["key"].as_str().unwrap().to_string());
+    assert_eq!(by_programme["items"], Value::Array(expected));
+    let by_cohort = get(format!(
+        "/api/v1/stats/enrollments?group_by=cohort&program_id={p1_id}"
+    ))
+    .await;
+    let totals: Vec<(&str, i64)> = by_cohort["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["label"].as_str().unwrap(), i["total"].as_i64().unwrap()))
+        .collect();
+    let mut expected = vec![("Cohort A", 3), ("Cohort B", 2)];
+    expected.sort_by_key(|(label, _)| {
+        cohorts.iter().find(|c| c["title"] == *label).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    assert_eq!(totals, expected);
+    let by_institution = get(format!(
+        "/api/v1/stats/enrollments?group_by=institution&program_id={}",
+        p2["id"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(by_institution["items"][0]["total"], 1);
+    assert_eq!(by_institution["items"].as_array().unwrap().len(), 1);
+    let res = app
+        .get("/api/v1/stats/overview?from=March", &viewer.token)
+        .await;
+    assert_problem(res, 422, "validation").await;
 }
