@@ -53,7 +53,7 @@ psql_ "SELECT id FROM trainees
        WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN')" > bench/trainees.txt
 
 "$BIN" serve & SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "${SQL:-}"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 login() {
   curl -sf "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
@@ -62,22 +62,38 @@ login() {
 ADMIN=$(login bench-admin@bench.example)
 PARTNER=$(login bench-partner@bench.example)
 
-# Each scenario: name, token, path, SQL of the endpoint for pgbench (or "").
-SQL_COHORT="SELECT c.*, (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status IN ('accepted','completed','not_completed')), (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status = 'waitlisted') FROM cohorts c WHERE c.id = '$COHORT';"
-SQL_COHORTS="SELECT c.*, (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status IN ('accepted','completed','not_completed')), (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status = 'waitlisted') FROM cohorts c ORDER BY created_at, id LIMIT 51;"
-SQL_TRAINEES="SELECT * FROM trainees WHERE institution_id = md5('i1')::uuid ORDER BY created_at, id LIMIT 51;"
-SQL_OVERVIEW="SELECT e.status, count(*) FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id GROUP BY e.status;"
-SQL_BY_COUNTRY="SELECT t.nationality, e.status, count(*) FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id JOIN trainees t ON t.id = e.trainee_id GROUP BY 1, 2;"
-SQL_COHORT_STATS="SELECT count(*) FROM enrollments WHERE cohort_id = '$COHORT' AND status IN ('accepted','completed','not_completed');"
+# Each scenario: name, token, path, and a pgbench script of every statement
+# the endpoint sends, in order, the bearer's standing check included.
+SQL=$(mktemp -d)
+ADMIN_ID=$(psql_ "SELECT id FROM users WHERE email = 'bench-admin@bench.example'")
+standing() { echo "SELECT role, disabled, token_version, institution_id, trainee_id FROM users WHERE id = '$1' LIMIT 1;"; }
+SEATS="(SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status IN ('accepted','completed','not_completed')), (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status = 'waitlisted')"
+# The tallies of some dimensions over one scope (see src/stats/mod.rs).
+tallies() {
+  echo "SELECT t.dim, t.key, t.status, sum(t.n) FROM (SELECT scope_id, dim, key, status, n FROM tallies WHERE scope_id = '$1' AND dim = ANY('{$2}') UNION ALL SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE scope_id = '$1' AND dim = ANY('{$2}')) t GROUP BY 1, 2, 3 HAVING sum(t.n) <> 0;"
+}
+NIL=00000000-0000-0000-0000-000000000000
+{ standing "$ADMIN_ID"; echo "SELECT c.*, $SEATS FROM cohorts c WHERE c.id = '$COHORT' LIMIT 1;"; } > "$SQL/cohort.sql"
+{ standing "$ADMIN_ID"; echo "SELECT c.*, $SEATS FROM cohorts c ORDER BY created_at, id LIMIT 51;"; } > "$SQL/cohorts.sql"
+{ standing "$(psql_ "SELECT md5('bench-partner')::uuid")"
+  echo "SELECT * FROM trainees WHERE institution_id = md5('i1')::uuid ORDER BY created_at, id LIMIT 51;"; } > "$SQL/trainees.sql"
+{ standing "$ADMIN_ID"
+  echo "SELECT (SELECT count(*) FROM institutions), (SELECT count(*) FROM programs), COALESCE(sum(jobs_created), 0), COALESCE(sum(funding_raised_usd), 0) FROM ventures;"
+  tallies "$NIL" "all,certified"; tallies "$NIL" "trainees"
+  echo "SELECT status, count(*) FROM cohorts GROUP BY status;"
+  echo "SELECT status, count(*) FROM ventures GROUP BY status;"
+  echo "SELECT status, count(*) FROM exchanges GROUP BY status;"; } > "$SQL/overview.sql"
+{ standing "$ADMIN_ID"; tallies "$NIL" "nationality"; } > "$SQL/by_country.sql"
+{ standing "$ADMIN_ID"; echo "SELECT capacity FROM cohorts WHERE id = '$COHORT';"
+  tallies "$COHORT" "all,nationality,gender,attendance"; } > "$SQL/cohort_stats.sql"
 
 pgbench_tps() {
   [ -z "$1" ] && { echo "-"; return; }
-  echo "$1" > /tmp/meridian-bench.sql
-  "$PG_BIN/pgbench" -n -c 64 -j 2 -T "$SECONDS_EACH" -f /tmp/meridian-bench.sql "$DB" 2>/dev/null \
+  "$PG_BIN/pgbench" -n -c 64 -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" 2>/dev/null \
     | awk '/^tps/ {printf "%.0f", $3; exit}'
 }
 
-printf "| scenario | req/s | p50 | p99 | errors | pgbench tps | ratio |\n|---|---|---|---|---|---|---|\n"
+printf "| scenario | req/s | p50 | p99 | errors | pgbench tps | ratio | server RSS after |\n|---|---|---|---|---|---|---|---|\n"
 run() {
   local name="$1" token="$2" path="$3" sql="$4" script="${5:-}" arg="${6:-}"
   local out
@@ -95,14 +111,16 @@ run() {
   local tps ratio="-"
   tps=$(pgbench_tps "$sql")
   [ "$tps" != "-" ] && [ -n "$tps" ] && ratio=$(python3 -c "print(f'{$rps / $tps:.2f}')")
-  printf "| %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$rps" "$p50" "$p99" "$errors" "$tps" "$ratio"
+  local rss
+  rss=$(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status")
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$rps" "$p50" "$p99" "$errors" "$tps" "$ratio" "$rss"
 }
-run "GET /cohorts/{id}" "$ADMIN" "/api/v1/cohorts/$COHORT" "$SQL_COHORT"
-run "GET /cohorts?limit=50" "$ADMIN" "/api/v1/cohorts?limit=50" "$SQL_COHORTS"
-run "partner GET /trainees?limit=50" "$PARTNER" "/api/v1/trainees?limit=50" "$SQL_TRAINEES"
-run "GET /stats/overview" "$ADMIN" "/api/v1/stats/overview" "$SQL_OVERVIEW"
-run "GET /stats/enrollments?group_by=country" "$ADMIN" "/api/v1/stats/enrollments?group_by=country" "$SQL_BY_COUNTRY"
-run "GET /stats/cohorts/{id}" "$ADMIN" "/api/v1/stats/cohorts/$COHORT" "$SQL_COHORT_STATS"
+run "GET /cohorts/{id}" "$ADMIN" "/api/v1/cohorts/$COHORT" cohort
+run "GET /cohorts?limit=50" "$ADMIN" "/api/v1/cohorts?limit=50" cohorts
+run "partner GET /trainees?limit=50" "$PARTNER" "/api/v1/trainees?limit=50" trainees
+run "GET /stats/overview" "$ADMIN" "/api/v1/stats/overview" overview
+run "GET /stats/enrollments?group_by=country" "$ADMIN" "/api/v1/stats/enrollments?group_by=country" by_country
+run "GET /stats/cohorts/{id}" "$ADMIN" "/api/v1/stats/cohorts/$COHORT" cohort_stats
 run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" "" bench/nominate.lua "$OPEN"
 run "POST /auth/login" "" "/api/v1/auth/login" "" bench/login.lua "$PASSWORD"
 echo

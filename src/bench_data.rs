@@ -178,7 +178,17 @@ fn statements(scale: f64) -> Vec<(String, i64)> {
 }
 
 /// Tables whose triggers keep the dashboard tallies.
-const TALLIED: [&str; 4] = ["trainees", "enrollments", "certificates", "attendance"];
+const TALLIED: [&str; 9] = [
+    "institutions",
+    "programs",
+    "cohorts",
+    "trainees",
+    "enrollments",
+    "certificates",
+    "attendance",
+    "ventures",
+    "exchanges",
+];
 
 /// Fills the database at `url`; refuses one that already holds data.
 pub async fn seed(url: &str, scale: f64) -> anyhow::Result<Vec<(String, i64)>> {

@@ -13,7 +13,10 @@
 --                 enrollment's): per cohort and portfolio. Status is the enrollment's.
 --   certified     key '', status 'issued': enrollments holding a valid certificate.
 --   attendance    key '', status present/absent/excused: per cohort.
---   trainees      key '', status '': portfolio only.
+--   cohorts       key '', status of the cohort: per cohort and portfolio.
+--   trainees, institutions, programs   key '', status '': portfolio only.
+--   exchanges, ventures   key '', status of the record: portfolio only;
+--   venture_jobs, venture_funding_cents   their sums: portfolio only.
 CREATE FUNCTION meridian_portfolio() RETURNS uuid LANGUAGE sql IMMUTABLE
     AS $$ SELECT '00000000-0000-0000-0000-000000000000'::uuid $$;
 
@@ -34,6 +37,9 @@ CREATE TABLE tally_deltas (
     n        bigint NOT NULL
 );
 CREATE INDEX tally_deltas_scope_idx ON tally_deltas (scope_id, dim);
+-- Rows come and go every few seconds: vacuum it often, whatever its size.
+ALTER TABLE tally_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+                              autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 5000);
 
 -- The contribution of one enrollment, with `sign` +1 or -1. The trainee row
 -- is share-locked so that a concurrent change of nationality or gender
@@ -85,21 +91,85 @@ CREATE TRIGGER trainees_tally_change AFTER UPDATE ON trainees
     WHEN (OLD.nationality IS DISTINCT FROM NEW.nationality OR OLD.gender IS DISTINCT FROM NEW.gender)
     EXECUTE FUNCTION meridian_tally_trainee_change();
 
--- Trainees are counted per statement: an import of ten thousand adds one delta.
-CREATE FUNCTION meridian_tally_trainees_added() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Rows counted per statement (the dimension is the trigger's argument): an
+-- import of ten thousand trainees adds one delta.
+CREATE FUNCTION meridian_tally_rows_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO tally_deltas SELECT meridian_portfolio(), 'trainees', '', '', count(*) FROM added HAVING count(*) > 0;
+    INSERT INTO tally_deltas SELECT meridian_portfolio(), TG_ARGV[0], '', '', count(*) FROM added HAVING count(*) > 0;
     RETURN NULL;
 END $$;
-CREATE FUNCTION meridian_tally_trainees_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION meridian_tally_rows_removed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO tally_deltas SELECT meridian_portfolio(), 'trainees', '', '', -count(*) FROM removed HAVING count(*) > 0;
+    INSERT INTO tally_deltas SELECT meridian_portfolio(), TG_ARGV[0], '', '', -count(*) FROM removed HAVING count(*) > 0;
     RETURN NULL;
 END $$;
 CREATE TRIGGER trainees_tally_insert AFTER INSERT ON trainees REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION meridian_tally_trainees_added();
+    FOR EACH STATEMENT EXECUTE FUNCTION meridian_tally_rows_added('trainees');
 CREATE TRIGGER trainees_tally_delete AFTER DELETE ON trainees REFERENCING OLD TABLE AS removed
-    FOR EACH STATEMENT EXECUTE FUNCTION meridian_tally_trainees_removed();
+    FOR EACH STATEMENT EXECUTE FUNCTION meridian_tally_rows_removed('trainees');
+CREATE TRIGGER institutions_tally_insert AFTER INSERT ON institutions REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION meridian_tally_rows_added('institutions');
+CREATE TRIGGER institutions_tally_delete AFTER DELETE ON institutions REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION meridian_tally_rows_removed('institutions');
+CREATE TRIGGER programs_tally_insert AFTER INSERT ON programs REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION meridian_tally_rows_added('programs');
+CREATE TRIGGER programs_tally_delete AFTER DELETE ON programs REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION meridian_tally_rows_removed('programs');
+
+-- Records counted by status (the dimension is the trigger's argument), for
+-- the portfolio; a cohort is also counted in its own scope, so that the
+-- cohorts a filter keeps can be summed.
+CREATE FUNCTION meridian_tally_status() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO tally_deltas (scope_id, dim, key, status, n)
+        SELECT sc, TG_ARGV[0], '', OLD.status, -1
+        FROM (VALUES (meridian_portfolio()), (CASE WHEN TG_TABLE_NAME = 'cohorts' THEN OLD.id END)) v (sc)
+        WHERE sc IS NOT NULL;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO tally_deltas (scope_id, dim, key, status, n)
+        SELECT sc, TG_ARGV[0], '', NEW.status, 1
+        FROM (VALUES (meridian_portfolio()), (CASE WHEN TG_TABLE_NAME = 'cohorts' THEN NEW.id END)) v (sc)
+        WHERE sc IS NOT NULL;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER cohorts_tally AFTER INSERT OR DELETE ON cohorts
+    FOR EACH ROW EXECUTE FUNCTION meridian_tally_status('cohorts');
+CREATE TRIGGER cohorts_tally_update AFTER UPDATE ON cohorts
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION meridian_tally_status('cohorts');
+CREATE TRIGGER exchanges_tally AFTER INSERT OR DELETE ON exchanges
+    FOR EACH ROW EXECUTE FUNCTION meridian_tally_status('exchanges');
+CREATE TRIGGER exchanges_tally_update AFTER UPDATE ON exchanges
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION meridian_tally_status('exchanges');
+
+-- Ventures: by status, with the jobs they created and the funding they
+-- raised (in cents, so that the sum stays exact).
+CREATE FUNCTION meridian_venture_deltas(s text, jobs integer, funding numeric, sign integer)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO tally_deltas (scope_id, dim, key, status, n)
+    VALUES (meridian_portfolio(), 'ventures', '', s, sign),
+           (meridian_portfolio(), 'venture_jobs', '', '', sign * jobs),
+           (meridian_portfolio(), 'venture_funding_cents', '', '', sign * (funding * 100)::bigint)
+$$;
+CREATE FUNCTION meridian_tally_venture() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM meridian_venture_deltas(OLD.status, OLD.jobs_created, OLD.funding_raised_usd, -1);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM meridian_venture_deltas(NEW.status, NEW.jobs_created, NEW.funding_raised_usd, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER ventures_tally AFTER INSERT OR DELETE ON ventures
+    FOR EACH ROW EXECUTE FUNCTION meridian_tally_venture();
+CREATE TRIGGER ventures_tally_update AFTER UPDATE ON ventures
+    FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.jobs_created IS DISTINCT FROM NEW.jobs_created
+          OR OLD.funding_raised_usd IS DISTINCT FROM NEW.funding_raised_usd)
+    EXECUTE FUNCTION meridian_tally_venture();
 
 -- A certificate counts while it is not revoked.
 CREATE FUNCTION meridian_tally_certificate() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -178,7 +248,24 @@ CREATE VIEW tallies_recounted AS
     FROM attendance a JOIN enrollments e ON e.id = a.enrollment_id
     GROUP BY 1, 4
     UNION ALL
-    SELECT meridian_portfolio(), 'trainees', '', '', count(*) FROM trainees HAVING count(*) > 0;
+    SELECT meridian_portfolio(), 'trainees', '', '', count(*) FROM trainees HAVING count(*) > 0
+    UNION ALL
+    SELECT meridian_portfolio(), 'institutions', '', '', count(*) FROM institutions HAVING count(*) > 0
+    UNION ALL
+    SELECT meridian_portfolio(), 'programs', '', '', count(*) FROM programs HAVING count(*) > 0
+    UNION ALL
+    SELECT sc, 'cohorts', '', c.status, count(*)
+    FROM cohorts c, LATERAL (VALUES (c.id), (meridian_portfolio())) v (sc)
+    GROUP BY 1, 4
+    UNION ALL
+    SELECT meridian_portfolio(), 'exchanges', '', status, count(*) FROM exchanges GROUP BY status
+    UNION ALL
+    SELECT meridian_portfolio(), 'ventures', '', status, count(*) FROM ventures GROUP BY status
+    UNION ALL
+    SELECT meridian_portfolio(), 'venture_jobs', '', '', sum(jobs_created) FROM ventures HAVING sum(jobs_created) <> 0
+    UNION ALL
+    SELECT meridian_portfolio(), 'venture_funding_cents', '', '', sum(funding_raised_usd * 100)::bigint
+    FROM ventures HAVING sum(funding_raised_usd) <> 0;
 
 CREATE FUNCTION meridian_rebuild_tallies() RETURNS void LANGUAGE sql AS $$
     DELETE FROM tally_deltas;

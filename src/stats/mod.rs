@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{get, web, HttpResponse};
-use bigdecimal::BigDecimal;
+use bigdecimal::{BigDecimal, ToPrimitive};
 use chrono::NaiveDate;
 use diesel::{
     sql_query,
@@ -151,6 +151,19 @@ struct Tally {
     n: i64,
 }
 
+impl Tally {
+    /// A figure counted outside the tallies, in their shape.
+    fn figure(dim: &str, status: String, n: i64) -> Self {
+        Tally {
+            dim: dim.into(),
+            key: String::new(),
+            label: None,
+            status,
+            n,
+        }
+    }
+}
+
 /// Runs `sql`, which selects `dim, key, label, status, n` from
 /// `({TALLIES}) t`, with the parameters of [`TALLIES`] bound.
 async fn tallies(
@@ -229,10 +242,6 @@ async fn counts(
 #[derive(QueryableByName)]
 struct Sums {
     #[diesel(sql_type = BigInt)]
-    institutions: i64,
-    #[diesel(sql_type = BigInt)]
-    programs: i64,
-    #[diesel(sql_type = BigInt)]
     jobs: i64,
     #[diesel(sql_type = Numeric)]
     funding: BigDecimal,
@@ -241,9 +250,19 @@ struct Sums {
 /// Enrollment statuses that hold a seat.
 const SEATED: [&str; 3] = ["accepted", "completed", "not_completed"];
 
+/// Selects the rows of [`TALLIES`] as they are.
+fn plain() -> String {
+    format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t")
+}
+
+/// The sum of a dimension counted without status.
+fn sum_of(rows: &[Tally], dim: &str) -> i64 {
+    total(&by_status(rows, dim, ""))
+}
+
 /// Everything at a glance. `program_id`, `from` and `to` narrow cohorts and
 /// their enrollments (by the cohort's start), ventures (by creation) and
-/// exchanges (by start).
+/// exchanges (by start). Unfiltered, it reads tallies only.
 #[utoipa::path(
     tag = "stats",
     params(("program_id" = Option<Uuid>, Query), ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query)),
@@ -258,71 +277,81 @@ async fn overview(
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &[])?;
+    let dated = s.from.is_some() || s.to.is_some();
+    let over = Over::scoped(&s);
     let mut conn = state.pool.get().await?;
     let c = &mut conn;
-    let sums: Sums = sql_query(
-        "SELECT (SELECT count(*) FROM institutions) AS institutions, \
-                (SELECT count(*) FROM programs WHERE $3::uuid IS NULL OR id = $3) AS programs, \
-                COALESCE(sum(jobs_created), 0)::bigint AS jobs, COALESCE(sum(funding_raised_usd), 0) AS funding \
-         FROM ventures WHERE ($1::date IS NULL OR created_at >= $1) AND ($2::date IS NULL OR created_at < $2)",
-    )
-    .bind::<Nullable<Date>, _>(s.from)
-    .bind::<Nullable<Date>, _>(s.to)
-    .bind::<Nullable<SqlUuid>, _>(s.program_id)
-    .get_result(c)
-    .await?;
-    let rows = tallies(
-        c,
-        &format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t"),
-        &Over::scoped(&s),
-        &["all", "certified"],
-        false,
-    )
-    .await?;
-    let trainees = tallies(
-        c,
-        &format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t"),
-        &Over::Portfolio,
-        &["trainees"],
-        false,
-    )
-    .await?;
+    // Figures of the kept cohorts, then those of the whole portfolio: one
+    // query when nothing narrows them.
+    let scoped = ["all", "certified", "cohorts"];
+    let mut whole = vec!["trainees", "institutions", "programs"];
+    if !dated {
+        whole.extend([
+            "ventures",
+            "venture_jobs",
+            "venture_funding_cents",
+            "exchanges",
+        ]);
+    }
+    let mut rows = if matches!(over, Over::Portfolio) {
+        tallies(c, &plain(), &over, &[&scoped[..], &whole].concat(), false).await?
+    } else {
+        let mut rows = tallies(c, &plain(), &over, &scoped, false).await?;
+        rows.extend(tallies(c, &plain(), &Over::Portfolio, &whole, false).await?);
+        rows
+    };
+    if dated {
+        // Ventures and exchanges are not tied to cohorts: their own dates.
+        let Sums { jobs, funding } = sql_query(
+            "SELECT COALESCE(sum(jobs_created), 0)::bigint AS jobs, COALESCE(sum(funding_raised_usd), 0) AS funding \
+             FROM ventures WHERE ($1::date IS NULL OR created_at >= $1) AND ($2::date IS NULL OR created_at < $2)",
+        )
+        .bind::<Nullable<Date>, _>(s.from)
+        .bind::<Nullable<Date>, _>(s.to)
+        .get_result(c)
+        .await?;
+        let cents = (funding * BigDecimal::from(100))
+            .to_i64()
+            .unwrap_or(i64::MAX);
+        for (dim, sql) in [
+            ("ventures", "SELECT status AS key, count(*) AS n FROM ventures \
+              WHERE ($1::date IS NULL OR created_at >= $1) AND ($2::date IS NULL OR created_at < $2) GROUP BY status"),
+            ("exchanges", "SELECT status AS key, count(*) AS n FROM exchanges \
+              WHERE ($1::date IS NULL OR starts_on >= $1) AND ($2::date IS NULL OR starts_on < $2) GROUP BY status"),
+        ] {
+            let found = counts(c, sql, &s).await?;
+            rows.extend(found.into_iter().map(|(status, n)| Tally::figure(dim, status, n)));
+        }
+        rows.push(Tally::figure("venture_jobs", String::new(), jobs));
+        rows.push(Tally::figure("venture_funding_cents", String::new(), cents));
+    }
+    let programs = match s.program_id {
+        Some(id) => {
+            let Number { n } = sql_query("SELECT count(*)::int AS n FROM programs WHERE id = $1")
+                .bind::<SqlUuid, _>(id)
+                .get_result(c)
+                .await?;
+            i64::from(n)
+        }
+        None => sum_of(&rows, "programs"),
+    };
     let enrollments = by_status(&rows, "all", "");
-    let certificates = total(&by_status(&rows, "certified", ""));
     let completed = enrollments.get("completed").copied().unwrap_or(0);
     let decided = completed + enrollments.get("not_completed").copied().unwrap_or(0);
-    let cohorts = counts(
-        c,
-        "SELECT status AS key, count(*) AS n FROM cohorts WHERE ($3::uuid IS NULL OR program_id = $3) \
-         AND ($1::date IS NULL OR starts_on >= $1) AND ($2::date IS NULL OR starts_on < $2) GROUP BY status",
-        &s,
-    )
-    .await?;
-    let ventures = counts(
-        c,
-        "SELECT status AS key, count(*) AS n FROM ventures \
-         WHERE ($1::date IS NULL OR created_at >= $1) AND ($2::date IS NULL OR created_at < $2) GROUP BY status",
-        &s,
-    )
-    .await?;
-    let exchanges = counts(
-        c,
-        "SELECT status AS key, count(*) AS n FROM exchanges \
-         WHERE ($1::date IS NULL OR starts_on >= $1) AND ($2::date IS NULL OR starts_on < $2) GROUP BY status",
-        &s,
-    )
-    .await?;
+    let cohorts = by_status(&rows, "cohorts", "");
+    let ventures = by_status(&rows, "ventures", "");
+    let exchanges = by_status(&rows, "exchanges", "");
     api::ok(&json!({
-        "institutions": sums.institutions,
-        "programs": sums.programs,
+        "institutions": sum_of(&rows, "institutions"),
+        "programs": programs,
         "cohorts": { "total": total(&cohorts), "by_status": cohorts },
-        "trainees": total(&by_status(&trainees, "trainees", "")),
+        "trainees": sum_of(&rows, "trainees"),
         "enrollments": { "total": total(&enrollments), "by_status": enrollments },
         "completion_rate": Rate::of(completed, decided),
-        "certificates": certificates,
+        "certificates": sum_of(&rows, "certified"),
         "ventures": { "total": total(&ventures), "by_status": ventures },
-        "jobs_created": sums.jobs,
-        "funding_raised_usd": sums.funding.with_scale(2).to_string(),
+        "jobs_created": sum_of(&rows, "venture_jobs"),
+        "funding_raised_usd": BigDecimal::new(sum_of(&rows, "venture_funding_cents").into(), 2).to_string(),
         "exchanges": { "total": total(&exchanges), "by_status": exchanges },
     }))
 }
@@ -420,10 +449,11 @@ async fn enrollments_by(
     api::ok(&json!({ "group_by": group_by, "items": items }))
 }
 
+/// One integer a query selects as `n`.
 #[derive(QueryableByName)]
-struct Capacity {
+struct Number {
     #[diesel(sql_type = Integer)]
-    capacity: i32,
+    n: i32,
 }
 
 /// One cohort: fill, waitlist, attendance, completion, who is in it.
@@ -441,7 +471,7 @@ async fn cohort(
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Stats, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    let Capacity { capacity } = sql_query("SELECT capacity FROM cohorts WHERE id = $1")
+    let Number { n: capacity } = sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1")
         .bind::<SqlUuid, _>(*id)
         .get_result(&mut conn)
         .await?;

@@ -210,6 +210,32 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
     );
     assert_eq!(inc["items"][0]["funding_raised_usd"], "1000.50");
 
+    // A period that holds everything counts ventures and exchanges from
+    // their own tables, and agrees with the tallies.
+    let dated = get("/api/v1/stats/overview?from=2000-01-01&to=2100-01-01".into()).await;
+    for figure in [
+        "ventures",
+        "jobs_created",
+        "funding_raised_usd",
+        "exchanges",
+        "enrollments",
+        "cohorts",
+    ] {
+        assert_eq!(dated[figure], o[figure], "{figure}");
+    }
+    sql(&app, "UPDATE ventures SET jobs_created = jobs_created + 2, funding_raised_usd = funding_raised_usd + 0.25").await;
+    sql(&app, "UPDATE exchanges SET status = 'cancelled'").await;
+    assert_eq!(tally_drift(&app).await, 0);
+    let changed = get("/api/v1/stats/overview".into()).await;
+    assert_eq!(
+        (
+            changed["jobs_created"].as_i64(),
+            changed["funding_raised_usd"].as_str()
+        ),
+        (Some(9), Some("1001.00"))
+    );
+    assert_eq!(changed["exchanges"]["by_status"], json!({"cancelled": 1}));
+
     // Aggregates only: no name or email of a person anywhere.
     let all = [
         o,
