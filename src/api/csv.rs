@@ -1,8 +1,16 @@
 //! `Accept: text/csv` on any `GET` answer: the JSON a handler made becomes
 //! RFC 4180 CSV, a row per item of a list (or one row for a single
 //! record), nested members flattened to `a.b` columns. Cells that a
-//! spreadsheet would run as a formula are neutralised. The next page's
-//! cursor travels in `X-Next-Cursor`.
+//! spreadsheet would run as a formula are neutralised.
+//!
+//! A list asked for with a `limit` or `cursor` answers that page, and the
+//! next page's cursor travels in `X-Next-Cursor`. Without either, it is an
+//! export of the whole list: the handler runs in a task of its own while
+//! [`super::list::fetch`] walks the list page by page into a small channel
+//! ([`export_sink`]), and the answer streams from that channel as soon as
+//! the first page is written. Memory holds a few pages, whatever the size.
+
+use std::{cell::RefCell, rc::Rc};
 
 use actix_web::{
     body::{self, BoxBody, MessageBody},
@@ -12,14 +20,58 @@ use actix_web::{
         Method, StatusCode,
     },
     middleware::Next,
-    HttpResponse,
+    web::Bytes,
+    HttpRequest, HttpResponse,
 };
+use futures_util::StreamExt;
+use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
 
 /// The header that carries `next_cursor` of a CSV page.
 pub const NEXT_CURSOR: &str = "x-next-cursor";
+
+/// A piece of an export, or word that it broke off.
+pub type Chunk = Result<Bytes, String>;
+
+/// Pages written ahead of the client, at most.
+const EXPORT_BUFFER: usize = 4;
+
+/// An export under way: where its pages go, and the routed request its
+/// streamed answer is made for.
+struct Export {
+    sink: mpsc::Sender<Chunk>,
+    request: Rc<RefCell<Option<HttpRequest>>>,
+}
+
+tokio::task_local! {
+    /// Set while a handler answers an export.
+    static EXPORT: Export;
+}
+
+/// Marks the request of a list as routed (its query is read), so that the
+/// list may stream: see [`super::list::ListQuery`]. The request cannot be
+/// kept before routing is done.
+pub fn arm(req: &HttpRequest) {
+    let _ = EXPORT.try_with(|e| *e.request.borrow_mut() = Some(req.clone()));
+}
+
+/// Where the list being loaded goes, when the request is an armed export.
+pub fn export_sink() -> Option<mpsc::Sender<Chunk>> {
+    EXPORT
+        .try_with(|e| e.request.borrow().is_some().then(|| e.sink.clone()))
+        .ok()
+        .flatten()
+}
+
+/// CSV of a whole list: neither `limit` nor `cursor` is asked for.
+fn wants_export(req: &ServiceRequest) -> bool {
+    wants_csv(req)
+        && !url::form_urlencoded::parse(req.query_string().as_bytes())
+            .any(|(k, _)| k == "limit" || k == "cursor")
+}
 
 fn wants_csv(req: &ServiceRequest) -> bool {
     req.method() == Method::GET
@@ -38,7 +90,37 @@ pub async fn negotiate(
     if !wants_csv(&req) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let res = next.call(req).await?;
+    let res = if wants_export(&req) {
+        let (sink, mut chunks) = mpsc::channel(EXPORT_BUFFER);
+        let request = Rc::new(RefCell::new(None));
+        let export = Export {
+            sink,
+            request: request.clone(),
+        };
+        let (done, answer) = oneshot::channel();
+        actix_web::rt::spawn(async move {
+            let _ = done.send(EXPORT.scope(export, next.call(req)).await);
+        });
+        // A list sends its first page; anything else answers as usual.
+        let first = chunks.recv().await;
+        if let (Some(first), Some(http)) = (first, request.borrow_mut().take()) {
+            let rest = futures_util::stream::unfold(chunks, |mut chunks| async move {
+                chunks.recv().await.map(|chunk| (chunk, chunks))
+            });
+            let body = futures_util::stream::once(async { first })
+                .chain(rest)
+                .map(|chunk| chunk.map_err(|e| AppError::Internal(anyhow::anyhow!(e))));
+            let out = HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .streaming(body);
+            return Ok(ServiceResponse::new(http, out));
+        }
+        answer
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the export task stopped")))??
+    } else {
+        next.call(req).await?
+    };
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -142,6 +224,36 @@ pub fn to_csv(json: &Value) -> anyhow::Result<Vec<u8>> {
         w.write_record(record)?;
     }
     Ok(w.into_inner()?)
+}
+
+/// Writes items as CSV rows, a header first; the columns are those of the
+/// first item, so that every chunk of an export lines up.
+#[derive(Default)]
+pub struct Rows {
+    columns: Option<Vec<String>>,
+}
+
+impl Rows {
+    pub fn write<T: Serialize>(&mut self, items: &[T]) -> anyhow::Result<Bytes> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for item in items {
+            let mut cells = Vec::new();
+            flatten("", &serde_json::to_value(item)?, &mut cells);
+            if self.columns.is_none() {
+                let columns: Vec<String> = cells.iter().map(|(k, _)| k.clone()).collect();
+                w.write_record(&columns)?;
+                self.columns = Some(columns);
+            }
+            let columns = self.columns.as_deref().unwrap_or_default();
+            w.write_record(columns.iter().map(|c| {
+                cells
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map_or("", |(_, v)| v.as_str())
+            }))?;
+        }
+        Ok(w.into_inner()?.into())
+    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,12 @@
 //! filter names) and a function that builds its filtered diesel query; this
 //! module adds the keyset condition, the order, the limit and the count.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    future::{ready, Ready},
+};
 
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use diesel::{
@@ -23,6 +27,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::csv;
 use crate::error::{AppError, AppResult, FieldError};
 
 /// Default and largest page sizes.
@@ -82,6 +87,30 @@ pub struct CommonListParams {
     q: Option<String>,
     /// Only records changed at or after this time (RFC 3339).
     updated_since: Option<DateTime<Utc>>,
+}
+
+/// The query of a list request. Reading it also arms a CSV export of the
+/// list, now that the request is routed ([`csv::arm`]).
+pub struct ListQuery(HashMap<String, String>);
+
+impl ListQuery {
+    pub fn into_inner(self) -> HashMap<String, String> {
+        self.0
+    }
+}
+
+impl FromRequest for ListQuery {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        csv::arm(req);
+        ready(
+            web::Query::<HashMap<String, String>>::from_query(req.query_string())
+                .map(|q| ListQuery(q.into_inner()))
+                .map_err(|e| crate::error::query_error(e, req)),
+        )
+    }
 }
 
 /// One page of a list.
@@ -283,7 +312,12 @@ impl ListParams {
     }
 }
 
-/// Loads one page (and the total when asked) of the query `build` makes.
+/// Rows per query when a list is exported whole.
+const EXPORT_PAGE: i64 = 1000;
+
+/// Loads one page (and the total when asked) of the query `build` makes;
+/// during a CSV export, walks the whole list into it instead and answers
+/// an empty page.
 pub async fn fetch<QS, ST, Row, Item>(
     conn: &mut AsyncPgConnection,
     params: &ListParams,
@@ -299,6 +333,53 @@ where
         + SelectDsl<diesel::expression::SqlLiteral<BigInt>, Output = Boxed<'static, QS, BigInt>>,
     Boxed<'static, QS, BigInt>: LoadQuery<'static, AsyncPgConnection, i64>,
 {
+    if let Some(sink) = csv::export_sink() {
+        export(conn, params, &build, &to_item, sink).await?;
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+            total: None,
+        });
+    }
+    let (items, next) = page(
+        conn,
+        params,
+        params.cursor.as_ref(),
+        params.limit,
+        &build,
+        &to_item,
+    )
+    .await?;
+    let total = if params.count {
+        let count_query = SelectDsl::select(params.narrow(build()), sql::<BigInt>("count(*)"));
+        Some(count_query.get_result::<i64>(conn).await?)
+    } else {
+        None
+    };
+    Ok(Page {
+        items,
+        next_cursor: next.map(|c| c.encode()).transpose()?,
+        total,
+    })
+}
+
+/// Up to `limit` items after `cursor`, and the cursor after the last when
+/// more follow.
+async fn page<QS, ST, Row, Item>(
+    conn: &mut AsyncPgConnection,
+    params: &ListParams,
+    cursor: Option<&Cursor>,
+    limit: i64,
+    build: &impl Fn() -> Boxed<'static, QS, ST>,
+    to_item: &impl Fn(Row) -> Item,
+) -> AppResult<(Vec<Item>, Option<Cursor>)>
+where
+    QS: diesel::QuerySource + 'static,
+    ST: 'static,
+    Row: Send + 'static,
+    Item: Serialize,
+    Boxed<'static, QS, ST>: LoadQuery<'static, AsyncPgConnection, Row>,
+{
     let sort = params.sort;
     let (dir, cmp) = if params.desc {
         ("DESC", "<")
@@ -306,7 +387,7 @@ where
         ("ASC", ">")
     };
     let mut query = params.narrow(build());
-    if let Some(cursor) = &params.cursor {
+    if let Some(cursor) = cursor {
         query = query.filter(
             sql::<Bool>(&format!("({}, id) {cmp} (CAST(", sort.column))
                 .bind::<Text, _>(cursor.v.clone())
@@ -317,33 +398,63 @@ where
     }
     let rows: Vec<Row> = query
         .order_by(sql::<Text>(&format!("{} {dir}, id {dir}", sort.column)))
-        .limit(params.limit + 1)
+        .limit(limit + 1)
         .load(conn)
         .await?;
-    let more = rows.len() as i64 > params.limit;
-    let items: Vec<Item> = rows
-        .into_iter()
-        .take(params.limit as usize)
-        .map(to_item)
-        .collect();
-    let next_cursor = match items.last() {
+    let more = rows.len() as i64 > limit;
+    let items: Vec<Item> = rows.into_iter().take(limit as usize).map(to_item).collect();
+    let next = match items.last() {
         Some(last) if more => Some(cursor_after(last, params)?),
         _ => None,
     };
-    let total = if params.count {
-        let count_query = SelectDsl::select(params.narrow(build()), sql::<BigInt>("count(*)"));
-        Some(count_query.get_result::<i64>(conn).await?)
-    } else {
-        None
-    };
-    Ok(Page {
-        items,
-        next_cursor,
-        total,
-    })
+    Ok((items, next))
 }
 
-fn cursor_after(item: &impl Serialize, params: &ListParams) -> AppResult<String> {
+/// Sends the whole list to `sink` as CSV, a page at a time; stops early
+/// when the client has gone.
+async fn export<QS, ST, Row, Item>(
+    conn: &mut AsyncPgConnection,
+    params: &ListParams,
+    build: &impl Fn() -> Boxed<'static, QS, ST>,
+    to_item: &impl Fn(Row) -> Item,
+    sink: tokio::sync::mpsc::Sender<csv::Chunk>,
+) -> AppResult<()>
+where
+    QS: diesel::QuerySource + 'static,
+    ST: 'static,
+    Row: Send + 'static,
+    Item: Serialize,
+    Boxed<'static, QS, ST>: LoadQuery<'static, AsyncPgConnection, Row>,
+{
+    let mut rows = csv::Rows::default();
+    let mut cursor = None;
+    loop {
+        let written = match page(conn, params, cursor.as_ref(), EXPORT_PAGE, build, to_item).await {
+            Ok((items, next)) => rows
+                .write(&items)
+                .map(|chunk| (chunk, next))
+                .map_err(AppError::Internal),
+            Err(e) => Err(e),
+        };
+        let (chunk, next) = match written {
+            Ok(done) => done,
+            Err(e) => {
+                let _ = sink.send(Err(e.to_string())).await;
+                return Err(e);
+            }
+        };
+        if sink.send(Ok(chunk)).await.is_err() {
+            return Ok(());
+        }
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The cursor after `item` in the list's sort.
+fn cursor_after(item: &impl Serialize, params: &ListParams) -> AppResult<Cursor> {
     let json = serde_json::to_value(item).map_err(|e| AppError::Internal(e.into()))?;
     let value = match &json[params.sort.name] {
         Value::String(s) => s.clone(),
@@ -359,13 +470,18 @@ fn cursor_after(item: &impl Serialize, params: &ListParams) -> AppResult<String>
     } else {
         params.sort.name.to_string()
     };
-    let cursor = Cursor {
+    Ok(Cursor {
         s: sort,
         v: value,
         id,
-    };
-    let bytes = serde_json::to_vec(&cursor).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    })
+}
+
+impl Cursor {
+    fn encode(&self) -> AppResult<String> {
+        let bytes = serde_json::to_vec(self).map_err(|e| AppError::Internal(e.into()))?;
+        Ok(URL_SAFE_NO_PAD.encode(bytes))
+    }
 }
 
 #[cfg(test)]

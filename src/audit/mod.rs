@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     api::{
         self,
-        list::{self, ListParams, ListSpec, Page, SortField},
+        list::{self, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     auth::{
         policy::{self, Action, Resource},
@@ -160,7 +160,7 @@ static LIST: ListSpec = ListSpec {
 pub async fn list_events(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<std::collections::HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     policy::authorize(&caller, Resource::AuditEvent, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);

@@ -1,7 +1,5 @@
 //! The outbox for admins: list, read, retry failed emails.
 
-use std::collections::HashMap;
-
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -13,7 +11,7 @@ use super::outbox::{self, Notification, NotificationRow};
 use crate::{
     api::{
         self,
-        list::{self, CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{self, CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     audit,
     auth::{
@@ -73,7 +71,7 @@ pub enum DeliveryStatus {
 async fn list_notifications(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Notification, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);

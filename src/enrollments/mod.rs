@@ -4,15 +4,13 @@
 pub mod model;
 pub mod repo;
 
-use std::collections::HashMap;
-
 use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use uuid::Uuid;
 
 use crate::{
     api::{
         self,
-        list::{CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     audit::Actor,
     auth::{
@@ -66,7 +64,7 @@ async fn list_enrollments(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);

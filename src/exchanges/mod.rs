@@ -4,15 +4,13 @@
 pub mod model;
 pub mod repo;
 
-use std::collections::HashMap;
-
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
     api::{
         self,
-        list::{CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     audit::Actor,
     auth::{
@@ -52,7 +50,7 @@ static AGREEMENTS: ListSpec = ListSpec {
 async fn list_agreements(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Agreement, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &AGREEMENTS);
@@ -252,7 +250,7 @@ static EXCHANGES: ListSpec = ListSpec {
 async fn list_exchanges(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Exchange, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &EXCHANGES);

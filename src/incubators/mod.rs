@@ -4,15 +4,13 @@
 pub mod model;
 pub mod repo;
 
-use std::collections::HashMap;
-
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
     api::{
         self,
-        list::{CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     auth::{
         policy::{authorize, Action, Resource},
@@ -55,7 +53,7 @@ static LIST: ListSpec = ListSpec {
 async fn list_incubators(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Incubator, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);

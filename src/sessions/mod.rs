@@ -1,7 +1,5 @@
 //! Sessions of a cohort and the attendance taken at them.
 
-use std::collections::HashMap;
-
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper};
@@ -15,7 +13,7 @@ use crate::{
     api::{
         self,
         input::{Checker, Field, Unknown},
-        list::{self, CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{self, CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
         Versioned,
     },
     audit,
@@ -126,7 +124,7 @@ async fn list_sessions(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Session, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &LIST).finish()?;

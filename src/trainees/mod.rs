@@ -7,15 +7,13 @@ pub mod journey;
 pub mod model;
 pub mod repo;
 
-use std::collections::HashMap;
-
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
     api::{
         self,
-        list::{CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     auth::{
         policy::{authorize, people_scope, Action, Resource, Scope},
@@ -70,7 +68,7 @@ static LIST: ListSpec = ListSpec {
 async fn list_trainees(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Trainee, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);

@@ -1,7 +1,5 @@
 //! `/me` for every signed-in user, `/users` for the secretariat.
 
-use std::collections::HashMap;
-
 use actix_web::{get, patch, web, HttpRequest, HttpResponse};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::AsyncConnection;
@@ -15,7 +13,7 @@ use crate::{
     api::{
         self,
         input::{Checker, Field, Patch, Unknown},
-        list::{self, CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{self, CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     audit,
     auth::{
@@ -230,7 +228,7 @@ static LIST: ListSpec = ListSpec {
 async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::User, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);

@@ -5,15 +5,13 @@ pub mod model;
 pub mod repo;
 pub mod support;
 
-use std::collections::HashMap;
-
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
     api::{
         self,
-        list::{CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     audit::Actor,
     auth::{
@@ -60,7 +58,7 @@ static LIST: ListSpec = ListSpec {
 async fn list_ventures(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Venture, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);

@@ -2,8 +2,6 @@
 //! (legal, technical, compute, ...) that move open → in_progress → resolved,
 //! or declined.
 
-use std::collections::HashMap;
-
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{ExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper};
@@ -17,7 +15,7 @@ use crate::{
     api::{
         self,
         input::{Checker, Field, Unknown},
-        list::{self, CommonListParams, ListParams, ListSpec, Page, SortField},
+        list::{self, CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
         Versioned,
     },
     audit::{self, Actor},
@@ -115,7 +113,7 @@ pub(crate) async fn list_milestones(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Venture, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &MILESTONES).finish()?;
@@ -244,7 +242,7 @@ pub(crate) async fn list_venture_requests(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Venture, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &REQUESTS);
@@ -270,7 +268,7 @@ pub(crate) async fn list_venture_requests(
 pub(crate) async fn request_queue(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<HashMap<String, String>>,
+    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Venture, Action::Update)?;
     let mut params = ListParams::parse(query.into_inner(), &REQUESTS);

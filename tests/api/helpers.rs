@@ -389,6 +389,16 @@ impl TestApp {
     }
 
     /// Rows in a table of the test's database.
+    /// Runs SQL statements straight on the test database.
+    pub async fn run_sql(&self, statements: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        self.conn()
+            .await
+            .batch_execute(statements)
+            .await
+            .unwrap_or_else(|e| panic!("{statements}: {e}"));
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         #[derive(QueryableByName)]
         struct Count {

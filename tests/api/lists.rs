@@ -2,6 +2,9 @@
 
 use std::collections::HashSet;
 
+use diesel::QueryDsl;
+use diesel_async::RunQueryDsl;
+use meridian::auth::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, TestApp};
@@ -254,4 +257,88 @@ async fn res_headers_lack_cursor(app: &TestApp, token: &str, cursor: &str) -> bo
         .await
         .unwrap();
     res.headers().get("x-next-cursor").is_none()
+}
+
+#[tokio::test]
+async fn a_csv_export_streams_the_whole_list_in_order_within_scope() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let home = app
+        .institution(&admin.token, "Universidade Eduardo Mondlane", "MZ")
+        .await;
+    let other = app
+        .institution(&admin.token, "Makerere University", "UG")
+        .await;
+    // More than two export pages, one with a formula for a name.
+    app.run_sql(&format!(
+        "INSERT INTO trainees (id, institution_id, given_name, family_name, email, nationality, gender) \
+         SELECT gen_random_uuid(), '{}', CASE WHEN g = 7 THEN '=HYPERLINK(\"x\")' ELSE 'Given' || g END, \
+                'Family', 'export' || g || '@uem.ac.mz', CASE WHEN g % 3 = 0 THEN 'KE' ELSE 'MZ' END, 'female' \
+         FROM generate_series(1, 2345) g",
+        home["id"].as_str().unwrap()
+    ))
+    .await;
+    let export = |path: &'static str, token: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .request(reqwest::Method::GET, path, Some(&token))
+                .header("accept", "text/csv")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            assert!(res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"));
+            assert!(res.headers().get("x-next-cursor").is_none());
+            let text = res.text().await.unwrap();
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+            let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            (header, rows)
+        }
+    };
+    let (header, rows) = export("/api/v1/trainees", admin.token.clone()).await;
+    assert_eq!(&header[..2], ["id", "institution_id"]);
+    assert_eq!(rows.len(), 2345);
+    let mut conn = app.conn().await;
+    let expected: Vec<uuid::Uuid> = meridian::schema::trainees::table
+        .select(meridian::schema::trainees::id)
+        .order((
+            meridian::schema::trainees::created_at,
+            meridian::schema::trainees::id,
+        ))
+        .load(&mut conn)
+        .await
+        .unwrap();
+    let exported: Vec<uuid::Uuid> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(exported, expected, "every trainee once, in list order");
+    let name = header.iter().position(|h| h == "given_name").unwrap();
+    assert!(rows.iter().any(|r| &r[name] == "'=HYPERLINK(\"x\")"));
+
+    let (_, kenyans) = export("/api/v1/trainees?nationality=KE", admin.token.clone()).await;
+    assert_eq!(kenyans.len(), 781, "filters hold");
+    let stranger = app
+        .user(
+            Role::Partner,
+            Some(other["id"].as_str().unwrap().parse().unwrap()),
+        )
+        .await;
+    let (_, theirs) = export("/api/v1/trainees", stranger.token.clone()).await;
+    assert!(theirs.is_empty(), "scopes hold");
+
+    // A bad request is still a problem, not a stream.
+    let res = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/trainees?sort=shoe_size",
+            Some(&admin.token),
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 422, "validation").await;
 }

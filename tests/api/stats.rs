@@ -223,8 +223,9 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
     ] {
         assert_eq!(dated[figure], o[figure], "{figure}");
     }
-    sql(&app, "UPDATE ventures SET jobs_created = jobs_created + 2, funding_raised_usd = funding_raised_usd + 0.25").await;
-    sql(&app, "UPDATE exchanges SET status = 'cancelled'").await;
+    app.run_sql( "UPDATE ventures SET jobs_created = jobs_created + 2, funding_raised_usd = funding_raised_usd + 0.25").await;
+    app.run_sql("UPDATE exchanges SET status = 'cancelled'")
+        .await;
     assert_eq!(tally_drift(&app).await, 0);
     let changed = get("/api/v1/stats/overview".into()).await;
     assert_eq!(
@@ -336,14 +337,6 @@ async fn tally_drift(app: &TestApp) -> i64 {
     d.n
 }
 
-async fn sql(app: &TestApp, statements: &str) {
-    use diesel_async::SimpleAsyncConnection;
-    let mut conn = app.conn().await;
-    conn.batch_execute(statements)
-        .await
-        .unwrap_or_else(|e| panic!("{statements}: {e}"));
-}
-
 #[tokio::test]
 async fn tallies_follow_every_change_and_survive_folding() {
     let app = spawn_app().await;
@@ -386,20 +379,17 @@ async fn tallies_follow_every_change_and_survive_folding() {
     assert_eq!(tally_drift(&app).await, 0, "after nominations and moves");
 
     // A trainee changes nationality and gender; another is deleted unenrolled.
-    sql(
-        &app,
-        &format!(
-            "UPDATE trainees SET nationality = 'PE', gender = 'undisclosed' WHERE id = '{}'",
-            trainees[0]
-        ),
-    )
+    app.run_sql(&format!(
+        "UPDATE trainees SET nationality = 'PE', gender = 'undisclosed' WHERE id = '{}'",
+        trainees[0]
+    ))
     .await;
     let loner = app.trainee_record(None).await;
-    sql(&app, &format!("DELETE FROM trainees WHERE id = '{loner}'")).await;
+    app.run_sql(&format!("DELETE FROM trainees WHERE id = '{loner}'"))
+        .await;
     // Attendance is marked, changed, and goes with its session.
     let cohort_id = cohort["id"].as_str().unwrap();
-    sql(
-        &app,
+    app.run_sql(
         &format!(
             "INSERT INTO sessions (id, cohort_id, title, starts_at, ends_at) VALUES \
              ('{s1}', '{cohort_id}', 'One', now(), now() + interval '1 hour'), \
@@ -414,8 +404,7 @@ async fn tallies_follow_every_change_and_survive_folding() {
     )
     .await;
     // Certificates are issued, and one is revoked.
-    sql(
-        &app,
+    app.run_sql(
         &format!(
             "INSERT INTO certificates (id, enrollment_id, code) \
              SELECT gen_random_uuid(), id, md5(id::text) FROM enrollments WHERE cohort_id = '{cohort_id}'; \
@@ -456,7 +445,7 @@ async fn tallies_follow_every_change_and_survive_folding() {
         json!({"rate": 0.0, "numerator": 0, "denominator": 6})
     );
     // A rebuild from scratch agrees with what the triggers kept.
-    sql(&app, "SELECT meridian_rebuild_tallies()").await;
+    app.run_sql("SELECT meridian_rebuild_tallies()").await;
     let rebuilt: Value = app
         .get("/api/v1/stats/overview", &viewer.token)
         .await
