@@ -47,6 +47,7 @@ use utoipa::{
         crate::trainees::journey::journey,
         crate::trainees::import::import,
         crate::enrollments::list_enrollments,
+        crate::enrollments::list_all_enrollments,
         crate::enrollments::nominate,
         crate::enrollments::move_many,
         crate::enrollments::get_enrollment,

@@ -43,6 +43,12 @@ static LIST: ListSpec = ListSpec {
     updated_column: Some("updated_at"),
 };
 
+/// Every enrollment: a cohort's filters, and the cohort and trainee too.
+static LIST_ALL: ListSpec = ListSpec {
+    filters: &["status", "institution_id", "cohort_id", "trainee_id"],
+    ..LIST
+};
+
 /// Lists a cohort's enrollments the caller may see.
 #[utoipa::path(
     tag = "enrollments",
@@ -69,13 +75,51 @@ async fn list_enrollments(
     authorize(&caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
+        cohort_id: Some(*id),
         status: params.filter("status"),
         institution_id: params.filter("institution_id"),
+        trainee_id: None,
     };
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
     cohorts::get(&mut conn, *id).await?;
-    api::ok(&repo::list(&mut conn, people_scope(&caller), *id, &params, &filter).await?)
+    api::ok(&repo::list(&mut conn, people_scope(&caller), &params, &filter).await?)
+}
+
+/// Lists the enrollments the caller may see, across cohorts: for analysts'
+/// exports (`Accept: text/csv` streams them all) and partners' overviews.
+#[utoipa::path(
+    tag = "enrollments",
+    params(
+        CommonListParams,
+        ("status" = Option<EnrollmentStatus>, Query),
+        ("institution_id" = Option<Uuid>, Query),
+        ("cohort_id" = Option<Uuid>, Query),
+        ("trainee_id" = Option<Uuid>, Query),
+    ),
+    responses(
+        (status = 200, body = Page<Enrollment>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/enrollments")]
+async fn list_all_enrollments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: ListQuery,
+) -> AppResult<HttpResponse> {
+    authorize(&caller, Resource::Enrollment, Action::Read)?;
+    let mut params = ListParams::parse(query.into_inner(), &LIST_ALL);
+    let filter = repo::Filter {
+        cohort_id: params.filter("cohort_id"),
+        status: params.filter("status"),
+        institution_id: params.filter("institution_id"),
+        trainee_id: params.filter("trainee_id"),
+    };
+    let params = params.finish()?;
+    let mut conn = state.pool.get().await?;
+    api::ok(&repo::list(&mut conn, people_scope(&caller), &params, &filter).await?)
 }
 
 /// Nominates a trainee into a cohort that is open and inside its
@@ -276,6 +320,7 @@ async fn move_many(
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_enrollments)
+        .service(list_all_enrollments)
         .service(nominate)
         .service(move_many)
         .service(get_enrollment)

@@ -39,22 +39,28 @@ const SEAT_STATUSES: [EnrollmentStatus; 3] = [
 /// Filters of `GET /cohorts/{id}/enrollments`.
 #[derive(Debug, Default)]
 pub struct Filter {
+    pub cohort_id: Option<Uuid>,
     pub status: Option<EnrollmentStatus>,
     pub institution_id: Option<Uuid>,
+    pub trainee_id: Option<Uuid>,
 }
 
 pub async fn list(
     conn: &mut AsyncPgConnection,
     scope: Scope,
-    cohort_id: Uuid,
     params: &ListParams,
     f: &Filter,
 ) -> AppResult<Page<Enrollment>> {
     let build = || {
         let mut q = enrollments::table
             .select(Enrollment::as_select())
-            .filter(enrollments::cohort_id.eq(cohort_id))
             .into_boxed();
+        if let Some(v) = f.cohort_id {
+            q = q.filter(enrollments::cohort_id.eq(v));
+        }
+        if let Some(v) = f.trainee_id {
+            q = q.filter(enrollments::trainee_id.eq(v));
+        }
         match scope {
             Scope::All => {}
             Scope::Institution(i) => q = q.filter(enrollments::institution_id.eq(i)),

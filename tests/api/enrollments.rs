@@ -708,3 +708,67 @@ async fn the_week_ahead_reminder_goes_once_to_each_accepted_trainee_from_any_num
     assert_eq!(reminders.len(), 1, "{} messages in all", wait.len());
     assert!(reminders[0].to[0].contains("a@ur.ac.rw"));
 }
+
+#[tokio::test]
+async fn the_list_of_all_enrollments_keeps_to_the_callers_scope() {
+    let app = spawn_app().await;
+    let w = world(&app, json!({"capacity": 5})).await;
+    let a1 = nominated(&app, &w, &w.partner_a, "aline@ur.ac.rw").await;
+    nominated(&app, &w, &w.partner_a, "eric@ur.ac.rw").await;
+    nominated(&app, &w, &w.partner_b, "yusimi@uh.cu").await;
+    let ids = |page: Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap()))
+            .collect()
+    };
+    let all: Value = app
+        .get("/api/v1/enrollments", &w.coordinator.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(all).len(), 3);
+    let theirs: Value = app
+        .get("/api/v1/enrollments", &w.partner_a.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 2);
+    assert!(theirs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["institution_id"] == w.inst_a["id"]));
+    let trainee_id = app
+        .get(&a1, &w.coordinator.token)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["trainee_id"]
+        .clone();
+    let one: Value = app
+        .get(
+            &format!(
+                "/api/v1/enrollments?trainee_id={}&cohort_id={}",
+                trainee_id.as_str().unwrap(),
+                w.cohort["id"].as_str().unwrap()
+            ),
+            &w.coordinator.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(one), vec![a1]);
+    let res = app
+        .get(
+            "/api/v1/enrollments?trainee_id=someone",
+            &w.coordinator.token,
+        )
+        .await;
+    assert_problem(res, 422, "validation").await;
+}

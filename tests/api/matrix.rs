@@ -68,6 +68,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("get", "/api/v1/cohorts/{id}/enrollments", "ACPT"),
     e("post", "/api/v1/cohorts/{id}/enrollments", "ACP"),
     e("post", "/api/v1/cohorts/{id}/enrollments/transitions", "AC"),
+    e("get", "/api/v1/enrollments", "ACPT"),
     e("get", "/api/v1/enrollments/{id}", "ACPT"),
     e("post", "/api/v1/enrollments/{id}/transitions", "ACPT"),
     e("get", "/api/v1/enrollments/{id}/transitions", "ACPT"),
