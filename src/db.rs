@@ -4,10 +4,18 @@
 //! no handler ever blocks an executor thread on the database.
 
 use anyhow::Context;
-use diesel::{sql_query, sql_types::Text, QueryableByName, RunQueryDsl as _};
+use diesel::{
+    pg::Pg,
+    query_builder::{AstPass, Query, QueryFragment, QueryId},
+    sql_query,
+    sql_types::Text,
+    QueryResult, QueryableByName, RunQueryDsl as _,
+};
 use diesel_async::{
     async_connection_wrapper::AsyncConnectionWrapper,
-    pooled_connection::{deadpool::Pool, AsyncDieselConnectionManager},
+    pooled_connection::{
+        deadpool::Pool, AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+    },
     AsyncPgConnection,
 };
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -23,9 +31,14 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// Any fixed number: instances starting at once migrate one after another.
 const MIGRATION_LOCK: i64 = 0x6d65_7269_6469_616e;
 
-/// Builds the pool; connections are opened lazily.
+/// Builds the pool; connections are opened lazily. A connection handed out
+/// again is not probed with a query first (that was a round trip per
+/// checkout, two per request): one that broke fails its next query, is
+/// marked broken, and is dropped on return.
 pub fn pool(url: &str, size: usize) -> anyhow::Result<PgPool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)
         .wait_timeout(Some(std::time::Duration::from_secs(5)))
@@ -80,4 +93,32 @@ pub async fn is_ready(pool: &PgPool, latest: &str) -> bool {
     )
     .await;
     matches!(applied, Ok(rows) if rows.iter().any(|r| r.version == latest))
+}
+
+/// A query whose prepared statement is kept by the connection and reused,
+/// although it holds raw SQL fragments (`sql()`, `sql_query`). Diesel
+/// re-prepares (parses and plans) such queries on every call, because it
+/// cannot see that their text is fixed; ours vary only with the sort and the
+/// filters present, never with a value (values are always bound), so each
+/// connection keeps a handful of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Prepared<Q>(pub Q);
+
+impl<Q: Query> Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prepared<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> QueryId for Prepared<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }

@@ -28,6 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::csv;
+use crate::db::Prepared;
 use crate::error::{AppError, AppResult, FieldError};
 
 /// Default and largest page sizes.
@@ -329,8 +330,9 @@ where
     ST: 'static,
     Row: Send + 'static,
     Item: Serialize,
-    Boxed<'static, QS, ST>: LoadQuery<'static, AsyncPgConnection, Row>
-        + SelectDsl<diesel::expression::SqlLiteral<BigInt>, Output = Boxed<'static, QS, BigInt>>,
+    Prepared<Boxed<'static, QS, ST>>: LoadQuery<'static, AsyncPgConnection, Row>,
+    Boxed<'static, QS, ST>:
+        SelectDsl<diesel::expression::SqlLiteral<BigInt>, Output = Boxed<'static, QS, BigInt>>,
     Boxed<'static, QS, BigInt>: LoadQuery<'static, AsyncPgConnection, i64>,
 {
     if let Some(sink) = csv::export_sink() {
@@ -378,7 +380,7 @@ where
     ST: 'static,
     Row: Send + 'static,
     Item: Serialize,
-    Boxed<'static, QS, ST>: LoadQuery<'static, AsyncPgConnection, Row>,
+    Prepared<Boxed<'static, QS, ST>>: LoadQuery<'static, AsyncPgConnection, Row>,
 {
     let sort = params.sort;
     let (dir, cmp) = if params.desc {
@@ -396,11 +398,10 @@ where
                 .sql(")"),
         );
     }
-    let rows: Vec<Row> = query
+    let query = query
         .order_by(sql::<Text>(&format!("{} {dir}, id {dir}", sort.column)))
-        .limit(limit + 1)
-        .load(conn)
-        .await?;
+        .limit(limit + 1);
+    let rows: Vec<Row> = Prepared(query).load(conn).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<Item> = rows.into_iter().take(limit as usize).map(to_item).collect();
     let next = match items.last() {
@@ -424,7 +425,7 @@ where
     ST: 'static,
     Row: Send + 'static,
     Item: Serialize,
-    Boxed<'static, QS, ST>: LoadQuery<'static, AsyncPgConnection, Row>,
+    Prepared<Boxed<'static, QS, ST>>: LoadQuery<'static, AsyncPgConnection, Row>,
 {
     let mut rows = csv::Rows::default();
     let mut cursor = None;

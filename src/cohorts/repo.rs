@@ -15,6 +15,7 @@ use crate::{
     api::list::{self, ListParams, Page},
     audit,
     auth::Ctx,
+    db::Prepared,
     error::{AppError, AppResult},
     lifecycle::{self, Lifecycle},
     schema::cohorts,
@@ -96,15 +97,15 @@ pub async fn list(
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Cohort> {
-    let row: (CohortRow, i64, i64) = cohorts::table
+    let query = cohorts::table
         .find(id)
         .select((
             CohortRow::as_select(),
             sql::<BigInt>(SEATS),
             sql::<BigInt>(WAITLIST),
         ))
-        .first(conn)
-        .await?;
+        .limit(1);
+    let row: (CohortRow, i64, i64) = Prepared(query).get_result(conn).await?;
     Ok(row.into())
 }
 

@@ -23,6 +23,7 @@ use crate::{
         policy::{authorize, Action, Resource},
         Caller,
     },
+    db::Prepared,
     error::{AppError, AppResult, Problem},
     startup::AppState,
     types::CountryCode,
@@ -181,16 +182,15 @@ async fn tallies(
     };
     let s = filter.unwrap_or(&none);
     let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
-    Ok(sql_query(sql)
+    let query = sql_query(sql)
         .bind::<Nullable<SqlUuid>, _>(s.program_id)
         .bind::<Nullable<Date>, _>(s.from)
         .bind::<Nullable<Date>, _>(s.to)
         .bind::<Bool, _>(filter.is_some())
         .bind::<Array<Text>, _>(dims)
         .bind::<SqlUuid, _>(one)
-        .bind::<Bool, _>(by_cohort)
-        .load(conn)
-        .await?)
+        .bind::<Bool, _>(by_cohort);
+    Ok(Prepared(query).load(conn).await?)
 }
 
 /// Counts per status of one dimension and key, from rows of [`tallies`].
@@ -471,10 +471,9 @@ async fn cohort(
 ) -> AppResult<HttpResponse> {
     authorize(&caller, Resource::Stats, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    let Number { n: capacity } = sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1")
-        .bind::<SqlUuid, _>(*id)
-        .get_result(&mut conn)
-        .await?;
+    let query =
+        sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1").bind::<SqlUuid, _>(*id);
+    let Number { n: capacity } = Prepared(query).get_result(&mut conn).await?;
     let rows = tallies(
         &mut conn,
         &format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t"),
