@@ -63,29 +63,32 @@ ADMIN=$(login bench-admin@bench.example)
 PARTNER=$(login bench-partner@bench.example)
 
 # Each scenario: name, token, path, and a pgbench script of every statement
-# the endpoint sends, in order, the bearer's standing check included.
+# the endpoint sends, in order, the bearer's standing check included, with
+# the endpoint's own SQL text (values inline). pgbench prepares them, as the
+# server does.
 SQL=$(mktemp -d)
 ADMIN_ID=$(psql_ "SELECT id FROM users WHERE email = 'bench-admin@bench.example'")
 standing() { echo "SELECT role, disabled, token_version, institution_id, trainee_id FROM users WHERE id = '$1' LIMIT 1;"; }
-SEATS="(SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status IN ('accepted','completed','not_completed')), (SELECT count(*) FROM enrollments e WHERE e.cohort_id = c.id AND e.status = 'waitlisted')"
-# The tallies of some dimensions over one scope (see src/stats/mod.rs).
+SEATS="(SELECT count(*) FROM enrollments e WHERE e.cohort_id = cohorts.id AND e.status IN ('accepted', 'completed', 'not_completed')), (SELECT count(*) FROM enrollments e WHERE e.cohort_id = cohorts.id AND e.status = 'waitlisted')"
+# The tallies of some dimensions over one scope, as src/stats/mod.rs reads them.
 tallies() {
-  echo "SELECT t.dim, t.key, t.status, sum(t.n) FROM (SELECT scope_id, dim, key, status, n FROM tallies WHERE scope_id = '$1' AND dim = ANY('{$2}') UNION ALL SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE scope_id = '$1' AND dim = ANY('{$2}')) t GROUP BY 1, 2, 3 HAVING sum(t.n) <> 0;"
+  echo "SELECT scope_id AS scope_id, dim, key, status, sum(n)::bigint AS n FROM (SELECT scope_id, dim, key, status, n FROM tallies WHERE scope_id = '$1' AND dim = ANY('{$2}') UNION ALL SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE scope_id = '$1' AND dim = ANY('{$2}')) t GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
 }
 NIL=00000000-0000-0000-0000-000000000000
-{ standing "$ADMIN_ID"; echo "SELECT c.*, $SEATS FROM cohorts c WHERE c.id = '$COHORT' LIMIT 1;"; } > "$SQL/cohort.sql"
-{ standing "$ADMIN_ID"; echo "SELECT c.*, $SEATS FROM cohorts c ORDER BY created_at, id LIMIT 51;"; } > "$SQL/cohorts.sql"
+{ standing "$ADMIN_ID"; echo "SELECT cohorts.*, $SEATS FROM cohorts WHERE id = '$COHORT' LIMIT 1;"; } > "$SQL/cohort.sql"
+{ standing "$ADMIN_ID"; echo "SELECT cohorts.*, $SEATS FROM cohorts ORDER BY created_at ASC, id ASC LIMIT 51;"; } > "$SQL/cohorts.sql"
 { standing "$(psql_ "SELECT md5('bench-partner')::uuid")"
-  echo "SELECT * FROM trainees WHERE institution_id = md5('i1')::uuid ORDER BY created_at, id LIMIT 51;"; } > "$SQL/trainees.sql"
+  echo "SELECT * FROM trainees WHERE institution_id = md5('i1')::uuid ORDER BY created_at ASC, id ASC LIMIT 51;"; } > "$SQL/trainees.sql"
 { standing "$ADMIN_ID"
-  tallies "$NIL" "all,certified,cohorts,trainees,institutions,programs,ventures,venture_jobs,venture_funding_cents,exchanges"; } > "$SQL/overview.sql"
-{ standing "$ADMIN_ID"; tallies "$NIL" "nationality"; } > "$SQL/by_country.sql"
-{ standing "$ADMIN_ID"; echo "SELECT capacity FROM cohorts WHERE id = '$COHORT';"
-  tallies "$COHORT" "all,nationality,gender,attendance"; } > "$SQL/cohort_stats.sql"
+  echo "SELECT dim, key, NULL::text AS label, status, n FROM ($(tallies "$NIL" "all,certified,cohorts,trainees,institutions,programs,ventures,venture_jobs,venture_funding_cents,exchanges")) t;"; } > "$SQL/overview.sql"
+{ standing "$ADMIN_ID"
+  echo "SELECT t.dim, t.key AS key, NULL::text AS label, t.status, sum(t.n)::bigint AS n FROM ($(tallies "$NIL" nationality)) t GROUP BY 1, 2, 3, 4 ORDER BY 2;"; } > "$SQL/by_country.sql"
+{ standing "$ADMIN_ID"; echo "SELECT capacity AS n FROM cohorts WHERE id = '$COHORT';"
+  echo "SELECT dim, key, NULL::text AS label, status, n FROM ($(tallies "$COHORT" "all,nationality,gender,attendance")) t;"; } > "$SQL/cohort_stats.sql"
 
 pgbench_tps() {
   [ -z "$1" ] && { echo "-"; return; }
-  "$PG_BIN/pgbench" -n -c 64 -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" 2>/dev/null \
+  "$PG_BIN/pgbench" -n -M prepared -c 64 -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" 2>/dev/null \
     | awk '/^tps/ {printf "%.0f", $3; exit}'
 }
 
@@ -119,5 +122,13 @@ run "GET /stats/enrollments?group_by=country" "$ADMIN" "/api/v1/stats/enrollment
 run "GET /stats/cohorts/{id}" "$ADMIN" "/api/v1/stats/cohorts/$COHORT" cohort_stats
 run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" "" bench/nominate.lua "$OPEN"
 run "POST /auth/login" "" "/api/v1/auth/login" "" bench/login.lua "$PASSWORD"
+
+# A whole list as CSV: every enrollment, streamed.
+read -r first total bytes < <(curl -s -o "$SQL/export.csv" -w '%{time_starttransfer} %{time_total} %{size_download}\n' \
+  -H "Authorization: Bearer $ADMIN" -H 'Accept: text/csv' "http://127.0.0.1:$PORT/api/v1/enrollments")
+rows=$(($(wc -l < "$SQL/export.csv") - 1))
+rm -f "$SQL/export.csv"
 echo
-echo "server peak RSS: $(awk '/VmHWM/ {print $2 " " $3}' /proc/$SERVER/status)"
+python3 -c "print(f'CSV export of GET /enrollments: {$rows:,} rows, {$bytes / 1e6:.0f} MB, first byte after {$first * 1000:.0f} ms, all in {$total:.1f} s ({$rows / $total:,.0f} rows/s)')"
+echo "server RSS after the export: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status")"
+echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status")"

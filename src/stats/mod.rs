@@ -122,22 +122,33 @@ impl<'a> Over<'a> {
     }
 }
 
-/// The tallies of some dimensions, summed over the scopes [`Over`] names;
-/// with `by_cohort`, a sum per cohort (`scope_id`). Triggers keep `tallies`
-/// and `tally_deltas` (migration 000006); both are read, so the figures are
-/// exact whether or not the deltas are folded yet. A query selects from it
-/// as `({TALLIES}) t`.
-const TALLIES: &str = "SELECT CASE WHEN $7 THEN t.scope_id ELSE meridian_portfolio() END AS scope_id, \
-            t.dim, t.key, t.status, sum(t.n)::bigint AS n \
-     FROM (SELECT id FROM cohorts WHERE $4 AND ($1::uuid IS NULL OR program_id = $1) \
-             AND ($2::date IS NULL OR starts_on >= $2) AND ($3::date IS NULL OR starts_on < $3) \
-           UNION ALL SELECT $6::uuid WHERE NOT $4) s \
-     JOIN LATERAL (SELECT scope_id, dim, key, status, n FROM tallies WHERE scope_id = s.id AND dim = ANY($5) \
-                   UNION ALL \
-                   SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE scope_id = s.id AND dim = ANY($5)) t ON true \
-     GROUP BY 1, 2, 3, 4 HAVING sum(t.n) <> 0";
+/// The tallies of some dimensions (`$5`), summed over the scopes [`Over`]
+/// names; with `by_cohort` (`$6`), a sum per cohort (`scope_id`). Triggers
+/// keep `tallies` and `tally_deltas` (migration 000006); both are read, so
+/// the figures are exact whether or not the deltas are folded yet. A query
+/// selects from it as `({tallies}) t`.
+///
+/// Each kind of scope has its own text, so that the statement PostgreSQL
+/// prepares once has a plan that fits it.
+fn tallies_sql(over: &Over<'_>) -> String {
+    let (scope, scopes) = match over {
+        Over::Cohorts(_) => (
+            "CASE WHEN $6 THEN scope_id ELSE meridian_portfolio() END",
+            "scope_id IN (SELECT id FROM cohorts WHERE ($1::uuid IS NULL OR program_id = $1) \
+             AND ($2::date IS NULL OR starts_on >= $2) AND ($3::date IS NULL OR starts_on < $3))",
+        ),
+        Over::Portfolio | Over::Cohort(_) => ("scope_id", "scope_id = $4"),
+    };
+    format!(
+        "SELECT {scope} AS scope_id, dim, key, status, sum(n)::bigint AS n \
+         FROM (SELECT scope_id, dim, key, status, n FROM tallies WHERE {scopes} AND dim = ANY($5) \
+               UNION ALL \
+               SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE {scopes} AND dim = ANY($5)) t \
+         GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
+    )
+}
 
-/// A row of [`TALLIES`], or of a query grouping it by a key with a label.
+/// A row of [`tallies_sql`], or of a query grouping it by a key with a label.
 #[derive(QueryableByName)]
 struct Tally {
     #[diesel(sql_type = Text)]
@@ -166,7 +177,7 @@ impl Tally {
 }
 
 /// Runs `sql`, which selects `dim, key, label, status, n` from
-/// `({TALLIES}) t`, with the parameters of [`TALLIES`] bound.
+/// `({tallies}) t`, with the parameters of [`tallies_sql`] bound.
 async fn tallies(
     conn: &mut AsyncPgConnection,
     sql: &str,
@@ -182,13 +193,12 @@ async fn tallies(
     };
     let s = filter.unwrap_or(&none);
     let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
-    let query = sql_query(sql)
+    let query = sql_query(sql.replace("{tallies}", &tallies_sql(over)))
         .bind::<Nullable<SqlUuid>, _>(s.program_id)
         .bind::<Nullable<Date>, _>(s.from)
         .bind::<Nullable<Date>, _>(s.to)
-        .bind::<Bool, _>(filter.is_some())
-        .bind::<Array<Text>, _>(dims)
         .bind::<SqlUuid, _>(one)
+        .bind::<Array<Text>, _>(dims)
         .bind::<Bool, _>(by_cohort);
     Ok(Prepared(query).load(conn).await?)
 }
@@ -250,10 +260,8 @@ struct Sums {
 /// Enrollment statuses that hold a seat.
 const SEATED: [&str; 3] = ["accepted", "completed", "not_completed"];
 
-/// Selects the rows of [`TALLIES`] as they are.
-fn plain() -> String {
-    format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t")
-}
+/// Selects the rows of [`tallies_sql`] as they are.
+const PLAIN: &str = "SELECT dim, key, NULL::text AS label, status, n FROM ({tallies}) t";
 
 /// The sum of a dimension counted without status.
 fn sum_of(rows: &[Tally], dim: &str) -> i64 {
@@ -294,10 +302,10 @@ async fn overview(
         ]);
     }
     let mut rows = if matches!(over, Over::Portfolio) {
-        tallies(c, &plain(), &over, &[&scoped[..], &whole].concat(), false).await?
+        tallies(c, PLAIN, &over, &[&scoped[..], &whole].concat(), false).await?
     } else {
-        let mut rows = tallies(c, &plain(), &over, &scoped, false).await?;
-        rows.extend(tallies(c, &plain(), &Over::Portfolio, &whole, false).await?);
+        let mut rows = tallies(c, PLAIN, &over, &scoped, false).await?;
+        rows.extend(tallies(c, PLAIN, &Over::Portfolio, &whole, false).await?);
         rows
     };
     if dated {
@@ -423,7 +431,7 @@ async fn enrollments_by(
     };
     let sql = format!(
         "SELECT t.dim, {key} AS key, {label} AS label, t.status, sum(t.n)::bigint AS n \
-         FROM ({TALLIES}) t {join} GROUP BY 1, 2, 3, 4 ORDER BY 2"
+         FROM ({{tallies}}) t {join} GROUP BY 1, 2, 3, 4 ORDER BY 2"
     );
     let mut conn = state.pool.get().await?;
     let rows = tallies(&mut conn, &sql, &over, &[dim], by_cohort).await?;
@@ -476,7 +484,7 @@ async fn cohort(
     let Number { n: capacity } = Prepared(query).get_result(&mut conn).await?;
     let rows = tallies(
         &mut conn,
-        &format!("SELECT dim, key, NULL::text AS label, status, n FROM ({TALLIES}) t"),
+        PLAIN,
         &Over::Cohort(*id),
         &["all", "nationality", "gender", "attendance"],
         false,
