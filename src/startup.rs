@@ -70,8 +70,22 @@ impl Application {
         ))?;
         let port = listener.local_addr()?.port();
         let server_settings = state.settings.server.clone();
-        let app_state = state.clone();
-        let mut server = HttpServer::new(move || {
+        let workers = match server_settings.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let per_worker = (state.settings.database.pool_size / workers).max(2);
+        let (shared, url) = (state.clone(), database_url.to_string());
+        let server = HttpServer::new(move || {
+            // Each worker thread draws from a pool of its own: a connection's
+            // I/O task then runs on the thread whose requests use it, and no
+            // query wakes another thread.
+            let app_state = web::Data::new(AppState {
+                settings: shared.settings.clone(),
+                pool: db::pool(&url, per_worker).expect("a pool like the one built at start"),
+                tokens: shared.tokens.clone(),
+                latest_migration: shared.latest_migration.clone(),
+            });
             App::new()
                 .app_data(app_state.clone())
                 .app_data(metrics.clone())
@@ -80,11 +94,9 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(from_fn(telemetry::observe))
         })
+        .workers(workers)
         .listen(listener)?
         .shutdown_timeout(server_settings.shutdown_timeout_secs);
-        if server_settings.workers > 0 {
-            server = server.workers(server_settings.workers);
-        }
         Ok(Application {
             port,
             server: server.run(),

@@ -231,22 +231,23 @@ struct Count {
     n: i64,
 }
 
-/// Counts by a key, with the date range bound as $1 and $2, and the
-/// programme as $3 when the SQL names it.
-async fn counts(
+/// Counts by status of records dated in the period (`$1`, `$2`), shaped
+/// as tallies of `dim`.
+async fn dated_counts(
     conn: &mut AsyncPgConnection,
+    dim: &str,
     sql: &str,
     s: &Scope,
-) -> AppResult<BTreeMap<String, i64>> {
-    let mut query = sql_query(sql)
-        .into_boxed()
+) -> AppResult<Vec<Tally>> {
+    let rows: Vec<Count> = sql_query(sql)
         .bind::<Nullable<Date>, _>(s.from)
-        .bind::<Nullable<Date>, _>(s.to);
-    if sql.contains("$3") {
-        query = query.bind::<Nullable<SqlUuid>, _>(s.program_id);
-    }
-    let rows: Vec<Count> = query.load(conn).await?;
-    Ok(rows.into_iter().map(|c| (c.key, c.n)).collect())
+        .bind::<Nullable<Date>, _>(s.to)
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| Tally::figure(dim, c.key, c.n))
+        .collect())
 }
 
 #[derive(QueryableByName)]
@@ -327,8 +328,7 @@ async fn overview(
             ("exchanges", "SELECT status AS key, count(*) AS n FROM exchanges \
               WHERE ($1::date IS NULL OR starts_on >= $1) AND ($2::date IS NULL OR starts_on < $2) GROUP BY status"),
         ] {
-            let found = counts(c, sql, &s).await?;
-            rows.extend(found.into_iter().map(|(status, n)| Tally::figure(dim, status, n)));
+            rows.extend(dated_counts(c, dim, sql, &s).await?);
         }
         rows.push(Tally::figure("venture_jobs", String::new(), jobs));
         rows.push(Tally::figure("venture_funding_cents", String::new(), cents));

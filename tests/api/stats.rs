@@ -1,5 +1,7 @@
 //! Dashboards: exact figures on a small known data set, no personal data.
 
+use std::collections::BTreeMap;
+
 use diesel_async::RunQueryDsl;
 use meridian::auth::Role;
 use serde_json::{json, Value};
@@ -210,6 +212,48 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
     );
     assert_eq!(inc["items"][0]["funding_raised_usd"], "1000.50");
 
+    // CSV says what JSON says, row for row and cell for cell.
+    let cohort_stats = format!("/api/v1/stats/cohorts/{}", cohort["id"].as_str().unwrap());
+    for (path, json) in [
+        ("/api/v1/stats/overview", &o),
+        ("/api/v1/stats/enrollments?group_by=country", &by_country),
+        (
+            "/api/v1/stats/enrollments?group_by=institution",
+            &by_institution,
+        ),
+        (cohort_stats.as_str(), &cs),
+        ("/api/v1/stats/exchanges/flows?year=2027", &flows),
+        ("/api/v1/stats/incubators", &inc),
+    ] {
+        let res = app
+            .request(reqwest::Method::GET, path, Some(&viewer.token))
+            .header("accept", "text/csv")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let text = res.text().await.unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let csv_rows: Vec<BTreeMap<String, String>> = reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                header
+                    .iter()
+                    .zip(r.iter())
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| (k.clone(), v.to_string()))
+                    .collect()
+            })
+            .collect();
+        let json_rows: Vec<BTreeMap<String, String>> = match json.get("items") {
+            Some(Value::Array(items)) => items.iter().map(flat).collect(),
+            _ => vec![flat(json)],
+        };
+        assert_eq!(csv_rows, json_rows, "{path}");
+    }
+
     // A period that holds everything counts ventures and exchanges from
     // their own tables, and agrees with the tallies.
     let dated = get("/api/v1/stats/overview?from=2000-01-01&to=2100-01-01".into()).await;
@@ -313,6 +357,34 @@ async fn the_benchmark_generator_fills_every_table_consistently() {
         .await
         .unwrap();
     assert!(!flows["items"].as_array().unwrap().is_empty());
+}
+
+/// A JSON record as CSV cells: nested members as `a.b`, nulls left out.
+fn flat(value: &Value) -> BTreeMap<String, String> {
+    fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            Value::Null => {}
+            Value::String(s) => {
+                out.insert(prefix.to_string(), s.clone());
+            }
+            other => {
+                out.insert(prefix.to_string(), other.to_string());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk("", value, &mut out);
+    out
 }
 
 /// Rows where the maintained tallies (folded or not) and a fresh recount
