@@ -512,6 +512,23 @@ impl TestApp {
         body
     }
 
+    /// Creates a cohort and opens it; returns its JSON and its path.
+    pub async fn open_cohort(
+        &self,
+        token: &str,
+        programme: &Value,
+        host: &Value,
+        code: &str,
+        extra: Value,
+    ) -> (Value, String) {
+        let cohort = self
+            .cohort(token, &TestApp::cohort_body(programme, host, code, extra))
+            .await;
+        let path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
+        assert_eq!(self.move_to(token, &path, "open").await.status(), 200);
+        (cohort, path)
+    }
+
     /// Creates a cohort and returns its JSON.
     pub async fn cohort(&self, token: &str, body: &Value) -> Value {
         let res = self.post("/api/v1/cohorts", token, body).await;

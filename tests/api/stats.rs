@@ -23,14 +23,9 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
         .await;
     let c = app.user(Role::Coordinator, None).await;
     let programme = app.programme(&c.token, "AI4AG", &host).await;
-    let cohort = app
-        .cohort(
-            &c.token,
-            &TestApp::cohort_body(&programme, &host, "C1", json!({"capacity": 3})),
-        )
+    let (cohort, cohort_path) = app
+        .open_cohort(&c.token, &programme, &host, "C1", json!({"capacity": 3}))
         .await;
-    let cohort_path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
-    app.move_to(&c.token, &cohort_path, "open").await;
     let people = [
         (
             "Wanjiru",
@@ -418,14 +413,9 @@ async fn tallies_follow_every_change_and_survive_folding() {
         .await;
     let c = app.user(Role::Coordinator, None).await;
     let programme = app.programme(&c.token, "AI4HEALTH", &host).await;
-    let cohort = app
-        .cohort(
-            &c.token,
-            &TestApp::cohort_body(&programme, &host, "H1", json!({"capacity": 2})),
-        )
+    let (cohort, cohort_path) = app
+        .open_cohort(&c.token, &programme, &host, "H1", json!({"capacity": 2}))
         .await;
-    let cohort_path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
-    app.move_to(&c.token, &cohort_path, "open").await;
     let mut trainees = Vec::new();
     for _ in 0..6 {
         trainees.push(app.trainee_record(None).await);
@@ -543,19 +533,10 @@ async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
         (&p1, "B", "2027-05-02", 2),
         (&p2, "C", "2027-03-20", 1),
     ] {
-        let cohort = app
-            .cohort(
-                &c.token,
-                &TestApp::cohort_body(
-                    programme,
-                    &host,
-                    code,
-                    json!({"starts_on": starts_on, "ends_on": "2027-08-01", "capacity": 5}),
-                ),
-            )
+        let dates = json!({"starts_on": starts_on, "ends_on": "2027-08-01", "capacity": 5});
+        let (cohort, path) = app
+            .open_cohort(&c.token, programme, &host, code, dates)
             .await;
-        let path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
-        app.move_to(&c.token, &path, "open").await;
         for _ in 0..nominees {
             let t = app.trainee_record(None).await;
             let res = app
