@@ -13,7 +13,6 @@ use diesel::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
-use serde_json::{json, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -46,6 +45,104 @@ impl Rate {
             denominator,
         }
     }
+}
+
+/// Counts per status and their sum.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ByStatus {
+    pub total: i64,
+    pub by_status: BTreeMap<String, i64>,
+}
+
+impl From<BTreeMap<String, i64>> for ByStatus {
+    fn from(by_status: BTreeMap<String, i64>) -> Self {
+        ByStatus {
+            total: by_status.values().sum(),
+            by_status,
+        }
+    }
+}
+
+/// `GET /stats/overview`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Overview {
+    pub institutions: i64,
+    pub programs: i64,
+    pub cohorts: ByStatus,
+    pub trainees: i64,
+    pub enrollments: ByStatus,
+    pub completion_rate: Rate,
+    /// Enrollments holding a certificate that is not revoked.
+    pub certificates: i64,
+    pub ventures: ByStatus,
+    pub jobs_created: i64,
+    /// A decimal string, two decimals.
+    pub funding_raised_usd: String,
+    pub exchanges: ByStatus,
+}
+
+/// A row of `GET /stats/enrollments`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Group {
+    pub key: String,
+    /// The name of an institution, programme or cohort.
+    pub label: Option<String>,
+    #[serde(flatten)]
+    pub counts: ByStatus,
+}
+
+/// `GET /stats/enrollments`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Groups {
+    pub group_by: String,
+    pub items: Vec<Group>,
+}
+
+/// `GET /stats/cohorts/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CohortStats {
+    pub cohort_id: Uuid,
+    pub fill_rate: Rate,
+    pub waitlist_length: i64,
+    pub attendance_rate: Rate,
+    pub completion_rate: Rate,
+    /// Seated trainees per nationality.
+    pub by_country: BTreeMap<String, i64>,
+    /// Seated trainees per gender.
+    pub by_gender: BTreeMap<String, i64>,
+}
+
+/// A row of `GET /stats/exchanges/flows`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlowRow {
+    pub from_country: String,
+    pub to_country: String,
+    #[serde(flatten)]
+    pub counts: ByStatus,
+}
+
+/// `GET /stats/exchanges/flows`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Flows {
+    pub year: Option<i32>,
+    pub items: Vec<FlowRow>,
+}
+
+/// A row of `GET /stats/incubators`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncubatorFigures {
+    pub incubator_id: Uuid,
+    pub name: String,
+    pub ventures: ByStatus,
+    pub jobs_created: i64,
+    /// A decimal string, two decimals.
+    pub funding_raised_usd: String,
+}
+
+/// `GET /stats/incubators`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Incubators {
+    pub items: Vec<IncubatorFigures>,
 }
 
 /// The common filters: a programme and a date range (`from` inclusive, `to`
@@ -275,7 +372,7 @@ fn sum_of(rows: &[Tally], dim: &str) -> i64 {
 #[utoipa::path(
     tag = "stats",
     params(("program_id" = Option<Uuid>, Query), ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query)),
-    responses((status = 200, description = "Counts, rates and sums"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Overview), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/stats/overview")]
@@ -349,19 +446,20 @@ async fn overview(
     let cohorts = by_status(&rows, "cohorts", "");
     let ventures = by_status(&rows, "ventures", "");
     let exchanges = by_status(&rows, "exchanges", "");
-    api::ok(&json!({
-        "institutions": sum_of(&rows, "institutions"),
-        "programs": programs,
-        "cohorts": { "total": total(&cohorts), "by_status": cohorts },
-        "trainees": sum_of(&rows, "trainees"),
-        "enrollments": { "total": total(&enrollments), "by_status": enrollments },
-        "completion_rate": Rate::of(completed, decided),
-        "certificates": sum_of(&rows, "certified"),
-        "ventures": { "total": total(&ventures), "by_status": ventures },
-        "jobs_created": sum_of(&rows, "venture_jobs"),
-        "funding_raised_usd": BigDecimal::new(sum_of(&rows, "venture_funding_cents").into(), 2).to_string(),
-        "exchanges": { "total": total(&exchanges), "by_status": exchanges },
-    }))
+    api::ok(&Overview {
+        institutions: sum_of(&rows, "institutions"),
+        programs,
+        cohorts: cohorts.into(),
+        trainees: sum_of(&rows, "trainees"),
+        completion_rate: Rate::of(completed, decided),
+        enrollments: enrollments.into(),
+        certificates: sum_of(&rows, "certified"),
+        ventures: ventures.into(),
+        jobs_created: sum_of(&rows, "venture_jobs"),
+        funding_raised_usd: BigDecimal::new(sum_of(&rows, "venture_funding_cents").into(), 2)
+            .to_string(),
+        exchanges: exchanges.into(),
+    })
 }
 
 /// Enrollments per key, with a count per status. `program_id`, `from` and
@@ -373,7 +471,7 @@ async fn overview(
         ("group_by" = String, Query, description = "country, region, gender, institution, program, cohort or month"),
         ("program_id" = Option<Uuid>, Query), ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query),
     ),
-    responses((status = 200, description = "A row per key"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Groups), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/stats/enrollments")]
@@ -448,13 +546,18 @@ async fn enrollments_by(
         let entry = grouped.entry(key).or_insert((r.label, BTreeMap::new()));
         *entry.1.entry(r.status).or_insert(0) += r.n;
     }
-    let items: Vec<Value> = grouped
+    let items = grouped
         .into_iter()
-        .map(|(key, (label, by_status))| {
-            json!({ "key": key, "label": label, "total": total(&by_status), "by_status": by_status })
+        .map(|(key, (label, by_status))| Group {
+            key,
+            label,
+            counts: by_status.into(),
         })
         .collect();
-    api::ok(&json!({ "group_by": group_by, "items": items }))
+    api::ok(&Groups {
+        group_by: group_by.to_string(),
+        items,
+    })
 }
 
 /// One integer a query selects as `n`.
@@ -468,7 +571,7 @@ struct Number {
 #[utoipa::path(
     tag = "stats",
     params(("id" = Uuid, Path)),
-    responses((status = 200, description = "Figures of the cohort"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = CohortStats), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/stats/cohorts/{id}")]
@@ -497,15 +600,15 @@ async fn cohort(
     let absent = attendance.get("absent").copied().unwrap_or(0);
     let seats_taken = SEATED.iter().map(|s| count(s)).sum();
     let decided = count("completed") + count("not_completed");
-    api::ok(&json!({
-        "cohort_id": *id,
-        "fill_rate": Rate::of(seats_taken, i64::from(capacity)),
-        "waitlist_length": count("waitlisted"),
-        "attendance_rate": Rate::of(present, present + absent),
-        "completion_rate": Rate::of(count("completed"), decided),
-        "by_country": by_key(&rows, "nationality", &SEATED),
-        "by_gender": by_key(&rows, "gender", &SEATED),
-    }))
+    api::ok(&CohortStats {
+        cohort_id: *id,
+        fill_rate: Rate::of(seats_taken, i64::from(capacity)),
+        waitlist_length: count("waitlisted"),
+        attendance_rate: Rate::of(present, present + absent),
+        completion_rate: Rate::of(count("completed"), decided),
+        by_country: by_key(&rows, "nationality", &SEATED),
+        by_gender: by_key(&rows, "gender", &SEATED),
+    })
 }
 
 /// Folds the tally deltas the triggers appended into the tallies; the
@@ -539,7 +642,7 @@ struct Flow {
 #[utoipa::path(
     tag = "stats",
     params(("year" = Option<i32>, Query)),
-    responses((status = 200, description = "A row per flow"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Flows), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/stats/exchanges/flows")]
@@ -578,11 +681,15 @@ async fn flows(
             .entry(r.status)
             .or_insert(0) += r.n;
     }
-    let items: Vec<Value> = grouped
+    let items = grouped
         .into_iter()
-        .map(|((from, to), by_status)| json!({ "from_country": from, "to_country": to, "total": total(&by_status), "by_status": by_status }))
+        .map(|((from_country, to_country), by_status)| FlowRow {
+            from_country,
+            to_country,
+            counts: by_status.into(),
+        })
         .collect();
-    api::ok(&json!({ "year": year, "items": items }))
+    api::ok(&Flows { year, items })
 }
 
 #[derive(QueryableByName)]
@@ -604,7 +711,7 @@ struct IncubatorRow {
 /// Per incubator: ventures by status, jobs created, funding raised.
 #[utoipa::path(
     tag = "stats",
-    responses((status = 200, description = "A row per incubator"), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = Incubators), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/stats/incubators")]
@@ -643,17 +750,17 @@ async fn incubators(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
         g.jobs += r.jobs;
         g.funding += r.funding;
     }
-    let items: Vec<Value> = grouped
+    let items = grouped
         .into_iter()
-        .map(|f| {
-            json!({
-                "incubator_id": f.id, "name": f.name,
-                "ventures": { "total": total(&f.by_status), "by_status": f.by_status },
-                "jobs_created": f.jobs, "funding_raised_usd": f.funding.with_scale(2).to_string(),
-            })
+        .map(|f| IncubatorFigures {
+            incubator_id: f.id,
+            name: f.name,
+            ventures: f.by_status.into(),
+            jobs_created: f.jobs,
+            funding_raised_usd: f.funding.with_scale(2).to_string(),
         })
         .collect();
-    api::ok(&json!({ "items": items }))
+    api::ok(&Incubators { items })
 }
 
 /// Routes of this module.
