@@ -91,6 +91,8 @@ pub async fn get(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppRes
 
 #[derive(QueryableByName)]
 struct MailContext {
+    #[diesel(sql_type = SqlUuid)]
+    enrollment_id: Uuid,
     #[diesel(sql_type = Text)]
     email: String,
     #[diesel(sql_type = Text)]
@@ -109,6 +111,15 @@ struct MailContext {
     institution_name: String,
 }
 
+/// What an enrollment email says, for the enrollments `e` a query keeps:
+/// append its `WHERE`.
+const MAIL_CONTEXT: &str = "SELECT e.id AS enrollment_id, t.email, t.given_name, t.locale, \
+            c.title AS cohort_title, c.starts_on, c.ends_on, p.title AS program_title, \
+            i.name AS institution_name \
+     FROM enrollments e JOIN trainees t ON t.id = e.trainee_id \
+     JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id \
+     JOIN institutions i ON i.id = e.institution_id";
+
 /// Queues an email about an enrollment to its trainee, in the caller's
 /// transaction; one per enrollment and template.
 pub async fn mail(
@@ -117,16 +128,19 @@ pub async fn mail(
     template: &'static str,
     extra: Value,
 ) -> AppResult<()> {
-    let m: MailContext = sql_query(
-        "SELECT t.email, t.given_name, t.locale, c.title AS cohort_title, c.starts_on, c.ends_on, \
-                p.title AS program_title, i.name AS institution_name \
-         FROM enrollments e JOIN trainees t ON t.id = e.trainee_id \
-         JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id \
-         JOIN institutions i ON i.id = e.institution_id WHERE e.id = $1",
-    )
-    .bind::<SqlUuid, _>(enrollment_id)
-    .get_result(conn)
-    .await?;
+    let m: MailContext = sql_query(format!("{MAIL_CONTEXT} WHERE e.id = $1"))
+        .bind::<SqlUuid, _>(enrollment_id)
+        .get_result(conn)
+        .await?;
+    queue_mail(conn, m, template, extra).await
+}
+
+async fn queue_mail(
+    conn: &mut AsyncPgConnection,
+    m: MailContext,
+    template: &'static str,
+    extra: Value,
+) -> AppResult<()> {
     let mut payload = json!({
         "given_name": m.given_name, "cohort_title": m.cohort_title,
         "program_title": m.program_title, "institution_name": m.institution_name,
@@ -143,7 +157,7 @@ pub async fn mail(
             recipient,
             locale: m.locale,
             payload,
-            dedupe_key: format!("{template}:{enrollment_id}"),
+            dedupe_key: format!("{template}:{}", m.enrollment_id),
         },
     )
     .await?;
@@ -434,23 +448,18 @@ async fn issue_certificate(conn: &mut AsyncPgConnection, enrollment_id: Uuid) ->
 /// starting within 7 days. Safe to run from every instance at once: the
 /// dedupe key makes it one email per enrollment, ever.
 pub async fn queue_reminders(conn: &mut AsyncPgConnection) -> AppResult<usize> {
-    #[derive(QueryableByName)]
-    struct Due {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
-    }
-    let due: Vec<Due> = sql_query(
-        "SELECT e.id FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id \
-         WHERE e.status = 'accepted' AND c.status IN ('open', 'closed', 'running') \
+    let due: Vec<MailContext> = sql_query(format!(
+        "{MAIL_CONTEXT} WHERE e.status = 'accepted' AND c.status IN ('open', 'closed', 'running') \
            AND c.starts_on > current_date AND c.starts_on <= current_date + 7 \
            AND NOT EXISTS (SELECT 1 FROM notifications n \
                            WHERE n.dedupe_key = 'cohort_reminder:' || e.id::text) \
-         LIMIT 1000",
-    )
+         LIMIT 1000"
+    ))
     .load(conn)
     .await?;
-    for d in &due {
-        mail(conn, d.id, "cohort_reminder", json!({})).await?;
+    let queued = due.len();
+    for m in due {
+        queue_mail(conn, m, "cohort_reminder", json!({})).await?;
     }
-    Ok(due.len())
+    Ok(queued)
 }
