@@ -8,7 +8,7 @@ use bigdecimal::{BigDecimal, ToPrimitive};
 use chrono::NaiveDate;
 use diesel::{
     sql_query,
-    sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Numeric, Text, Uuid as SqlUuid},
+    sql_types::{BigInt, Bool, Date, Integer, Nullable, Numeric, Text, Uuid as SqlUuid},
     QueryableByName,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -219,18 +219,24 @@ impl<'a> Over<'a> {
     }
 }
 
-/// The tallies of some dimensions (`$5`), summed over the scopes [`Over`]
-/// names; with `by_cohort` (`$6`), a sum per cohort (`scope_id`). Triggers
-/// keep `tallies` and `tally_deltas` (migration 000006); both are read, so
-/// the figures are exact whether or not the deltas are folded yet. A query
+/// The tallies of some dimensions, summed over the scopes [`Over`] names;
+/// with `by_cohort` (`$5`), a sum per cohort (`scope_id`). Triggers keep
+/// `tallies` and `tally_deltas` (migration 000006); both are read, so the
+/// figures are exact whether or not the deltas are folded yet. A query
 /// selects from it as `({tallies}) t`.
 ///
 /// Each kind of scope has its own text, so that the statement PostgreSQL
-/// prepares once has a plan that fits it.
-fn tallies_sql(over: &Over<'_>) -> String {
+/// prepares once has a plan that fits it. The dimensions are written into
+/// the text: they are names from this module, never input, and as a bound
+/// array they kept PostgreSQL planning the statement anew at every call.
+fn tallies_sql(over: &Over<'_>, dims: &[&'static str]) -> String {
+    debug_assert!(dims
+        .iter()
+        .all(|d| d.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+    let dims = format!("'{{{}}}'", dims.join(","));
     let (scope, scopes) = match over {
         Over::Cohorts(_) => (
-            "CASE WHEN $6 THEN scope_id ELSE meridian_portfolio() END",
+            "CASE WHEN $5 THEN scope_id ELSE meridian_portfolio() END",
             "scope_id IN (SELECT id FROM cohorts WHERE ($1::uuid IS NULL OR program_id = $1) \
              AND ($2::date IS NULL OR starts_on >= $2) AND ($3::date IS NULL OR starts_on < $3))",
         ),
@@ -238,9 +244,9 @@ fn tallies_sql(over: &Over<'_>) -> String {
     };
     format!(
         "SELECT {scope} AS scope_id, dim, key, status, sum(n)::bigint AS n \
-         FROM (SELECT scope_id, dim, key, status, n FROM tallies WHERE {scopes} AND dim = ANY($5) \
+         FROM (SELECT scope_id, dim, key, status, n FROM tallies WHERE {scopes} AND dim = ANY({dims}) \
                UNION ALL \
-               SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE {scopes} AND dim = ANY($5)) t \
+               SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE {scopes} AND dim = ANY({dims})) t \
          GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
     )
 }
@@ -279,7 +285,7 @@ async fn tallies(
     conn: &mut AsyncPgConnection,
     sql: &str,
     over: &Over<'_>,
-    dims: &[&str],
+    dims: &[&'static str],
     by_cohort: bool,
 ) -> AppResult<Vec<Tally>> {
     let none = Scope::default();
@@ -289,13 +295,11 @@ async fn tallies(
         Over::Cohorts(s) => (Some(*s), PORTFOLIO),
     };
     let s = filter.unwrap_or(&none);
-    let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
-    let query = sql_query(sql.replace("{tallies}", &tallies_sql(over)))
+    let query = sql_query(sql.replace("{tallies}", &tallies_sql(over, dims)))
         .bind::<Nullable<SqlUuid>, _>(s.program_id)
         .bind::<Nullable<Date>, _>(s.from)
         .bind::<Nullable<Date>, _>(s.to)
         .bind::<SqlUuid, _>(one)
-        .bind::<Array<Text>, _>(dims)
         .bind::<Bool, _>(by_cohort);
     Ok(Prepared(query).load(conn).await?)
 }
