@@ -124,15 +124,15 @@ run "partner GET /trainees?limit=50" "$PARTNER" "/api/v1/trainees?limit=50" trai
 run "GET /stats/overview" "$ADMIN" "/api/v1/stats/overview" overview
 run "GET /stats/enrollments?group_by=country" "$ADMIN" "/api/v1/stats/enrollments?group_by=country" by_country
 run "GET /stats/cohorts/{id}" "$ADMIN" "/api/v1/stats/cohorts/$COHORT" cohort_stats
-run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" "" bench/nominate.lua "$OPEN"
-run "POST /auth/login" "" "/api/v1/auth/login" "" bench/login.lua "$PASSWORD"
-
 # A whole list as CSV: every enrollment, streamed.
 read -r first total bytes < <(curl -s -o "$SQL/export.csv" -w '%{time_starttransfer} %{time_total} %{size_download}\n' \
   -H "Authorization: Bearer $ADMIN" -H 'Accept: text/csv' "http://127.0.0.1:$PORT/api/v1/enrollments")
 rows=$(($(wc -l < "$SQL/export.csv") - 1))
 rm -f "$SQL/export.csv"
+EXPORT_LINE=$(python3 -c "print(f'CSV export of GET /enrollments: {$rows:,} rows, {$bytes / 1e6:.0f} MB, first byte after {$first * 1000:.0f} ms, all in {$total:.1f} s ({$rows / $total:,.0f} rows/s), server RSS after it {$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status") / 1024:.0f} MB')")
+run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" "" bench/nominate.lua "$OPEN"
+run "POST /auth/login" "" "/api/v1/auth/login" "" bench/login.lua "$PASSWORD"
+
 echo
-python3 -c "print(f'CSV export of GET /enrollments: {$rows:,} rows, {$bytes / 1e6:.0f} MB, first byte after {$first * 1000:.0f} ms, all in {$total:.1f} s ({$rows / $total:,.0f} rows/s)')"
-echo "server RSS after the export: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status")"
+echo "$EXPORT_LINE"
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status")"
