@@ -484,11 +484,35 @@ async fn tallies_follow_every_change_and_survive_folding() {
         .unwrap();
     assert_eq!(before["certificates"], 5);
     assert_eq!(before["trainees"], 6);
+    // The cohort's seats and waitlist, read from tallies, are the records' counts.
+    let seats = |status: &'static str| {
+        let app = &app;
+        async move {
+            app.count(&format!(
+                "enrollments WHERE cohort_id = '{cohort_id}' AND status IN ({status})"
+            ))
+            .await
+        }
+    };
+    let expected = (
+        seats("'accepted', 'completed', 'not_completed'").await,
+        seats("'waitlisted'").await,
+    );
+    let seats_of = |cohort: Value| {
+        (
+            cohort["seats_taken"].as_i64().unwrap(),
+            cohort["waitlist_length"].as_i64().unwrap(),
+        )
+    };
+    let record: Value = app.get(&cohort_path, &c.token).await.json().await.unwrap();
+    assert_eq!(seats_of(record), expected);
 
     let mut conn = app.conn().await;
     assert!(meridian::stats::fold_tallies(&mut conn).await.unwrap() > 0);
     assert_eq!(app.count("tally_deltas").await, 0);
     assert_eq!(tally_drift(&app).await, 0, "after folding");
+    let record: Value = app.get(&cohort_path, &c.token).await.json().await.unwrap();
+    assert_eq!(seats_of(record), expected, "folded");
     let after: Value = app
         .get("/api/v1/stats/overview", &viewer.token)
         .await
