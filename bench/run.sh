@@ -110,7 +110,7 @@ run() {
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  errors=$(echo "$out" | awk '/Non-2xx/ {n += $NF} /Socket errors/ {n += 1} END {print n + 0}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}')
   local tps ratio="-"
   tps=$(pgbench_tps "$sql")
   [ "$tps" != "-" ] && [ -n "$tps" ] && ratio=$(python3 -c "print(f'{$rps / $tps:.2f}')")

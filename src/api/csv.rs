@@ -101,13 +101,15 @@ pub async fn negotiate(
         actix_web::rt::spawn(async move {
             let _ = done.send(EXPORT.scope(export, next.call(req)).await);
         });
-        // A list sends its first page; anything else answers as usual.
+        // A list sends its first page; anything else (a problem, a single
+        // record, a list failing at once) answers as usual.
         let first = chunks.recv().await;
-        if let (Some(first), Some(http)) = (first, request.borrow_mut().take()) {
+        let routed = request.borrow_mut().take();
+        if let (Some(Ok(first)), Some(http)) = (first, routed) {
             let rest = futures_util::stream::unfold(chunks, |mut chunks| async move {
                 chunks.recv().await.map(|chunk| (chunk, chunks))
             });
-            let body = futures_util::stream::once(async { first })
+            let body = futures_util::stream::once(async { Ok(first) })
                 .chain(rest)
                 .map(|chunk| chunk.map_err(|e| AppError::Internal(anyhow::anyhow!(e))));
             let out = HttpResponse::Ok()
