@@ -43,6 +43,9 @@ psql -X -q "postgres://postgres@127.0.0.1:$PGPORT/postgres" \
   -c "DROP DATABASE IF EXISTS meridian WITH (FORCE)" -c "CREATE DATABASE meridian" >/dev/null
 echo "seeding at scale $SCALE ..."
 "$BIN" seed-bench --scale "$SCALE" | tail -n 1
+# Settle the load's aftermath (visibility maps, a checkpoint) before measuring.
+psql_ "VACUUM ANALYZE"
+psql_ "CHECKPOINT"
 echo "$PASSWORD" | "$BIN" create-admin --email bench-admin@bench.example --name "Bench Admin" >/dev/null
 # A partner of the first institution, with the admin's password hash.
 psql_ "INSERT INTO users (id, email, full_name, role, institution_id, password_hash)
