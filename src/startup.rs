@@ -5,9 +5,10 @@ use std::net::TcpListener;
 use actix_cors::Cors;
 use actix_web::{
     dev::Server,
+    guard,
     http::header,
     middleware::{from_fn, Compress},
-    web, App, HttpResponse, HttpServer,
+    web, App, HttpResponse, HttpServer, Scope,
 };
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -149,6 +150,24 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
+/// The routes of some modules under `/api/v1`, tried only for paths that
+/// start with one of `prefixes`. actix tries routes one after another (a
+/// regular expression for each route with a parameter), so a flat list of
+/// a hundred routes cost the last ones a fifth of their time; grouped, a
+/// request is tried against a dozen prefixes and then its own group. The
+/// handlers keep their full paths.
+fn group(prefixes: &[&str], modules: &[fn(&mut web::ServiceConfig)]) -> Scope {
+    let prefixes: Vec<String> = prefixes.iter().map(|p| format!("/api/v1{p}")).collect();
+    let mut scope = web::scope("").guard(guard::fn_guard(move |ctx| {
+        let path = ctx.head().uri.path();
+        prefixes.iter().any(|p| path.starts_with(p.as_str()))
+    }));
+    for routes in modules {
+        scope = scope.configure(routes);
+    }
+    scope
+}
+
 /// Every route of the service.
 pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     cfg.app_data(
@@ -173,22 +192,31 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .wrap(from_fn(api::idempotency::idempotency))
             .wrap(from_fn(api::csv::negotiate))
             .wrap(from_fn(auth::throttle::limit_auth_by_ip))
-            .configure(auth::routes::routes)
-            .configure(users::routes::routes)
-            .configure(users::invitations::routes)
-            .configure(institutions::routes)
-            .configure(programmes::routes)
-            .configure(cohorts::routes)
-            .configure(trainees::routes)
-            .configure(enrollments::routes)
-            .configure(sessions::routes)
-            .configure(certificates::routes)
-            .configure(incubators::routes)
-            .configure(ventures::routes)
-            .configure(exchanges::routes)
-            .configure(stats::routes)
-            .configure(audit::routes)
-            .configure(email::routes::routes),
+            .service(group(
+                &["/auth", "/invitations"],
+                &[auth::routes::routes, users::invitations::routes],
+            ))
+            .service(group(&["/me", "/users"], &[users::routes::routes]))
+            .service(group(&["/institutions"], &[institutions::routes]))
+            .service(group(&["/programs"], &[programmes::routes]))
+            .service(group(
+                &["/cohorts", "/enrollments", "/sessions"],
+                &[cohorts::routes, enrollments::routes, sessions::routes],
+            ))
+            .service(group(&["/trainees"], &[trainees::routes]))
+            .service(group(&["/certificates"], &[certificates::routes]))
+            .service(group(&["/incubators"], &[incubators::routes]))
+            .service(group(
+                &["/ventures", "/service-requests"],
+                &[ventures::routes],
+            ))
+            .service(group(
+                &["/exchange-agreements", "/exchanges"],
+                &[exchanges::routes],
+            ))
+            .service(group(&["/stats"], &[stats::routes]))
+            .service(group(&["/audit-events"], &[audit::routes]))
+            .service(group(&["/notifications"], &[email::routes::routes])),
     )
     .default_service(web::to(|| async {
         Err::<HttpResponse, _>(AppError::NoRoute)
