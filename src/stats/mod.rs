@@ -193,10 +193,6 @@ fn scope(query: &HashMap<String, String>, allowed: &[&str]) -> AppResult<Scope> 
     }
 }
 
-fn total(map: &BTreeMap<String, i64>) -> i64 {
-    map.values().sum()
-}
-
 /// The scope id under which the whole portfolio is tallied.
 const PORTFOLIO: Uuid = Uuid::nil();
 
@@ -367,7 +363,7 @@ const PLAIN: &str = "SELECT dim, key, NULL::text AS label, status, n FROM ({tall
 
 /// The sum of a dimension counted without status.
 fn sum_of(rows: &[Tally], dim: &str) -> i64 {
-    total(&by_status(rows, dim, ""))
+    by_status(rows, dim, "").values().sum()
 }
 
 /// Everything at a glance. `program_id`, `from` and `to` narrow cohorts and

@@ -763,7 +763,18 @@ async fn the_list_of_all_enrollments_keeps_to_the_callers_scope() {
         .json()
         .await
         .unwrap();
-    assert_eq!(ids(one), vec![a1]);
+    assert_eq!(ids(one), vec![a1.clone()]);
+    // A trainee sees their own enrollment only.
+    let trainee = app
+        .user_for_trainee(trainee_id.as_str().unwrap().parse().unwrap())
+        .await;
+    let own: Value = app
+        .get("/api/v1/enrollments", &trainee.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(own), vec![a1]);
     let res = app
         .get(
             "/api/v1/enrollments?trainee_id=someone",

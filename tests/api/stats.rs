@@ -641,3 +641,19 @@ async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
         .await;
     assert_problem(res, 422, "validation").await;
 }
+
+#[tokio::test]
+async fn the_worker_folds_the_tally_deltas_by_itself() {
+    let mut settings = crate::helpers::test_settings();
+    settings.worker.enabled = true;
+    settings.worker.poll_interval_ms = 200;
+    let app = crate::helpers::spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    app.institution(&admin.token, "Universidad Nacional de Colombia", "CO")
+        .await;
+    assert!(app.count("tally_deltas").await > 0);
+    let folded =
+        crate::helpers::eventually(10, || async { app.count("tally_deltas").await == 0 }).await;
+    assert!(folded, "the deltas were not folded");
+    assert_eq!(tally_drift(&app).await, 0);
+}
