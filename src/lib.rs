@@ -25,6 +25,7 @@ pub mod programmes;
 pub mod schema;
 pub mod sessions;
 pub mod startup;
+pub mod state;
 pub mod stats;
 pub mod telemetry;
 pub mod trainees;

@@ -3,7 +3,7 @@
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
 
-use crate::{db, email::outbox, startup::AppState, telemetry::Metrics};
+use crate::{db, email::outbox, state::AppState, telemetry::Metrics};
 
 /// The process is up.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Up")))]

@@ -17,23 +17,16 @@ use crate::{
     auth::{self, token::TokenService},
     certificates, cohorts,
     config::Settings,
-    db::{self, PgPool},
+    db,
     email::{self, worker::Worker},
     enrollments,
     error::{self, AppError},
-    exchanges, incubators, institutions, openapi, ops, programmes, sessions, stats,
+    exchanges, incubators, institutions, openapi, ops, programmes, sessions,
+    state::AppState,
+    stats,
     telemetry::{self, Metrics},
     trainees, users, ventures,
 };
-
-/// What every handler can reach, shared through `web::Data`.
-pub struct AppState {
-    pub settings: Settings,
-    pub pool: PgPool,
-    pub tokens: TokenService,
-    /// Version of the newest embedded migration, for `/readyz`.
-    pub latest_migration: String,
-}
 
 /// A server bound to its port, not yet running.
 pub struct Application {

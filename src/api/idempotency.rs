@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::{
     error::{payload_error, AppError},
     schema::idempotency_keys,
-    startup::AppState,
+    state::AppState,
 };
 
 /// The request header.

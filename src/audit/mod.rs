@@ -17,11 +17,11 @@ use crate::{
     },
     auth::{
         policy::{self, Action, Resource},
-        Caller, Ctx,
+        Ctx, Principal,
     },
     error::AppResult,
     schema::audit_events,
-    startup::AppState,
+    state::AppState,
 };
 
 /// One recorded change.
@@ -159,10 +159,10 @@ static LIST: ListSpec = ListSpec {
 #[get("/audit-events")]
 pub async fn list_events(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    policy::authorize(&caller, Resource::AuditEvent, Action::Read)?;
+    policy::may(&caller, Resource::AuditEvent, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let entity_type: Option<String> = params.filter("entity_type");
     let entity_id: Option<Uuid> = params.filter("entity_id");

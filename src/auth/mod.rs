@@ -3,6 +3,7 @@
 pub mod password;
 pub mod policy;
 pub mod routes;
+pub mod scope;
 pub mod secret;
 pub mod sessions;
 pub mod throttle;
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     schema::users,
-    startup::AppState,
+    state::AppState,
     telemetry::RequestId,
 };
 
@@ -36,7 +37,7 @@ crate::text_enum! {
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub struct Principal {
     pub user_id: Uuid,
     pub role: Role,
     /// Set for partner staff: their institution.
@@ -48,7 +49,7 @@ pub struct Caller {
 /// The caller and the request id, which every write records in the audit log.
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub caller: Caller,
+    pub caller: Principal,
     pub request_id: String,
 }
 
@@ -71,7 +72,7 @@ struct Standing {
 
 /// Checks the bearer token, then the user's current state: a disabled user
 /// or a raised token version stops every token at once.
-async fn authenticate(req: HttpRequest) -> AppResult<Caller> {
+async fn authenticate(req: HttpRequest) -> AppResult<Principal> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state missing")))?
@@ -88,7 +89,7 @@ async fn authenticate(req: HttpRequest) -> AppResult<Caller> {
         .await
         .optional()?;
     match standing {
-        Some(s) if !s.disabled && s.token_version == claims.tv => Ok(Caller {
+        Some(s) if !s.disabled && s.token_version == claims.tv => Ok(Principal {
             user_id: claims.sub,
             role: s.role,
             institution_id: s.institution_id,
@@ -100,14 +101,14 @@ async fn authenticate(req: HttpRequest) -> AppResult<Caller> {
     }
 }
 
-impl FromRequest for Caller {
+impl FromRequest for Principal {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            if let Some(caller) = req.extensions().get::<Caller>() {
+            if let Some(caller) = req.extensions().get::<Principal>() {
                 return Ok(caller.clone());
             }
             let caller = authenticate(req.clone()).await?;
@@ -122,7 +123,7 @@ impl FromRequest for Ctx {
     type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::from_request(req, payload);
+        let caller = Principal::from_request(req, payload);
         let request_id = RequestId::of(req);
         Box::pin(async move {
             Ok(Ctx {

@@ -1,12 +1,18 @@
 //! The one place that says who may do what (SPEC §1).
 //!
-//! Handlers call [`authorize`] before they touch anything; scoping of
-//! records to a partner's institution or a trainee's own data is decided here
-//! too, so that a rule is never re-written per handler.
+//! A [`Principal`] is built once per request. The role table below is data:
+//! for every kind of record and every action it says, per role, whether the
+//! role may act on every record, only on records in its own scope (its
+//! institution's people, or itself), or not at all. [`may`] answers every
+//! question from it: 403 when the role may not act at all, else the
+//! [`Scope`] that the caller's lookups and lists must stay inside
+//! ([`super::scope`] turns a scope into SQL, one function per table).
+//! Record-level rules that are not a matter of scope (a trainee edits only
+//! its contact details, partner staff only withdraw) live here too.
 
 use uuid::Uuid;
 
-use super::{Caller, Role};
+use super::{Principal, Role};
 use crate::error::{AppError, AppResult};
 
 /// Kinds of records the API exposes.
@@ -26,12 +32,13 @@ pub enum Resource {
     Certificate,
     Incubator,
     Venture,
+    ServiceRequest,
     Agreement,
     Exchange,
     Stats,
 }
 
-/// What a caller wants to do with a kind of record.
+/// What a caller wants to do with a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::VariantArray, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
 pub enum Action {
@@ -39,78 +46,156 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// Any move of the record's lifecycle.
+    Move,
+    /// The one move that partner staff and trainees may make: withdrawing.
+    Withdraw,
 }
 
-/// The role matrix: may `role` do `action` on `resource` at all?
-pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
+/// How far a role's right reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Not at all: 403.
+    Deny,
+    /// Only records in the caller's own scope: others answer 404.
+    Own,
+    /// Every record.
+    All,
+}
+
+use Access::{All as A, Deny as N, Own as O};
+
+/// The role table: per kind of record and action, the access of admin,
+/// coordinator, partner, trainee and viewer, in that order. A pair that is
+/// not listed is denied to everyone.
+#[rustfmt::skip]
+pub static TABLE: &[(Resource, Action, [Access; 5])] = {
     use Action::*;
     use Resource::*;
-    use Role::*;
-    match (resource, action) {
-        // Coordinators are not named for institutions in the spec, but they
-        // must see them to pick hosts and leads; only the secretariat edits.
-        (Institution, Read) => matches!(role, Admin | Coordinator | Partner | Viewer),
-        (Institution, Create | Update | Delete) => role == Admin,
-        (AuditEvent, Read) => role == Admin,
-        (AuditEvent, Create | Update | Delete) => false,
+    &[
+        //                                  admin coord partner trainee viewer
+        // Coordinators must see institutions to pick hosts and leads.
+        (Institution,    Read,             [A, A, A, N, A]),
+        (Institution,    Create,           [A, N, N, N, N]),
+        (Institution,    Update,           [A, N, N, N, N]),
+        (Institution,    Delete,           [A, N, N, N, N]),
+        (AuditEvent,     Read,             [A, N, N, N, N]),
         // The outbox holds personal data: the secretariat only.
-        (Notification, Read | Update) => role == Admin,
-        (Notification, Create | Delete) => false,
-        (User, Read | Update) => role == Admin,
+        (Notification,   Read,             [A, N, N, N, N]),
+        (Notification,   Update,           [A, N, N, N, N]),
         // Users come by invitation; they are disabled, never deleted.
-        (User, Create | Delete) => false,
-        (Invitation, Create | Read) => matches!(role, Admin | Coordinator),
-        (Invitation, Update | Delete) => false,
-        (Program | Cohort, Read) => matches!(role, Admin | Coordinator | Partner | Viewer),
-        (Program | Cohort, Create | Update | Delete) => matches!(role, Admin | Coordinator),
-        // Personal data: never viewers. Partners and trainees are scoped.
-        (Resource::Trainee, Read | Update) => {
-            matches!(role, Admin | Coordinator | Partner | Role::Trainee)
-        }
-        (Resource::Trainee, Create | Delete) => matches!(role, Admin | Coordinator | Partner),
-        (Enrollment, Read | Update) => {
-            matches!(role, Admin | Coordinator | Partner | Role::Trainee)
-        }
-        (Enrollment, Create) => matches!(role, Admin | Coordinator | Partner),
-        (Enrollment, Delete) => false,
-        (Session, Read) => matches!(role, Admin | Coordinator | Partner),
-        (Session, Create | Update | Delete) => matches!(role, Admin | Coordinator),
-        (Certificate, Update) => matches!(role, Admin | Coordinator),
-        (Certificate, Read | Create | Delete) => false,
-        (Incubator | Agreement, Read) => matches!(role, Admin | Coordinator | Partner | Viewer),
-        (Incubator | Agreement, Create | Update | Delete) => matches!(role, Admin | Coordinator),
-        // Ventures name their founders: no viewers; partners see their own.
-        (Venture, Read) => matches!(role, Admin | Coordinator | Partner),
-        (Venture, Create | Update | Delete) => matches!(role, Admin | Coordinator),
-        (Exchange, Read) => matches!(role, Admin | Coordinator | Partner | Role::Trainee),
-        (Exchange, Create) => matches!(role, Admin | Coordinator | Partner),
-        (Exchange, Update | Delete) => matches!(role, Admin | Coordinator),
+        (User,           Read,             [A, N, N, N, N]),
+        (User,           Update,           [A, N, N, N, N]),
+        // Coordinators read the invitations they sent.
+        (Invitation,     Read,             [A, O, N, N, N]),
+        (Invitation,     Create,           [A, A, N, N, N]),
+        (Program,        Read,             [A, A, A, N, A]),
+        (Program,        Create,           [A, A, N, N, N]),
+        (Program,        Update,           [A, A, N, N, N]),
+        (Program,        Delete,           [A, A, N, N, N]),
+        (Cohort,         Read,             [A, A, A, N, A]),
+        (Cohort,         Create,           [A, A, N, N, N]),
+        (Cohort,         Update,           [A, A, N, N, N]),
+        (Cohort,         Delete,           [A, A, N, N, N]),
+        (Cohort,         Move,             [A, A, N, N, N]),
+        // Personal data: never viewers; partners and trainees their own.
+        (Trainee,        Read,             [A, A, O, O, N]),
+        (Trainee,        Create,           [A, A, O, N, N]),
+        (Trainee,        Update,           [A, A, O, O, N]),
+        (Trainee,        Delete,           [A, A, N, N, N]),
+        (Enrollment,     Read,             [A, A, O, O, N]),
+        (Enrollment,     Create,           [A, A, O, N, N]),
+        (Enrollment,     Move,             [A, A, N, N, N]),
+        (Enrollment,     Withdraw,         [A, A, O, O, N]),
+        // Sessions are not personal; their attendance marks are scoped.
+        (Session,        Read,             [A, A, O, N, N]),
+        (Session,        Create,           [A, A, N, N, N]),
+        (Session,        Update,           [A, A, N, N, N]),
+        (Certificate,    Update,           [A, A, N, N, N]),
+        (Incubator,      Read,             [A, A, A, N, A]),
+        (Incubator,      Create,           [A, A, N, N, N]),
+        (Incubator,      Update,           [A, A, N, N, N]),
+        (Incubator,      Delete,           [A, A, N, N, N]),
+        // Ventures name their founders: partners see their institution's.
+        (Venture,        Read,             [A, A, O, N, N]),
+        (Venture,        Create,           [A, A, N, N, N]),
+        (Venture,        Update,           [A, A, N, N, N]),
+        (Venture,        Delete,           [A, A, N, N, N]),
+        (Venture,        Move,             [A, A, N, N, N]),
+        // Partner staff ask for services for their own ventures.
+        (ServiceRequest, Read,             [A, A, N, N, N]),
+        (ServiceRequest, Create,           [A, A, O, N, N]),
+        (ServiceRequest, Update,           [A, A, N, N, N]),
+        (ServiceRequest, Move,             [A, A, N, N, N]),
+        (Agreement,      Read,             [A, A, A, N, N]),
+        (Agreement,      Create,           [A, A, N, N, N]),
+        (Agreement,      Update,           [A, A, N, N, N]),
+        (Agreement,      Delete,           [A, A, N, N, N]),
+        (Exchange,       Read,             [A, A, O, O, N]),
+        (Exchange,       Create,           [A, A, O, N, N]),
+        (Exchange,       Delete,           [A, A, N, N, N]),
+        (Exchange,       Move,             [A, A, N, N, N]),
         // Aggregates only, for dashboards.
-        (Stats, Read) => matches!(role, Admin | Coordinator | Viewer),
-        (Stats, Create | Update | Delete) => false,
-    }
+        (Stats,          Read,             [A, A, N, N, A]),
+    ]
+};
+
+/// The access of `role` to `action` on `resource`, from [`TABLE`].
+pub fn access(role: Role, resource: Resource, action: Action) -> Access {
+    let column = match role {
+        Role::Admin => 0,
+        Role::Coordinator => 1,
+        Role::Partner => 2,
+        Role::Trainee => 3,
+        Role::Viewer => 4,
+    };
+    TABLE
+        .iter()
+        .find(|(r, a, _)| *r == resource && *a == action)
+        .map_or(Access::Deny, |(_, _, roles)| roles[column])
 }
 
-/// Whose personal records a caller may see.
+/// Whose records a caller's lookups and lists may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Admins and coordinators: everyone.
+    /// Every record.
     All,
-    /// Partner staff: the people of their institution.
+    /// Partner staff: the people of their institution and what is theirs.
     Institution(Uuid),
-    /// A trainee: itself.
+    /// A trainee: itself and what is its own.
     Trainee(Uuid),
-    /// Nobody's.
+    /// Staff's own records where staff see only theirs: what they wrote
+    /// (a coordinator's invitations).
+    Author(Uuid),
+    /// Nothing.
     Nobody,
 }
 
-/// The scope of a caller over trainees and their enrollments.
-pub fn people_scope(caller: &Caller) -> Scope {
-    match (caller.role, caller.institution_id, caller.trainee_id) {
-        (Role::Admin | Role::Coordinator, _, _) => Scope::All,
-        (Role::Partner, Some(i), _) => Scope::Institution(i),
-        (Role::Trainee, _, Some(t)) => Scope::Trainee(t),
-        _ => Scope::Nobody,
+impl Principal {
+    /// The caller's own scope, for rights marked [`Access::Own`].
+    pub fn own_scope(&self) -> Scope {
+        match (self.role, self.institution_id, self.trainee_id) {
+            (Role::Admin, _, _) => Scope::All,
+            (Role::Coordinator, _, _) => Scope::Author(self.user_id),
+            (Role::Partner, Some(i), _) => Scope::Institution(i),
+            (Role::Trainee, _, Some(t)) => Scope::Trainee(t),
+            _ => Scope::Nobody,
+        }
+    }
+
+    /// Whether the caller is programme staff (admin or coordinator).
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Coordinator)
+    }
+}
+
+/// 403 unless the caller's role may do `action` on `resource` at all; else
+/// the scope that every record it touches must be found in.
+pub fn may(principal: &Principal, resource: Resource, action: Action) -> AppResult<Scope> {
+    match access(principal.role, resource, action) {
+        Access::Deny => Err(AppError::Forbidden),
+        Access::All => Ok(Scope::All),
+        Access::Own => Ok(principal.own_scope()),
     }
 }
 
@@ -121,7 +206,7 @@ impl Scope {
             Scope::All => true,
             Scope::Institution(i) => i == institution_id,
             Scope::Trainee(t) => t == trainee_id,
-            Scope::Nobody => false,
+            Scope::Author(_) | Scope::Nobody => false,
         }
     }
 
@@ -132,6 +217,44 @@ impl Scope {
         } else {
             Err(AppError::NotFound)
         }
+    }
+
+    /// The institution a partner's new records belong to: its own when
+    /// `asked` is none, 403 when `asked` names another. Staff must name one
+    /// (`None` is returned for them to require it).
+    pub fn own_institution(self, asked: Option<Uuid>) -> AppResult<Option<Uuid>> {
+        match (self, asked) {
+            (Scope::Institution(own), None) => Ok(Some(own)),
+            (Scope::Institution(own), Some(i)) if i == own => Ok(Some(own)),
+            (Scope::Institution(_), Some(_))
+            | (Scope::Trainee(_) | Scope::Author(_) | Scope::Nobody, _) => Err(AppError::Forbidden),
+            (Scope::All, asked) => Ok(asked),
+        }
+    }
+}
+
+/// The move an enrollment's caller asks for: withdrawing is a right of its
+/// own, every other move is staff's.
+pub fn enrollment_move(to_withdrawn: bool) -> Action {
+    if to_withdrawn {
+        Action::Withdraw
+    } else {
+        Action::Move
+    }
+}
+
+/// May this change of a trainee be made by this caller? A trainee changes
+/// only its contact details; partner staff cannot move a trainee to another
+/// institution.
+pub fn may_change_trainee(
+    principal: &Principal,
+    only_contact_details: bool,
+    new_institution: Option<Uuid>,
+) -> bool {
+    match principal.role {
+        Role::Trainee => only_contact_details,
+        Role::Partner => new_institution.is_none_or(|i| Some(i) == principal.institution_id),
+        _ => true,
     }
 }
 
@@ -145,11 +268,36 @@ pub fn may_invite(inviter: Role, invitee: Role) -> bool {
     }
 }
 
-/// 403 unless the caller's role may do this at all.
-pub fn authorize(caller: &Caller, resource: Resource, action: Action) -> AppResult<()> {
-    if allows(caller.role, resource, action) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::*;
+
+    #[test]
+    fn every_pair_is_listed_at_most_once() {
+        for (i, (r, a, _)) in TABLE.iter().enumerate() {
+            assert!(
+                !TABLE[i + 1..].iter().any(|(r2, a2, _)| r2 == r && a2 == a),
+                "{r:?} {a:?} is listed twice"
+            );
+        }
+    }
+
+    #[test]
+    fn viewers_never_reach_personal_data() {
+        for resource in [
+            Resource::Trainee,
+            Resource::Enrollment,
+            Resource::Venture,
+            Resource::Exchange,
+            Resource::User,
+            Resource::Notification,
+            Resource::Session,
+        ] {
+            for action in Action::VARIANTS {
+                assert_eq!(access(Role::Viewer, resource, *action), Access::Deny);
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ use crate::{
     email::{self, Outgoing},
     error::{AppError, AppResult, Problem},
     schema::password_resets,
-    startup::AppState,
+    state::AppState,
     telemetry::RequestId,
     types::Email,
     users::{self, User, UserRow},

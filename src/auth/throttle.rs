@@ -19,7 +19,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::{
     error::{AppError, AppResult},
     schema::{login_failures, rate_limits},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Failed logins that lock an address.

@@ -20,12 +20,12 @@ use crate::{
     },
     audit,
     auth::{
-        policy::{authorize, Action, Resource},
+        policy::{may, Action, Resource},
         Ctx,
     },
     error::{AppError, AppResult, Problem},
     schema::certificates,
-    startup::AppState,
+    state::AppState,
     types::LongText,
 };
 
@@ -106,7 +106,7 @@ async fn revoke(
     code: web::Path<String>,
     body: web::Json<RevokeInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Certificate, Action::Update)?;
+    may(&ctx.caller, Resource::Certificate, Action::Update)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let reason = c.required("reason", body.reason);

@@ -13,12 +13,12 @@ use crate::{
         list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     auth::{
-        policy::{authorize, Action, Resource},
-        Caller, Ctx,
+        policy::{may, Action, Resource},
+        Ctx, Principal,
     },
     error::{AppResult, Problem},
     lifecycle::{self, Move, MoveInput},
-    startup::AppState,
+    state::AppState,
     types::CountryCode,
 };
 use model::{Cohort, CohortInput, CohortStatus, Delivery};
@@ -85,10 +85,10 @@ static LIST: ListSpec = ListSpec {
 #[get("/cohorts")]
 async fn list_cohorts(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Cohort, Action::Read)?;
+    may(&caller, Resource::Cohort, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         program_id: params.filter("program_id"),
@@ -123,7 +123,7 @@ async fn create_cohort(
     ctx: Ctx,
     body: web::Json<CohortInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Cohort, Action::Create)?;
+    may(&ctx.caller, Resource::Cohort, Action::Create)?;
     let new = body.into_inner().into_new()?;
     let mut conn = state.pool.get().await?;
     let created = repo::create(&mut conn, &ctx, new).await?;
@@ -144,11 +144,11 @@ async fn create_cohort(
 #[get("/cohorts/{id}")]
 async fn get_cohort(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Cohort, Action::Read)?;
+    may(&caller, Resource::Cohort, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::record(&req, &repo::get(&mut conn, *id).await?)
 }
@@ -173,7 +173,7 @@ async fn update_cohort(
     id: web::Path<Uuid>,
     body: web::Json<CohortInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Cohort, Action::Update)?;
+    may(&ctx.caller, Resource::Cohort, Action::Update)?;
     let expected = api::if_match(&req)?;
     let changes = body.into_inner().into_changes()?;
     let mut conn = state.pool.get().await?;
@@ -201,7 +201,7 @@ async fn delete_cohort(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Cohort, Action::Delete)?;
+    may(&ctx.caller, Resource::Cohort, Action::Delete)?;
     let expected = api::if_match(&req)?;
     let mut conn = state.pool.get().await?;
     repo::delete(&mut conn, &ctx, *id, expected).await?;
@@ -229,7 +229,7 @@ async fn move_cohort(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Cohort, Action::Update)?;
+    may(&ctx.caller, Resource::Cohort, Action::Move)?;
     let (to, note) = body.into_inner().parse::<CohortStatus>()?;
     let mut conn = state.pool.get().await?;
     api::ok(&repo::transition(&mut conn, &ctx, *id, to, note).await?)
@@ -248,10 +248,10 @@ async fn move_cohort(
 #[get("/cohorts/{id}/transitions")]
 async fn cohort_history(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Cohort, Action::Read)?;
+    may(&caller, Resource::Cohort, Action::Read)?;
     let mut conn = state.pool.get().await?;
     repo::get(&mut conn, *id).await?;
     lifecycle::history(&mut conn, repo::ENTITY, *id).await

@@ -15,12 +15,12 @@ use crate::{
     },
     audit,
     auth::{
-        policy::{authorize, Action, Resource},
-        Caller, Ctx,
+        policy::{may, Action, Resource},
+        Ctx, Principal,
     },
     error::{AppError, AppResult, Problem},
     schema::notifications,
-    startup::AppState,
+    state::AppState,
 };
 
 static LIST: ListSpec = ListSpec {
@@ -70,10 +70,10 @@ pub enum DeliveryStatus {
 #[get("/notifications")]
 async fn list_notifications(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Notification, Action::Read)?;
+    may(&caller, Resource::Notification, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let status: Option<DeliveryStatus> = params.filter("status");
     let template: Option<String> = params.filter("template");
@@ -111,11 +111,11 @@ async fn list_notifications(
 #[get("/notifications/{id}")]
 async fn get_notification(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Notification, Action::Read)?;
+    may(&caller, Resource::Notification, Action::Read)?;
     let mut conn = state.pool.get().await?;
     let row: NotificationRow = notifications::table
         .find(*id)
@@ -143,7 +143,7 @@ async fn retry_notification(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Notification, Action::Update)?;
+    may(&ctx.caller, Resource::Notification, Action::Update)?;
     let id = *id;
     let mut conn = state.pool.get().await?;
     let row = conn

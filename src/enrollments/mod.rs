@@ -14,13 +14,13 @@ use crate::{
     },
     audit::Actor,
     auth::{
-        policy::{authorize, people_scope, Action, Resource},
-        Caller, Ctx, Role,
+        policy::{self, may, Action, Resource},
+        Ctx, Principal,
     },
     cohorts::repo as cohorts,
-    error::{AppError, AppResult, Problem},
+    error::{AppResult, Problem},
     lifecycle::{self, Move, MoveInput},
-    startup::AppState,
+    state::AppState,
 };
 use model::{BulkMoveInput, BulkResult, Enrollment, EnrollmentStatus, NominationInput};
 
@@ -68,11 +68,11 @@ static LIST_ALL: ListSpec = ListSpec {
 #[get("/cohorts/{id}/enrollments")]
 async fn list_enrollments(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Enrollment, Action::Read)?;
+    let scope = may(&caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         cohort_id: Some(*id),
@@ -83,7 +83,7 @@ async fn list_enrollments(
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
     cohorts::get(&mut conn, *id).await?;
-    api::ok(&repo::list(&mut conn, people_scope(&caller), &params, &filter).await?)
+    api::ok(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 
 /// Lists the enrollments the caller may see, across cohorts: for analysts'
@@ -106,10 +106,10 @@ async fn list_enrollments(
 #[get("/enrollments")]
 async fn list_all_enrollments(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Enrollment, Action::Read)?;
+    let scope = may(&caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST_ALL);
     let filter = repo::Filter {
         cohort_id: params.filter("cohort_id"),
@@ -119,7 +119,7 @@ async fn list_all_enrollments(
     };
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
-    api::ok(&repo::list(&mut conn, people_scope(&caller), &params, &filter).await?)
+    api::ok(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 
 /// Nominates a trainee into a cohort that is open and inside its
@@ -143,10 +143,9 @@ async fn nominate(
     id: web::Path<Uuid>,
     body: web::Json<NominationInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Enrollment, Action::Create)?;
+    let scope = may(&ctx.caller, Resource::Enrollment, Action::Create)?;
     let (trainee_id, motivation) = body.into_inner().parse()?;
     let mut conn = state.pool.get().await?;
-    let scope = people_scope(&ctx.caller);
     let created = repo::nominate(
         &mut conn,
         &Actor::from(&ctx),
@@ -173,31 +172,13 @@ async fn nominate(
 #[get("/enrollments/{id}")]
 async fn get_enrollment(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Enrollment, Action::Read)?;
+    let scope = may(&caller, Resource::Enrollment, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    api::record(
-        &req,
-        &repo::get(&mut conn, people_scope(&caller), *id).await?,
-    )
-}
-
-/// Coordinators may make any legal move; partner staff and trainees may
-/// only withdraw, and only their own.
-fn guard(caller: &Caller) -> impl Fn(&Enrollment, EnrollmentStatus) -> AppResult<()> + Sync + '_ {
-    let scope = people_scope(caller);
-    move |e, to| {
-        scope.require(e.institution_id, e.trainee_id)?;
-        let staff = matches!(caller.role, Role::Admin | Role::Coordinator);
-        if staff || to == EnrollmentStatus::Withdrawn {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
+    api::record(&req, &repo::get(&mut conn, scope, *id).await?)
 }
 
 /// Moves an enrollment. Accepting checks seats (409 `cohort-full`) and the
@@ -222,11 +203,23 @@ async fn move_enrollment(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Enrollment, Action::Update)?;
+    let read = may(&ctx.caller, Resource::Enrollment, Action::Read)?;
     let (to, note) = body.into_inner().parse::<EnrollmentStatus>()?;
     let mut conn = state.pool.get().await?;
-    let guard = guard(&ctx.caller);
-    let moved = repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note, &guard).await?;
+    let action = policy::enrollment_move(to == EnrollmentStatus::Withdrawn);
+    let scope = match may(&ctx.caller, Resource::Enrollment, action) {
+        Ok(scope) => scope,
+        Err(refused) => {
+            // Out of scope stays 404; in scope but not allowed is 403.
+            repo::get(&mut conn, read, *id).await?;
+            return Err(refused);
+        }
+    };
+    let within = repo::Within {
+        scope,
+        cohort_id: None,
+    };
+    let moved = repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note, within).await?;
     api::ok(&moved)
 }
 
@@ -243,12 +236,12 @@ async fn move_enrollment(
 #[get("/enrollments/{id}/transitions")]
 async fn enrollment_history(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Enrollment, Action::Read)?;
+    let scope = may(&caller, Resource::Enrollment, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    repo::get(&mut conn, people_scope(&caller), *id).await?;
+    repo::get(&mut conn, scope, *id).await?;
     lifecycle::history(&mut conn, repo::ENTITY, *id).await
 }
 
@@ -272,33 +265,20 @@ async fn move_many(
     id: web::Path<Uuid>,
     body: web::Json<BulkMoveInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Enrollment, Action::Update)?;
-    if !matches!(ctx.caller.role, Role::Admin | Role::Coordinator) {
-        return Err(AppError::Forbidden);
-    }
+    let scope = may(&ctx.caller, Resource::Enrollment, Action::Move)?;
     let (ids, to, note) = body.into_inner().parse()?;
     let cohort_id = *id;
     let mut conn = state.pool.get().await?;
     cohorts::get(&mut conn, cohort_id).await?;
     let actor = Actor::from(&ctx);
-    let in_cohort = |e: &Enrollment, _| {
-        if e.cohort_id == cohort_id {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
-        }
+    let within = repo::Within {
+        scope,
+        cohort_id: Some(cohort_id),
     };
     let mut results = Vec::with_capacity(ids.len());
     for enrollment_id in ids {
-        let outcome = repo::transition(
-            &mut conn,
-            &actor,
-            enrollment_id,
-            to,
-            note.clone(),
-            &in_cohort,
-        )
-        .await;
+        let outcome =
+            repo::transition(&mut conn, &actor, enrollment_id, to, note.clone(), within).await;
         results.push(match outcome {
             Ok(e) => BulkResult {
                 id: enrollment_id,

@@ -16,7 +16,7 @@ use super::model::{Enrollment, EnrollmentStatus};
 use crate::{
     api::list::{self, ListParams, Page},
     audit::Actor,
-    auth::policy::Scope,
+    auth::{policy::Scope, scope::Scoped},
     cohorts::{
         model::{CohortRow, CohortStatus},
         repo as cohorts,
@@ -61,11 +61,8 @@ pub async fn list(
         if let Some(v) = f.trainee_id {
             q = q.filter(enrollments::trainee_id.eq(v));
         }
-        match scope {
-            Scope::All => {}
-            Scope::Institution(i) => q = q.filter(enrollments::institution_id.eq(i)),
-            Scope::Trainee(t) => q = q.filter(enrollments::trainee_id.eq(t)),
-            Scope::Nobody => q = q.filter(enrollments::id.is_null()),
+        if let Some(cond) = enrollments::table::condition(scope) {
+            q = q.filter(cond);
         }
         if let Some(v) = f.status {
             q = q.filter(enrollments::status.eq(v));
@@ -291,8 +288,23 @@ async fn ensure_attendance(
     Ok(())
 }
 
-/// What a caller may do with an enrollment once it is locked.
-pub type Guard<'a> = &'a (dyn Fn(&Enrollment, EnrollmentStatus) -> AppResult<()> + Sync);
+/// Where an enrollment to move must be found: in the caller's scope and,
+/// for a move of many, in one cohort. Anything else answers 404.
+#[derive(Debug, Clone, Copy)]
+pub struct Within {
+    pub scope: Scope,
+    pub cohort_id: Option<Uuid>,
+}
+
+impl Within {
+    fn require(self, e: &Enrollment) -> AppResult<()> {
+        self.scope.require(e.institution_id, e.trainee_id)?;
+        match self.cohort_id {
+            Some(c) if c != e.cohort_id => Err(AppError::NotFound),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// Moves an enrollment, with every rule of the lifecycle, in one
 /// transaction: seats and quotas, attendance, the certificate, the emails,
@@ -303,7 +315,7 @@ pub async fn transition(
     id: Uuid,
     to: EnrollmentStatus,
     note: Option<String>,
-    guard: Guard<'_>,
+    within: Within,
 ) -> AppResult<Enrollment> {
     conn.transaction(async |conn| {
         let cohort_id: Uuid = enrollments::table
@@ -318,7 +330,7 @@ pub async fn transition(
             .for_update()
             .first(conn)
             .await?;
-        guard(&current, to)?;
+        within.require(&current)?;
         current.status.check(to)?;
         use EnrollmentStatus::*;
         match to {

@@ -14,12 +14,12 @@ use crate::{
     },
     audit::Actor,
     auth::{
-        policy::{authorize, people_scope, Action, Resource, Scope},
-        Caller, Ctx,
+        policy::{may, Action, Resource, Scope},
+        Ctx, Principal,
     },
     error::{AppError, AppResult, Problem},
     lifecycle::{self, Move, MoveInput},
-    startup::AppState,
+    state::AppState,
 };
 use model::{
     Agreement, AgreementInput, AgreementStatus, Exchange, ExchangeInput, ExchangeKind,
@@ -49,10 +49,10 @@ static AGREEMENTS: ListSpec = ListSpec {
 #[get("/exchange-agreements")]
 async fn list_agreements(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Agreement, Action::Read)?;
+    may(&caller, Resource::Agreement, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &AGREEMENTS);
     let filter = repo::AgreementFilter {
         status: params.filter("status"),
@@ -79,7 +79,7 @@ async fn create_agreement(
     ctx: Ctx,
     body: web::Json<AgreementInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Agreement, Action::Create)?;
+    may(&ctx.caller, Resource::Agreement, Action::Create)?;
     let new = body.into_inner().into_new()?;
     let mut conn = state.pool.get().await?;
     let created = repo::create_agreement(&mut conn, &Actor::from(&ctx), new).await?;
@@ -99,11 +99,11 @@ async fn create_agreement(
 #[get("/exchange-agreements/{id}")]
 async fn get_agreement(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Agreement, Action::Read)?;
+    may(&caller, Resource::Agreement, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::record(&req, &repo::get_agreement(&mut conn, *id).await?)
 }
@@ -129,7 +129,7 @@ async fn update_agreement(
     id: web::Path<Uuid>,
     body: web::Json<AgreementInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Agreement, Action::Update)?;
+    may(&ctx.caller, Resource::Agreement, Action::Update)?;
     let expected = api::if_match(&req)?;
     let changes = body.into_inner().into_changes()?;
     let mut conn = state.pool.get().await?;
@@ -149,10 +149,10 @@ async fn update_agreement(
 #[get("/exchange-agreements/{id}/usage")]
 async fn agreement_usage(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Agreement, Action::Read)?;
+    may(&caller, Resource::Agreement, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::ok(&serde_json::json!({ "items": repo::usage(&mut conn, *id).await? }))
 }
@@ -175,7 +175,7 @@ async fn delete_agreement(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Agreement, Action::Delete)?;
+    may(&ctx.caller, Resource::Agreement, Action::Delete)?;
     let expected = api::if_match(&req)?;
     let mut conn = state.pool.get().await?;
     repo::delete_agreement(&mut conn, &Actor::from(&ctx), *id, expected).await?;
@@ -195,10 +195,10 @@ async fn delete_agreement(
 #[get("/exchange-agreements/{id}/history")]
 async fn agreement_history(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Agreement, Action::Read)?;
+    may(&caller, Resource::Agreement, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::ok(&serde_json::json!({ "items": repo::agreement_history(&mut conn, *id).await? }))
 }
@@ -220,7 +220,7 @@ async fn delete_exchange(
     ctx: Ctx,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Exchange, Action::Delete)?;
+    may(&ctx.caller, Resource::Exchange, Action::Delete)?;
     let mut conn = state.pool.get().await?;
     repo::delete_exchange(&mut conn, &Actor::from(&ctx), *id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -249,10 +249,10 @@ static EXCHANGES: ListSpec = ListSpec {
 #[get("/exchanges")]
 async fn list_exchanges(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Exchange, Action::Read)?;
+    let scope = may(&caller, Resource::Exchange, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &EXCHANGES);
     let filter = repo::ExchangeFilter {
         status: params.filter("status"),
@@ -261,7 +261,7 @@ async fn list_exchanges(
     };
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
-    api::ok(&repo::list_exchanges(&mut conn, people_scope(&caller), &params, &filter).await?)
+    api::ok(&repo::list_exchanges(&mut conn, scope, &params, &filter).await?)
 }
 
 /// Proposes an exchange. Partner staff propose only where their
@@ -281,15 +281,15 @@ async fn propose_exchange(
     ctx: Ctx,
     body: web::Json<ExchangeInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Exchange, Action::Create)?;
+    let scope = may(&ctx.caller, Resource::Exchange, Action::Create)?;
     let new = body.into_inner().into_new(ctx.caller.user_id)?;
-    if let Scope::Institution(own) = people_scope(&ctx.caller) {
+    if let Scope::Institution(own) = scope {
         if new.sending_institution_id != own && new.receiving_institution_id != own {
             return Err(AppError::Forbidden);
         }
     }
     let mut conn = state.pool.get().await?;
-    let created = repo::propose(&mut conn, &Actor::from(&ctx), new).await?;
+    let created = repo::propose(&mut conn, &Actor::from(&ctx), scope, new).await?;
     api::created(format!("/api/v1/exchanges/{}", created.id), &created)
 }
 
@@ -303,16 +303,13 @@ async fn propose_exchange(
 #[get("/exchanges/{id}")]
 async fn get_exchange(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Exchange, Action::Read)?;
+    let scope = may(&caller, Resource::Exchange, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    api::record(
-        &req,
-        &repo::get_exchange(&mut conn, people_scope(&caller), *id).await?,
-    )
+    api::record(&req, &repo::get_exchange(&mut conn, scope, *id).await?)
 }
 
 /// Moves an exchange: proposed → approved, rejected, cancelled; approved →
@@ -336,7 +333,7 @@ async fn move_exchange(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Exchange, Action::Update)?;
+    may(&ctx.caller, Resource::Exchange, Action::Move)?;
     let (to, note) = body.into_inner().parse::<ExchangeStatus>()?;
     let mut conn = state.pool.get().await?;
     api::ok(&repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note).await?)
@@ -352,12 +349,12 @@ async fn move_exchange(
 #[get("/exchanges/{id}/transitions")]
 async fn exchange_history(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Exchange, Action::Read)?;
+    let scope = may(&caller, Resource::Exchange, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    repo::get_exchange(&mut conn, people_scope(&caller), *id).await?;
+    repo::get_exchange(&mut conn, scope, *id).await?;
     lifecycle::history(&mut conn, repo::EXCHANGE, *id).await
 }
 

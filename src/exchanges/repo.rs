@@ -19,7 +19,11 @@ use super::model::{
 use crate::{
     api::list::{self, ListParams, Page},
     audit::{self, Actor},
-    auth::{policy::Scope, Role},
+    auth::{
+        policy::Scope,
+        scope::{self, Scoped},
+        Role,
+    },
     email::{self, Outgoing},
     error::{AppError, AppResult},
     lifecycle::{self, Lifecycle},
@@ -319,17 +323,8 @@ pub async fn list_exchanges(
 ) -> AppResult<Page<Exchange>> {
     let build = || {
         let mut q = exchanges::table.select(Exchange::as_select()).into_boxed();
-        match scope {
-            Scope::All => {}
-            Scope::Institution(i) => {
-                q = q.filter(
-                    exchanges::sending_institution_id
-                        .eq(i)
-                        .or(exchanges::receiving_institution_id.eq(i)),
-                )
-            }
-            Scope::Trainee(t) => q = q.filter(exchanges::trainee_id.eq(t)),
-            Scope::Nobody => q = q.filter(exchanges::id.is_null()),
+        if let Some(cond) = exchanges::table::condition(scope) {
+            q = q.filter(cond);
         }
         if let Some(v) = f.status {
             q = q.filter(exchanges::status.eq(v));
@@ -345,41 +340,38 @@ pub async fn list_exchanges(
     list::fetch(conn, params, build, |e: Exchange| e).await
 }
 
-fn sees(scope: Scope, e: &Exchange) -> bool {
-    match scope {
-        Scope::All => true,
-        Scope::Institution(i) => e.sending_institution_id == i || e.receiving_institution_id == i,
-        Scope::Trainee(t) => e.trainee_id == t,
-        Scope::Nobody => false,
-    }
-}
-
 /// An exchange in scope, or 404.
 pub async fn get_exchange(
     conn: &mut AsyncPgConnection,
     scope: Scope,
     id: Uuid,
 ) -> AppResult<Exchange> {
-    let e: Exchange = exchanges::table
+    let mut q = exchanges::table
         .find(id)
         .select(Exchange::as_select())
-        .first(conn)
-        .await?;
-    if sees(scope, &e) {
-        Ok(e)
-    } else {
-        Err(AppError::NotFound)
+        .into_boxed();
+    if let Some(cond) = exchanges::table::condition(scope) {
+        q = q.filter(cond);
     }
+    Ok(q.first(conn).await?)
 }
 
 /// Proposes an exchange across a border, under an agreement between the
-/// two institutions when one is named.
+/// two institutions when one is named. The trainee must be in the caller's
+/// scope: one outside it answers as one that does not exist.
 pub async fn propose(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
+    scope: Scope,
     new: NewExchange,
 ) -> AppResult<Exchange> {
     conn.transaction(async |conn| {
+        if !scope::trainee_in_scope(conn, scope, new.trainee_id).await? {
+            return Err(AppError::invalid(
+                "trainee_id",
+                "refers to a record that does not exist",
+            ));
+        }
         cross_border(
             conn,
             new.sending_institution_id,

@@ -13,11 +13,11 @@ use crate::{
         list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     auth::{
-        policy::{authorize, Action, Resource},
-        Caller, Ctx,
+        policy::{may, Action, Resource},
+        Ctx, Principal,
     },
     error::{AppResult, Problem},
-    startup::AppState,
+    state::AppState,
     types::CountryCode,
 };
 use model::{Incubator, IncubatorInput, IncubatorStatus};
@@ -52,10 +52,10 @@ static LIST: ListSpec = ListSpec {
 #[get("/incubators")]
 async fn list_incubators(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Incubator, Action::Read)?;
+    may(&caller, Resource::Incubator, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         status: params.filter("status"),
@@ -87,7 +87,7 @@ async fn create_incubator(
     ctx: Ctx,
     body: web::Json<IncubatorInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Incubator, Action::Create)?;
+    may(&ctx.caller, Resource::Incubator, Action::Create)?;
     let new = body.into_inner().into_new()?;
     let mut conn = state.pool.get().await?;
     let created = repo::create(&mut conn, &ctx, new).await?;
@@ -108,11 +108,11 @@ async fn create_incubator(
 #[get("/incubators/{id}")]
 async fn get_incubator(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Incubator, Action::Read)?;
+    may(&caller, Resource::Incubator, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::record(&req, &repo::get(&mut conn, *id).await?)
 }
@@ -137,7 +137,7 @@ async fn update_incubator(
     id: web::Path<Uuid>,
     body: web::Json<IncubatorInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Incubator, Action::Update)?;
+    may(&ctx.caller, Resource::Incubator, Action::Update)?;
     let expected = api::if_match(&req)?;
     let changes = body.into_inner().into_changes()?;
     let mut conn = state.pool.get().await?;
@@ -165,7 +165,7 @@ async fn delete_incubator(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Incubator, Action::Delete)?;
+    may(&ctx.caller, Resource::Incubator, Action::Delete)?;
     let expected = api::if_match(&req)?;
     let mut conn = state.pool.get().await?;
     repo::delete(&mut conn, &ctx, *id, expected).await?;

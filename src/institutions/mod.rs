@@ -13,11 +13,11 @@ use crate::{
         list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     auth::{
-        policy::{authorize, Action, Resource},
-        Caller, Ctx,
+        policy::{may, Action, Resource},
+        Ctx, Principal,
     },
     error::{AppResult, Problem},
-    startup::AppState,
+    state::AppState,
     types::CountryCode,
 };
 use model::{Institution, InstitutionInput, InstitutionKind, InstitutionStatus};
@@ -69,10 +69,10 @@ static LIST: ListSpec = ListSpec {
 #[get("/institutions")]
 async fn list_institutions(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Institution, Action::Read)?;
+    may(&caller, Resource::Institution, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         country_code: params
@@ -105,7 +105,7 @@ async fn create_institution(
     ctx: Ctx,
     body: web::Json<InstitutionInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Institution, Action::Create)?;
+    may(&ctx.caller, Resource::Institution, Action::Create)?;
     let new = body.into_inner().into_new()?;
     let mut conn = state.pool.get().await?;
     let created = repo::create(&mut conn, &ctx, new).await?;
@@ -126,11 +126,11 @@ async fn create_institution(
 #[get("/institutions/{id}")]
 async fn get_institution(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Institution, Action::Read)?;
+    may(&caller, Resource::Institution, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::record(&req, &repo::get(&mut conn, *id).await?)
 }
@@ -156,7 +156,7 @@ async fn update_institution(
     id: web::Path<Uuid>,
     body: web::Json<InstitutionInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Institution, Action::Update)?;
+    may(&ctx.caller, Resource::Institution, Action::Update)?;
     let expected = api::if_match(&req)?;
     let changes = body.into_inner().into_changes()?;
     let mut conn = state.pool.get().await?;
@@ -183,7 +183,7 @@ async fn delete_institution(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Institution, Action::Delete)?;
+    may(&ctx.caller, Resource::Institution, Action::Delete)?;
     let expected = api::if_match(&req)?;
     let mut conn = state.pool.get().await?;
     repo::delete(&mut conn, &ctx, *id, expected).await?;

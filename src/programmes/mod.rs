@@ -13,11 +13,11 @@ use crate::{
         list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     auth::{
-        policy::{authorize, Action, Resource},
-        Caller, Ctx,
+        policy::{may, Action, Resource},
+        Ctx, Principal,
     },
     error::{AppResult, Problem},
-    startup::AppState,
+    state::AppState,
 };
 use model::{Program, ProgramInput, ProgramStatus, Theme};
 
@@ -73,10 +73,10 @@ static LIST: ListSpec = ListSpec {
 #[get("/programs")]
 async fn list_programs(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Program, Action::Read)?;
+    may(&caller, Resource::Program, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         status: params.filter("status"),
@@ -106,7 +106,7 @@ async fn create_program(
     ctx: Ctx,
     body: web::Json<ProgramInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Program, Action::Create)?;
+    may(&ctx.caller, Resource::Program, Action::Create)?;
     let new = body.into_inner().into_new()?;
     let mut conn = state.pool.get().await?;
     let created = repo::create(&mut conn, &ctx, new).await?;
@@ -127,11 +127,11 @@ async fn create_program(
 #[get("/programs/{id}")]
 async fn get_program(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Program, Action::Read)?;
+    may(&caller, Resource::Program, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::record(&req, &repo::get(&mut conn, *id).await?)
 }
@@ -156,7 +156,7 @@ async fn update_program(
     id: web::Path<Uuid>,
     body: web::Json<ProgramInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Program, Action::Update)?;
+    may(&ctx.caller, Resource::Program, Action::Update)?;
     let expected = api::if_match(&req)?;
     let changes = body.into_inner().into_changes()?;
     let mut conn = state.pool.get().await?;
@@ -184,7 +184,7 @@ async fn delete_program(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Program, Action::Delete)?;
+    may(&ctx.caller, Resource::Program, Action::Delete)?;
     let expected = api::if_match(&req)?;
     let mut conn = state.pool.get().await?;
     repo::delete(&mut conn, &ctx, *id, expected).await?;

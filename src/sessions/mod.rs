@@ -18,14 +18,15 @@ use crate::{
     },
     audit,
     auth::{
-        policy::{authorize, Action, Resource},
-        Caller, Ctx,
+        policy::{may, Action, Resource, Scope},
+        scope::Scoped,
+        Ctx, Principal,
     },
     cohorts::repo as cohorts,
     enrollments::model::EnrollmentStatus,
     error::{AppError, AppResult, Problem},
     schema::{attendance, enrollments, sessions},
-    startup::AppState,
+    state::AppState,
     types::Name,
 };
 
@@ -122,11 +123,11 @@ static LIST: ListSpec = ListSpec {
 #[get("/cohorts/{id}/sessions")]
 async fn list_sessions(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Session, Action::Read)?;
+    may(&caller, Resource::Session, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &LIST).finish()?;
     let mut conn = state.pool.get().await?;
     cohorts::get(&mut conn, *id).await?;
@@ -159,7 +160,7 @@ async fn create_session(
     id: web::Path<Uuid>,
     body: web::Json<SessionInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Session, Action::Create)?;
+    may(&ctx.caller, Resource::Session, Action::Create)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let title = c.required("title", body.title);
@@ -206,8 +207,10 @@ impl Versioned for SessionWithAttendance {
     }
 }
 
+/// A session with the attendance marks of the enrollments in `scope`.
 async fn with_attendance(
     conn: &mut AsyncPgConnection,
+    scope: Scope,
     id: Uuid,
 ) -> AppResult<SessionWithAttendance> {
     let session: Session = sessions::table
@@ -215,12 +218,15 @@ async fn with_attendance(
         .select(Session::as_select())
         .first(conn)
         .await?;
-    let marks: Vec<Mark> = attendance::table
+    let mut marks = attendance::table
         .filter(attendance::session_id.eq(id))
         .order(attendance::enrollment_id)
         .select(Mark::as_select())
-        .load(conn)
-        .await?;
+        .into_boxed();
+    if let Some(cond) = attendance::table::condition(scope) {
+        marks = marks.filter(cond);
+    }
+    let marks: Vec<Mark> = marks.load(conn).await?;
     Ok(SessionWithAttendance {
         session,
         attendance: marks,
@@ -240,13 +246,13 @@ async fn with_attendance(
 #[get("/sessions/{id}")]
 async fn get_session(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Session, Action::Read)?;
+    let scope = may(&caller, Resource::Session, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    api::record(&req, &with_attendance(&mut conn, *id).await?)
+    api::record(&req, &with_attendance(&mut conn, scope, *id).await?)
 }
 
 /// Records attendance: one mark per accepted enrollment of the session's
@@ -269,7 +275,7 @@ async fn put_attendance(
     id: web::Path<Uuid>,
     body: web::Json<Vec<MarkInput>>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Session, Action::Update)?;
+    let scope = may(&ctx.caller, Resource::Session, Action::Update)?;
     let session_id = *id;
     let mut conn = state.pool.get().await?;
     let cohort_id: Uuid = sessions::table
@@ -333,7 +339,7 @@ async fn put_attendance(
         audit::record(conn, &ctx, "session", "attendance", session_id, summary).await
     })
     .await?;
-    api::ok(&with_attendance(&mut conn, session_id).await?)
+    api::ok(&with_attendance(&mut conn, scope, session_id).await?)
 }
 
 impl MarkInput {

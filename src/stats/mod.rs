@@ -19,12 +19,12 @@ use uuid::Uuid;
 use crate::{
     api,
     auth::{
-        policy::{authorize, Action, Resource},
-        Caller,
+        policy::{may, Action, Resource},
+        Principal,
     },
     db::Prepared,
     error::{AppError, AppResult, Problem},
-    startup::AppState,
+    state::AppState,
     types::CountryCode,
 };
 
@@ -378,10 +378,10 @@ fn sum_of(rows: &[Tally], dim: &str) -> i64 {
 #[get("/stats/overview")]
 async fn overview(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: web::Query<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Stats, Action::Read)?;
+    may(&caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &[])?;
     let dated = s.from.is_some() || s.to.is_some();
     let over = Over::scoped(&s);
@@ -477,10 +477,10 @@ async fn overview(
 #[get("/stats/enrollments")]
 async fn enrollments_by(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: web::Query<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Stats, Action::Read)?;
+    may(&caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &["group_by"])?;
     let group_by = query
         .get("group_by")
@@ -577,10 +577,10 @@ struct Number {
 #[get("/stats/cohorts/{id}")]
 async fn cohort(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Stats, Action::Read)?;
+    may(&caller, Resource::Stats, Action::Read)?;
     let mut conn = state.pool.get().await?;
     let query =
         sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1").bind::<SqlUuid, _>(*id);
@@ -648,10 +648,10 @@ struct Flow {
 #[get("/stats/exchanges/flows")]
 async fn flows(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: web::Query<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Stats, Action::Read)?;
+    may(&caller, Resource::Stats, Action::Read)?;
     let year: Option<i32> = match query.get("year") {
         Some(y) => Some(
             y.parse()
@@ -715,8 +715,8 @@ struct IncubatorRow {
     security(("bearer" = []))
 )]
 #[get("/stats/incubators")]
-async fn incubators(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Stats, Action::Read)?;
+async fn incubators(state: web::Data<AppState>, caller: Principal) -> AppResult<HttpResponse> {
+    may(&caller, Resource::Stats, Action::Read)?;
     let mut conn = state.pool.get().await?;
     let rows: Vec<IncubatorRow> = sql_query(
         "SELECT i.id, i.name, v.status, count(v.id) AS n, COALESCE(sum(v.jobs_created), 0)::bigint AS jobs, \

@@ -16,12 +16,12 @@ use super::model::{NewTrainee, TraineeInput};
 use crate::{
     api, audit,
     auth::{
-        policy::{authorize, people_scope, Action, Resource, Scope},
+        policy::{may, Action, Resource},
         Ctx,
     },
     error::{payload_error, AppError, AppResult, FieldError, Problem},
     schema::trainees,
-    startup::AppState,
+    state::AppState,
 };
 
 /// The header the file must start with.
@@ -163,7 +163,7 @@ pub(crate) async fn import(
     query: web::Query<HashMap<String, String>>,
     mut payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Trainee, Action::Create)?;
+    let scope = may(&ctx.caller, Resource::Trainee, Action::Create)?;
     let is_csv = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -193,13 +193,9 @@ pub(crate) async fn import(
         ),
         None => None,
     };
-    let institution_id = match (people_scope(&ctx.caller), asked) {
-        (Scope::Institution(own), None) => own,
-        (Scope::Institution(own), Some(i)) if i == own => own,
-        (Scope::Institution(_), Some(_)) => return Err(AppError::Forbidden),
-        (_, Some(i)) => i,
-        (_, None) => return Err(AppError::invalid("institution_id", "is required")),
-    };
+    let institution_id = scope
+        .own_institution(asked)?
+        .ok_or_else(|| AppError::invalid("institution_id", "is required"))?;
     let limit = state.settings.server.csv_limit_bytes;
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {

@@ -19,13 +19,13 @@ use super::repo;
 use crate::{
     api,
     auth::{
-        policy::{authorize, people_scope, Action, Resource},
-        Caller,
+        policy::{may, Action, Resource},
+        Principal,
     },
     error::{AppResult, Problem},
     exchanges::model::Exchange,
     schema::{exchanges, ventures},
-    startup::AppState,
+    state::AppState,
     ventures::model::Venture,
 };
 
@@ -133,12 +133,12 @@ struct Row {
 #[get("/trainees/{id}/journey")]
 pub(crate) async fn journey(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Trainee, Action::Read)?;
+    let scope = may(&caller, Resource::Trainee, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    let trainee = repo::get(&mut conn, people_scope(&caller), *id).await?;
+    let trainee = repo::get(&mut conn, scope, *id).await?;
     let rows: Vec<Row> = sql_query(
         "SELECT e.created_at, e.id AS enrollment_id, c.id AS cohort_id, c.title AS cohort_title, \
                 p.title AS program_title, c.starts_on, c.ends_on, e.status, \

@@ -16,11 +16,11 @@ use crate::{
         list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     auth::{
-        policy::{authorize, people_scope, Action, Resource, Scope},
-        Caller, Ctx, Role,
+        policy::{self, may, Action, Resource, Scope},
+        Ctx, Principal,
     },
     error::{AppError, AppResult, Problem},
-    startup::AppState,
+    state::AppState,
     types::CountryCode,
 };
 use model::{Gender, Trainee, TraineeInput};
@@ -67,10 +67,10 @@ static LIST: ListSpec = ListSpec {
 #[get("/trainees")]
 async fn list_trainees(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Trainee, Action::Read)?;
+    let scope = may(&caller, Resource::Trainee, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         institution_id: params.filter("institution_id"),
@@ -81,7 +81,7 @@ async fn list_trainees(
     };
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
-    api::ok(&repo::list(&mut conn, people_scope(&caller), &params, &filter).await?)
+    api::ok(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 
 /// Registers a trainee. Partner staff register their own institution's.
@@ -103,8 +103,7 @@ async fn create_trainee(
     ctx: Ctx,
     body: web::Json<TraineeInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Trainee, Action::Create)?;
-    let scope = people_scope(&ctx.caller);
+    let scope = may(&ctx.caller, Resource::Trainee, Action::Create)?;
     let own = match scope {
         Scope::Institution(i) => Some(i),
         _ => None,
@@ -132,16 +131,13 @@ async fn create_trainee(
 #[get("/trainees/{id}")]
 async fn get_trainee(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Trainee, Action::Read)?;
+    let scope = may(&caller, Resource::Trainee, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    api::record(
-        &req,
-        &repo::get(&mut conn, people_scope(&caller), *id).await?,
-    )
+    api::record(&req, &repo::get(&mut conn, scope, *id).await?)
 }
 
 /// Changes a trainee. A trainee may change only its email and locale;
@@ -165,19 +161,16 @@ async fn update_trainee(
     id: web::Path<Uuid>,
     body: web::Json<TraineeInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Trainee, Action::Update)?;
+    let scope = may(&ctx.caller, Resource::Trainee, Action::Update)?;
     let expected = api::if_match(&req)?;
     let changes = body.into_inner().into_changes()?;
-    let refused = match ctx.caller.role {
-        Role::Trainee => !changes.only_contact_details(),
-        Role::Partner => changes
-            .institution_id
-            .is_some_and(|i| Some(i) != ctx.caller.institution_id),
-        _ => false,
-    };
-    let scope = people_scope(&ctx.caller);
+    let allowed = policy::may_change_trainee(
+        &ctx.caller,
+        changes.only_contact_details(),
+        changes.institution_id,
+    );
     let mut conn = state.pool.get().await?;
-    if refused {
+    if !allowed {
         // Out of scope stays 404; in scope but not allowed is 403.
         repo::get(&mut conn, scope, *id).await?;
         return Err(AppError::Forbidden);
@@ -206,10 +199,10 @@ async fn delete_trainee(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Trainee, Action::Delete)?;
+    let scope = may(&ctx.caller, Resource::Trainee, Action::Delete)?;
     let expected = api::if_match(&req)?;
     let mut conn = state.pool.get().await?;
-    repo::delete(&mut conn, &ctx, people_scope(&ctx.caller), *id, expected).await?;
+    repo::delete(&mut conn, &ctx, scope, *id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -9,7 +9,7 @@ use super::model::{Gender, NewTrainee, Trainee, TraineeChanges};
 use crate::{
     api::list::{self, ListParams, Page},
     audit,
-    auth::{policy::Scope, Ctx},
+    auth::{policy::Scope, scope::Scoped, Ctx},
     error::{AppError, AppResult},
     schema::trainees,
 };
@@ -32,11 +32,8 @@ pub async fn list(
 ) -> AppResult<Page<Trainee>> {
     let build = || {
         let mut q = trainees::table.select(Trainee::as_select()).into_boxed();
-        match scope {
-            Scope::All => {}
-            Scope::Institution(i) => q = q.filter(trainees::institution_id.eq(i)),
-            Scope::Trainee(t) => q = q.filter(trainees::id.eq(t)),
-            Scope::Nobody => q = q.filter(trainees::id.is_null()),
+        if let Some(cond) = trainees::table::condition(scope) {
+            q = q.filter(cond);
         }
         if let Some(v) = f.institution_id {
             q = q.filter(trainees::institution_id.eq(v));

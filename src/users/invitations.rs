@@ -25,13 +25,13 @@ use crate::{
     audit::{self, Actor},
     auth::{
         password,
-        policy::{self, authorize, Action, Resource},
+        policy::{self, may, Action, Resource, Scope},
         secret, Ctx, Role,
     },
     email::{self, Outgoing},
     error::{AppError, AppResult, Problem},
     schema::{invitations, users},
-    startup::AppState,
+    state::AppState,
     telemetry::RequestId,
     types::{Email, Locale, Name},
 };
@@ -117,7 +117,7 @@ async fn create_invitation(
     ctx: Ctx,
     body: web::Json<InvitationInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Invitation, Action::Create)?;
+    may(&ctx.caller, Resource::Invitation, Action::Create)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let email = c.required("email", body.email);
@@ -242,15 +242,16 @@ async fn get_invitation(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Invitation, Action::Read)?;
+    let scope = may(&ctx.caller, Resource::Invitation, Action::Read)?;
     let mut conn = state.pool.get().await?;
     let mut query = invitations::table
         .find(*id)
         .select(Invitation::as_select())
         .into_boxed();
-    // Coordinators see the invitations they sent.
-    if ctx.caller.role != Role::Admin {
-        query = query.filter(invitations::invited_by.eq(ctx.caller.user_id));
+    match scope {
+        Scope::All => {}
+        Scope::Author(sender) => query = query.filter(invitations::invited_by.eq(sender)),
+        _ => return Err(AppError::NotFound),
     }
     api::record(&req, &query.first::<Invitation>(&mut conn).await?)
 }

@@ -18,12 +18,12 @@ use crate::{
     audit,
     auth::{
         password,
-        policy::{authorize, Action, Resource},
-        sessions, Caller, Ctx, Role,
+        policy::{may, Action, Resource},
+        sessions, Ctx, Principal, Role,
     },
     error::{AppError, AppResult, Problem},
     schema::users,
-    startup::AppState,
+    state::AppState,
     types::{Locale, Name},
 };
 
@@ -38,7 +38,7 @@ const ENTITY: &str = "user";
 #[get("/me")]
 async fn me(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
@@ -227,10 +227,10 @@ static LIST: ListSpec = ListSpec {
 #[get("/users")]
 async fn list_users(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::User, Action::Read)?;
+    may(&caller, Resource::User, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let role: Option<Role> = params.filter("role");
     let institution_id: Option<Uuid> = params.filter("institution_id");
@@ -266,11 +266,11 @@ async fn list_users(
 #[get("/users/{id}")]
 async fn get_user(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::User, Action::Read)?;
+    may(&caller, Resource::User, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::record(&req, &User::from(super::row(&mut conn, *id).await?))
 }
@@ -316,7 +316,7 @@ async fn update_user(
     id: web::Path<Uuid>,
     body: web::Json<UserInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::User, Action::Update)?;
+    may(&ctx.caller, Resource::User, Action::Update)?;
     let expected = api::if_match(&req)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);

@@ -15,13 +15,13 @@ use crate::{
     },
     audit::Actor,
     auth::{
-        policy::{authorize, people_scope, Action, Resource},
-        Caller, Ctx,
+        policy::{may, Action, Resource},
+        Ctx, Principal,
     },
     error::{AppResult, Problem},
     lifecycle::{self, Move, MoveInput},
     programmes::model::Theme,
-    startup::AppState,
+    state::AppState,
     types::CountryCode,
 };
 use model::{Venture, VentureInput, VentureStatus};
@@ -57,10 +57,10 @@ static LIST: ListSpec = ListSpec {
 #[get("/ventures")]
 async fn list_ventures(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Venture, Action::Read)?;
+    let scope = may(&caller, Resource::Venture, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         incubator_id: params.filter("incubator_id"),
@@ -72,7 +72,7 @@ async fn list_ventures(
     };
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
-    api::ok(&repo::list(&mut conn, people_scope(&caller), &params, &filter).await?)
+    api::ok(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 
 /// Records a venture applying to an incubator.
@@ -92,7 +92,7 @@ async fn create_venture(
     ctx: Ctx,
     body: web::Json<VentureInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Venture, Action::Create)?;
+    may(&ctx.caller, Resource::Venture, Action::Create)?;
     let new = body.into_inner().into_new()?;
     let mut conn = state.pool.get().await?;
     let created = repo::create(&mut conn, &Actor::from(&ctx), new).await?;
@@ -113,16 +113,13 @@ async fn create_venture(
 #[get("/ventures/{id}")]
 async fn get_venture(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Venture, Action::Read)?;
+    let scope = may(&caller, Resource::Venture, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    api::record(
-        &req,
-        &repo::get(&mut conn, people_scope(&caller), *id).await?,
-    )
+    api::record(&req, &repo::get(&mut conn, scope, *id).await?)
 }
 
 /// Changes a venture: founders, jobs created, funding raised...
@@ -145,7 +142,7 @@ async fn update_venture(
     id: web::Path<Uuid>,
     body: web::Json<VentureInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Venture, Action::Update)?;
+    may(&ctx.caller, Resource::Venture, Action::Update)?;
     let expected = api::if_match(&req)?;
     let changes = body.into_inner().into_changes()?;
     let mut conn = state.pool.get().await?;
@@ -173,7 +170,7 @@ async fn delete_venture(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Venture, Action::Delete)?;
+    may(&ctx.caller, Resource::Venture, Action::Delete)?;
     let expected = api::if_match(&req)?;
     let mut conn = state.pool.get().await?;
     repo::delete(&mut conn, &Actor::from(&ctx), *id, expected).await?;
@@ -201,7 +198,7 @@ async fn move_venture(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Venture, Action::Update)?;
+    may(&ctx.caller, Resource::Venture, Action::Move)?;
     let (to, note) = body.into_inner().parse::<VentureStatus>()?;
     let mut conn = state.pool.get().await?;
     api::ok(&repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note).await?)
@@ -220,12 +217,12 @@ async fn move_venture(
 #[get("/ventures/{id}/transitions")]
 async fn venture_history(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Venture, Action::Read)?;
+    let scope = may(&caller, Resource::Venture, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    repo::get(&mut conn, people_scope(&caller), *id).await?;
+    repo::get(&mut conn, scope, *id).await?;
     lifecycle::history(&mut conn, repo::ENTITY, *id).await
 }
 

@@ -2,11 +2,7 @@
 //! capacity holds under concurrent admissions.
 
 use chrono::Utc;
-use diesel::{
-    dsl::sql,
-    sql_types::{Array, Bool, Uuid as SqlUuid},
-    ExpressionMethods, QueryDsl, SelectableHelper,
-};
+use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
@@ -15,7 +11,7 @@ use super::model::{NewVenture, Venture, VentureChanges, VentureStatus};
 use crate::{
     api::list::{self, ListParams, Page},
     audit::{self, Actor},
-    auth::policy::Scope,
+    auth::{policy::Scope, scope::Scoped},
     email::{self, Outgoing},
     error::{AppError, AppResult},
     incubators::repo as incubators,
@@ -36,28 +32,6 @@ pub struct Filter {
     pub country_code: Option<String>,
 }
 
-type Condition =
-    Box<dyn diesel::BoxableExpression<ventures::table, diesel::pg::Pg, SqlType = Bool>>;
-
-/// The SQL condition of a scope: partners see ventures founded by their
-/// institution's trainees, trainees the ventures they founded.
-fn in_scope(scope: Scope) -> Option<Condition> {
-    match scope {
-        Scope::All => None,
-        Scope::Institution(i) => Some(Box::new(
-            sql::<Bool>(
-                "founder_trainee_ids && ARRAY(SELECT id FROM trainees WHERE institution_id = ",
-            )
-            .bind::<SqlUuid, _>(i)
-            .sql(")"),
-        )),
-        Scope::Trainee(t) => Some(Box::new(
-            sql::<Bool>("founder_trainee_ids @> ").bind::<Array<SqlUuid>, _>(vec![t]),
-        )),
-        Scope::Nobody => Some(Box::new(sql::<Bool>("false"))),
-    }
-}
-
 pub async fn list(
     conn: &mut AsyncPgConnection,
     scope: Scope,
@@ -66,7 +40,7 @@ pub async fn list(
 ) -> AppResult<Page<Venture>> {
     let build = || {
         let mut q = ventures::table.select(Venture::as_select()).into_boxed();
-        if let Some(cond) = in_scope(scope) {
+        if let Some(cond) = ventures::table::condition(scope) {
             q = q.filter(cond);
         }
         if let Some(v) = f.incubator_id {
@@ -92,7 +66,7 @@ pub async fn get(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppRes
         .find(id)
         .select(Venture::as_select())
         .into_boxed();
-    if let Some(cond) = in_scope(scope) {
+    if let Some(cond) = ventures::table::condition(scope) {
         q = q.filter(cond);
     }
     Ok(q.first(conn).await?)

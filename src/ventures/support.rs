@@ -5,7 +5,7 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{ExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -20,14 +20,14 @@ use crate::{
     },
     audit::{self, Actor},
     auth::{
-        policy::{authorize, people_scope, Action, Resource},
-        Caller, Ctx,
+        policy::{may, Action, Resource},
+        scope, Ctx, Principal,
     },
     error::{AppError, AppResult, Problem},
     incubators::model::Service,
     lifecycle::{self, Lifecycle, Move, MoveInput},
     schema::{incubators, milestones, service_requests},
-    startup::AppState,
+    state::AppState,
     types::{LongText, Name},
 };
 
@@ -111,16 +111,14 @@ static MILESTONES: ListSpec = ListSpec {
 #[get("/ventures/{id}/milestones")]
 pub(crate) async fn list_milestones(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Venture, Action::Read)?;
+    let scope = may(&caller, Resource::Venture, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &MILESTONES).finish()?;
     let mut conn = state.pool.get().await?;
-    let venture_id = ventures::get(&mut conn, people_scope(&caller), *id)
-        .await?
-        .id;
+    let venture_id = ventures::get(&mut conn, scope, *id).await?.id;
     let build = || {
         milestones::table
             .select(Milestone::as_select())
@@ -159,7 +157,7 @@ pub(crate) async fn create_milestone(
     id: web::Path<Uuid>,
     body: web::Json<MilestoneInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Venture, Action::Update)?;
+    let scope = may(&ctx.caller, Resource::Venture, Action::Update)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let title = c.required("title", body.title);
@@ -168,7 +166,7 @@ pub(crate) async fn create_milestone(
     let (title, due_on) = c.finish(|| Some((title?, due_on?)))?;
     let venture_id = *id;
     let mut conn = state.pool.get().await?;
-    ventures::get(&mut conn, people_scope(&ctx.caller), venture_id).await?;
+    ventures::get(&mut conn, scope, venture_id).await?;
     let created = conn
         .transaction(async |conn| {
             let m: Milestone = diesel::insert_into(milestones::table)
@@ -240,18 +238,16 @@ fn requests(
 #[get("/ventures/{id}/service-requests")]
 pub(crate) async fn list_venture_requests(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Venture, Action::Read)?;
+    let scope = may(&caller, Resource::Venture, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &REQUESTS);
     let (status, service) = (params.filter("status"), params.filter("service"));
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
-    let venture_id = ventures::get(&mut conn, people_scope(&caller), *id)
-        .await?
-        .id;
+    let venture_id = ventures::get(&mut conn, scope, *id).await?.id;
     let build = || requests(Some(venture_id), status, service);
     api::ok(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
 }
@@ -267,10 +263,10 @@ pub(crate) async fn list_venture_requests(
 #[get("/service-requests")]
 pub(crate) async fn request_queue(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Venture, Action::Update)?;
+    may(&caller, Resource::ServiceRequest, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &REQUESTS);
     let (status, service) = (params.filter("status"), params.filter("service"));
     let params = params.finish()?;
@@ -308,7 +304,7 @@ pub(crate) async fn create_request(
     id: web::Path<Uuid>,
     body: web::Json<RequestInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Venture, Action::Read)?;
+    let scope = may(&ctx.caller, Resource::ServiceRequest, Action::Create)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let service = c.required("service", body.service);
@@ -316,7 +312,10 @@ pub(crate) async fn create_request(
     let assignee = c.optional("assignee_id", body.assignee_id);
     let (service, description) = c.finish(|| Some((service?, description?)))?;
     let mut conn = state.pool.get().await?;
-    let venture = ventures::get(&mut conn, people_scope(&ctx.caller), *id).await?;
+    let venture = ventures::get(&mut conn, scope, *id).await?;
+    if let Some(assignee) = assignee {
+        require_assignee(&mut conn, &ctx.caller, assignee).await?;
+    }
     let offered: Vec<String> = incubators::table
         .find(venture.incubator_id)
         .select(incubators::services)
@@ -363,7 +362,7 @@ pub(crate) async fn update_request(
     id: web::Path<Uuid>,
     body: web::Json<RequestInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Venture, Action::Update)?;
+    may(&ctx.caller, Resource::ServiceRequest, Action::Update)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     if !matches!(body.service, Field::Absent) {
@@ -376,6 +375,9 @@ pub(crate) async fn update_request(
     c.finish(|| Some(()))?;
     let request_id = *id;
     let mut conn = state.pool.get().await?;
+    if let Some(Some(assignee)) = assignee {
+        require_assignee(&mut conn, &ctx.caller, assignee).await?;
+    }
     let updated = conn
         .transaction(async |conn| {
             let before: ServiceRequest = service_requests::table
@@ -409,6 +411,23 @@ pub(crate) async fn update_request(
     api::ok(&updated)
 }
 
+/// 422 unless `id` names a user the caller may assign work to; one out of
+/// scope answers exactly as one that does not exist.
+async fn require_assignee(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<()> {
+    if scope::assignee_in_scope(conn, principal, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "assignee_id",
+            "refers to a record that does not exist",
+        ))
+    }
+}
+
 /// Moves a service request.
 #[utoipa::path(
     tag = "ventures",
@@ -424,7 +443,7 @@ pub(crate) async fn move_request(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    authorize(&ctx.caller, Resource::Venture, Action::Update)?;
+    may(&ctx.caller, Resource::ServiceRequest, Action::Move)?;
     let (to, note) = body.into_inner().parse::<RequestStatus>()?;
     let request_id = *id;
     let actor = Actor::from(&ctx);
@@ -469,10 +488,10 @@ pub(crate) async fn move_request(
 #[get("/service-requests/{id}/transitions")]
 pub(crate) async fn request_history(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Principal,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    authorize(&caller, Resource::Venture, Action::Update)?;
+    may(&caller, Resource::ServiceRequest, Action::Read)?;
     let mut conn = state.pool.get().await?;
     service_requests::table
         .find(*id)

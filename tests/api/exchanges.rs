@@ -321,8 +321,19 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
         .subject()
         .unwrap()
         .starts_with("Exchange approved")));
-    // A rejection reaches the same three people.
+    // The other side cannot propose for a trainee that is not its own.
     let res = propose(&app, &china_staff.token, &s, &s.china, &s.ghana, json!({})).await;
+    assert_problem(res, 422, "validation").await;
+    // A rejection reaches the same three people.
+    let res = propose(
+        &app,
+        &s.coordinator.token,
+        &s,
+        &s.china,
+        &s.ghana,
+        json!({}),
+    )
+    .await;
     let rejected: Value = res.json().await.unwrap();
     let rejected_path = format!("/api/v1/exchanges/{}", rejected["id"].as_str().unwrap());
     assert_eq!(

@@ -10,7 +10,8 @@ use meridian::{
     auth::Role,
     config::Settings,
     local_pg::LocalPostgres,
-    startup::{AppState, Application},
+    startup::Application,
+    state::AppState,
     users::{self, NewUser},
 };
 use reqwest::{Method, RequestBuilder, Response};

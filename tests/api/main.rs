@@ -1,5 +1,6 @@
 //! End-to-end tests of the API against a real PostgreSQL.
 
+mod access;
 mod audit;
 mod auth;
 mod cohorts;
