@@ -27,6 +27,7 @@ pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod stats;
+pub mod store;
 pub mod telemetry;
 pub mod trainees;
 pub mod types;

@@ -243,17 +243,17 @@ pub fn enrollment_move(to_withdrawn: bool) -> Action {
     }
 }
 
-/// May this change of a trainee be made by this caller? A trainee changes
-/// only its contact details; partner staff cannot move a trainee to another
-/// institution.
+/// May a caller of this scope make this change of a trainee? A trainee
+/// changes only its contact details; partner staff cannot move a trainee to
+/// another institution.
 pub fn may_change_trainee(
-    principal: &Principal,
+    scope: Scope,
     only_contact_details: bool,
     new_institution: Option<Uuid>,
 ) -> bool {
-    match principal.role {
-        Role::Trainee => only_contact_details,
-        Role::Partner => new_institution.is_none_or(|i| Some(i) == principal.institution_id),
+    match scope {
+        Scope::Trainee(_) => only_contact_details,
+        Scope::Institution(own) => new_institution.is_none_or(|i| i == own),
         _ => true,
     }
 }

@@ -23,6 +23,32 @@ pub trait Scoped: Sized {
     fn condition(scope: Scope) -> Option<Condition<Self>>;
 }
 
+/// The condition of `scope` on table `T`; `None` for every row.
+pub fn condition<T: Scoped>(scope: Scope) -> Option<Condition<T>> {
+    T::condition(scope)
+}
+
+/// Tables of records that are not anybody's people: the scope of a caller
+/// does not narrow them (who may touch them at all is the role table's).
+macro_rules! unscoped {
+    ($($table:ident),*) => {
+        $(impl Scoped for crate::schema::$table::table {
+            fn condition(_: Scope) -> Option<Condition<Self>> {
+                None
+            }
+        })*
+    };
+}
+
+unscoped!(
+    institutions,
+    programs,
+    cohorts,
+    incubators,
+    exchange_agreements,
+    service_requests
+);
+
 fn nothing<T>() -> Condition<T> {
     Box::new(sql::<Bool>("false"))
 }

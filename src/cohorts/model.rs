@@ -11,7 +11,6 @@ use crate::{
         input::{Checker, Field, Unknown},
         Versioned,
     },
-    error::AppError,
     lifecycle::Lifecycle,
     schema::cohorts,
     types::{Code, CountryCode, LanguageTag, Name, ShortText},
@@ -231,8 +230,11 @@ fn check_numbers(c: &mut Checker, capacity: Option<i32>, max: Option<i32>, pct: 
     }
 }
 
-impl CohortInput {
-    pub fn into_new(self) -> Result<NewCohort, AppError> {
+impl crate::api::collection::Input for CohortInput {
+    type New = NewCohort;
+    type Changes = CohortChanges;
+
+    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewCohort> {
         let mut c = Checker::new(&self.unknown);
         let program_id = c.required("program_id", self.program_id);
         let code = c.required("code", self.code);
@@ -293,7 +295,7 @@ impl CohortInput {
         })
     }
 
-    pub fn into_changes(self) -> Result<CohortChanges, AppError> {
+    fn into_changes(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<CohortChanges> {
         let mut c = Checker::new(&self.unknown);
         if !matches!(self.program_id, Field::Absent) {
             c.error("program_id", "cannot be changed");
@@ -350,8 +352,8 @@ impl CohortInput {
     }
 }
 
-impl CohortChanges {
-    pub fn is_empty(&self) -> bool {
+impl crate::store::Changes for CohortChanges {
+    fn is_empty(&self) -> bool {
         self.code.is_none()
             && self.title.is_none()
             && self.host_institution_id.is_none()

@@ -10,15 +10,23 @@ use diesel::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::model::CohortInput;
 use super::model::{Cohort, CohortChanges, CohortRow, CohortStatus, Delivery, NewCohort};
 use crate::{
-    api::list::{self, ListParams, Page},
-    audit,
-    auth::Ctx,
+    api::{
+        collection::{self, Collection},
+        list::{self, ListParams, ListSpec, Page, SortField},
+    },
+    auth::{
+        policy::{Resource, Scope},
+        Ctx,
+    },
     db::Prepared,
     error::{AppError, AppResult},
     lifecycle::{self, Lifecycle},
     schema::cohorts,
+    store::Record,
+    types::CountryCode,
 };
 
 pub const ENTITY: &str = "cohort";
@@ -50,59 +58,123 @@ pub struct Filter {
     pub open: Option<bool>,
 }
 
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    params: &ListParams,
-    f: &Filter,
-) -> AppResult<Page<Cohort>> {
-    let now = Utc::now();
-    let build = || {
-        let mut q = cohorts::table
-            .select((
-                CohortRow::as_select(),
-                sql::<BigInt>(SEATS),
-                sql::<BigInt>(WAITLIST),
-            ))
-            .into_boxed();
-        if let Some(v) = f.program_id {
-            q = q.filter(cohorts::program_id.eq(v));
-        }
-        if let Some(v) = f.status {
-            q = q.filter(cohorts::status.eq(v));
-        }
-        if let Some(v) = &f.country_code {
-            q = q.filter(cohorts::country_code.eq(v.clone()));
-        }
-        if let Some(v) = f.delivery {
-            q = q.filter(cohorts::delivery.eq(v));
-        }
-        if let Some(v) = f.host_institution_id {
-            q = q.filter(cohorts::host_institution_id.eq(v));
-        }
-        match f.open {
-            Some(true) => {
-                q = q
-                    .filter(cohorts::status.eq(CohortStatus::Open))
-                    .filter(cohorts::nominations_open_at.le(now))
-                    .filter(cohorts::nominations_close_at.gt(now))
-            }
-            Some(false) => {
-                q = q.filter(
-                    sql::<Bool>("NOT (status = 'open' AND nominations_open_at <= ")
-                        .bind::<diesel::sql_types::Timestamptz, _>(now)
-                        .sql(" AND nominations_close_at > ")
-                        .bind::<diesel::sql_types::Timestamptz, _>(now)
-                        .sql(")"),
-                )
-            }
-            None => {}
-        }
-        q
+impl collection::Filter for Filter {
+    const SPEC: &'static ListSpec = &ListSpec {
+        sorts: &[
+            SortField {
+                name: "created_at",
+                column: "created_at",
+                sql_type: "timestamptz",
+            },
+            SortField {
+                name: "updated_at",
+                column: "updated_at",
+                sql_type: "timestamptz",
+            },
+            SortField {
+                name: "starts_on",
+                column: "starts_on",
+                sql_type: "date",
+            },
+            SortField {
+                name: "code",
+                column: "code",
+                sql_type: "text",
+            },
+            SortField {
+                name: "title",
+                column: "title",
+                sql_type: "text",
+            },
+        ],
+        default_sort: "created_at",
+        search: &["code", "title", "city"],
+        filters: &[
+            "program_id",
+            "status",
+            "country_code",
+            "delivery",
+            "host_institution_id",
+            "open",
+        ],
+        updated_column: Some("updated_at"),
     };
-    list::fetch(conn, params, build, |r: (CohortRow, i64, i64)| {
-        Cohort::from(r)
-    })
-    .await
+
+    fn read(params: &mut ListParams) -> Self {
+        Filter {
+            program_id: params.filter("program_id"),
+            status: params.filter("status"),
+            country_code: params
+                .filter::<CountryCode>("country_code")
+                .map(|c| c.as_str()),
+            delivery: params.filter("delivery"),
+            host_institution_id: params.filter("host_institution_id"),
+            open: params.filter("open"),
+        }
+    }
+}
+
+impl Collection for Cohort {
+    const RESOURCE: Resource = Resource::Cohort;
+    const PATH: &'static str = "/cohorts";
+    type Input = CohortInput;
+    type Filter = Filter;
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        _: Scope,
+        params: &ListParams,
+        f: &Filter,
+    ) -> AppResult<Page<Cohort>> {
+        let now = Utc::now();
+        let build = || {
+            let mut q = cohorts::table
+                .select((
+                    CohortRow::as_select(),
+                    sql::<BigInt>(SEATS),
+                    sql::<BigInt>(WAITLIST),
+                ))
+                .into_boxed();
+            if let Some(v) = f.program_id {
+                q = q.filter(cohorts::program_id.eq(v));
+            }
+            if let Some(v) = f.status {
+                q = q.filter(cohorts::status.eq(v));
+            }
+            if let Some(v) = &f.country_code {
+                q = q.filter(cohorts::country_code.eq(v.clone()));
+            }
+            if let Some(v) = f.delivery {
+                q = q.filter(cohorts::delivery.eq(v));
+            }
+            if let Some(v) = f.host_institution_id {
+                q = q.filter(cohorts::host_institution_id.eq(v));
+            }
+            match f.open {
+                Some(true) => {
+                    q = q
+                        .filter(cohorts::status.eq(CohortStatus::Open))
+                        .filter(cohorts::nominations_open_at.le(now))
+                        .filter(cohorts::nominations_close_at.gt(now))
+                }
+                Some(false) => {
+                    q = q.filter(
+                        sql::<Bool>("NOT (status = 'open' AND nominations_open_at <= ")
+                            .bind::<diesel::sql_types::Timestamptz, _>(now)
+                            .sql(" AND nominations_close_at > ")
+                            .bind::<diesel::sql_types::Timestamptz, _>(now)
+                            .sql(")"),
+                    )
+                }
+                None => {}
+            }
+            q
+        };
+        list::fetch(conn, params, build, |r: (CohortRow, i64, i64)| {
+            Cohort::from(r)
+        })
+        .await
+    }
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Cohort> {
@@ -128,94 +200,68 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<CohortRow
         .await?)
 }
 
-async fn lock_versioned(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    expected: Option<i32>,
-) -> AppResult<CohortRow> {
-    let row = lock(conn, id).await?;
-    crate::api::require_version(expected, row.version)?;
-    Ok(row)
-}
+/// A cohort's record is its row with the seats and waitlist computed.
+impl Record for Cohort {
+    const KIND: &'static str = ENTITY;
+    type New = NewCohort;
+    type Changes = CohortChanges;
 
-pub async fn create(conn: &mut AsyncPgConnection, ctx: &Ctx, new: NewCohort) -> AppResult<Cohort> {
-    conn.transaction(async |conn| {
+    fn id(&self) -> Uuid {
+        self.row.id
+    }
+
+    async fn insert(conn: &mut AsyncPgConnection, new: &NewCohort) -> AppResult<Self> {
         let row: CohortRow = diesel::insert_into(cohorts::table)
-            .values(&new)
+            .values(new)
             .returning(CohortRow::as_returning())
             .get_result(conn)
             .await?;
-        let created = Cohort::from((row, 0, 0));
-        audit::record(
-            conn,
-            ctx,
-            ENTITY,
-            "create",
-            created.row.id,
-            audit::snapshot(&created),
-        )
-        .await?;
-        Ok(created)
-    })
-    .await
-}
+        Ok(Cohort::from((row, 0, 0)))
+    }
 
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    id: Uuid,
-    expected: Option<i32>,
-    changes: CohortChanges,
-) -> AppResult<Cohort> {
-    conn.transaction(async |conn| {
-        lock_versioned(conn, id, expected).await?;
-        let before = get(conn, id).await?;
-        if changes.is_empty() {
-            return Ok(before);
-        }
-        if changes
-            .capacity
-            .is_some_and(|c| i64::from(c) < before.seats_taken)
-        {
-            return Err(AppError::invalid(
-                "capacity",
-                format!("is below the {} seats already taken", before.seats_taken),
-            ));
-        }
+    async fn find(conn: &mut AsyncPgConnection, _: Scope, id: Uuid) -> AppResult<Self> {
+        get(conn, id).await
+    }
+
+    async fn lock(conn: &mut AsyncPgConnection, _: Scope, id: Uuid) -> AppResult<Self> {
+        lock(conn, id).await?;
+        get(conn, id).await
+    }
+
+    async fn apply(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        changes: &CohortChanges,
+    ) -> AppResult<Self> {
         diesel::update(cohorts::table.find(id))
-            .set(&changes)
+            .set(changes)
             .execute(conn)
             .await?;
-        let after = get(conn, id).await?;
-        audit::record(
-            conn,
-            ctx,
-            ENTITY,
-            "update",
-            id,
-            audit::diff(&before, &after),
-        )
-        .await?;
-        Ok(after)
-    })
-    .await
-}
+        get(conn, id).await
+    }
 
-pub async fn delete(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    id: Uuid,
-    expected: Option<i32>,
-) -> AppResult<()> {
-    conn.transaction(async |conn| {
-        lock_versioned(conn, id, expected).await?;
-        let before = get(conn, id).await?;
+    async fn remove(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
         diesel::delete(cohorts::table.find(id))
             .execute(conn)
             .await?;
-        audit::record(conn, ctx, ENTITY, "delete", id, audit::snapshot(&before)).await
-    })
-    .await
+        Ok(())
+    }
+
+    /// Capacity never drops below the seats already taken.
+    async fn check_changes(
+        _: &mut AsyncPgConnection,
+        _: Scope,
+        before: &Self,
+        changes: &CohortChanges,
+    ) -> AppResult<()> {
+        match changes.capacity {
+            Some(c) if i64::from(c) < before.seats_taken => Err(AppError::invalid(
+                "capacity",
+                format!("is below the {} seats already taken", before.seats_taken),
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Moves a cohort along its lifecycle.

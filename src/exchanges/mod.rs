@@ -27,117 +27,20 @@ use model::{
 };
 use repo::Usage;
 
-static AGREEMENTS: ListSpec = ListSpec {
-    sorts: &[
-        SortField::new("created_at", "timestamptz"),
-        SortField::new("updated_at", "timestamptz"),
-        SortField::new("valid_from", "date"),
-    ],
-    default_sort: "created_at",
-    search: &["title"],
-    filters: &["status", "institution_id"],
-    updated_column: Some("updated_at"),
-};
-
-/// Lists exchange agreements.
-#[utoipa::path(
-    tag = "exchanges",
-    params(CommonListParams, ("status" = Option<AgreementStatus>, Query), ("institution_id" = Option<Uuid>, Query, description = "Either party")),
-    responses((status = 200, body = Page<Agreement>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/exchange-agreements")]
-async fn list_agreements(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Agreement, Action::Read)?;
-    let mut params = ListParams::parse(query.into_inner(), &AGREEMENTS);
-    let filter = repo::AgreementFilter {
-        status: params.filter("status"),
-        institution_id: params.filter("institution_id"),
-    };
-    let params = params.finish()?;
-    let mut conn = state.pool.get().await?;
-    api::ok(&repo::list_agreements(&mut conn, &params, &filter).await?)
-}
-
-/// Records an agreement between institutions in two countries.
-#[utoipa::path(
-    tag = "exchanges",
-    request_body = AgreementInput,
-    responses(
-        (status = 201, body = Agreement, headers(("Location" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+crate::collection_routes!(
+    Agreement, AgreementInput, tag = "exchanges",
+    paths = ("/exchange-agreements", "/exchange-agreements/{id}"),
+    list = list_agreements(
+        "Lists exchange agreements.",
+        "Sortable on created_at, updated_at, valid_from; q searches title.",
+        ("status" = Option<AgreementStatus>, Query),
+        ("institution_id" = Option<Uuid>, Query, description = "Either party"),
     ),
-    security(("bearer" = []))
-)]
-#[post("/exchange-agreements")]
-async fn create_agreement(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    body: web::Json<AgreementInput>,
-) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Agreement, Action::Create)?;
-    let new = body.into_inner().into_new()?;
-    let mut conn = state.pool.get().await?;
-    let created = repo::create_agreement(&mut conn, &Actor::from(&ctx), new).await?;
-    api::created(
-        format!("/api/v1/exchange-agreements/{}", created.id),
-        &created,
-    )
-}
-
-/// Reads an agreement.
-#[utoipa::path(
-    tag = "exchanges",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Agreement), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/exchange-agreements/{id}")]
-async fn get_agreement(
-    state: web::Data<AppState>,
-    caller: Principal,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Agreement, Action::Read)?;
-    let mut conn = state.pool.get().await?;
-    api::record(&req, &repo::get_agreement(&mut conn, *id).await?)
-}
-
-/// Changes an agreement; `{"status": "terminated"}` ends it. Every change is
-/// in the audit log.
-#[utoipa::path(
-    tag = "exchanges",
-    request_body = AgreementInput,
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses(
-        (status = 200, body = Agreement),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 412, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[patch("/exchange-agreements/{id}")]
-async fn update_agreement(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-    body: web::Json<AgreementInput>,
-) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Agreement, Action::Update)?;
-    let expected = api::if_match(&req)?;
-    let changes = body.into_inner().into_changes()?;
-    let mut conn = state.pool.get().await?;
-    api::record(
-        &req,
-        &repo::update_agreement(&mut conn, &Actor::from(&ctx), *id, expected, changes).await?,
-    )
-}
+    create = create_agreement("Records an agreement between institutions in two countries."),
+    get = get_agreement("Reads an agreement."),
+    update = update_agreement("Changes an agreement; `{\"status\": \"terminated\"}` ends it. Every change is in the audit log."),
+    delete = delete_agreement("Removes an agreement no exchange refers to."),
+);
 
 /// Quota used and left per year and direction.
 #[utoipa::path(
@@ -155,31 +58,6 @@ async fn agreement_usage(
     may(&caller, Resource::Agreement, Action::Read)?;
     let mut conn = state.pool.get().await?;
     api::ok(&serde_json::json!({ "items": repo::usage(&mut conn, *id).await? }))
-}
-
-/// Removes an agreement no exchange refers to.
-#[utoipa::path(
-    tag = "exchanges",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 412, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[delete("/exchange-agreements/{id}")]
-async fn delete_agreement(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Agreement, Action::Delete)?;
-    let expected = api::if_match(&req)?;
-    let mut conn = state.pool.get().await?;
-    repo::delete_agreement(&mut conn, &Actor::from(&ctx), *id, expected).await?;
-    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Every change of an agreement, oldest first, from the audit log.

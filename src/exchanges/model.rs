@@ -90,12 +90,6 @@ pub struct Agreement {
     pub version: i32,
 }
 
-impl Versioned for Agreement {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
-
 /// The body of `POST` and `PATCH /exchange-agreements`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AgreementInput {
@@ -146,8 +140,8 @@ pub struct AgreementChanges {
     pub status: Option<AgreementStatus>,
 }
 
-impl AgreementChanges {
-    pub fn is_empty(&self) -> bool {
+impl crate::store::Changes for AgreementChanges {
+    fn is_empty(&self) -> bool {
         self.title.is_none()
             && self.valid_from.is_none()
             && self.valid_to.is_none()
@@ -157,8 +151,11 @@ impl AgreementChanges {
     }
 }
 
-impl AgreementInput {
-    pub fn into_new(self) -> Result<NewAgreement, AppError> {
+impl crate::api::collection::Input for AgreementInput {
+    type New = NewAgreement;
+    type Changes = AgreementChanges;
+
+    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewAgreement> {
         let mut c = Checker::new(&self.unknown);
         let a = c.required("institution_a_id", self.institution_a_id);
         let b = c.required("institution_b_id", self.institution_b_id);
@@ -192,7 +189,10 @@ impl AgreementInput {
         })
     }
 
-    pub fn into_changes(self) -> Result<AgreementChanges, AppError> {
+    fn into_changes(
+        self,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<AgreementChanges> {
         let mut c = Checker::new(&self.unknown);
         for (name, absent) in [
             (

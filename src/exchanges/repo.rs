@@ -13,14 +13,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{
-    Agreement, AgreementChanges, AgreementStatus, Exchange, ExchangeKind, ExchangeStatus,
-    NewAgreement, NewExchange, USING_QUOTA,
+    Agreement, AgreementChanges, AgreementInput, AgreementStatus, Exchange, ExchangeKind,
+    ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
 };
 use crate::{
-    api::list::{self, ListParams, Page},
+    api::{
+        collection::{self, Collection},
+        list::{self, ListParams, ListSpec, Page, SortField},
+    },
     audit::{self, Actor},
     auth::{
-        policy::Scope,
+        policy::{Resource, Scope},
         scope::{self, Scoped},
         Role,
     },
@@ -28,6 +31,7 @@ use crate::{
     error::{AppError, AppResult},
     lifecycle::{self, Lifecycle},
     schema::{exchange_agreements, exchanges, institutions, trainees, users},
+    store::Record,
     types::Email,
 };
 
@@ -71,139 +75,79 @@ pub struct AgreementFilter {
     pub institution_id: Option<Uuid>,
 }
 
-pub async fn list_agreements(
-    conn: &mut AsyncPgConnection,
-    params: &ListParams,
-    f: &AgreementFilter,
-) -> AppResult<Page<Agreement>> {
-    let build = || {
-        let mut q = exchange_agreements::table
-            .select(Agreement::as_select())
-            .into_boxed();
-        if let Some(v) = f.status {
-            q = q.filter(exchange_agreements::status.eq(v));
-        }
-        if let Some(v) = f.institution_id {
-            q = q.filter(
-                exchange_agreements::institution_a_id
-                    .eq(v)
-                    .or(exchange_agreements::institution_b_id.eq(v)),
-            );
-        }
-        q
+impl collection::Filter for AgreementFilter {
+    const SPEC: &'static ListSpec = &ListSpec {
+        sorts: &[
+            SortField::new("created_at", "timestamptz"),
+            SortField::new("updated_at", "timestamptz"),
+            SortField::new("valid_from", "date"),
+        ],
+        default_sort: "created_at",
+        search: &["title"],
+        filters: &["status", "institution_id"],
+        updated_column: Some("updated_at"),
     };
-    list::fetch(conn, params, build, |a: Agreement| a).await
-}
 
-pub async fn get_agreement(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Agreement> {
-    Ok(exchange_agreements::table
-        .find(id)
-        .select(Agreement::as_select())
-        .first(conn)
-        .await?)
-}
-
-async fn lock_agreement(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    expected: Option<i32>,
-) -> AppResult<Agreement> {
-    let row: Agreement = exchange_agreements::table
-        .find(id)
-        .select(Agreement::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    crate::api::require_version(expected, row.version)?;
-    Ok(row)
-}
-
-pub async fn create_agreement(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    new: NewAgreement,
-) -> AppResult<Agreement> {
-    conn.transaction(async |conn| {
-        cross_border(
-            conn,
-            new.institution_a_id,
-            new.institution_b_id,
-            "institution_b_id",
-        )
-        .await?;
-        let created: Agreement = diesel::insert_into(exchange_agreements::table)
-            .values(&new)
-            .returning(Agreement::as_returning())
-            .get_result(conn)
-            .await?;
-        audit::record(
-            conn,
-            actor.clone(),
-            AGREEMENT,
-            "create",
-            created.id,
-            audit::snapshot(&created),
-        )
-        .await?;
-        Ok(created)
-    })
-    .await
-}
-
-pub async fn update_agreement(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected: Option<i32>,
-    changes: AgreementChanges,
-) -> AppResult<Agreement> {
-    conn.transaction(async |conn| {
-        let before = lock_agreement(conn, id, expected).await?;
-        if changes.is_empty() {
-            return Ok(before);
+    fn read(params: &mut ListParams) -> Self {
+        AgreementFilter {
+            status: params.filter("status"),
+            institution_id: params.filter("institution_id"),
         }
-        let after: Agreement = diesel::update(exchange_agreements::table.find(id))
-            .set(&changes)
-            .returning(Agreement::as_returning())
-            .get_result(conn)
-            .await?;
-        audit::record(
-            conn,
-            actor.clone(),
-            AGREEMENT,
-            "update",
-            id,
-            audit::diff(&before, &after),
-        )
-        .await?;
-        Ok(after)
-    })
+    }
+}
+
+impl Collection for Agreement {
+    const RESOURCE: Resource = Resource::Agreement;
+    const PATH: &'static str = "/exchange-agreements";
+    type Input = AgreementInput;
+    type Filter = AgreementFilter;
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        _: Scope,
+        params: &ListParams,
+        f: &AgreementFilter,
+    ) -> AppResult<Page<Agreement>> {
+        let build = || {
+            let mut q = exchange_agreements::table
+                .select(Agreement::as_select())
+                .into_boxed();
+            if let Some(v) = f.status {
+                q = q.filter(exchange_agreements::status.eq(v));
+            }
+            if let Some(v) = f.institution_id {
+                q = q.filter(
+                    exchange_agreements::institution_a_id
+                        .eq(v)
+                        .or(exchange_agreements::institution_b_id.eq(v)),
+                );
+            }
+            q
+        };
+        list::fetch(conn, params, build, |a: Agreement| a).await
+    }
+}
+
+/// 422 unless the two parties of a new agreement lie in different countries.
+async fn parties_cross_border(
+    conn: &mut AsyncPgConnection,
+    _: Scope,
+    new: &NewAgreement,
+) -> AppResult<()> {
+    cross_border(
+        conn,
+        new.institution_a_id,
+        new.institution_b_id,
+        "institution_b_id",
+    )
     .await
 }
 
-pub async fn delete_agreement(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected: Option<i32>,
-) -> AppResult<()> {
-    conn.transaction(async |conn| {
-        let before = lock_agreement(conn, id, expected).await?;
-        diesel::delete(exchange_agreements::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            actor.clone(),
-            AGREEMENT,
-            "delete",
-            id,
-            audit::snapshot(&before),
-        )
-        .await
-    })
-    .await
-}
+crate::table_record!(
+    Agreement [], exchange_agreements, Agreement,
+    kind = "exchange_agreement", new = NewAgreement, changes = AgreementChanges,
+    check_new = parties_cross_border,
+);
 
 /// Every recorded change of an agreement, oldest first.
 pub async fn agreement_history(
@@ -211,7 +155,7 @@ pub async fn agreement_history(
     id: Uuid,
 ) -> AppResult<Vec<audit::AuditEvent>> {
     use crate::schema::audit_events;
-    get_agreement(conn, id).await?;
+    Agreement::find(conn, Scope::All, id).await?;
     Ok(audit_events::table
         .filter(audit_events::entity_type.eq(AGREEMENT))
         .filter(audit_events::entity_id.eq(id))
@@ -287,7 +231,7 @@ async fn used(
 
 /// The quota of every year of an agreement, in both directions.
 pub async fn usage(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<Usage>> {
-    let a = get_agreement(conn, id).await?;
+    let a = Agreement::find(conn, Scope::All, id).await?;
     let mut out = Vec::new();
     for year in a.valid_from.year()..=a.valid_to.year() {
         for (from, to) in [
@@ -479,7 +423,7 @@ pub async fn transition(
             .first(conn)
             .await?;
         let agreement = match agreement_id {
-            Some(a) => Some(lock_agreement(conn, a, None).await?),
+            Some(a) => Some(Agreement::lock(conn, Scope::All, a).await?),
             None => None,
         };
         let current: Exchange = exchanges::table

@@ -7,11 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api::{
-        input::{Checker, Field, Unknown},
-        Versioned,
-    },
-    error::AppError,
+    api::input::{Checker, Field, Unknown},
     programmes::model::Theme,
     schema::incubators,
     types::{CountryCode, Name, ShortText},
@@ -54,12 +50,6 @@ pub struct Incubator {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
-}
-
-impl Versioned for Incubator {
-    fn version(&self) -> i32 {
-        self.version
-    }
 }
 
 /// The body of `POST` and `PATCH /incubators`.
@@ -113,8 +103,8 @@ pub struct IncubatorChanges {
     pub status: Option<IncubatorStatus>,
 }
 
-impl IncubatorChanges {
-    pub fn is_empty(&self) -> bool {
+impl crate::store::Changes for IncubatorChanges {
+    fn is_empty(&self) -> bool {
         self.name.is_none()
             && self.host_institution_id.is_none()
             && self.country_code.is_none()
@@ -134,8 +124,11 @@ pub fn names<T: Into<&'static str> + Copy>(items: Vec<T>) -> Vec<String> {
     out
 }
 
-impl IncubatorInput {
-    pub fn into_new(self) -> Result<NewIncubator, AppError> {
+impl crate::api::collection::Input for IncubatorInput {
+    type New = NewIncubator;
+    type Changes = IncubatorChanges;
+
+    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewIncubator> {
         let mut c = Checker::new(&self.unknown);
         let name = c.required("name", self.name);
         let host = c.required("host_institution_id", self.host_institution_id);
@@ -163,7 +156,10 @@ impl IncubatorInput {
         })
     }
 
-    pub fn into_changes(self) -> Result<IncubatorChanges, AppError> {
+    fn into_changes(
+        self,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<IncubatorChanges> {
         let mut c = Checker::new(&self.unknown);
         let changes = IncubatorChanges {
             name: c

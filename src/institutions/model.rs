@@ -7,10 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api::{
-        input::{Checker, Field, Patch, Unknown},
-        Versioned,
-    },
+    api::input::{Checker, Field, Patch, Unknown},
     schema::institutions,
     types::{CountryCode, Email, Name, ShortText, WebUrl},
 };
@@ -79,12 +76,6 @@ impl From<InstitutionRow> for Institution {
     }
 }
 
-impl Versioned for Institution {
-    fn version(&self) -> i32 {
-        self.row.version
-    }
-}
-
 /// The body of `POST` and `PATCH /institutions`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct InstitutionInput {
@@ -139,9 +130,8 @@ pub struct InstitutionChanges {
     pub status: Option<InstitutionStatus>,
 }
 
-impl InstitutionChanges {
-    /// True when the body asked for nothing.
-    pub fn is_empty(&self) -> bool {
+impl crate::store::Changes for InstitutionChanges {
+    fn is_empty(&self) -> bool {
         self.name.is_none()
             && self.short_name.is_none()
             && self.kind.is_none()
@@ -157,9 +147,12 @@ fn inner<T, U>(p: Patch<Option<T>>, f: impl Fn(T) -> U) -> Option<Option<U>> {
     p.into_option().map(|v| v.map(f))
 }
 
-impl InstitutionInput {
+impl crate::api::collection::Input for InstitutionInput {
+    type New = NewInstitution;
+    type Changes = InstitutionChanges;
+
     /// Checks a body for a create.
-    pub fn into_new(self) -> Result<NewInstitution, crate::error::AppError> {
+    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewInstitution> {
         let mut c = Checker::new(&self.unknown);
         let name = c.required("name", self.name);
         let short_name = c.optional("short_name", self.short_name);
@@ -185,7 +178,10 @@ impl InstitutionInput {
     }
 
     /// Checks a body for an update.
-    pub fn into_changes(self) -> Result<InstitutionChanges, crate::error::AppError> {
+    fn into_changes(
+        self,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<InstitutionChanges> {
         let mut c = Checker::new(&self.unknown);
         let changes = InstitutionChanges {
             name: c

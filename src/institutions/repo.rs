@@ -1,22 +1,23 @@
 //! The SQL of institutions.
 
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
+use diesel_async::AsyncPgConnection;
 
+use super::model::InstitutionInput;
 use super::model::{
     Institution, InstitutionChanges, InstitutionKind, InstitutionRow, InstitutionStatus,
     NewInstitution,
 };
 use crate::{
-    api::list::{self, ListParams, Page},
-    audit,
-    auth::Ctx,
+    api::{
+        collection::{self, Collection},
+        list::{self, ListParams, ListSpec, Page, SortField},
+    },
+    auth::policy::{Resource, Scope},
     error::AppResult,
     schema::institutions,
+    types::CountryCode,
 };
-
-const ENTITY: &str = "institution";
 
 /// Filters of `GET /institutions`.
 #[derive(Debug, Default)]
@@ -26,124 +27,83 @@ pub struct Filter {
     pub status: Option<InstitutionStatus>,
 }
 
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    params: &ListParams,
-    filter: &Filter,
-) -> AppResult<Page<Institution>> {
-    let build = || {
-        let mut q = institutions::table
-            .select(InstitutionRow::as_select())
-            .into_boxed();
-        if let Some(v) = &filter.country_code {
-            q = q.filter(institutions::country_code.eq(v.clone()));
-        }
-        if let Some(v) = filter.kind {
-            q = q.filter(institutions::kind.eq(v));
-        }
-        if let Some(v) = filter.status {
-            q = q.filter(institutions::status.eq(v));
-        }
-        q
+impl collection::Filter for Filter {
+    const SPEC: &'static ListSpec = &ListSpec {
+        sorts: &[
+            SortField {
+                name: "created_at",
+                column: "created_at",
+                sql_type: "timestamptz",
+            },
+            SortField {
+                name: "updated_at",
+                column: "updated_at",
+                sql_type: "timestamptz",
+            },
+            SortField {
+                name: "name",
+                column: "name",
+                sql_type: "text",
+            },
+            SortField {
+                name: "country_code",
+                column: "country_code",
+                sql_type: "text",
+            },
+        ],
+        default_sort: "created_at",
+        search: &["name", "short_name", "city"],
+        filters: &["country_code", "kind", "status"],
+        updated_column: Some("updated_at"),
     };
-    list::fetch(conn, params, build, Institution::from).await
-}
 
-pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Institution> {
-    let row = institutions::table
-        .find(id)
-        .select(InstitutionRow::as_select())
-        .first(conn)
-        .await?;
-    Ok(row.into())
-}
-
-pub async fn create(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    new: NewInstitution,
-) -> AppResult<Institution> {
-    conn.transaction(async |conn| {
-        let row: InstitutionRow = diesel::insert_into(institutions::table)
-            .values(&new)
-            .returning(InstitutionRow::as_returning())
-            .get_result(conn)
-            .await?;
-        let created = Institution::from(row);
-        audit::record(
-            conn,
-            ctx,
-            ENTITY,
-            "create",
-            created.row.id,
-            audit::snapshot(&created),
-        )
-        .await?;
-        Ok(created)
-    })
-    .await
-}
-
-async fn lock(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    expected_version: Option<i32>,
-) -> AppResult<Institution> {
-    let row: InstitutionRow = institutions::table
-        .find(id)
-        .select(InstitutionRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    crate::api::require_version(expected_version, row.version)?;
-    Ok(row.into())
-}
-
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    id: Uuid,
-    expected_version: Option<i32>,
-    changes: InstitutionChanges,
-) -> AppResult<Institution> {
-    conn.transaction(async |conn| {
-        let before = lock(conn, id, expected_version).await?;
-        if changes.is_empty() {
-            return Ok(before);
+    fn read(params: &mut ListParams) -> Self {
+        Filter {
+            country_code: params
+                .filter::<CountryCode>("country_code")
+                .map(|c| c.as_str()),
+            kind: params.filter("kind"),
+            status: params.filter("status"),
         }
-        let row: InstitutionRow = diesel::update(institutions::table.find(id))
-            .set(&changes)
-            .returning(InstitutionRow::as_returning())
-            .get_result(conn)
-            .await?;
-        let after = Institution::from(row);
-        audit::record(
-            conn,
-            ctx,
-            ENTITY,
-            "update",
-            id,
-            audit::diff(&before, &after),
-        )
-        .await?;
-        Ok(after)
-    })
-    .await
+    }
 }
 
-pub async fn delete(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    id: Uuid,
-    expected_version: Option<i32>,
-) -> AppResult<()> {
-    conn.transaction(async |conn| {
-        let before = lock(conn, id, expected_version).await?;
-        diesel::delete(institutions::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(conn, ctx, ENTITY, "delete", id, audit::snapshot(&before)).await?;
-        Ok(())
-    })
-    .await
+impl Collection for Institution {
+    const RESOURCE: Resource = Resource::Institution;
+    const PATH: &'static str = "/institutions";
+    type Input = InstitutionInput;
+    type Filter = Filter;
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        _: Scope,
+        params: &ListParams,
+        f: &Filter,
+    ) -> AppResult<Page<Institution>> {
+        let build = || {
+            let mut q = institutions::table
+                .select(InstitutionRow::as_select())
+                .into_boxed();
+            if let Some(v) = &f.country_code {
+                q = q.filter(institutions::country_code.eq(v.clone()));
+            }
+            if let Some(v) = f.kind {
+                q = q.filter(institutions::kind.eq(v));
+            }
+            if let Some(v) = f.status {
+                q = q.filter(institutions::status.eq(v));
+            }
+            q
+        };
+        list::fetch(conn, params, build, Institution::from).await
+    }
 }
+
+crate::table_record!(
+    Institution[row],
+    institutions,
+    InstitutionRow,
+    kind = "institution",
+    new = NewInstitution,
+    changes = InstitutionChanges,
+);

@@ -7,11 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api::{
-        input::{Checker, Field, Unknown},
-        Versioned,
-    },
-    error::AppError,
+    api::input::{Checker, Field, Unknown},
     schema::programs,
     types::{Code, LongText, Name},
 };
@@ -56,12 +52,6 @@ pub struct Program {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
-}
-
-impl Versioned for Program {
-    fn version(&self) -> i32 {
-        self.version
-    }
 }
 
 /// The body of `POST` and `PATCH /programs`.
@@ -116,8 +106,8 @@ pub struct ProgramChanges {
     pub status: Option<ProgramStatus>,
 }
 
-impl ProgramChanges {
-    pub fn is_empty(&self) -> bool {
+impl crate::store::Changes for ProgramChanges {
+    fn is_empty(&self) -> bool {
         self.code.is_none()
             && self.title.is_none()
             && self.theme.is_none()
@@ -129,8 +119,11 @@ impl ProgramChanges {
     }
 }
 
-impl ProgramInput {
-    pub fn into_new(self) -> Result<NewProgram, AppError> {
+impl crate::api::collection::Input for ProgramInput {
+    type New = NewProgram;
+    type Changes = ProgramChanges;
+
+    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewProgram> {
         let mut c = Checker::new(&self.unknown);
         let code = c.required("code", self.code);
         let title = c.required("title", self.title);
@@ -158,7 +151,10 @@ impl ProgramInput {
         })
     }
 
-    pub fn into_changes(self) -> Result<ProgramChanges, AppError> {
+    fn into_changes(
+        self,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<ProgramChanges> {
         let mut c = Checker::new(&self.unknown);
         let changes = ProgramChanges {
             code: c

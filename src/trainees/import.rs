@@ -13,10 +13,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{NewTrainee, TraineeInput};
+use crate::api::collection::Input;
 use crate::{
     api, audit,
     auth::{
-        policy::{may, Action, Resource},
+        policy::{may, Action, Resource, Scope},
         Ctx,
     },
     error::{payload_error, AppError, AppResult, FieldError, Problem},
@@ -112,7 +113,7 @@ pub fn parse(
                 continue;
             }
         };
-        match input.into_new(Some(institution_id)) {
+        match input.into_new(Scope::Institution(institution_id)) {
             Ok(t) => {
                 if let Some(first) = seen.insert(t.email.clone(), line) {
                     errors.push(at(

@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::repo;
+use super::model::Trainee;
 use crate::{
     api,
     auth::{
@@ -26,6 +26,7 @@ use crate::{
     exchanges::model::Exchange,
     schema::{exchanges, ventures},
     state::AppState,
+    store::Record,
     ventures::model::Venture,
 };
 
@@ -138,7 +139,7 @@ pub(crate) async fn journey(
 ) -> AppResult<HttpResponse> {
     let scope = may(&caller, Resource::Trainee, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    let trainee = repo::get(&mut conn, scope, *id).await?;
+    let trainee = Trainee::find(&mut conn, scope, *id).await?;
     let rows: Vec<Row> = sql_query(
         "SELECT e.created_at, e.id AS enrollment_id, c.id AS cohort_id, c.title AS cohort_title, \
                 p.title AS program_title, c.starts_on, c.ends_on, e.status, \

@@ -7,11 +7,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api::{
-        input::{Checker, Field, Unknown},
-        Versioned,
-    },
-    error::AppError,
+    api::input::{Checker, Field, Unknown},
+    auth::policy::Scope,
+    error::{AppError, AppResult},
     schema::trainees,
     types::{CountryCode, Email, Locale, ShortText, Text},
 };
@@ -45,12 +43,6 @@ pub struct Trainee {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
-}
-
-impl Versioned for Trainee {
-    fn version(&self) -> i32 {
-        self.version
-    }
 }
 
 /// A given or family name.
@@ -112,8 +104,8 @@ pub struct TraineeChanges {
     pub locale: Option<String>,
 }
 
-impl TraineeChanges {
-    pub fn is_empty(&self) -> bool {
+impl crate::store::Changes for TraineeChanges {
+    fn is_empty(&self) -> bool {
         self.institution_id.is_none()
             && self.given_name.is_none()
             && self.family_name.is_none()
@@ -124,7 +116,9 @@ impl TraineeChanges {
             && self.field.is_none()
             && self.locale.is_none()
     }
+}
 
+impl TraineeChanges {
     /// Only contact details: what trainees may change of themselves.
     pub fn only_contact_details(&self) -> bool {
         self.institution_id.is_none()
@@ -148,14 +142,19 @@ fn check_birth_year(c: &mut Checker, year: Option<i32>) {
     }
 }
 
-impl TraineeInput {
-    /// Checks a new trainee; `default_institution` fills a missing one.
-    pub fn into_new(self, default_institution: Option<Uuid>) -> Result<NewTrainee, AppError> {
+impl crate::api::collection::Input for TraineeInput {
+    type New = NewTrainee;
+    type Changes = TraineeChanges;
+
+    /// Checks a new trainee. Partner staff's go to their own institution
+    /// when none is named, and never to another (403).
+    fn into_new(self, scope: Scope) -> AppResult<NewTrainee> {
+        let own = match scope {
+            Scope::Institution(i) => Some(i),
+            _ => None,
+        };
         let mut c = Checker::new(&self.unknown);
-        let institution_id = match (
-            c.optional("institution_id", self.institution_id),
-            default_institution,
-        ) {
+        let institution_id = match (c.optional("institution_id", self.institution_id), own) {
             (Some(i), _) => Some(i),
             (None, Some(d)) => Some(d),
             (None, None) => {
@@ -172,7 +171,7 @@ impl TraineeInput {
         let field = c.optional("field", self.field);
         let locale = c.defaulted("locale", self.locale, Locale::En);
         check_birth_year(&mut c, birth_year);
-        c.finish(|| {
+        let new = c.finish(|| {
             Some(NewTrainee {
                 id: Uuid::now_v7(),
                 institution_id: institution_id?,
@@ -185,10 +184,14 @@ impl TraineeInput {
                 field: field.map(ShortText::into_inner),
                 locale: locale.as_str().to_string(),
             })
-        })
+        })?;
+        if own.is_some_and(|i| i != new.institution_id) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(new)
     }
 
-    pub fn into_changes(self) -> Result<TraineeChanges, AppError> {
+    fn into_changes(self, _: Scope) -> AppResult<TraineeChanges> {
         let mut c = Checker::new(&self.unknown);
         let changes = TraineeChanges {
             institution_id: c.patch("institution_id", self.institution_id).into_option(),

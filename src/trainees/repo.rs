@@ -1,20 +1,24 @@
 //! The SQL of trainees, always within the caller's scope.
 
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::{Gender, NewTrainee, Trainee, TraineeChanges};
+use super::model::{Gender, NewTrainee, Trainee, TraineeChanges, TraineeInput};
 use crate::{
-    api::list::{self, ListParams, Page},
-    audit,
-    auth::{policy::Scope, scope::Scoped, Ctx},
+    api::{
+        collection::{self, Collection},
+        list::{self, ListParams, ListSpec, Page, SortField},
+    },
+    auth::{
+        policy::{self, Resource, Scope},
+        scope::Scoped,
+    },
     error::{AppError, AppResult},
     schema::trainees,
+    types::CountryCode,
 };
-
-pub const ENTITY: &str = "trainee";
 
 /// Filters of `GET /trainees`.
 #[derive(Debug, Default)]
@@ -24,40 +28,72 @@ pub struct Filter {
     pub gender: Option<Gender>,
 }
 
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    scope: Scope,
-    params: &ListParams,
-    f: &Filter,
-) -> AppResult<Page<Trainee>> {
-    let build = || {
-        let mut q = trainees::table.select(Trainee::as_select()).into_boxed();
-        if let Some(cond) = trainees::table::condition(scope) {
-            q = q.filter(cond);
-        }
-        if let Some(v) = f.institution_id {
-            q = q.filter(trainees::institution_id.eq(v));
-        }
-        if let Some(v) = &f.nationality {
-            q = q.filter(trainees::nationality.eq(v.clone()));
-        }
-        if let Some(v) = f.gender {
-            q = q.filter(trainees::gender.eq(v));
-        }
-        q
+impl collection::Filter for Filter {
+    const SPEC: &'static ListSpec = &ListSpec {
+        sorts: &[
+            SortField {
+                name: "created_at",
+                column: "created_at",
+                sql_type: "timestamptz",
+            },
+            SortField {
+                name: "updated_at",
+                column: "updated_at",
+                sql_type: "timestamptz",
+            },
+            SortField {
+                name: "family_name",
+                column: "family_name",
+                sql_type: "text",
+            },
+        ],
+        default_sort: "created_at",
+        search: &["given_name", "family_name", "email"],
+        filters: &["institution_id", "nationality", "gender"],
+        updated_column: Some("updated_at"),
     };
-    list::fetch(conn, params, build, |t: Trainee| t).await
+
+    fn read(params: &mut ListParams) -> Self {
+        Filter {
+            institution_id: params.filter("institution_id"),
+            nationality: params
+                .filter::<CountryCode>("nationality")
+                .map(|c| c.as_str()),
+            gender: params.filter("gender"),
+        }
+    }
 }
 
-/// A trainee in scope, or 404.
-pub async fn get(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppResult<Trainee> {
-    let t: Trainee = trainees::table
-        .find(id)
-        .select(Trainee::as_select())
-        .first(conn)
-        .await?;
-    scope.require(t.institution_id, t.id)?;
-    Ok(t)
+impl Collection for Trainee {
+    const RESOURCE: Resource = Resource::Trainee;
+    const PATH: &'static str = "/trainees";
+    type Input = TraineeInput;
+    type Filter = Filter;
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        params: &ListParams,
+        f: &Filter,
+    ) -> AppResult<Page<Trainee>> {
+        let build = || {
+            let mut q = trainees::table.select(Trainee::as_select()).into_boxed();
+            if let Some(cond) = trainees::table::condition(scope) {
+                q = q.filter(cond);
+            }
+            if let Some(v) = f.institution_id {
+                q = q.filter(trainees::institution_id.eq(v));
+            }
+            if let Some(v) = &f.nationality {
+                q = q.filter(trainees::nationality.eq(v.clone()));
+            }
+            if let Some(v) = f.gender {
+                q = q.filter(trainees::gender.eq(v));
+            }
+            q
+        };
+        list::fetch(conn, params, build, |t: Trainee| t).await
+    }
 }
 
 /// 409 naming the holder of an email when the caller may see it.
@@ -90,98 +126,37 @@ async fn email_free(
     }
 }
 
-pub async fn create(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    scope: Scope,
-    new: NewTrainee,
-) -> AppResult<Trainee> {
-    conn.transaction(async |conn| {
-        email_free(conn, scope, &new.email, None).await?;
-        let created: Trainee = diesel::insert_into(trainees::table)
-            .values(&new)
-            .returning(Trainee::as_returning())
-            .get_result(conn)
-            .await?;
-        audit::record(
-            conn,
-            ctx,
-            ENTITY,
-            "create",
-            created.id,
-            audit::snapshot(&created),
-        )
-        .await?;
-        Ok(created)
-    })
-    .await
-}
-
-async fn lock(
+/// A new trainee's email is free.
+async fn new_email_free(
     conn: &mut AsyncPgConnection,
     scope: Scope,
-    id: Uuid,
-    expected: Option<i32>,
-) -> AppResult<Trainee> {
-    let row: Trainee = trainees::table
-        .find(id)
-        .select(Trainee::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    scope.require(row.institution_id, row.id)?;
-    crate::api::require_version(expected, row.version)?;
-    Ok(row)
-}
-
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    scope: Scope,
-    id: Uuid,
-    expected: Option<i32>,
-    changes: TraineeChanges,
-) -> AppResult<Trainee> {
-    conn.transaction(async |conn| {
-        let before = lock(conn, scope, id, expected).await?;
-        if changes.is_empty() {
-            return Ok(before);
-        }
-        if let Some(email) = &changes.email {
-            email_free(conn, scope, email, Some(id)).await?;
-        }
-        let after: Trainee = diesel::update(trainees::table.find(id))
-            .set(&changes)
-            .returning(Trainee::as_returning())
-            .get_result(conn)
-            .await?;
-        audit::record(
-            conn,
-            ctx,
-            ENTITY,
-            "update",
-            id,
-            audit::diff(&before, &after),
-        )
-        .await?;
-        Ok(after)
-    })
-    .await
-}
-
-pub async fn delete(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    scope: Scope,
-    id: Uuid,
-    expected: Option<i32>,
+    new: &NewTrainee,
 ) -> AppResult<()> {
-    conn.transaction(async |conn| {
-        let before = lock(conn, scope, id, expected).await?;
-        diesel::delete(trainees::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(conn, ctx, ENTITY, "delete", id, audit::snapshot(&before)).await
-    })
-    .await
+    email_free(conn, scope, &new.email, None).await
 }
+
+/// A change is the caller's to make (a trainee changes only its contact
+/// details, partner staff keep a trainee in their institution: 403), and a
+/// new email is free.
+async fn change_allowed(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    before: &Trainee,
+    changes: &TraineeChanges,
+) -> AppResult<()> {
+    let only_contact = changes.only_contact_details();
+    if !policy::may_change_trainee(scope, only_contact, changes.institution_id) {
+        return Err(AppError::Forbidden);
+    }
+    match &changes.email {
+        Some(email) => email_free(conn, scope, email, Some(before.id)).await,
+        None => Ok(()),
+    }
+}
+
+crate::table_record!(
+    Trainee [], trainees, Trainee,
+    kind = "trainee", new = NewTrainee, changes = TraineeChanges,
+    check_new = new_email_free,
+    check_changes = change_allowed,
+);

@@ -8,11 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api::{
-        input::{Checker, Field, Unknown},
-        Versioned,
-    },
-    error::AppError,
+    api::input::{Checker, Field, Unknown},
     lifecycle::Lifecycle,
     programmes::model::Theme,
     schema::ventures,
@@ -75,12 +71,6 @@ pub struct Venture {
     pub version: i32,
 }
 
-impl Versioned for Venture {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
-
 /// The body of `POST` and `PATCH /ventures`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct VentureInput {
@@ -132,8 +122,8 @@ pub struct VentureChanges {
     pub funding_raised_usd: Option<BigDecimal>,
 }
 
-impl VentureChanges {
-    pub fn is_empty(&self) -> bool {
+impl crate::store::Changes for VentureChanges {
+    fn is_empty(&self) -> bool {
         self.name.is_none()
             && self.theme.is_none()
             && self.country_code.is_none()
@@ -150,8 +140,11 @@ fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
     ids
 }
 
-impl VentureInput {
-    pub fn into_new(self) -> Result<NewVenture, AppError> {
+impl crate::api::collection::Input for VentureInput {
+    type New = NewVenture;
+    type Changes = VentureChanges;
+
+    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewVenture> {
         let mut c = Checker::new(&self.unknown);
         let incubator_id = c.required("incubator_id", self.incubator_id);
         let name = c.required("name", self.name);
@@ -177,7 +170,10 @@ impl VentureInput {
         })
     }
 
-    pub fn into_changes(self) -> Result<VentureChanges, AppError> {
+    fn into_changes(
+        self,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<VentureChanges> {
         let mut c = Checker::new(&self.unknown);
         if !matches!(self.incubator_id, Field::Absent) {
             c.error("incubator_id", "cannot be changed");

@@ -7,18 +7,26 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::model::VentureInput;
 use super::model::{NewVenture, Venture, VentureChanges, VentureStatus};
 use crate::{
-    api::list::{self, ListParams, Page},
-    audit::{self, Actor},
-    auth::{policy::Scope, scope::Scoped},
+    api::{
+        collection::{self, Collection},
+        list::{self, ListParams, ListSpec, Page, SortField},
+    },
+    audit::Actor,
+    auth::{
+        policy::{Resource, Scope},
+        scope::Scoped,
+    },
     email::{self, Outgoing},
     error::{AppError, AppResult},
     incubators::repo as incubators,
     lifecycle::{self, Lifecycle},
     programmes::model::Theme,
     schema::{trainees, ventures},
-    types::Email,
+    store::Record,
+    types::{CountryCode, Email},
 };
 
 pub const ENTITY: &str = "venture";
@@ -32,44 +40,64 @@ pub struct Filter {
     pub country_code: Option<String>,
 }
 
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    scope: Scope,
-    params: &ListParams,
-    f: &Filter,
-) -> AppResult<Page<Venture>> {
-    let build = || {
-        let mut q = ventures::table.select(Venture::as_select()).into_boxed();
-        if let Some(cond) = ventures::table::condition(scope) {
-            q = q.filter(cond);
-        }
-        if let Some(v) = f.incubator_id {
-            q = q.filter(ventures::incubator_id.eq(v));
-        }
-        if let Some(v) = f.status {
-            q = q.filter(ventures::status.eq(v));
-        }
-        if let Some(v) = f.theme {
-            q = q.filter(ventures::theme.eq(v));
-        }
-        if let Some(v) = &f.country_code {
-            q = q.filter(ventures::country_code.eq(v.clone()));
-        }
-        q
+impl collection::Filter for Filter {
+    const SPEC: &'static ListSpec = &ListSpec {
+        sorts: &[
+            SortField::new("created_at", "timestamptz"),
+            SortField::new("updated_at", "timestamptz"),
+            SortField::new("name", "text"),
+        ],
+        default_sort: "created_at",
+        search: &["name"],
+        filters: &["incubator_id", "status", "theme", "country_code"],
+        updated_column: Some("updated_at"),
     };
-    list::fetch(conn, params, build, |v: Venture| v).await
+
+    fn read(params: &mut ListParams) -> Self {
+        Filter {
+            incubator_id: params.filter("incubator_id"),
+            status: params.filter("status"),
+            theme: params.filter("theme"),
+            country_code: params
+                .filter::<CountryCode>("country_code")
+                .map(|c| c.as_str()),
+        }
+    }
 }
 
-/// A venture in scope, or 404.
-pub async fn get(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppResult<Venture> {
-    let mut q = ventures::table
-        .find(id)
-        .select(Venture::as_select())
-        .into_boxed();
-    if let Some(cond) = ventures::table::condition(scope) {
-        q = q.filter(cond);
+impl Collection for Venture {
+    const RESOURCE: Resource = Resource::Venture;
+    const PATH: &'static str = "/ventures";
+    type Input = VentureInput;
+    type Filter = Filter;
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        params: &ListParams,
+        f: &Filter,
+    ) -> AppResult<Page<Venture>> {
+        let build = || {
+            let mut q = ventures::table.select(Venture::as_select()).into_boxed();
+            if let Some(cond) = ventures::table::condition(scope) {
+                q = q.filter(cond);
+            }
+            if let Some(v) = f.incubator_id {
+                q = q.filter(ventures::incubator_id.eq(v));
+            }
+            if let Some(v) = f.status {
+                q = q.filter(ventures::status.eq(v));
+            }
+            if let Some(v) = f.theme {
+                q = q.filter(ventures::theme.eq(v));
+            }
+            if let Some(v) = &f.country_code {
+                q = q.filter(ventures::country_code.eq(v.clone()));
+            }
+            q
+        };
+        list::fetch(conn, params, build, |v: Venture| v).await
     }
-    Ok(q.first(conn).await?)
 }
 
 async fn check_founders(conn: &mut AsyncPgConnection, founders: &[Uuid]) -> AppResult<()> {
@@ -87,100 +115,30 @@ async fn check_founders(conn: &mut AsyncPgConnection, founders: &[Uuid]) -> AppR
     Ok(())
 }
 
-pub async fn create(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    new: NewVenture,
-) -> AppResult<Venture> {
-    conn.transaction(async |conn| {
-        check_founders(conn, &new.founder_trainee_ids).await?;
-        let created: Venture = diesel::insert_into(ventures::table)
-            .values(&new)
-            .returning(Venture::as_returning())
-            .get_result(conn)
-            .await?;
-        audit::record(
-            conn,
-            actor.clone(),
-            ENTITY,
-            "create",
-            created.id,
-            audit::snapshot(&created),
-        )
-        .await?;
-        Ok(created)
-    })
-    .await
+/// 422 unless every founder of a new venture exists.
+async fn founders_exist(conn: &mut AsyncPgConnection, _: Scope, new: &NewVenture) -> AppResult<()> {
+    check_founders(conn, &new.founder_trainee_ids).await
 }
 
-async fn lock(conn: &mut AsyncPgConnection, id: Uuid, expected: Option<i32>) -> AppResult<Venture> {
-    let row: Venture = ventures::table
-        .find(id)
-        .select(Venture::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    crate::api::require_version(expected, row.version)?;
-    Ok(row)
-}
-
-pub async fn update(
+/// 422 unless every founder named by a change exists.
+async fn new_founders_exist(
     conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected: Option<i32>,
-    changes: VentureChanges,
-) -> AppResult<Venture> {
-    conn.transaction(async |conn| {
-        let before = lock(conn, id, expected).await?;
-        if changes.is_empty() {
-            return Ok(before);
-        }
-        if let Some(founders) = &changes.founder_trainee_ids {
-            check_founders(conn, founders).await?;
-        }
-        let after: Venture = diesel::update(ventures::table.find(id))
-            .set(&changes)
-            .returning(Venture::as_returning())
-            .get_result(conn)
-            .await?;
-        audit::record(
-            conn,
-            actor.clone(),
-            ENTITY,
-            "update",
-            id,
-            audit::diff(&before, &after),
-        )
-        .await?;
-        Ok(after)
-    })
-    .await
-}
-
-pub async fn delete(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected: Option<i32>,
+    _: Scope,
+    _: &Venture,
+    changes: &VentureChanges,
 ) -> AppResult<()> {
-    conn.transaction(async |conn| {
-        let before = lock(conn, id, expected).await?;
-        diesel::delete(ventures::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            actor.clone(),
-            ENTITY,
-            "delete",
-            id,
-            audit::snapshot(&before),
-        )
-        .await
-    })
-    .await
+    match &changes.founder_trainee_ids {
+        Some(founders) => check_founders(conn, founders).await,
+        None => Ok(()),
+    }
 }
+
+crate::table_record!(
+    Venture [], ventures, Venture,
+    kind = "venture", new = NewVenture, changes = VentureChanges,
+    check_new = founders_exist,
+    check_changes = new_founders_exist,
+);
 
 /// Moves a venture. Admitting checks the incubator's capacity (admitted
 /// plus incubating) under its row lock; admissions and graduations email
@@ -195,7 +153,7 @@ pub async fn transition(
     conn.transaction(async |conn| {
         let incubator_id: Uuid = ventures::table.find(id).select(ventures::incubator_id).first(conn).await?;
         let incubator = incubators::lock(conn, incubator_id).await?;
-        let current = lock(conn, id, None).await?;
+        let current = Venture::lock(conn, Scope::All, id).await?;
         current.status.check(to)?;
         if to == VentureStatus::Admitted {
             let holding: i64 = ventures::table

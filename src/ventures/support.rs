@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::repo as ventures;
+use super::model::Venture;
 use crate::{
     api::{
         self,
@@ -28,6 +28,7 @@ use crate::{
     lifecycle::{self, Lifecycle, Move, MoveInput},
     schema::{incubators, milestones, service_requests},
     state::AppState,
+    store::Record,
     types::{LongText, Name},
 };
 
@@ -118,7 +119,7 @@ pub(crate) async fn list_milestones(
     let scope = may(&caller, Resource::Venture, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &MILESTONES).finish()?;
     let mut conn = state.pool.get().await?;
-    let venture_id = ventures::get(&mut conn, scope, *id).await?.id;
+    let venture_id = Venture::find(&mut conn, scope, *id).await?.id;
     let build = || {
         milestones::table
             .select(Milestone::as_select())
@@ -166,7 +167,7 @@ pub(crate) async fn create_milestone(
     let (title, due_on) = c.finish(|| Some((title?, due_on?)))?;
     let venture_id = *id;
     let mut conn = state.pool.get().await?;
-    ventures::get(&mut conn, scope, venture_id).await?;
+    Venture::find(&mut conn, scope, venture_id).await?;
     let created = conn
         .transaction(async |conn| {
             let m: Milestone = diesel::insert_into(milestones::table)
@@ -247,7 +248,7 @@ pub(crate) async fn list_venture_requests(
     let (status, service) = (params.filter("status"), params.filter("service"));
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
-    let venture_id = ventures::get(&mut conn, scope, *id).await?.id;
+    let venture_id = Venture::find(&mut conn, scope, *id).await?.id;
     let build = || requests(Some(venture_id), status, service);
     api::ok(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
 }
@@ -312,7 +313,7 @@ pub(crate) async fn create_request(
     let assignee = c.optional("assignee_id", body.assignee_id);
     let (service, description) = c.finish(|| Some((service?, description?)))?;
     let mut conn = state.pool.get().await?;
-    let venture = ventures::get(&mut conn, scope, *id).await?;
+    let venture = Venture::find(&mut conn, scope, *id).await?;
     if let Some(assignee) = assignee {
         require_assignee(&mut conn, &ctx.caller, assignee).await?;
     }

@@ -1,0 +1,270 @@
+//! The five endpoints of a collection (list, create, read, change, remove),
+//! written once. A kind of record says where it lives, how its body and its
+//! list filters are parsed and how it is listed and read ([`Collection`]);
+//! the handlers here parse, ask the policy, call the store and answer, the
+//! same way for every collection. [`crate::collection_routes`] gives each
+//! collection its documented routes.
+
+use std::future::Future;
+
+use actix_web::{HttpRequest, HttpResponse};
+use diesel_async::AsyncPgConnection;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::list::{ListParams, ListQuery, ListSpec, Page};
+use crate::{
+    audit::Actor,
+    auth::{
+        policy::{may, Action, Resource, Scope},
+        Ctx, Principal,
+    },
+    error::AppResult,
+    state::AppState,
+    store::{self, Record},
+};
+
+/// The body of a collection's POST and PATCH.
+pub trait Input: DeserializeOwned {
+    /// The checked new record.
+    type New;
+    /// The checked changes.
+    type Changes;
+
+    /// Checks a POST body; `scope` is the caller's for creating.
+    fn into_new(self, scope: Scope) -> AppResult<Self::New>;
+
+    /// Checks a PATCH body; `scope` is the caller's for changing.
+    fn into_changes(self, scope: Scope) -> AppResult<Self::Changes>;
+}
+
+/// The filters of a collection's list.
+pub trait Filter: Sized {
+    /// Sorts, searches and filter names the list accepts.
+    const SPEC: &'static ListSpec;
+
+    /// Reads the filters out of the query (bad values are kept as errors
+    /// that [`ListParams::finish`] reports).
+    fn read(params: &mut ListParams) -> Self;
+}
+
+/// A kind of record served as a collection.
+pub trait Collection: Record {
+    /// Its row in the role table.
+    const RESOURCE: Resource;
+    /// Its path under `/api/v1`, e.g. `/programs`.
+    const PATH: &'static str;
+    /// The body of its POST and PATCH.
+    type Input: Input<New = Self::New, Changes = Self::Changes>;
+    /// Its list filters.
+    type Filter: Filter;
+
+    /// A page of the records in scope that pass the filters.
+    fn list(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        params: &ListParams,
+        filter: &Self::Filter,
+    ) -> impl Future<Output = AppResult<Page<Self>>>;
+}
+
+/// `GET /{collection}`.
+pub async fn list<C: Collection>(
+    state: &AppState,
+    caller: &Principal,
+    query: ListQuery,
+) -> AppResult<HttpResponse> {
+    let scope = may(caller, C::RESOURCE, Action::Read)?;
+    let mut params = ListParams::parse(query.into_inner(), C::Filter::SPEC);
+    let filter = C::Filter::read(&mut params);
+    let params = params.finish()?;
+    let mut conn = state.pool.get().await?;
+    super::ok(&C::list(&mut conn, scope, &params, &filter).await?)
+}
+
+/// `POST /{collection}`: 201 with `Location`.
+pub async fn create<C: Collection>(
+    state: &AppState,
+    ctx: &Ctx,
+    body: C::Input,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, C::RESOURCE, Action::Create)?;
+    let new = body.into_new(scope)?;
+    let mut conn = state.pool.get().await?;
+    let created = store::create::<C>(&mut conn, &Actor::from(ctx), scope, new).await?;
+    super::created(format!("/api/v1{}/{}", C::PATH, created.id()), &created)
+}
+
+/// `GET /{collection}/{id}`: the record with its ETag, or 304.
+pub async fn get<C: Collection>(
+    state: &AppState,
+    caller: &Principal,
+    req: &HttpRequest,
+    id: Uuid,
+) -> AppResult<HttpResponse> {
+    let scope = may(caller, C::RESOURCE, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    super::record(req, &C::find(&mut conn, scope, id).await?)
+}
+
+/// `PATCH /{collection}/{id}`, honouring `If-Match`.
+pub async fn update<C: Collection>(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    id: Uuid,
+    body: C::Input,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, C::RESOURCE, Action::Update)?;
+    let expected = super::if_match(req)?;
+    let changes = body.into_changes(scope)?;
+    let mut conn = state.pool.get().await?;
+    let actor = Actor::from(ctx);
+    let updated = store::update::<C>(&mut conn, &actor, scope, id, expected, changes).await?;
+    super::record(req, &updated)
+}
+
+/// `DELETE /{collection}/{id}`, honouring `If-Match`: 204.
+pub async fn delete<C: Collection>(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    id: Uuid,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, C::RESOURCE, Action::Delete)?;
+    let expected = super::if_match(req)?;
+    let mut conn = state.pool.get().await?;
+    store::delete::<C>(&mut conn, &Actor::from(ctx), scope, id, expected).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Serves the five endpoints of a [`Collection`] with their OpenAPI
+/// documentation: one handler each, named as given, that calls the function
+/// of this module of the same job. The calling module imports actix's
+/// `get`, `post`, `patch` and `delete` route attributes.
+#[macro_export]
+macro_rules! collection_routes {
+    (
+        $record:ident, $input:ident, tag = $tag:literal,
+        paths = ($path:literal, $item:literal),
+        list = $list:ident($list_doc:literal, $list_about:literal $(, $param:tt)* $(,)?),
+        create = $create:ident($create_doc:literal),
+        get = $get:ident($get_doc:literal),
+        update = $update:ident($update_doc:literal),
+        delete = $delete:ident($delete_doc:literal) $(,)?
+    ) => {
+        #[doc = $list_doc]
+        #[utoipa::path(
+            tag = $tag,
+            params($crate::api::list::CommonListParams $(, $param)*),
+            responses(
+                (status = 200, body = $crate::api::list::Page<$record>, description = $list_about),
+                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
+                (status = 422, body = $crate::error::Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[get($path)]
+        async fn $list(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            caller: $crate::auth::Principal,
+            query: $crate::api::list::ListQuery,
+        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::api::collection::list::<$record>(&state, &caller, query).await
+        }
+
+        #[doc = $create_doc]
+        #[utoipa::path(
+            tag = $tag,
+            request_body = $input,
+            params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for 24 h")),
+            responses(
+                (status = 201, body = $record, headers(("Location" = String), ("ETag" = String))),
+                (status = 400, body = $crate::error::Problem), (status = 401, body = $crate::error::Problem),
+                (status = 403, body = $crate::error::Problem), (status = 409, body = $crate::error::Problem),
+                (status = 413, body = $crate::error::Problem), (status = 415, body = $crate::error::Problem),
+                (status = 422, body = $crate::error::Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($path)]
+        async fn $create(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::auth::Ctx,
+            body: actix_web::web::Json<$input>,
+        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::api::collection::create::<$record>(&state, &ctx, body.into_inner()).await
+        }
+
+        #[doc = $get_doc]
+        #[utoipa::path(
+            tag = $tag,
+            params(("id" = uuid::Uuid, Path), ("If-None-Match" = Option<String>, Header)),
+            responses(
+                (status = 200, body = $record, headers(("ETag" = String))),
+                (status = 304, description = "Not modified"),
+                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
+                (status = 404, body = $crate::error::Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[get($item)]
+        async fn $get(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            caller: $crate::auth::Principal,
+            req: actix_web::HttpRequest,
+            id: actix_web::web::Path<uuid::Uuid>,
+        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::api::collection::get::<$record>(&state, &caller, &req, *id).await
+        }
+
+        #[doc = $update_doc]
+        #[utoipa::path(
+            tag = $tag,
+            request_body = $input,
+            params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if stale")),
+            responses(
+                (status = 200, body = $record, headers(("ETag" = String))),
+                (status = 400, body = $crate::error::Problem), (status = 401, body = $crate::error::Problem),
+                (status = 403, body = $crate::error::Problem), (status = 404, body = $crate::error::Problem),
+                (status = 409, body = $crate::error::Problem), (status = 412, body = $crate::error::Problem),
+                (status = 422, body = $crate::error::Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[patch($item)]
+        async fn $update(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::auth::Ctx,
+            req: actix_web::HttpRequest,
+            id: actix_web::web::Path<uuid::Uuid>,
+            body: actix_web::web::Json<$input>,
+        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::api::collection::update::<$record>(&state, &ctx, &req, *id, body.into_inner())
+                .await
+        }
+
+        #[doc = $delete_doc]
+        #[utoipa::path(
+            tag = $tag,
+            params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header)),
+            responses(
+                (status = 204, description = "Removed"),
+                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
+                (status = 404, body = $crate::error::Problem),
+                (status = 409, body = $crate::error::Problem, description = "Other records refer to it"),
+                (status = 412, body = $crate::error::Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[delete($item)]
+        async fn $delete(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::auth::Ctx,
+            req: actix_web::HttpRequest,
+            id: actix_web::web::Path<uuid::Uuid>,
+        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::api::collection::delete::<$record>(&state, &ctx, &req, *id).await
+        }
+    };
+}

@@ -1,0 +1,401 @@
+//! One way to write a record. A kind of record says how its rows are
+//! inserted, locked, changed and removed, and which rules guard each step
+//! ([`Record`], [`Moving`]); the functions here do the rest the same way for
+//! every kind, in one transaction: lock → version check → rule → write →
+//! audit (and history for moves) → whatever the kind queues after (emails).
+
+use std::future::{ready, Future};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    api::{require_version, Versioned},
+    audit::{self, Actor},
+    auth::policy::Scope,
+    error::{AppError, AppResult},
+    lifecycle::{self, Lifecycle},
+};
+
+/// Changes of a record, as a PATCH body parsed.
+pub trait Changes: Send + Sync {
+    /// Whether the PATCH changes nothing.
+    fn is_empty(&self) -> bool;
+}
+
+/// A kind of record written through this module.
+pub trait Record: Serialize + Versioned + Send + Sync + Sized + 'static {
+    /// Its name in the audit log and the move history, e.g. `program`.
+    const KIND: &'static str;
+    /// A new record, parsed and checked.
+    type New: Send + Sync;
+    /// Changes of a record, parsed and checked.
+    type Changes: Changes;
+
+    /// Its id.
+    fn id(&self) -> Uuid;
+
+    /// Writes a new row and answers the record.
+    fn insert(
+        conn: &mut AsyncPgConnection,
+        new: &Self::New,
+    ) -> impl Future<Output = AppResult<Self>> + Send;
+
+    /// Reads a record; 404 when it is missing or out of scope.
+    fn find(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> impl Future<Output = AppResult<Self>> + Send;
+
+    /// Locks a record for a change; 404 when it is missing or out of scope.
+    fn lock(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> impl Future<Output = AppResult<Self>> + Send;
+
+    /// Writes changes to a locked record and answers it as it is now.
+    fn apply(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        changes: &Self::Changes,
+    ) -> impl Future<Output = AppResult<Self>> + Send;
+
+    /// Removes a locked record.
+    fn remove(conn: &mut AsyncPgConnection, id: Uuid)
+        -> impl Future<Output = AppResult<()>> + Send;
+
+    /// Rules a new record must meet beyond its own fields (ids in scope,
+    /// unique values named to the caller).
+    fn check_new(
+        _conn: &mut AsyncPgConnection,
+        _scope: Scope,
+        _new: &Self::New,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        ready(Ok(()))
+    }
+
+    /// Rules changes must meet against the record as it is.
+    fn check_changes(
+        _conn: &mut AsyncPgConnection,
+        _scope: Scope,
+        _before: &Self,
+        _changes: &Self::Changes,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        ready(Ok(()))
+    }
+}
+
+/// Creates a record: rules, insert and audit in one transaction.
+pub async fn create<R: Record>(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    scope: Scope,
+    new: R::New,
+) -> AppResult<R> {
+    conn.transaction(async |conn| {
+        R::check_new(conn, scope, &new).await?;
+        let created = R::insert(conn, &new).await?;
+        let id = created.id();
+        audit::record(
+            conn,
+            actor.clone(),
+            R::KIND,
+            "create",
+            id,
+            audit::snapshot(&created),
+        )
+        .await?;
+        Ok(created)
+    })
+    .await
+}
+
+/// Changes a record in scope, if its version is still `expected` (412
+/// otherwise); an empty change writes nothing.
+pub async fn update<R: Record>(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    scope: Scope,
+    id: Uuid,
+    expected: Option<i32>,
+    changes: R::Changes,
+) -> AppResult<R> {
+    conn.transaction(async |conn| {
+        let before = R::lock(conn, scope, id).await?;
+        require_version(expected, before.version())?;
+        if changes.is_empty() {
+            return Ok(before);
+        }
+        R::check_changes(conn, scope, &before, &changes).await?;
+        let after = R::apply(conn, id, &changes).await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            R::KIND,
+            "update",
+            id,
+            audit::diff(&before, &after),
+        )
+        .await?;
+        Ok(after)
+    })
+    .await
+}
+
+/// Removes a record in scope, if its version is still `expected`; 409 while
+/// other records refer to it.
+pub async fn delete<R: Record>(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    scope: Scope,
+    id: Uuid,
+    expected: Option<i32>,
+) -> AppResult<()> {
+    conn.transaction(async |conn| {
+        let before = R::lock(conn, scope, id).await?;
+        require_version(expected, before.version())?;
+        R::remove(conn, id).await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            R::KIND,
+            "delete",
+            id,
+            audit::snapshot(&before),
+        )
+        .await
+    })
+    .await
+}
+
+/// A record with a lifecycle.
+pub trait Moving: Record {
+    /// Its states.
+    type State: Lifecycle + Send + Sync;
+    /// What a move holds locked besides the record (a cohort for seats, an
+    /// incubator for its capacity), handed to its rules.
+    type Held: Send + Sync;
+
+    /// Its state now.
+    fn state(&self) -> Self::State;
+
+    /// The record a nested path names it under (an enrollment's cohort).
+    fn parent_id(&self) -> Option<Uuid> {
+        None
+    }
+
+    /// Locks what the move's rules need, then the record; 404 when it is
+    /// missing or out of scope.
+    fn lock_for_move(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> impl Future<Output = AppResult<(Self, Self::Held)>> + Send;
+
+    /// Rules of a legal move, before it is written (seats, quotas).
+    fn check_move(
+        _conn: &mut AsyncPgConnection,
+        _held: &Self::Held,
+        _before: &Self,
+        _to: Self::State,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        ready(Ok(()))
+    }
+
+    /// Writes the new state, and what the move sets with it (dates).
+    fn set_state(
+        conn: &mut AsyncPgConnection,
+        before: &Self,
+        to: Self::State,
+    ) -> impl Future<Output = AppResult<Self>> + Send;
+
+    /// What follows a move in its transaction: emails, certificates, a
+    /// promotion from the waitlist.
+    fn after_move(
+        _conn: &mut AsyncPgConnection,
+        _actor: &Actor,
+        _held: &Self::Held,
+        _before: &Self,
+        _after: &Self,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        ready(Ok(()))
+    }
+}
+
+/// Where a record to move must be found: in the caller's scope and, for a
+/// nested path, under its parent. Anything else answers 404.
+#[derive(Debug, Clone, Copy)]
+pub struct Within {
+    pub scope: Scope,
+    pub parent_id: Option<Uuid>,
+}
+
+impl From<Scope> for Within {
+    fn from(scope: Scope) -> Self {
+        Within {
+            scope,
+            parent_id: None,
+        }
+    }
+}
+
+/// Moves a record along its lifecycle: lock, legal move (409 naming the
+/// allowed ones), rules, write, history and audit, then what follows, in one
+/// transaction.
+pub async fn transition<R: Moving>(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    within: impl Into<Within>,
+    id: Uuid,
+    to: R::State,
+    note: Option<String>,
+) -> AppResult<R> {
+    let within = within.into();
+    conn.transaction(async |conn| {
+        let (before, held) = R::lock_for_move(conn, within.scope, id).await?;
+        if within
+            .parent_id
+            .is_some_and(|p| before.parent_id() != Some(p))
+        {
+            return Err(AppError::NotFound);
+        }
+        let from = before.state();
+        from.check(to)?;
+        R::check_move(conn, &held, &before, to).await?;
+        let after = R::set_state(conn, &before, to).await?;
+        lifecycle::record(
+            conn,
+            actor.clone(),
+            R::KIND,
+            id,
+            from.into(),
+            to.into(),
+            note.as_deref(),
+        )
+        .await?;
+        R::after_move(conn, actor, &held, &before, &after).await?;
+        Ok(after)
+    })
+    .await
+}
+
+/// Implements [`Record`] (and [`Versioned`]) for a record read from one
+/// table: rows of `$table` are selected as `$row` and converted into
+/// `$record` with `From` (the same type when nothing is computed), `$new` is
+/// insertable and `$changes` a changeset; `[$at]` names the member that holds
+/// `id` and `version`, if they are not the record's own. `check_new` and
+/// `check_changes`, when given, are the kind's rule functions.
+#[macro_export]
+macro_rules! table_record {
+    (
+        $record:ty [$($at:ident)?], $table:ident, $row:ty,
+        kind = $kind:literal, new = $new:ty, changes = $changes:ty
+        $(, check_new = $check_new:path)?
+        $(, check_changes = $check_changes:path)? $(,)?
+    ) => {
+        impl $crate::api::Versioned for $record {
+            fn version(&self) -> i32 {
+                self.$($at.)?version
+            }
+        }
+
+        impl $crate::store::Record for $record {
+            const KIND: &'static str = $kind;
+            type New = $new;
+            type Changes = $changes;
+
+            fn id(&self) -> uuid::Uuid {
+                self.$($at.)?id
+            }
+
+            async fn insert(
+                conn: &mut diesel_async::AsyncPgConnection,
+                new: &$new,
+            ) -> $crate::error::AppResult<Self> {
+                use diesel::SelectableHelper;
+                use diesel_async::RunQueryDsl;
+                let row: $row = diesel::insert_into($table::table)
+                    .values(new)
+                    .returning(<$row>::as_returning())
+                    .get_result(conn)
+                    .await?;
+                Ok(row.into())
+            }
+
+            async fn find(
+                conn: &mut diesel_async::AsyncPgConnection,
+                scope: $crate::auth::policy::Scope,
+                id: uuid::Uuid,
+            ) -> $crate::error::AppResult<Self> {
+                use diesel::{QueryDsl, SelectableHelper};
+                use diesel_async::RunQueryDsl;
+                let mut q = $table::table.find(id).select(<$row>::as_select()).into_boxed();
+                if let Some(cond) = $crate::auth::scope::condition::<$table::table>(scope) {
+                    q = q.filter(cond);
+                }
+                let row: $row = q.first(conn).await?;
+                Ok(row.into())
+            }
+
+            async fn lock(
+                conn: &mut diesel_async::AsyncPgConnection,
+                scope: $crate::auth::policy::Scope,
+                id: uuid::Uuid,
+            ) -> $crate::error::AppResult<Self> {
+                use diesel::{QueryDsl, SelectableHelper};
+                use diesel_async::RunQueryDsl;
+                let q = $table::table.find(id).select(<$row>::as_select());
+                let row: $row = match $crate::auth::scope::condition::<$table::table>(scope) {
+                    Some(cond) => q.filter(cond).for_update().first(conn).await?,
+                    None => q.for_update().first(conn).await?,
+                };
+                Ok(row.into())
+            }
+
+            async fn apply(
+                conn: &mut diesel_async::AsyncPgConnection,
+                id: uuid::Uuid,
+                changes: &$changes,
+            ) -> $crate::error::AppResult<Self> {
+                use diesel::{QueryDsl, SelectableHelper};
+                use diesel_async::RunQueryDsl;
+                let row: $row = diesel::update($table::table.find(id))
+                    .set(changes)
+                    .returning(<$row>::as_returning())
+                    .get_result(conn)
+                    .await?;
+                Ok(row.into())
+            }
+
+            async fn remove(
+                conn: &mut diesel_async::AsyncPgConnection,
+                id: uuid::Uuid,
+            ) -> $crate::error::AppResult<()> {
+                use diesel::QueryDsl;
+                use diesel_async::RunQueryDsl;
+                diesel::delete($table::table.find(id)).execute(conn).await?;
+                Ok(())
+            }
+
+            $(fn check_new(
+                conn: &mut diesel_async::AsyncPgConnection,
+                scope: $crate::auth::policy::Scope,
+                new: &$new,
+            ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
+                $check_new(conn, scope, new)
+            })?
+
+            $(fn check_changes(
+                conn: &mut diesel_async::AsyncPgConnection,
+                scope: $crate::auth::policy::Scope,
+                before: &Self,
+                changes: &$changes,
+            ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
+                $check_changes(conn, scope, before, changes)
+            })?
+        }
+    };
+}
