@@ -24,10 +24,14 @@ pub trait Changes: Send + Sync {
     fn is_empty(&self) -> bool;
 }
 
-/// A kind of record written through this module.
-pub trait Record: Serialize + Versioned + Send + Sync + Sized + 'static {
-    /// Its name in the audit log and the move history, e.g. `program`.
+/// A kind of record, by its name in the audit log and the move history.
+pub trait Kind {
+    /// e.g. `program`.
     const KIND: &'static str;
+}
+
+/// A kind of record written through this module.
+pub trait Record: Kind + Serialize + Versioned + Send + Sync + Sized + 'static {
     /// A new record, parsed and checked.
     type New: Send + Sync;
     /// Changes of a record, parsed and checked.
@@ -172,7 +176,7 @@ pub async fn delete<R: Record>(
 }
 
 /// A record with a lifecycle.
-pub trait Moving: Record {
+pub trait Moving: Kind + Serialize + Send + Sync + Sized + 'static {
     /// Its states.
     type State: Lifecycle + Send + Sync;
     /// What a move holds locked besides the record (a cohort for seats, an
@@ -205,11 +209,13 @@ pub trait Moving: Record {
         ready(Ok(()))
     }
 
-    /// Writes the new state, and what the move sets with it (dates).
+    /// Writes the new state, and what the move sets with it (dates, the
+    /// note of a decision).
     fn set_state(
         conn: &mut AsyncPgConnection,
         before: &Self,
         to: Self::State,
+        note: Option<&str>,
     ) -> impl Future<Output = AppResult<Self>> + Send;
 
     /// What follows a move in its transaction: emails, certificates, a
@@ -265,7 +271,7 @@ pub async fn transition<R: Moving>(
         let from = before.state();
         from.check(to)?;
         R::check_move(conn, &held, &before, to).await?;
-        let after = R::set_state(conn, &before, to).await?;
+        let after = R::set_state(conn, &before, to, note.as_deref()).await?;
         lifecycle::record(
             conn,
             actor.clone(),
@@ -302,8 +308,11 @@ macro_rules! table_record {
             }
         }
 
-        impl $crate::store::Record for $record {
+        impl $crate::store::Kind for $record {
             const KIND: &'static str = $kind;
+        }
+
+        impl $crate::store::Record for $record {
             type New = $new;
             type Changes = $changes;
 

@@ -20,8 +20,9 @@ use crate::{
         Ctx, Principal,
     },
     error::AppResult,
+    lifecycle::MoveInput,
     state::AppState,
-    store::{self, Record},
+    store::{self, Moving, Record},
 };
 
 /// The body of a collection's POST and PATCH.
@@ -136,6 +137,22 @@ pub async fn delete<C: Collection>(
     let mut conn = state.pool.get().await?;
     store::delete::<C>(&mut conn, &Actor::from(ctx), scope, id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /{collection}/{id}/transitions`: moves a record of `resource` and
+/// answers it.
+pub async fn move_to<R: Moving>(
+    state: &AppState,
+    ctx: &Ctx,
+    resource: Resource,
+    id: Uuid,
+    body: MoveInput,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, resource, Action::Move)?;
+    let (to, note) = body.parse::<R::State>()?;
+    let mut conn = state.pool.get().await?;
+    let moved = store::transition::<R>(&mut conn, &Actor::from(ctx), scope, id, to, note).await?;
+    super::ok(&moved)
 }
 
 /// Serves the five endpoints of a [`Collection`] with their OpenAPI

@@ -119,11 +119,7 @@ pub fn diff(before: &impl Serialize, after: &impl Serialize) -> Value {
 }
 
 static LIST: ListSpec = ListSpec {
-    sorts: &[SortField {
-        name: "at",
-        column: "at",
-        sql_type: "timestamptz",
-    }],
+    sorts: &[SortField::new("at", "timestamptz")],
     default_sort: "-at",
     search: &[],
     filters: &[

@@ -8,7 +8,7 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    api,
+    api::collection,
     auth::{
         policy::{may, Action, Resource},
         Ctx, Principal,
@@ -59,10 +59,8 @@ async fn move_cohort(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Cohort, Action::Move)?;
-    let (to, note) = body.into_inner().parse::<CohortStatus>()?;
-    let mut conn = state.pool.get().await?;
-    api::ok(&repo::transition(&mut conn, &ctx, *id, to, note).await?)
+    let body = body.into_inner();
+    collection::move_to::<Cohort>(&state, &ctx, Resource::Cohort, *id, body).await
 }
 
 /// The moves of a cohort, oldest first.

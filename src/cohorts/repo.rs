@@ -7,7 +7,7 @@ use diesel::{
     sql_types::{BigInt, Bool},
     ExpressionMethods, QueryDsl, SelectableHelper,
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::CohortInput;
@@ -17,15 +17,11 @@ use crate::{
         collection::{self, Collection},
         list::{self, ListParams, ListSpec, Page, SortField},
     },
-    auth::{
-        policy::{Resource, Scope},
-        Ctx,
-    },
+    auth::policy::{Resource, Scope},
     db::Prepared,
     error::{AppError, AppResult},
-    lifecycle::{self, Lifecycle},
     schema::cohorts,
-    store::Record,
+    store::{Kind, Moving, Record},
     types::CountryCode,
 };
 
@@ -61,31 +57,11 @@ pub struct Filter {
 impl collection::Filter for Filter {
     const SPEC: &'static ListSpec = &ListSpec {
         sorts: &[
-            SortField {
-                name: "created_at",
-                column: "created_at",
-                sql_type: "timestamptz",
-            },
-            SortField {
-                name: "updated_at",
-                column: "updated_at",
-                sql_type: "timestamptz",
-            },
-            SortField {
-                name: "starts_on",
-                column: "starts_on",
-                sql_type: "date",
-            },
-            SortField {
-                name: "code",
-                column: "code",
-                sql_type: "text",
-            },
-            SortField {
-                name: "title",
-                column: "title",
-                sql_type: "text",
-            },
+            SortField::new("created_at", "timestamptz"),
+            SortField::new("updated_at", "timestamptz"),
+            SortField::new("starts_on", "date"),
+            SortField::new("code", "text"),
+            SortField::new("title", "text"),
         ],
         default_sort: "created_at",
         search: &["code", "title", "city"],
@@ -201,8 +177,11 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<CohortRow
 }
 
 /// A cohort's record is its row with the seats and waitlist computed.
-impl Record for Cohort {
+impl Kind for Cohort {
     const KIND: &'static str = ENTITY;
+}
+
+impl Record for Cohort {
     type New = NewCohort;
     type Changes = CohortChanges;
 
@@ -264,32 +243,33 @@ impl Record for Cohort {
     }
 }
 
-/// Moves a cohort along its lifecycle.
-pub async fn transition(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    id: Uuid,
-    to: CohortStatus,
-    note: Option<String>,
-) -> AppResult<Cohort> {
-    conn.transaction(async |conn| {
-        let row = lock(conn, id).await?;
-        row.status.check(to)?;
-        diesel::update(cohorts::table.find(id))
+/// Cohorts move as their coordinators decide; seats are the enrollments'.
+impl Moving for Cohort {
+    type State = CohortStatus;
+    type Held = ();
+
+    fn state(&self) -> CohortStatus {
+        self.row.status
+    }
+
+    async fn lock_for_move(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> AppResult<(Self, ())> {
+        Ok((<Self as Record>::lock(conn, scope, id).await?, ()))
+    }
+
+    async fn set_state(
+        conn: &mut AsyncPgConnection,
+        before: &Self,
+        to: CohortStatus,
+        _: Option<&str>,
+    ) -> AppResult<Self> {
+        diesel::update(cohorts::table.find(before.row.id))
             .set(cohorts::status.eq(to))
             .execute(conn)
             .await?;
-        lifecycle::record(
-            conn,
-            ctx,
-            ENTITY,
-            id,
-            row.status.into(),
-            to.into(),
-            note.as_deref(),
-        )
-        .await?;
-        get(conn, id).await
-    })
-    .await
+        get(conn, before.row.id).await
+    }
 }

@@ -25,16 +25,8 @@ use crate::{
 
 static LIST: ListSpec = ListSpec {
     sorts: &[
-        SortField {
-            name: "created_at",
-            column: "created_at",
-            sql_type: "timestamptz",
-        },
-        SortField {
-            name: "updated_at",
-            column: "updated_at",
-            sql_type: "timestamptz",
-        },
+        SortField::new("created_at", "timestamptz"),
+        SortField::new("updated_at", "timestamptz"),
     ],
     default_sort: "-created_at",
     search: &[],

@@ -21,21 +21,14 @@ use crate::{
     error::{AppResult, Problem},
     lifecycle::{self, Move, MoveInput},
     state::AppState,
+    store::{self, Within},
 };
 use model::{BulkMoveInput, BulkResult, Enrollment, EnrollmentStatus, NominationInput};
 
 static LIST: ListSpec = ListSpec {
     sorts: &[
-        SortField {
-            name: "created_at",
-            column: "created_at",
-            sql_type: "timestamptz",
-        },
-        SortField {
-            name: "updated_at",
-            column: "updated_at",
-            sql_type: "timestamptz",
-        },
+        SortField::new("created_at", "timestamptz"),
+        SortField::new("updated_at", "timestamptz"),
     ],
     default_sort: "created_at",
     search: &[],
@@ -215,11 +208,9 @@ async fn move_enrollment(
             return Err(refused);
         }
     };
-    let within = repo::Within {
-        scope,
-        cohort_id: None,
-    };
-    let moved = repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note, within).await?;
+    let moved =
+        store::transition::<Enrollment>(&mut conn, &Actor::from(&ctx), scope, *id, to, note)
+            .await?;
     api::ok(&moved)
 }
 
@@ -271,14 +262,21 @@ async fn move_many(
     let mut conn = state.pool.get().await?;
     cohorts::get(&mut conn, cohort_id).await?;
     let actor = Actor::from(&ctx);
-    let within = repo::Within {
+    let within = Within {
         scope,
-        cohort_id: Some(cohort_id),
+        parent_id: Some(cohort_id),
     };
     let mut results = Vec::with_capacity(ids.len());
     for enrollment_id in ids {
-        let outcome =
-            repo::transition(&mut conn, &actor, enrollment_id, to, note.clone(), within).await;
+        let outcome = store::transition::<Enrollment>(
+            &mut conn,
+            &actor,
+            within,
+            enrollment_id,
+            to,
+            note.clone(),
+        )
+        .await;
         results.push(match outcome {
             Ok(e) => BulkResult {
                 id: enrollment_id,

@@ -23,8 +23,9 @@ use crate::{
     },
     email::{self, Outgoing},
     error::{AppError, AppResult},
-    lifecycle::{self, Lifecycle},
+    lifecycle::{self},
     schema::{certificates, enrollments, trainees},
+    store::{Kind, Moving},
     types::Email,
 };
 
@@ -288,36 +289,30 @@ async fn ensure_attendance(
     Ok(())
 }
 
-/// Where an enrollment to move must be found: in the caller's scope and,
-/// for a move of many, in one cohort. Anything else answers 404.
-#[derive(Debug, Clone, Copy)]
-pub struct Within {
-    pub scope: Scope,
-    pub cohort_id: Option<Uuid>,
+impl Kind for Enrollment {
+    const KIND: &'static str = ENTITY;
 }
 
-impl Within {
-    fn require(self, e: &Enrollment) -> AppResult<()> {
-        self.scope.require(e.institution_id, e.trainee_id)?;
-        match self.cohort_id {
-            Some(c) if c != e.cohort_id => Err(AppError::NotFound),
-            _ => Ok(()),
-        }
+/// Every move locks the cohort first: seats and quotas, attendance, the
+/// certificate, the emails and the promotion of the waitlist when a seat
+/// frees up are decided one move at a time per cohort.
+impl Moving for Enrollment {
+    type State = EnrollmentStatus;
+    type Held = CohortRow;
+
+    fn state(&self) -> EnrollmentStatus {
+        self.status
     }
-}
 
-/// Moves an enrollment, with every rule of the lifecycle, in one
-/// transaction: seats and quotas, attendance, the certificate, the emails,
-/// and the promotion of the waitlist when a seat frees up.
-pub async fn transition(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    id: Uuid,
-    to: EnrollmentStatus,
-    note: Option<String>,
-    within: Within,
-) -> AppResult<Enrollment> {
-    conn.transaction(async |conn| {
+    fn parent_id(&self) -> Option<Uuid> {
+        Some(self.cohort_id)
+    }
+
+    async fn lock_for_move(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> AppResult<(Self, CohortRow)> {
         let cohort_id: Uuid = enrollments::table
             .find(id)
             .select(enrollments::cohort_id)
@@ -330,11 +325,19 @@ pub async fn transition(
             .for_update()
             .first(conn)
             .await?;
-        within.require(&current)?;
-        current.status.check(to)?;
+        scope.require(current.institution_id, current.trainee_id)?;
+        Ok((current, cohort))
+    }
+
+    async fn check_move(
+        conn: &mut AsyncPgConnection,
+        cohort: &CohortRow,
+        current: &Self,
+        to: EnrollmentStatus,
+    ) -> AppResult<()> {
         use EnrollmentStatus::*;
         match to {
-            Accepted => ensure_seat(conn, &cohort, current.institution_id).await?,
+            Accepted => ensure_seat(conn, cohort, current.institution_id).await,
             Completed | NotCompleted => {
                 if !matches!(
                     cohort.status,
@@ -346,54 +349,59 @@ pub async fn transition(
                     ));
                 }
                 if to == Completed {
-                    ensure_attendance(conn, &cohort, id).await?;
+                    ensure_attendance(conn, cohort, current.id).await?;
                 }
+                Ok(())
             }
-            _ => {}
+            _ => Ok(()),
         }
+    }
+
+    async fn set_state(
+        conn: &mut AsyncPgConnection,
+        current: &Self,
+        to: EnrollmentStatus,
+        note: Option<&str>,
+    ) -> AppResult<Self> {
+        use EnrollmentStatus::*;
         let decided = matches!(to, Accepted | Waitlisted | Rejected).then(Utc::now);
-        let moved: Enrollment = diesel::update(enrollments::table.find(id))
+        Ok(diesel::update(enrollments::table.find(current.id))
             .set((
                 enrollments::status.eq(to),
                 enrollments::decided_at.eq(decided.or(current.decided_at)),
-                enrollments::note.eq(note.clone().or(current.note.clone())),
+                enrollments::note.eq(note.map(str::to_string).or(current.note.clone())),
             ))
             .returning(Enrollment::as_returning())
             .get_result(conn)
-            .await?;
-        lifecycle::record(
-            conn,
-            actor.clone(),
-            ENTITY,
-            id,
-            current.status.into(),
-            to.into(),
-            note.as_deref(),
-        )
-        .await?;
-        match to {
+            .await?)
+    }
+
+    async fn after_move(
+        conn: &mut AsyncPgConnection,
+        actor: &Actor,
+        cohort: &CohortRow,
+        before: &Self,
+        moved: &Self,
+    ) -> AppResult<()> {
+        use EnrollmentStatus::*;
+        let id = moved.id;
+        match moved.status {
             Accepted => mail(conn, id, "enrollment_accepted", json!({})).await?,
             Waitlisted => mail(conn, id, "enrollment_waitlisted", json!({})).await?,
             Rejected => mail(conn, id, "enrollment_rejected", json!({})).await?,
             Completed => {
                 let code = issue_certificate(conn, id).await?;
-                mail(
-                    conn,
-                    id,
-                    "enrollment_completed",
-                    json!({ "certificate_code": code }),
-                )
-                .await?
+                let payload = json!({ "certificate_code": code });
+                mail(conn, id, "enrollment_completed", payload).await?
             }
             _ => {}
         }
-        let seat_freed = to == Withdrawn && current.status == Accepted;
+        let seat_freed = moved.status == Withdrawn && before.status == Accepted;
         if seat_freed && cohort.auto_promote && cohort.status != CohortStatus::Completed {
-            promote(conn, actor, &cohort).await?;
+            promote(conn, actor, cohort).await?;
         }
-        Ok(moved)
-    })
-    .await
+        Ok(())
+    }
 }
 
 /// Accepts the oldest waitlisted enrollment whose institution still has

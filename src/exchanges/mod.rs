@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{
-        self,
+        self, collection,
         list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
     },
     audit::Actor,
@@ -211,10 +211,8 @@ async fn move_exchange(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Exchange, Action::Move)?;
-    let (to, note) = body.into_inner().parse::<ExchangeStatus>()?;
-    let mut conn = state.pool.get().await?;
-    api::ok(&repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note).await?)
+    let body = body.into_inner();
+    collection::move_to::<Exchange>(&state, &ctx, Resource::Exchange, *id, body).await
 }
 
 /// The moves of an exchange, oldest first.

@@ -29,9 +29,9 @@ use crate::{
     },
     email::{self, Outgoing},
     error::{AppError, AppResult},
-    lifecycle::{self, Lifecycle},
+    lifecycle::{self},
     schema::{exchange_agreements, exchanges, institutions, trainees, users},
-    store::Record,
+    store::{Kind, Moving, Record},
     types::Email,
 };
 
@@ -406,17 +406,25 @@ async fn check_agreement(
     Ok(())
 }
 
-/// Moves an exchange; approvals under an agreement are checked against it,
-/// approvals and rejections email the trainee and the partner staff of both
-/// institutions.
-pub async fn transition(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    id: Uuid,
-    to: ExchangeStatus,
-    note: Option<String>,
-) -> AppResult<Exchange> {
-    conn.transaction(async |conn| {
+impl Kind for Exchange {
+    const KIND: &'static str = EXCHANGE;
+}
+
+/// Approving under an agreement checks its kinds, dates and yearly quota
+/// under the agreement's row lock; approvals and rejections are told.
+impl Moving for Exchange {
+    type State = ExchangeStatus;
+    type Held = Option<Agreement>;
+
+    fn state(&self) -> ExchangeStatus {
+        self.status
+    }
+
+    async fn lock_for_move(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> AppResult<(Self, Option<Agreement>)> {
         let agreement_id: Option<Uuid> = exchanges::table
             .find(id)
             .select(exchanges::agreement_id)
@@ -426,42 +434,52 @@ pub async fn transition(
             Some(a) => Some(Agreement::lock(conn, Scope::All, a).await?),
             None => None,
         };
-        let current: Exchange = exchanges::table
-            .find(id)
-            .select(Exchange::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
-        current.status.check(to)?;
-        if let (ExchangeStatus::Approved, Some(a)) = (to, &agreement) {
-            check_agreement(conn, a, &current).await?;
+        let q = exchanges::table.find(id).select(Exchange::as_select());
+        let current: Exchange = match exchanges::table::condition(scope) {
+            Some(cond) => q.filter(cond).for_update().first(conn).await?,
+            None => q.for_update().first(conn).await?,
+        };
+        Ok((current, agreement))
+    }
+
+    async fn check_move(
+        conn: &mut AsyncPgConnection,
+        agreement: &Option<Agreement>,
+        current: &Self,
+        to: ExchangeStatus,
+    ) -> AppResult<()> {
+        match (to, agreement) {
+            (ExchangeStatus::Approved, Some(a)) => check_agreement(conn, a, current).await,
+            _ => Ok(()),
         }
-        let moved: Exchange = diesel::update(exchanges::table.find(id))
+    }
+
+    async fn set_state(
+        conn: &mut AsyncPgConnection,
+        before: &Self,
+        to: ExchangeStatus,
+        _: Option<&str>,
+    ) -> AppResult<Self> {
+        Ok(diesel::update(exchanges::table.find(before.id))
             .set(exchanges::status.eq(to))
             .returning(Exchange::as_returning())
             .get_result(conn)
-            .await?;
-        lifecycle::record(
-            conn,
-            actor.clone(),
-            EXCHANGE,
-            id,
-            current.status.into(),
-            to.into(),
-            note.as_deref(),
-        )
-        .await?;
-        let template = match to {
-            ExchangeStatus::Approved => Some("exchange_approved"),
-            ExchangeStatus::Rejected => Some("exchange_rejected"),
-            _ => None,
-        };
-        if let Some(template) = template {
-            tell(conn, &moved, template).await?;
+            .await?)
+    }
+
+    async fn after_move(
+        conn: &mut AsyncPgConnection,
+        _: &Actor,
+        _: &Option<Agreement>,
+        _: &Self,
+        moved: &Self,
+    ) -> AppResult<()> {
+        match moved.status {
+            ExchangeStatus::Approved => tell(conn, moved, "exchange_approved").await,
+            ExchangeStatus::Rejected => tell(conn, moved, "exchange_rejected").await,
+            _ => Ok(()),
         }
-        Ok(moved)
-    })
-    .await
+    }
 }
 
 async fn tell(conn: &mut AsyncPgConnection, e: &Exchange, template: &'static str) -> AppResult<()> {

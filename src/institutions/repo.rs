@@ -30,26 +30,10 @@ pub struct Filter {
 impl collection::Filter for Filter {
     const SPEC: &'static ListSpec = &ListSpec {
         sorts: &[
-            SortField {
-                name: "created_at",
-                column: "created_at",
-                sql_type: "timestamptz",
-            },
-            SortField {
-                name: "updated_at",
-                column: "updated_at",
-                sql_type: "timestamptz",
-            },
-            SortField {
-                name: "name",
-                column: "name",
-                sql_type: "text",
-            },
-            SortField {
-                name: "country_code",
-                column: "country_code",
-                sql_type: "text",
-            },
+            SortField::new("created_at", "timestamptz"),
+            SortField::new("updated_at", "timestamptz"),
+            SortField::new("name", "text"),
+            SortField::new("country_code", "text"),
         ],
         default_sort: "created_at",
         search: &["name", "short_name", "city"],

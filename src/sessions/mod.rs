@@ -99,11 +99,7 @@ pub struct MarkInput {
 }
 
 static LIST: ListSpec = ListSpec {
-    sorts: &[SortField {
-        name: "starts_at",
-        column: "starts_at",
-        sql_type: "timestamptz",
-    }],
+    sorts: &[SortField::new("starts_at", "timestamptz")],
     default_sort: "starts_at",
     search: &["title"],
     filters: &[],

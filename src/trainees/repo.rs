@@ -31,21 +31,9 @@ pub struct Filter {
 impl collection::Filter for Filter {
     const SPEC: &'static ListSpec = &ListSpec {
         sorts: &[
-            SortField {
-                name: "created_at",
-                column: "created_at",
-                sql_type: "timestamptz",
-            },
-            SortField {
-                name: "updated_at",
-                column: "updated_at",
-                sql_type: "timestamptz",
-            },
-            SortField {
-                name: "family_name",
-                column: "family_name",
-                sql_type: "text",
-            },
+            SortField::new("created_at", "timestamptz"),
+            SortField::new("updated_at", "timestamptz"),
+            SortField::new("family_name", "text"),
         ],
         default_sort: "created_at",
         search: &["given_name", "family_name", "email"],

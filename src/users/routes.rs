@@ -187,21 +187,9 @@ fn check_role_links(
 
 static LIST: ListSpec = ListSpec {
     sorts: &[
-        SortField {
-            name: "created_at",
-            column: "created_at",
-            sql_type: "timestamptz",
-        },
-        SortField {
-            name: "email",
-            column: "email",
-            sql_type: "text",
-        },
-        SortField {
-            name: "full_name",
-            column: "full_name",
-            sql_type: "text",
-        },
+        SortField::new("created_at", "timestamptz"),
+        SortField::new("email", "text"),
+        SortField::new("full_name", "text"),
     ],
     default_sort: "created_at",
     search: &["full_name", "email"],

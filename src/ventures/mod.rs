@@ -9,8 +9,7 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    api,
-    audit::Actor,
+    api::collection,
     auth::{
         policy::{may, Action, Resource},
         Ctx, Principal,
@@ -61,10 +60,8 @@ async fn move_venture(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Venture, Action::Move)?;
-    let (to, note) = body.into_inner().parse::<VentureStatus>()?;
-    let mut conn = state.pool.get().await?;
-    api::ok(&repo::transition(&mut conn, &Actor::from(&ctx), *id, to, note).await?)
+    let body = body.into_inner();
+    collection::move_to::<Venture>(&state, &ctx, Resource::Venture, *id, body).await
 }
 
 /// The moves of a venture, oldest first.

@@ -1,9 +1,9 @@
 //! The SQL and rules of ventures. Admissions lock the incubator row, so its
 //! capacity holds under concurrent admissions.
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -21,11 +21,10 @@ use crate::{
     },
     email::{self, Outgoing},
     error::{AppError, AppResult},
-    incubators::repo as incubators,
-    lifecycle::{self, Lifecycle},
+    incubators::{model::Incubator, repo as incubators},
     programmes::model::Theme,
     schema::{trainees, ventures},
-    store::Record,
+    store::{Moving, Record},
     types::{CountryCode, Email},
 };
 
@@ -140,72 +139,120 @@ crate::table_record!(
     check_changes = new_founders_exist,
 );
 
-/// Moves a venture. Admitting checks the incubator's capacity (admitted
-/// plus incubating) under its row lock; admissions and graduations email
-/// the founders.
-pub async fn transition(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    id: Uuid,
-    to: VentureStatus,
-    note: Option<String>,
-) -> AppResult<Venture> {
-    conn.transaction(async |conn| {
-        let incubator_id: Uuid = ventures::table.find(id).select(ventures::incubator_id).first(conn).await?;
+/// Admitting checks the incubator's capacity (admitted plus incubating)
+/// under its row lock; admissions and graduations email the founders.
+impl Moving for Venture {
+    type State = VentureStatus;
+    type Held = Incubator;
+
+    fn state(&self) -> VentureStatus {
+        self.status
+    }
+
+    async fn lock_for_move(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> AppResult<(Self, Incubator)> {
+        let incubator_id: Uuid = ventures::table
+            .find(id)
+            .select(ventures::incubator_id)
+            .first(conn)
+            .await?;
         let incubator = incubators::lock(conn, incubator_id).await?;
-        let current = Venture::lock(conn, Scope::All, id).await?;
-        current.status.check(to)?;
-        if to == VentureStatus::Admitted {
-            let holding: i64 = ventures::table
-                .filter(ventures::incubator_id.eq(incubator_id))
-                .filter(ventures::status.eq_any([VentureStatus::Admitted, VentureStatus::Incubating]))
-                .count()
-                .get_result(conn)
-                .await?;
-            if holding >= i64::from(incubator.capacity) {
-                return Err(AppError::conflict("incubator-full", "The incubator holds as many ventures as it can."));
-            }
+        Ok((<Self as Record>::lock(conn, scope, id).await?, incubator))
+    }
+
+    async fn check_move(
+        conn: &mut AsyncPgConnection,
+        incubator: &Incubator,
+        _: &Self,
+        to: VentureStatus,
+    ) -> AppResult<()> {
+        if to != VentureStatus::Admitted {
+            return Ok(());
         }
+        let holding: i64 = ventures::table
+            .filter(ventures::incubator_id.eq(incubator.id))
+            .filter(ventures::status.eq_any([VentureStatus::Admitted, VentureStatus::Incubating]))
+            .count()
+            .get_result(conn)
+            .await?;
+        if holding >= i64::from(incubator.capacity) {
+            return Err(AppError::conflict(
+                "incubator-full",
+                "The incubator holds as many ventures as it can.",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn set_state(
+        conn: &mut AsyncPgConnection,
+        before: &Self,
+        to: VentureStatus,
+        _: Option<&str>,
+    ) -> AppResult<Self> {
         let today = Utc::now().date_naive();
-        let moved: Venture = diesel::update(ventures::table.find(id))
+        let on = |state: VentureStatus, kept: Option<NaiveDate>| {
+            if to == state {
+                Some(today)
+            } else {
+                kept
+            }
+        };
+        Ok(diesel::update(ventures::table.find(before.id))
             .set((
                 ventures::status.eq(to),
-                ventures::admitted_on.eq(if to == VentureStatus::Admitted { Some(today) } else { current.admitted_on }),
-                ventures::graduated_on.eq(if to == VentureStatus::Graduated { Some(today) } else { current.graduated_on }),
+                ventures::admitted_on.eq(on(VentureStatus::Admitted, before.admitted_on)),
+                ventures::graduated_on.eq(on(VentureStatus::Graduated, before.graduated_on)),
             ))
             .returning(Venture::as_returning())
             .get_result(conn)
-            .await?;
-        lifecycle::record(conn, actor.clone(), ENTITY, id, current.status.into(), to.into(), note.as_deref()).await?;
-        let template = match to {
-            VentureStatus::Admitted => Some("venture_admitted"),
-            VentureStatus::Graduated => Some("venture_graduated"),
-            _ => None,
+            .await?)
+    }
+
+    async fn after_move(
+        conn: &mut AsyncPgConnection,
+        _: &Actor,
+        incubator: &Incubator,
+        _: &Self,
+        moved: &Self,
+    ) -> AppResult<()> {
+        let template = match moved.status {
+            VentureStatus::Admitted => "venture_admitted",
+            VentureStatus::Graduated => "venture_graduated",
+            _ => return Ok(()),
         };
-        if let Some(template) = template {
-            let founders: Vec<(Uuid, String, String, String)> = trainees::table
-                .filter(trainees::id.eq_any(&moved.founder_trainee_ids))
-                .select((trainees::id, trainees::email, trainees::given_name, trainees::locale))
-                .load(conn)
-                .await?;
-            for (trainee_id, address, given_name, locale) in founders {
-                let recipient = Email::parse(&address).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-                email::queue(
-                    conn,
-                    &Outgoing {
-                        template,
-                        recipient,
-                        locale,
-                        payload: json!({
-                            "given_name": given_name, "venture_name": moved.name, "incubator_name": incubator.name,
-                        }),
-                        dedupe_key: format!("{template}:{id}:{trainee_id}"),
-                    },
-                )
-                .await?;
-            }
+        let founders: Vec<(Uuid, String, String, String)> = trainees::table
+            .filter(trainees::id.eq_any(&moved.founder_trainee_ids))
+            .select((
+                trainees::id,
+                trainees::email,
+                trainees::given_name,
+                trainees::locale,
+            ))
+            .load(conn)
+            .await?;
+        for (trainee_id, address, given_name, locale) in founders {
+            let recipient =
+                Email::parse(&address).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+            let payload = json!({
+                "given_name": given_name, "venture_name": moved.name, "incubator_name": incubator.name,
+            });
+            let dedupe_key = format!("{template}:{}:{trainee_id}", moved.id);
+            email::queue(
+                conn,
+                &Outgoing {
+                    template,
+                    recipient,
+                    locale,
+                    payload,
+                    dedupe_key,
+                },
+            )
+            .await?;
         }
-        Ok(moved)
-    })
-    .await
+        Ok(())
+    }
 }

@@ -13,14 +13,14 @@ use uuid::Uuid;
 use super::model::Venture;
 use crate::{
     api::{
-        self,
+        self, collection,
         input::{Checker, Field, Unknown},
         list::{self, CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
         Versioned,
     },
-    audit::{self, Actor},
+    audit::{self},
     auth::{
-        policy::{may, Action, Resource},
+        policy::{may, Action, Resource, Scope},
         scope, Ctx, Principal,
     },
     error::{AppError, AppResult, Problem},
@@ -28,7 +28,7 @@ use crate::{
     lifecycle::{self, Lifecycle, Move, MoveInput},
     schema::{incubators, milestones, service_requests},
     state::AppState,
-    store::Record,
+    store::{Kind, Moving, Record},
     types::{LongText, Name},
 };
 
@@ -91,6 +91,47 @@ pub struct ServiceRequest {
 impl Versioned for ServiceRequest {
     fn version(&self) -> i32 {
         self.version
+    }
+}
+
+impl Kind for ServiceRequest {
+    const KIND: &'static str = "service_request";
+}
+
+/// Service requests move as the incubator's staff work on them.
+impl Moving for ServiceRequest {
+    type State = RequestStatus;
+    type Held = ();
+
+    fn state(&self) -> RequestStatus {
+        self.status
+    }
+
+    async fn lock_for_move(
+        conn: &mut AsyncPgConnection,
+        _: Scope,
+        id: Uuid,
+    ) -> AppResult<(Self, ())> {
+        let current = service_requests::table
+            .find(id)
+            .select(ServiceRequest::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        Ok((current, ()))
+    }
+
+    async fn set_state(
+        conn: &mut AsyncPgConnection,
+        before: &Self,
+        to: RequestStatus,
+        _: Option<&str>,
+    ) -> AppResult<Self> {
+        Ok(diesel::update(service_requests::table.find(before.id))
+            .set(service_requests::status.eq(to))
+            .returning(ServiceRequest::as_returning())
+            .get_result(conn)
+            .await?)
     }
 }
 
@@ -444,39 +485,8 @@ pub(crate) async fn move_request(
     id: web::Path<Uuid>,
     body: web::Json<MoveInput>,
 ) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::ServiceRequest, Action::Move)?;
-    let (to, note) = body.into_inner().parse::<RequestStatus>()?;
-    let request_id = *id;
-    let actor = Actor::from(&ctx);
-    let mut conn = state.pool.get().await?;
-    let moved = conn
-        .transaction(async |conn| {
-            let current: ServiceRequest = service_requests::table
-                .find(request_id)
-                .select(ServiceRequest::as_select())
-                .for_update()
-                .first(conn)
-                .await?;
-            current.status.check(to)?;
-            let moved: ServiceRequest = diesel::update(service_requests::table.find(request_id))
-                .set(service_requests::status.eq(to))
-                .returning(ServiceRequest::as_returning())
-                .get_result(conn)
-                .await?;
-            lifecycle::record(
-                conn,
-                actor.clone(),
-                "service_request",
-                request_id,
-                current.status.into(),
-                to.into(),
-                note.as_deref(),
-            )
-            .await?;
-            Ok::<_, AppError>(moved)
-        })
-        .await?;
-    api::ok(&moved)
+    let body = body.into_inner();
+    collection::move_to::<ServiceRequest>(&state, &ctx, Resource::ServiceRequest, *id, body).await
 }
 
 /// The moves of a service request, oldest first.
