@@ -13,6 +13,7 @@ use crate::{
     config::{Environment, Settings},
     db,
     email::worker::Worker,
+    jobs::Jobs,
     local_pg,
     startup::Application,
     telemetry::{self, Metrics},
@@ -68,12 +69,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let pool = db::pool(&url, settings.database.pool_size)?;
-            let worker = Worker::new(&settings, pool, &url, Metrics::new()?)?;
+            let worker = Worker::new(&settings, pool.clone(), &url, Metrics::new()?)?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
+            let jobs = tokio::spawn(Jobs::new(pool).run(stopped.clone()));
             let running = tokio::spawn(worker.run(stopped));
             shutdown_signal().await;
             let _ = stop.send(true);
             running.await?;
+            jobs.await?;
         }
         Command::SeedDemo => {
             db::migrate(&url).await?;

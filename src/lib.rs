@@ -17,6 +17,7 @@ pub mod error;
 pub mod exchanges;
 pub mod incubators;
 pub mod institutions;
+pub mod jobs;
 pub mod lifecycle;
 pub mod local_pg;
 pub mod openapi;

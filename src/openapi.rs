@@ -97,7 +97,7 @@ use utoipa::{
         crate::stats::cohort,
         crate::stats::flows,
         crate::stats::incubators,
-        crate::audit::list_events,
+        crate::audit::routes::list_events,
         crate::email::routes::list_notifications,
         crate::email::routes::get_notification,
         crate::email::routes::retry_notification,

@@ -21,7 +21,9 @@ use crate::{
     email::{self, worker::Worker},
     enrollments,
     error::{self, AppError},
-    exchanges, incubators, institutions, openapi, ops, programmes, sessions,
+    exchanges, incubators, institutions,
+    jobs::Jobs,
+    openapi, ops, programmes, sessions,
     state::AppState,
     stats,
     telemetry::{self, Metrics},
@@ -32,7 +34,8 @@ use crate::{
 pub struct Application {
     port: u16,
     server: Server,
-    worker: Option<Worker>,
+    /// The email worker and the scheduled jobs, when this instance runs them.
+    background: Option<(Worker, Jobs)>,
     pub state: web::Data<AppState>,
 }
 
@@ -47,13 +50,14 @@ impl Application {
             settings,
         });
         let metrics = Metrics::new()?;
-        let worker = if state.settings.worker.enabled {
-            Some(Worker::new(
+        let background = if state.settings.worker.enabled {
+            let worker = Worker::new(
                 &state.settings,
                 state.pool.clone(),
                 database_url,
                 metrics.clone(),
-            )?)
+            )?;
+            Some((worker, Jobs::new(state.pool.clone())))
         } else {
             None
         };
@@ -94,7 +98,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
-            worker,
+            background,
             state,
         })
     }
@@ -108,11 +112,14 @@ impl Application {
     /// requests in flight and emails in hand are finished first.
     pub async fn run(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = self.worker.map(|w| tokio::spawn(w.run(stopped)));
+        let background = self.background.map(|(worker, jobs)| {
+            let jobs = tokio::spawn(jobs.run(stopped.clone()));
+            (tokio::spawn(worker.run(stopped)), jobs)
+        });
         let served = self.server.await;
         let _ = stop.send(true);
-        if let Some(worker) = worker {
-            let _ = worker.await;
+        if let Some((worker, jobs)) = background {
+            let _ = tokio::join!(worker, jobs);
         }
         served
     }
@@ -208,7 +215,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 &[exchanges::routes],
             ))
             .service(group(&["/stats"], &[stats::routes]))
-            .service(group(&["/audit-events"], &[audit::routes]))
+            .service(group(&["/audit-events"], &[audit::routes::routes]))
             .service(group(&["/notifications"], &[email::routes::routes])),
     )
     .default_service(web::to(|| async {

@@ -10,7 +10,8 @@ use actix_web::{
     web, HttpMessage, HttpResponse,
 };
 use diesel::{
-    ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
+    ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, Queryable, Selectable,
+    SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 use futures_util::StreamExt;
@@ -27,6 +28,15 @@ use crate::{
 pub const HEADER: &str = "idempotency-key";
 /// Set on a replayed answer.
 pub const REPLAYED: &str = "idempotent-replayed";
+
+/// How long an answer is kept for replay.
+pub const KEPT_FOR: chrono::Duration = chrono::Duration::hours(24);
+
+/// Claims a key, or takes over one whose 24 hours are over.
+const CLAIM: &str = "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) \
+     ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, \
+       status_code = NULL, headers = NULL, body = NULL, created_at = now() \
+     WHERE idempotency_keys.created_at < now() - interval '24 hours'";
 
 /// Headers of an answer worth replaying.
 const KEPT_HEADERS: [header::HeaderName; 3] =
@@ -84,18 +94,12 @@ pub async fn idempotency(
     let hash = hasher.finalize().to_vec();
 
     let mut conn = state.pool.get().await.map_err(AppError::from)?;
-    diesel::delete(idempotency_keys::table)
-        .filter(idempotency_keys::created_at.lt(chrono::Utc::now() - chrono::Duration::hours(24)))
-        .execute(&mut conn)
-        .await
-        .map_err(AppError::from)?;
-    let claimed = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::scope.eq(scope),
-            idempotency_keys::key.eq(&key),
-            idempotency_keys::request_hash.eq(&hash),
-        ))
-        .on_conflict_do_nothing()
+    // A key older than its 24 hours is taken over as new; the jobs loop
+    // clears the rest (`jobs`), not the request path.
+    let claimed = diesel::sql_query(CLAIM)
+        .bind::<diesel::sql_types::Uuid, _>(scope)
+        .bind::<diesel::sql_types::Text, _>(&key)
+        .bind::<diesel::sql_types::Binary, _>(&hash)
         .execute(&mut conn)
         .await
         .map_err(AppError::from)?;
@@ -186,4 +190,12 @@ fn replay(status: i16, headers: Option<serde_json::Value>, body: Vec<u8>) -> Htt
     }
     res.insert_header((REPLAYED, "true"));
     res.body(body)
+}
+
+/// Clears keys past their 24 hours; run by the jobs loop.
+pub async fn purge_expired(conn: &mut diesel_async::AsyncPgConnection) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table)
+        .filter(idempotency_keys::created_at.lt(chrono::Utc::now() - KEPT_FOR))
+        .execute(conn)
+        .await
 }

@@ -18,6 +18,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::{
+    audit::Actor,
     error::{AppError, AppResult},
     schema::users,
     state::AppState,
@@ -115,6 +116,15 @@ impl FromRequest for Principal {
             req.extensions_mut().insert(caller.clone());
             Ok(caller)
         })
+    }
+}
+
+impl From<&Ctx> for Actor {
+    fn from(ctx: &Ctx) -> Self {
+        Actor {
+            id: Some(ctx.caller.user_id),
+            request_id: ctx.request_id.clone(),
+        }
     }
 }
 

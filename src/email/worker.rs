@@ -23,12 +23,6 @@ use crate::{
     telemetry::Metrics,
 };
 
-/// How often due cohort reminders are queued.
-const REMINDER_EVERY: Duration = Duration::from_secs(60);
-
-/// How often the dashboard tally deltas are folded into the tallies.
-const FOLD_EVERY: Duration = Duration::from_secs(2);
-
 /// Everything a worker needs.
 #[derive(Clone)]
 pub struct Worker {
@@ -85,27 +79,10 @@ impl Worker {
     }
 
     /// Delivers until `stop` turns true; what is in hand is finished first.
-    /// Once a minute it also queues the cohort reminders that are due, and
-    /// every two seconds it folds the dashboard tallies.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let poll = Duration::from_millis(self.settings.poll_interval_ms).min(FOLD_EVERY);
+        let poll = Duration::from_millis(self.settings.poll_interval_ms);
         let mut listener = self.listen().await;
-        let mut reminders_at = tokio::time::Instant::now();
-        let mut fold_at = tokio::time::Instant::now();
         while !*stop.borrow() {
-            let now = tokio::time::Instant::now();
-            if now >= reminders_at {
-                reminders_at = now + REMINDER_EVERY;
-                if let Err(e) = self.queue_reminders().await {
-                    tracing::warn!(error = %e, "queueing cohort reminders failed");
-                }
-            }
-            if now >= fold_at {
-                fold_at = now + FOLD_EVERY;
-                if let Err(e) = self.fold_tallies().await {
-                    tracing::warn!(error = %e, "folding dashboard tallies failed");
-                }
-            }
             if let Err(e) = self.drain(&stop).await {
                 tracing::warn!(error = %e, "email delivery round failed");
             }
@@ -136,18 +113,6 @@ impl Worker {
                 listener = self.listen().await;
             }
         }
-    }
-
-    async fn queue_reminders(&self) -> anyhow::Result<usize> {
-        let mut conn = self.pool.get().await?;
-        crate::enrollments::repo::queue_reminders(&mut conn)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-    }
-
-    async fn fold_tallies(&self) -> anyhow::Result<i64> {
-        let mut conn = self.pool.get().await?;
-        Ok(crate::stats::fold_tallies(&mut conn).await?)
     }
 
     /// Claims and delivers batches until nothing is due.

@@ -74,3 +74,28 @@ async fn failed_requests_are_replayed_too_and_write_nothing() {
     assert_problem(res, 422, "validation").await;
     assert_eq!(app.count("institutions").await, 0);
 }
+
+#[tokio::test]
+async fn a_key_past_its_24_hours_is_new_again() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
+    assert_eq!(
+        post_with_key(&app, &admin.token, "yearly", &body)
+            .await
+            .status(),
+        201
+    );
+    app.run_sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
+        .await;
+    let other =
+        json!({"name": "Alexandria University", "kind": "university", "country_code": "EG"});
+    let res = post_with_key(&app, &admin.token, "yearly", &other).await;
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    assert_eq!(app.count("institutions").await, 2);
+    // The new answer is the one replayed from now on.
+    let res = post_with_key(&app, &admin.token, "yearly", &other).await;
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.count("idempotency_keys").await, 1);
+}
