@@ -10,6 +10,7 @@ use actix_web::{
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use serde_json::Value;
+use strum::VariantArray;
 use utoipa::ToSchema;
 
 /// Media type of every error answer.
@@ -48,6 +49,49 @@ pub struct Problem {
     pub extra: Option<serde_json::Map<String, Value>>,
 }
 
+/// Every kind of 409 Conflict, by the slug of its problem type
+/// (`/problems/<slug>`). A client branches on these.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum Conflict {
+    /// A record with these unique values exists already.
+    Duplicate,
+    /// Other records still refer to this one.
+    HasDependants,
+    /// Another transaction changed the same records at the same moment.
+    ConcurrentUpdate,
+    /// The lifecycle does not allow this move; `allowed` lists those it does.
+    IllegalTransition,
+    /// Every seat of the cohort is taken.
+    CohortFull,
+    /// The institution has as many seats in the cohort as it may.
+    InstitutionQuotaReached,
+    /// The trainee attended too few of the cohort's sessions to complete.
+    AttendanceTooLow,
+    /// Outcomes are recorded once the cohort runs.
+    CohortNotRunning,
+    /// The cohort takes no nominations now.
+    NominationsClosed,
+    /// The incubator holds as many ventures as it can.
+    IncubatorFull,
+    /// The agreement's yearly quota in this direction is spent.
+    QuotaExceeded,
+    /// The agreement is terminated.
+    AgreementTerminated,
+    /// The agreement does not cover this kind of exchange.
+    KindNotCovered,
+    /// The exchange falls outside the agreement's dates.
+    OutsideAgreement,
+    /// The certificate is revoked already.
+    AlreadyRevoked,
+    /// Only failed emails can be retried.
+    NotFailed,
+    /// A request with this `Idempotency-Key` is still being processed.
+    RequestInProgress,
+}
+
 /// Every failure a handler can answer with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -63,7 +107,7 @@ pub enum AppError {
     NoRoute,
     #[error("conflict ({kind}): {detail}")]
     Conflict {
-        kind: &'static str,
+        kind: Conflict,
         detail: String,
         extra: Option<serde_json::Map<String, Value>>,
     },
@@ -88,7 +132,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     /// A 409 of a given kind.
-    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(kind: Conflict, detail: impl Into<String>) -> Self {
         AppError::Conflict {
             kind,
             detail: detail.into(),
@@ -101,6 +145,27 @@ impl AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// The slugs of every problem type the API answers with, for the
+    /// OpenAPI document.
+    pub fn problem_types() -> Vec<&'static str> {
+        let mut slugs = vec![
+            "malformed-request",
+            "unauthorized",
+            "forbidden",
+            "not-found",
+            "no-route",
+            "precondition-failed",
+            "payload-too-large",
+            "unsupported-media-type",
+            "validation",
+            "too-many-requests",
+            "unavailable",
+            "internal",
+        ];
+        slugs.extend(Conflict::VARIANTS.iter().map(|c| <&str>::from(*c)));
+        slugs
+    }
+
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
             AppError::BadRequest(_) => ("malformed-request", "Malformed request"),
@@ -108,7 +173,7 @@ impl AppError {
             AppError::Forbidden => ("forbidden", "Forbidden"),
             AppError::NotFound => ("not-found", "Not found"),
             AppError::NoRoute => ("no-route", "Not found"),
-            AppError::Conflict { kind, .. } => (kind, "Conflict"),
+            AppError::Conflict { kind, .. } => ((*kind).into(), "Conflict"),
             AppError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             AppError::PayloadTooLarge => ("payload-too-large", "Payload too large"),
             AppError::UnsupportedMediaType(_) => {
@@ -205,14 +270,14 @@ impl From<DieselError> for AppError {
             DieselError::NotFound => AppError::NotFound,
             DieselError::DatabaseError(kind, info) => match kind {
                 DatabaseErrorKind::UniqueViolation => AppError::conflict(
-                    "duplicate",
+                    Conflict::Duplicate,
                     unique_violation_detail(info.constraint_name().unwrap_or_default()),
                 ),
                 DatabaseErrorKind::ForeignKeyViolation => {
                     let details = info.details().unwrap_or_default();
                     if details.contains("still referenced") {
                         AppError::conflict(
-                            "has-dependants",
+                            Conflict::HasDependants,
                             "Other records still refer to this one; remove them first.",
                         )
                     } else {
@@ -228,7 +293,7 @@ impl From<DieselError> for AppError {
                     AppError::invalid(field, message)
                 }
                 DatabaseErrorKind::SerializationFailure => AppError::conflict(
-                    "concurrent-update",
+                    Conflict::ConcurrentUpdate,
                     "Another request changed the same records; try again.",
                 ),
                 _ => AppError::Internal(anyhow::anyhow!(

@@ -16,7 +16,7 @@ use crate::{
         input::{Checker, Field, Unknown},
     },
     audit::{self, Actor},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Conflict},
     schema::transitions,
     types::LongText,
 };
@@ -38,7 +38,7 @@ pub trait Lifecycle:
         let allowed: Vec<&str> = self.next().iter().map(|s| (*s).into()).collect();
         let extra = json!({ "from": from, "to": to, "allowed": allowed });
         Err(AppError::Conflict {
-            kind: "illegal-transition",
+            kind: Conflict::IllegalTransition,
             detail: format!("A move from {from} to {to} is not allowed."),
             extra: extra.as_object().cloned(),
         })

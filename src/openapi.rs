@@ -1,7 +1,10 @@
 //! The OpenAPI 3 document, generated from the handlers and types.
 
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        schema::{ObjectBuilder, Type},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
     Modify, OpenApi,
 };
 
@@ -124,8 +127,23 @@ pub struct ApiDoc;
 struct BearerAuth;
 
 impl Modify for BearerAuth {
+    /// The bearer scheme, and `ProblemType`: every `type` a problem answer
+    /// may carry, so that clients can branch on them.
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        let slugs = crate::error::AppError::problem_types()
+            .into_iter()
+            .map(|slug| format!("/problems/{slug}"));
+        components.schemas.insert(
+            "ProblemType".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "The `type` of a problem answer; 409 answers name their conflict.",
+                ))
+                .enum_values(Some(slugs))
+                .into(),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    error::{payload_error, AppError},
+    error::{payload_error, AppError, Conflict},
     schema::idempotency_keys,
     state::AppState,
 };
@@ -124,7 +124,7 @@ pub async fn idempotency(
                 ..
             }) => Ok(req.into_response(replay(status, headers, body.unwrap_or_default()))),
             _ => Err(AppError::conflict(
-                "request-in-progress",
+                Conflict::RequestInProgress,
                 "A request with this Idempotency-Key is still being processed.",
             )
             .into()),

@@ -23,7 +23,7 @@ use crate::{
         policy::{may, Action, Resource},
         Ctx,
     },
-    error::{AppError, AppResult, Problem},
+    error::{AppError, AppResult, Conflict, Problem},
     schema::certificates,
     state::AppState,
     types::LongText,
@@ -127,7 +127,7 @@ async fn revoke(
             .await?;
         let Some(id) = revoked.into_iter().next() else {
             return Err(AppError::conflict(
-                "already-revoked",
+                Conflict::AlreadyRevoked,
                 "The certificate is already revoked.",
             ));
         };

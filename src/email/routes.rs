@@ -18,7 +18,7 @@ use crate::{
         policy::{may, Action, Resource},
         Ctx, Principal,
     },
-    error::{AppError, AppResult, Problem},
+    error::{AppError, AppResult, Conflict, Problem},
     schema::notifications,
     state::AppState,
 };
@@ -148,7 +148,7 @@ async fn retry_notification(
                     .first::<Uuid>(conn)
                     .await?;
                 return Err(AppError::conflict(
-                    "not-failed",
+                    Conflict::NotFailed,
                     "Only failed emails can be retried.",
                 ));
             };

@@ -22,7 +22,7 @@ use crate::{
         repo as cohorts,
     },
     email::{self, Outgoing},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Conflict},
     lifecycle::{self},
     schema::{certificates, enrollments, trainees},
     store::{Kind, Moving},
@@ -182,7 +182,7 @@ pub async fn nominate(
         let cohort = cohorts::lock(conn, cohort_id).await?;
         if !cohort.accepts_nominations(Utc::now()) {
             return Err(AppError::conflict(
-                "nominations-closed",
+                Conflict::NominationsClosed,
                 "The cohort does not take nominations now: it is not open or outside its nomination window.",
             ));
         }
@@ -229,14 +229,14 @@ async fn ensure_seat(
 ) -> AppResult<()> {
     if count_seats(conn, cohort.id, None).await? >= i64::from(cohort.capacity) {
         return Err(AppError::conflict(
-            "cohort-full",
+            Conflict::CohortFull,
             "Every seat of the cohort is taken.",
         ));
     }
     if let Some(max) = cohort.max_per_institution {
         if count_seats(conn, cohort.id, Some(institution_id)).await? >= i64::from(max) {
             return Err(AppError::conflict(
-                "institution-quota-reached",
+                Conflict::InstitutionQuotaReached,
                 "The institution already has as many seats in this cohort as it may.",
             ));
         }
@@ -276,7 +276,7 @@ async fn ensure_attendance(
     let counted = a.held - a.excused;
     if counted > 0 && a.present * 100 < i64::from(cohort.min_attendance_pct) * counted {
         return Err(AppError::Conflict {
-            kind: "attendance-too-low",
+            kind: Conflict::AttendanceTooLow,
             detail: format!(
                 "Present at {} of {} sessions; {}% are needed.",
                 a.present, counted, cohort.min_attendance_pct
@@ -344,7 +344,7 @@ impl Moving for Enrollment {
                     CohortStatus::Running | CohortStatus::Completed
                 ) {
                     return Err(AppError::conflict(
-                        "cohort-not-running",
+                        Conflict::CohortNotRunning,
                         "Outcomes are recorded once the cohort is running or completed.",
                     ));
                 }

@@ -28,7 +28,7 @@ use crate::{
         Role,
     },
     email::{self, Outgoing},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Conflict},
     lifecycle::{self},
     schema::{exchange_agreements, exchanges, institutions, trainees, users},
     store::{Kind, Moving, Record},
@@ -181,7 +181,7 @@ pub async fn delete_exchange(
             .await?;
         if USING_QUOTA.contains(&e.status) {
             return Err(AppError::conflict(
-                "has-dependants",
+                Conflict::HasDependants,
                 "An approved exchange stays on record; cancel it instead.",
             ));
         }
@@ -371,19 +371,19 @@ async fn check_agreement(
 ) -> AppResult<()> {
     if a.status != AgreementStatus::Active {
         return Err(AppError::conflict(
-            "agreement-terminated",
+            Conflict::AgreementTerminated,
             "The agreement is terminated.",
         ));
     }
     if !a.kinds.iter().any(|k| k == <&str>::from(e.kind)) {
         return Err(AppError::conflict(
-            "kind-not-covered",
+            Conflict::KindNotCovered,
             "The agreement does not cover this kind of exchange.",
         ));
     }
     if e.starts_on < a.valid_from || e.ends_on > a.valid_to {
         return Err(AppError::conflict(
-            "outside-agreement",
+            Conflict::OutsideAgreement,
             "The exchange falls outside the agreement's dates.",
         ));
     }
@@ -399,7 +399,7 @@ async fn check_agreement(
         >= i64::from(a.annual_quota)
     {
         return Err(AppError::conflict(
-            "quota-exceeded",
+            Conflict::QuotaExceeded,
             format!("The agreement's {year} quota in this direction is spent."),
         ));
     }

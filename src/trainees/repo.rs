@@ -15,7 +15,7 @@ use crate::{
         policy::{self, Resource, Scope},
         scope::Scoped,
     },
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Conflict},
     schema::trainees,
     types::CountryCode,
 };
@@ -105,7 +105,7 @@ async fn email_free(
                 .then(|| json!({ "existing_id": id }).as_object().cloned())
                 .flatten();
             Err(AppError::Conflict {
-                kind: "duplicate",
+                kind: Conflict::Duplicate,
                 detail: "A trainee with this email already exists.".into(),
                 extra,
             })

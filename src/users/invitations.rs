@@ -29,7 +29,7 @@ use crate::{
         secret, Ctx, Role,
     },
     email::{self, Outgoing},
-    error::{AppError, AppResult, Problem},
+    error::{AppError, AppResult, Conflict, Problem},
     schema::{invitations, users},
     state::AppState,
     telemetry::RequestId,
@@ -167,7 +167,7 @@ async fn create_invitation(
                 .optional()?;
             if taken.is_some() {
                 return Err(AppError::conflict(
-                    "duplicate",
+                    Conflict::Duplicate,
                     "A user with this email already exists.",
                 ));
             }

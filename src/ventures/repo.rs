@@ -20,7 +20,7 @@ use crate::{
         scope::Scoped,
     },
     email::{self, Outgoing},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Conflict},
     incubators::{model::Incubator, repo as incubators},
     programmes::model::Theme,
     schema::{trainees, ventures},
@@ -180,7 +180,7 @@ impl Moving for Venture {
             .await?;
         if holding >= i64::from(incubator.capacity) {
             return Err(AppError::conflict(
-                "incubator-full",
+                Conflict::IncubatorFull,
                 "The incubator holds as many ventures as it can.",
             ));
         }

@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use meridian::{
     auth::Role,
     email::{outbox, queue, Outgoing},
-    error::AppError,
+    error::{AppError, Conflict},
     schema::notifications,
     types::Email,
 };
@@ -130,7 +130,7 @@ async fn a_rolled_back_transaction_queues_nothing() {
         .transaction(async |conn| {
             queue(conn, &invitation("kwame@ug.edu.gh", "en", "rolled-back")).await?;
             Err::<(), _>(AppError::conflict(
-                "cohort-full",
+                Conflict::CohortFull,
                 "the change failed after queueing",
             ))
         })

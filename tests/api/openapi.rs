@@ -1,6 +1,8 @@
 //! The API document is generated from the code and covers every endpoint.
 
+use meridian::error::Conflict;
 use serde_json::Value;
+use strum::VariantArray;
 
 use crate::{helpers::spawn_app, matrix::ENDPOINTS};
 
@@ -32,6 +34,30 @@ async fn the_document_lists_exactly_the_endpoints_of_the_role_matrix() {
     assert_eq!(documented, expected);
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    let types: Vec<&str> = doc["components"]["schemas"]["ProblemType"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    for conflict in Conflict::VARIANTS {
+        let slug: &str = (*conflict).into();
+        assert!(
+            types.contains(&format!("/problems/{slug}").as_str()),
+            "{slug}"
+        );
+    }
+    for slug in [
+        "validation",
+        "forbidden",
+        "not-found",
+        "precondition-failed",
+    ] {
+        assert!(
+            types.contains(&format!("/problems/{slug}").as_str()),
+            "{slug}"
+        );
+    }
 }
 
 #[tokio::test]
