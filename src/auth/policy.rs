@@ -107,8 +107,9 @@ pub static TABLE: &[(Resource, Action, [Access; 5])] = {
         (Enrollment,     Create,           [A, A, O, N, N]),
         (Enrollment,     Move,             [A, A, N, N, N]),
         (Enrollment,     Withdraw,         [A, A, O, O, N]),
-        // Sessions are not personal; their attendance marks are scoped.
-        (Session,        Read,             [A, A, O, N, N]),
+        // Sessions are not personal; their attendance marks are the
+        // enrollments', read in the caller's enrollment scope.
+        (Session,        Read,             [A, A, A, N, N]),
         (Session,        Create,           [A, A, N, N, N]),
         (Session,        Update,           [A, A, N, N, N]),
         (Certificate,    Update,           [A, A, N, N, N]),

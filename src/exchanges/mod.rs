@@ -84,11 +84,12 @@ async fn agreement_history(
 /// Removes an exchange that was never approved.
 #[utoipa::path(
     tag = "exchanges",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "Approved exchanges stay on record"),
+        (status = 412, body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -96,11 +97,13 @@ async fn agreement_history(
 async fn delete_exchange(
     state: web::Data<AppState>,
     ctx: Ctx,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     may(&ctx.caller, Resource::Exchange, Action::Delete)?;
+    let expected = api::if_match(&req)?;
     let mut conn = state.pool.get().await?;
-    repo::delete_exchange(&mut conn, &Actor::from(&ctx), *id).await?;
+    repo::delete_exchange(&mut conn, &Actor::from(&ctx), *id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -171,6 +171,7 @@ pub async fn delete_exchange(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     id: Uuid,
+    expected: Option<i32>,
 ) -> AppResult<()> {
     conn.transaction(async |conn| {
         let e: Exchange = exchanges::table
@@ -179,6 +180,7 @@ pub async fn delete_exchange(
             .for_update()
             .first(conn)
             .await?;
+        crate::api::require_version(expected, e.version)?;
         if USING_QUOTA.contains(&e.status) {
             return Err(AppError::conflict(
                 Conflict::HasDependants,

@@ -347,14 +347,15 @@ pub(crate) async fn create_request(
     body: web::Json<RequestInput>,
 ) -> AppResult<HttpResponse> {
     let scope = may(&ctx.caller, Resource::ServiceRequest, Action::Create)?;
+    // The venture first: one out of scope answers 404 whatever the body.
+    let mut conn = state.pool.get().await?;
+    let venture = Venture::find(&mut conn, scope, *id).await?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let service = c.required("service", body.service);
     let description = c.required("description", body.description);
     let assignee = c.optional("assignee_id", body.assignee_id);
     let (service, description) = c.finish(|| Some((service?, description?)))?;
-    let mut conn = state.pool.get().await?;
-    let venture = Venture::find(&mut conn, scope, *id).await?;
     if let Some(assignee) = assignee {
         require_assignee(&mut conn, &ctx.caller, assignee).await?;
     }

@@ -2,7 +2,10 @@
 //! of the caller's scope answers exactly as an id that does not exist, and
 //! nothing is written; a read carries nothing of people outside the scope.
 
-use meridian::auth::Role;
+use meridian::auth::{
+    policy::{access, Access, Action, Resource},
+    Role,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -280,4 +283,421 @@ async fn partners_do_not_delete_trainees_and_viewers_do_not_read_agreements() {
             .status(),
         200
     );
+}
+
+/// What an operation is, for the access test: the kind of record and action
+/// the policy table is asked about, and which record its `{id}` names.
+#[derive(Clone, Copy)]
+enum Rule {
+    /// Needs no token.
+    Public,
+    /// Any signed-in user, about itself.
+    Own,
+    /// A right of the role table; `{id}` is a record of this kind.
+    May(Resource, Action, Fixture),
+}
+
+/// The records a path's `{id}` (or `{code}`) can name.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Fixture {
+    None,
+    Institution,
+    Program,
+    Cohort,
+    Trainee,
+    Enrollment,
+    Session,
+    Incubator,
+    Venture,
+    ServiceRequest,
+    Agreement,
+    Exchange,
+    User,
+    Invitation,
+    Notification,
+    Certificate,
+}
+
+/// Every operation of the API and the question it asks the policy. An
+/// operation of the OpenAPI document missing here fails the test.
+fn rule(method: &str, path: &str) -> Option<Rule> {
+    use Action::*;
+    use Fixture as F;
+    use Resource as R;
+    use Rule::*;
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    Some(match (method, path) {
+        (_, "/healthz" | "/readyz" | "/metrics") => Public,
+        ("post", p) if p.starts_with("/auth/") => Public,
+        ("get", "/certificates/{code}") => Public,
+        (_, "/me") => Own,
+        ("get", "/users") => May(R::User, Read, F::None),
+        ("get", "/users/{id}") => May(R::User, Read, F::User),
+        ("patch", "/users/{id}") => May(R::User, Update, F::User),
+        ("post", "/invitations") => May(R::Invitation, Create, F::None),
+        ("get", "/invitations/{id}") => May(R::Invitation, Read, F::Invitation),
+        ("get", "/institutions") => May(R::Institution, Read, F::None),
+        ("post", "/institutions") => May(R::Institution, Create, F::None),
+        ("get", "/institutions/{id}") => May(R::Institution, Read, F::Institution),
+        ("patch", "/institutions/{id}") => May(R::Institution, Update, F::Institution),
+        ("delete", "/institutions/{id}") => May(R::Institution, Delete, F::Institution),
+        ("get", "/programs") => May(R::Program, Read, F::None),
+        ("post", "/programs") => May(R::Program, Create, F::None),
+        ("get", "/programs/{id}") => May(R::Program, Read, F::Program),
+        ("patch", "/programs/{id}") => May(R::Program, Update, F::Program),
+        ("delete", "/programs/{id}") => May(R::Program, Delete, F::Program),
+        ("get", "/cohorts") => May(R::Cohort, Read, F::None),
+        ("post", "/cohorts") => May(R::Cohort, Create, F::None),
+        ("get", "/cohorts/{id}" | "/cohorts/{id}/transitions") => May(R::Cohort, Read, F::Cohort),
+        ("patch", "/cohorts/{id}") => May(R::Cohort, Update, F::Cohort),
+        ("delete", "/cohorts/{id}") => May(R::Cohort, Delete, F::Cohort),
+        ("post", "/cohorts/{id}/transitions") => May(R::Cohort, Move, F::Cohort),
+        ("get", "/trainees") => May(R::Trainee, Read, F::None),
+        ("post", "/trainees" | "/trainees/import") => May(R::Trainee, Create, F::None),
+        ("get", "/trainees/{id}" | "/trainees/{id}/journey") => May(R::Trainee, Read, F::Trainee),
+        ("patch", "/trainees/{id}") => May(R::Trainee, Update, F::Trainee),
+        ("delete", "/trainees/{id}") => May(R::Trainee, Delete, F::Trainee),
+        ("get", "/cohorts/{id}/enrollments") => May(R::Enrollment, Read, F::Cohort),
+        ("post", "/cohorts/{id}/enrollments") => May(R::Enrollment, Create, F::Cohort),
+        ("post", "/cohorts/{id}/enrollments/transitions") => May(R::Enrollment, Move, F::Cohort),
+        ("get", "/enrollments") => May(R::Enrollment, Read, F::None),
+        ("get", "/enrollments/{id}" | "/enrollments/{id}/transitions") => {
+            May(R::Enrollment, Read, F::Enrollment)
+        }
+        ("post", "/enrollments/{id}/transitions") => May(R::Enrollment, Withdraw, F::Enrollment),
+        ("get", "/cohorts/{id}/sessions") => May(R::Session, Read, F::Cohort),
+        ("post", "/cohorts/{id}/sessions") => May(R::Session, Create, F::Cohort),
+        ("get", "/sessions/{id}") => May(R::Session, Read, F::Session),
+        ("put", "/sessions/{id}/attendance") => May(R::Session, Update, F::Session),
+        ("post", "/certificates/{code}/revoke") => May(R::Certificate, Update, F::Certificate),
+        ("get", "/incubators") => May(R::Incubator, Read, F::None),
+        ("post", "/incubators") => May(R::Incubator, Create, F::None),
+        ("get", "/incubators/{id}") => May(R::Incubator, Read, F::Incubator),
+        ("patch", "/incubators/{id}") => May(R::Incubator, Update, F::Incubator),
+        ("delete", "/incubators/{id}") => May(R::Incubator, Delete, F::Incubator),
+        ("get", "/ventures") => May(R::Venture, Read, F::None),
+        ("post", "/ventures") => May(R::Venture, Create, F::None),
+        (
+            "get",
+            "/ventures/{id}"
+            | "/ventures/{id}/transitions"
+            | "/ventures/{id}/milestones"
+            | "/ventures/{id}/service-requests",
+        ) => May(R::Venture, Read, F::Venture),
+        ("patch", "/ventures/{id}") => May(R::Venture, Update, F::Venture),
+        ("delete", "/ventures/{id}") => May(R::Venture, Delete, F::Venture),
+        ("post", "/ventures/{id}/transitions") => May(R::Venture, Move, F::Venture),
+        ("post", "/ventures/{id}/milestones") => May(R::Venture, Update, F::Venture),
+        ("post", "/ventures/{id}/service-requests") => May(R::ServiceRequest, Create, F::Venture),
+        ("get", "/service-requests") => May(R::ServiceRequest, Read, F::None),
+        ("get", "/service-requests/{id}/transitions") => {
+            May(R::ServiceRequest, Read, F::ServiceRequest)
+        }
+        ("patch", "/service-requests/{id}") => May(R::ServiceRequest, Update, F::ServiceRequest),
+        ("post", "/service-requests/{id}/transitions") => {
+            May(R::ServiceRequest, Move, F::ServiceRequest)
+        }
+        ("get", "/exchange-agreements") => May(R::Agreement, Read, F::None),
+        ("post", "/exchange-agreements") => May(R::Agreement, Create, F::None),
+        (
+            "get",
+            "/exchange-agreements/{id}"
+            | "/exchange-agreements/{id}/usage"
+            | "/exchange-agreements/{id}/history",
+        ) => May(R::Agreement, Read, F::Agreement),
+        ("patch", "/exchange-agreements/{id}") => May(R::Agreement, Update, F::Agreement),
+        ("delete", "/exchange-agreements/{id}") => May(R::Agreement, Delete, F::Agreement),
+        ("get", "/exchanges") => May(R::Exchange, Read, F::None),
+        ("post", "/exchanges") => May(R::Exchange, Create, F::None),
+        ("get", "/exchanges/{id}" | "/exchanges/{id}/transitions") => {
+            May(R::Exchange, Read, F::Exchange)
+        }
+        ("post", "/exchanges/{id}/transitions") => May(R::Exchange, Move, F::Exchange),
+        ("delete", "/exchanges/{id}") => May(R::Exchange, Delete, F::Exchange),
+        ("get", "/stats/cohorts/{id}") => May(R::Stats, Read, F::Cohort),
+        ("get", p) if p.starts_with("/stats/") => May(R::Stats, Read, F::None),
+        ("get", "/audit-events") => May(R::AuditEvent, Read, F::None),
+        ("get", "/notifications") => May(R::Notification, Read, F::None),
+        ("get", "/notifications/{id}") => May(R::Notification, Read, F::Notification),
+        ("post", "/notifications/{id}/retry") => May(R::Notification, Update, F::Notification),
+        _ => return None,
+    })
+}
+
+/// Records of every kind: one the partner's institution (and the trainee
+/// user) may reach, one of another institution.
+struct World {
+    callers: Vec<(Role, TestUser)>,
+    records: std::collections::HashMap<Fixture, (String, String)>,
+}
+
+async fn created(res: reqwest::Response, what: &str) -> Value {
+    assert_eq!(res.status(), 201, "creating {what}");
+    res.json().await.unwrap()
+}
+
+fn sid(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+async fn world(app: &TestApp) -> World {
+    use Fixture as F;
+    let admin = app.admin().await;
+    let own = app
+        .institution(&admin.token, "University of Ghana", "GH")
+        .await;
+    let other = app
+        .institution(&admin.token, "University of Nairobi", "KE")
+        .await;
+    let host = app
+        .institution(&admin.token, "Tsinghua University", "CN")
+        .await;
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let partner = app.user(Role::Partner, Some(id(&own))).await;
+    let viewer = app.user(Role::Viewer, None).await;
+    let own_trainee = app.trainee_record(Some(id(&own))).await;
+    let other_trainee = app.trainee_record(Some(id(&other))).await;
+    let trainee = app.user_for_trainee(own_trainee).await;
+    let token = coordinator.token.clone();
+    let programme = app.programme(&token, "ACCESS", &host).await;
+    let (cohort, cohort_path) = app
+        .open_cohort(&token, &programme, &host, "A1", json!({"capacity": 5}))
+        .await;
+    let mut enrollments = Vec::new();
+    for t in [own_trainee, other_trainee] {
+        let res = app
+            .post(
+                &format!("{cohort_path}/enrollments"),
+                &token,
+                &json!({ "trainee_id": t }),
+            )
+            .await;
+        enrollments.push(sid(&created(res, "an enrollment").await));
+    }
+    let now = chrono::Utc::now();
+    let res = app
+        .post(
+            &format!("{cohort_path}/sessions"),
+            &token,
+            &json!({"title": "Day 1", "starts_at": now, "ends_at": now + chrono::Duration::hours(2)}),
+        )
+        .await;
+    let session = sid(&created(res, "a session").await);
+    let res = app
+        .post(
+            "/api/v1/incubators",
+            &token,
+            &json!({"name": "Beijing AI Hub", "host_institution_id": host["id"], "country_code": "CN",
+                    "themes": ["health"], "capacity": 5, "services": ["compute"]}),
+        )
+        .await;
+    let incubator = created(res, "an incubator").await;
+    let mut ventures = Vec::new();
+    for (name, founder) in [("OwnCo", own_trainee), ("OtherCo", other_trainee)] {
+        let res = app
+            .post(
+                "/api/v1/ventures",
+                &token,
+                &json!({"incubator_id": incubator["id"], "name": name, "theme": "health",
+                        "country_code": "GH", "founder_trainee_ids": [founder], "jobs_created": 1,
+                        "funding_raised_usd": "10"}),
+            )
+            .await;
+        ventures.push(sid(&created(res, "a venture").await));
+    }
+    let res = app
+        .post(
+            &format!("/api/v1/ventures/{}/service-requests", ventures[0]),
+            &token,
+            &json!({"service": "compute", "description": "GPU hours"}),
+        )
+        .await;
+    let request = sid(&created(res, "a service request").await);
+    let res = app
+        .post(
+            "/api/v1/exchange-agreements",
+            &token,
+            &json!({"institution_a_id": own["id"], "institution_b_id": host["id"], "title": "Ghana-Tsinghua",
+                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
+                    "annual_quota": 5}),
+        )
+        .await;
+    let agreement = sid(&created(res, "an agreement").await);
+    let mut exchanges = Vec::new();
+    for (trainee, from) in [(own_trainee, &own), (other_trainee, &other)] {
+        let res = app
+            .post(
+                "/api/v1/exchanges",
+                &token,
+                &json!({"kind": "fellowship", "trainee_id": trainee, "sending_institution_id": from["id"],
+                        "receiving_institution_id": host["id"], "starts_on": "2027-09-01",
+                        "ends_on": "2028-02-28"}),
+            )
+            .await;
+        exchanges.push(sid(&created(res, "an exchange").await));
+    }
+    let mut invitations = Vec::new();
+    for (who, email) in [
+        (&coordinator, "own@ug.edu.gh"),
+        (&admin, "other@uonbi.ac.ke"),
+    ] {
+        let res = app
+            .post(
+                "/api/v1/invitations",
+                &who.token,
+                &json!({"email": email, "role": "partner", "institution_id": own["id"]}),
+            )
+            .await;
+        invitations.push(sid(&created(res, "an invitation").await));
+    }
+    app.run_sql(&format!(
+        "INSERT INTO certificates (id, enrollment_id, code) VALUES \
+         ('{}', '{}', 'access-own-code'), ('{}', '{}', 'access-other-code')",
+        Uuid::now_v7(),
+        enrollments[0],
+        Uuid::now_v7(),
+        enrollments[1],
+    ))
+    .await;
+    let notification: Uuid = {
+        use diesel::QueryDsl;
+        use diesel_async::RunQueryDsl;
+        use meridian::schema::notifications;
+        notifications::table
+            .select(notifications::id)
+            .first(&mut app.conn().await)
+            .await
+            .unwrap()
+    };
+    let pair = |a: String, b: String| (a, b);
+    let same = |a: String| (a.clone(), a);
+    let records = [
+        (F::None, same(String::new())),
+        (F::Institution, pair(sid(&own), sid(&other))),
+        (F::Program, same(sid(&programme))),
+        (F::Cohort, same(sid(&cohort))),
+        (
+            F::Trainee,
+            pair(own_trainee.to_string(), other_trainee.to_string()),
+        ),
+        (
+            F::Enrollment,
+            pair(enrollments[0].clone(), enrollments[1].clone()),
+        ),
+        (F::Session, same(session)),
+        (F::Incubator, same(sid(&incubator))),
+        (F::Venture, pair(ventures[0].clone(), ventures[1].clone())),
+        (F::ServiceRequest, same(request)),
+        (F::Agreement, same(agreement)),
+        (
+            F::Exchange,
+            pair(exchanges[0].clone(), exchanges[1].clone()),
+        ),
+        (F::User, same(partner.id.to_string())),
+        (
+            F::Invitation,
+            pair(invitations[0].clone(), invitations[1].clone()),
+        ),
+        (F::Notification, same(notification.to_string())),
+        (
+            F::Certificate,
+            pair("access-own-code".into(), "access-other-code".into()),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    World {
+        callers: vec![
+            (Role::Admin, admin),
+            (Role::Coordinator, coordinator),
+            (Role::Partner, partner),
+            (Role::Trainee, trainee),
+            (Role::Viewer, viewer),
+        ],
+        records,
+    }
+}
+
+/// Sends an operation without changing anything it may reach: writes carry a
+/// stale `If-Match`, moves a legal-looking target, bodies are empty.
+async fn send(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u16 {
+    let method: Method = method.to_uppercase().parse().unwrap();
+    let mut rb = app.request(method.clone(), path, token);
+    rb = match method {
+        Method::PUT => rb.json(&json!([])),
+        Method::PATCH | Method::DELETE => rb.header("if-match", "\"0\"").json(&json!({})),
+        Method::POST if path.ends_with("/transitions") && path.contains("/enrollments/") => {
+            rb.json(&json!({"to": "withdrawn"}))
+        }
+        Method::POST => rb.json(&json!({})),
+        _ => rb,
+    };
+    rb.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_role_as_the_policy_table_says() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let w = world(&app).await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let rule = rule(method, path)
+                .unwrap_or_else(|| panic!("{method} {path} is not covered by the access test"));
+            let (resource, action, fixture) = match rule {
+                Rule::Public => {
+                    let status = send(&app, method, path, None).await;
+                    assert!(!matches!(status, 401 | 403), "{method} {path}: {status}");
+                    continue;
+                }
+                Rule::Own => {
+                    for (role, user) in &w.callers {
+                        let status = send(&app, method, path, Some(&user.token)).await;
+                        assert!(
+                            !matches!(status, 401 | 403 | 404),
+                            "{role:?} {method} {path}: {status}"
+                        );
+                    }
+                    continue;
+                }
+                Rule::May(resource, action, fixture) => (resource, action, fixture),
+            };
+            let (own, other) = &w.records[&fixture];
+            let at = |record: &str| path.replace("{id}", record).replace("{code}", record);
+            assert_eq!(
+                send(&app, method, &at(own), None).await,
+                401,
+                "{method} {path} anonymous"
+            );
+            for (role, user) in &w.callers {
+                let token = Some(user.token.as_str());
+                let expected = access(*role, resource, action);
+                for (record, mine) in [(own, true), (other, false)] {
+                    let status = send(&app, method, &at(record), token).await;
+                    let what = format!(
+                        "{role:?} {method} {} ({expected:?}, own: {mine})",
+                        at(record)
+                    );
+                    match expected {
+                        Access::Deny => assert_eq!(status, 403, "{what}"),
+                        Access::Own if !mine && own != other => {
+                            assert_eq!(status, 404, "{what}")
+                        }
+                        _ => assert!(!matches!(status, 401 | 403 | 404), "{what}: {status}"),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 800, "only {checked} checks");
 }
