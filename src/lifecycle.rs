@@ -16,6 +16,7 @@ use crate::{
         input::{Checker, Field, Unknown},
     },
     audit::{self, Actor},
+    auth::Principal,
     error::{AppError, AppResult, Conflict},
     schema::transitions,
     types::LongText,
@@ -118,18 +119,23 @@ pub async fn record(
     audit::record(conn, actor, entity_type, "transition", entity_id, changes).await
 }
 
-/// The history of a record, oldest first.
+/// The history of a record, oldest first. Who made each move is shown to
+/// programme staff only: partner staff and trainees may not read users.
 pub async fn history(
     conn: &mut AsyncPgConnection,
+    reader: &Principal,
     entity_type: &str,
     entity_id: Uuid,
 ) -> AppResult<HttpResponse> {
-    let moves: Vec<Move> = transitions::table
+    let mut moves: Vec<Move> = transitions::table
         .filter(transitions::entity_type.eq(entity_type))
         .filter(transitions::entity_id.eq(entity_id))
         .order((transitions::at, transitions::id))
         .select(Move::as_select())
         .load(conn)
         .await?;
+    if !reader.is_staff() {
+        moves.iter_mut().for_each(|m| m.by_user = None);
+    }
     api::ok(&json!({ "items": moves }))
 }

@@ -82,7 +82,7 @@ async fn cohort_history(
     may(&caller, Resource::Cohort, Action::Read)?;
     let mut conn = state.pool.get().await?;
     repo::get(&mut conn, *id).await?;
-    lifecycle::history(&mut conn, repo::ENTITY, *id).await
+    lifecycle::history(&mut conn, &caller, repo::ENTITY, *id).await
 }
 
 /// Routes of this module.

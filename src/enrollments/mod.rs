@@ -233,7 +233,7 @@ async fn enrollment_history(
     let scope = may(&caller, Resource::Enrollment, Action::Read)?;
     let mut conn = state.pool.get().await?;
     repo::get(&mut conn, scope, *id).await?;
-    lifecycle::history(&mut conn, repo::ENTITY, *id).await
+    lifecycle::history(&mut conn, &caller, repo::ENTITY, *id).await
 }
 
 /// Moves many enrollments of a cohort at once; each moves or fails on its

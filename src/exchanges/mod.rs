@@ -78,7 +78,12 @@ async fn agreement_history(
 ) -> AppResult<HttpResponse> {
     may(&caller, Resource::Agreement, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    api::ok(&serde_json::json!({ "items": repo::agreement_history(&mut conn, *id).await? }))
+    let mut events = repo::agreement_history(&mut conn, *id).await?;
+    // Partner staff read the agreement, not who on the staff changed it.
+    if !caller.is_staff() {
+        events.iter_mut().for_each(|e| e.actor_id = None);
+    }
+    api::ok(&serde_json::json!({ "items": events }))
 }
 
 /// Removes an exchange that was never approved.
@@ -234,7 +239,7 @@ async fn exchange_history(
     let scope = may(&caller, Resource::Exchange, Action::Read)?;
     let mut conn = state.pool.get().await?;
     repo::get_exchange(&mut conn, scope, *id).await?;
-    lifecycle::history(&mut conn, repo::EXCHANGE, *id).await
+    lifecycle::history(&mut conn, &caller, repo::EXCHANGE, *id).await
 }
 
 /// Routes of this module.

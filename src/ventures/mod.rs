@@ -83,7 +83,7 @@ async fn venture_history(
     let scope = may(&caller, Resource::Venture, Action::Read)?;
     let mut conn = state.pool.get().await?;
     Venture::find(&mut conn, scope, *id).await?;
-    lifecycle::history(&mut conn, repo::ENTITY, *id).await
+    lifecycle::history(&mut conn, &caller, repo::ENTITY, *id).await
 }
 
 /// Routes of this module.

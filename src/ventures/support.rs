@@ -510,7 +510,7 @@ pub(crate) async fn request_history(
         .select(service_requests::id)
         .first::<Uuid>(&mut conn)
         .await?;
-    lifecycle::history(&mut conn, "service_request", *id).await
+    lifecycle::history(&mut conn, &caller, "service_request", *id).await
 }
 
 /// Routes of this module.

@@ -701,3 +701,64 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
     }
     assert!(checked > 800, "only {checked} checks");
 }
+
+#[tokio::test]
+async fn histories_name_the_staff_who_acted_to_staff_only() {
+    let app = spawn_app().await;
+    let t = two(&app).await;
+    let token = &t.coordinator.token;
+    let programme = app.programme(token, "AIEDU", &t.china).await;
+    let (_, cohort) = app
+        .open_cohort(token, &programme, &t.china, "E1", json!({}))
+        .await;
+    let trainee = app.trainee_record(Some(id(&t.ghana))).await;
+    let res = app
+        .post(
+            &format!("{cohort}/enrollments"),
+            &t.ghana_staff.token,
+            &json!({ "trainee_id": trainee }),
+        )
+        .await;
+    let e: Value = res.json().await.unwrap();
+    let path = format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap());
+    assert_eq!(app.move_to(token, &path, "accepted").await.status(), 200);
+    let by = |history: &Value| -> Vec<Value> {
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["by"].clone())
+            .collect()
+    };
+    let history = format!("{path}/transitions");
+    let staff: Value = app.get(&history, token).await.json().await.unwrap();
+    assert_eq!(by(&staff)[1], json!(t.coordinator.id));
+    let me = app.user_for_trainee(trainee).await;
+    for reader in [&t.ghana_staff, &me] {
+        let seen: Value = app.get(&history, &reader.token).await.json().await.unwrap();
+        assert_eq!(by(&seen), [Value::Null, Value::Null]);
+    }
+    let res = app
+        .post(
+            "/api/v1/exchange-agreements",
+            token,
+            &json!({"institution_a_id": t.ghana["id"], "institution_b_id": t.china["id"], "title": "Ghana-Zhejiang",
+                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
+                    "annual_quota": 2}),
+        )
+        .await;
+    let agreement: Value = res.json().await.unwrap();
+    let history = format!(
+        "/api/v1/exchange-agreements/{}/history",
+        agreement["id"].as_str().unwrap()
+    );
+    let staff: Value = app.get(&history, token).await.json().await.unwrap();
+    assert_eq!(staff["items"][0]["actor_id"], json!(t.coordinator.id));
+    let partner: Value = app
+        .get(&history, &t.ghana_staff.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(partner["items"][0]["actor_id"], Value::Null);
+}
