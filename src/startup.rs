@@ -23,7 +23,7 @@ use crate::{
     error::{self, AppError},
     exchanges, incubators, institutions,
     jobs::Jobs,
-    openapi, ops, programmes, sessions,
+    milestones, openapi, ops, programmes, service_requests, sessions,
     state::AppState,
     stats,
     telemetry::{self, Metrics},
@@ -208,7 +208,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .service(group(&["/incubators"], &[incubators::routes]))
             .service(group(
                 &["/ventures", "/service-requests"],
-                &[ventures::routes],
+                &[
+                    ventures::routes,
+                    milestones::routes,
+                    service_requests::routes,
+                ],
             ))
             .service(group(
                 &["/exchange-agreements", "/exchanges"],

@@ -30,12 +30,10 @@ pub trait Kind {
     const KIND: &'static str;
 }
 
-/// A kind of record written through this module.
-pub trait Record: Kind + Serialize + Versioned + Send + Sync + Sized + 'static {
+/// A kind of record created through this module.
+pub trait Insert: Kind + Serialize + Send + Sync + Sized + 'static {
     /// A new record, parsed and checked.
     type New: Send + Sync;
-    /// Changes of a record, parsed and checked.
-    type Changes: Changes;
 
     /// Its id.
     fn id(&self) -> Uuid;
@@ -45,6 +43,32 @@ pub trait Record: Kind + Serialize + Versioned + Send + Sync + Sized + 'static {
         conn: &mut AsyncPgConnection,
         new: &Self::New,
     ) -> impl Future<Output = AppResult<Self>> + Send;
+
+    /// Rules a new record must meet beyond its own fields (ids in scope,
+    /// unique values named to the caller).
+    fn check_new(
+        _conn: &mut AsyncPgConnection,
+        _scope: Scope,
+        _new: &Self::New,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        ready(Ok(()))
+    }
+
+    /// What follows a creation in its transaction (the first state of a
+    /// lifecycle in its history).
+    fn created(
+        _conn: &mut AsyncPgConnection,
+        _actor: &Actor,
+        _record: &Self,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        ready(Ok(()))
+    }
+}
+
+/// A kind of record read, changed and removed through this module.
+pub trait Record: Insert + Versioned {
+    /// Changes of a record, parsed and checked.
+    type Changes: Changes;
 
     /// Reads a record; 404 when it is missing or out of scope.
     fn find(
@@ -71,16 +95,6 @@ pub trait Record: Kind + Serialize + Versioned + Send + Sync + Sized + 'static {
     fn remove(conn: &mut AsyncPgConnection, id: Uuid)
         -> impl Future<Output = AppResult<()>> + Send;
 
-    /// Rules a new record must meet beyond its own fields (ids in scope,
-    /// unique values named to the caller).
-    fn check_new(
-        _conn: &mut AsyncPgConnection,
-        _scope: Scope,
-        _new: &Self::New,
-    ) -> impl Future<Output = AppResult<()>> + Send {
-        ready(Ok(()))
-    }
-
     /// Rules changes must meet against the record as it is.
     fn check_changes(
         _conn: &mut AsyncPgConnection,
@@ -92,8 +106,9 @@ pub trait Record: Kind + Serialize + Versioned + Send + Sync + Sized + 'static {
     }
 }
 
-/// Creates a record: rules, insert and audit in one transaction.
-pub async fn create<R: Record>(
+/// Creates a record: rules, insert, audit and what follows, in one
+/// transaction.
+pub async fn create<R: Insert>(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     scope: Scope,
@@ -112,6 +127,7 @@ pub async fn create<R: Record>(
             audit::snapshot(&created),
         )
         .await?;
+        R::created(conn, actor, &created).await?;
         Ok(created)
     })
     .await
@@ -292,15 +308,16 @@ pub async fn transition<R: Moving>(
 /// table: rows of `$table` are selected as `$row` and converted into
 /// `$record` with `From` (the same type when nothing is computed), `$new` is
 /// insertable and `$changes` a changeset; `[$at]` names the member that holds
-/// `id` and `version`, if they are not the record's own. `check_new` and
-/// `check_changes`, when given, are the kind's rule functions.
+/// `id` and `version`, if they are not the record's own. `check_new`,
+/// `check_changes` and `created`, when given, are the kind's hooks.
 #[macro_export]
 macro_rules! table_record {
     (
         $record:ty [$($at:ident)?], $table:ident, $row:ty,
         kind = $kind:literal, new = $new:ty, changes = $changes:ty
         $(, check_new = $check_new:path)?
-        $(, check_changes = $check_changes:path)? $(,)?
+        $(, check_changes = $check_changes:path)?
+        $(, created = $created:path)? $(,)?
     ) => {
         impl $crate::api::Versioned for $record {
             fn version(&self) -> i32 {
@@ -312,9 +329,8 @@ macro_rules! table_record {
             const KIND: &'static str = $kind;
         }
 
-        impl $crate::store::Record for $record {
+        impl $crate::store::Insert for $record {
             type New = $new;
-            type Changes = $changes;
 
             fn id(&self) -> uuid::Uuid {
                 self.$($at.)?id
@@ -333,6 +349,26 @@ macro_rules! table_record {
                     .await?;
                 Ok(row.into())
             }
+
+            $(fn check_new(
+                conn: &mut diesel_async::AsyncPgConnection,
+                scope: $crate::auth::policy::Scope,
+                new: &$new,
+            ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
+                $check_new(conn, scope, new)
+            })?
+
+            $(fn created(
+                conn: &mut diesel_async::AsyncPgConnection,
+                actor: &$crate::audit::Actor,
+                record: &Self,
+            ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
+                $created(conn, actor, record)
+            })?
+        }
+
+        impl $crate::store::Record for $record {
+            type Changes = $changes;
 
             async fn find(
                 conn: &mut diesel_async::AsyncPgConnection,
@@ -388,14 +424,6 @@ macro_rules! table_record {
                 diesel::delete($table::table.find(id)).execute(conn).await?;
                 Ok(())
             }
-
-            $(fn check_new(
-                conn: &mut diesel_async::AsyncPgConnection,
-                scope: $crate::auth::policy::Scope,
-                new: &$new,
-            ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
-                $check_new(conn, scope, new)
-            })?
 
             $(fn check_changes(
                 conn: &mut diesel_async::AsyncPgConnection,

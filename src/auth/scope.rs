@@ -149,16 +149,17 @@ pub async fn trainee_in_scope(
         .await?)
 }
 
-/// Whether a user id in a request body names someone the caller may assign
-/// work to: programme staff (admins and coordinators), and only for staff
-/// callers. Anyone else answers as a user that does not exist.
+/// Whether a user id in a request body names someone a caller of this
+/// scope may assign work to: programme staff (admins and coordinators), for
+/// callers whose scope is every record (staff). Anyone else answers as a
+/// user that does not exist.
 pub async fn assignee_in_scope(
     conn: &mut diesel_async::AsyncPgConnection,
-    principal: &super::Principal,
+    scope: Scope,
     id: Uuid,
 ) -> crate::error::AppResult<bool> {
     use diesel_async::RunQueryDsl;
-    if !principal.is_staff() {
+    if scope != Scope::All {
         return Ok(false);
     }
     let staff = [super::Role::Admin, super::Role::Coordinator];

@@ -21,7 +21,7 @@ use crate::{
     db::Prepared,
     error::{AppError, AppResult},
     schema::cohorts,
-    store::{Kind, Moving, Record},
+    store::{Insert, Kind, Moving, Record},
     types::CountryCode,
 };
 
@@ -181,9 +181,8 @@ impl Kind for Cohort {
     const KIND: &'static str = ENTITY;
 }
 
-impl Record for Cohort {
+impl Insert for Cohort {
     type New = NewCohort;
-    type Changes = CohortChanges;
 
     fn id(&self) -> Uuid {
         self.row.id
@@ -197,6 +196,10 @@ impl Record for Cohort {
             .await?;
         Ok(Cohort::from((row, 0, 0)))
     }
+}
+
+impl Record for Cohort {
+    type Changes = CohortChanges;
 
     async fn find(conn: &mut AsyncPgConnection, _: Scope, id: Uuid) -> AppResult<Self> {
         get(conn, id).await

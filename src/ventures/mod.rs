@@ -3,7 +3,6 @@
 
 pub mod model;
 pub mod repo;
-pub mod support;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
@@ -94,6 +93,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(update_venture)
         .service(delete_venture)
         .service(move_venture)
-        .service(venture_history)
-        .configure(support::routes);
+        .service(venture_history);
 }

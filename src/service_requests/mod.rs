@@ -1,0 +1,181 @@
+//! Service requests of ventures (legal, technical, compute, ...): partner
+//! staff ask for their ventures, coordinators work the queue. Under
+//! `/ventures/{id}/service-requests` and `/service-requests`.
+
+pub mod model;
+pub mod repo;
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        self, collection,
+        list::{self, CommonListParams, ListParams, ListQuery, Page},
+    },
+    audit::Actor,
+    auth::{
+        policy::{may, Action, Resource, Scope},
+        Ctx, Principal,
+    },
+    error::{AppResult, Problem},
+    incubators::model::Service,
+    lifecycle::{self, Move, MoveInput},
+    state::AppState,
+    store::{self, Record},
+    ventures::model::Venture,
+};
+use model::{RequestInput, RequestStatus, ServiceRequest};
+
+/// A page of requests, of one venture (in the caller's scope) or of all.
+async fn page(
+    state: &AppState,
+    query: ListQuery,
+    venture: Option<(Scope, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let mut params = ListParams::parse(query.into_inner(), &repo::LIST);
+    let mut conn = state.pool.get().await?;
+    let venture_id = match venture {
+        Some((scope, id)) => Some(Venture::find(&mut conn, scope, id).await?.id),
+        None => None,
+    };
+    let filter = repo::Filter::read(&mut params, venture_id);
+    let params = params.finish()?;
+    let build = || repo::filtered(&filter);
+    api::ok(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
+}
+
+/// Lists a venture's service requests.
+#[utoipa::path(
+    tag = "ventures",
+    params(("id" = Uuid, Path, description = "The venture"), CommonListParams, ("status" = Option<RequestStatus>, Query), ("service" = Option<Service>, Query)),
+    responses((status = 200, body = Page<ServiceRequest>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/ventures/{id}/service-requests")]
+pub(crate) async fn list_venture_requests(
+    state: web::Data<AppState>,
+    caller: Principal,
+    id: web::Path<Uuid>,
+    query: ListQuery,
+) -> AppResult<HttpResponse> {
+    let scope = may(&caller, Resource::Venture, Action::Read)?;
+    page(&state, query, Some((scope, *id))).await
+}
+
+/// The coordinators' queue: service requests across incubators, oldest
+/// first (filter `status=open` for what waits).
+#[utoipa::path(
+    tag = "ventures",
+    params(CommonListParams, ("status" = Option<RequestStatus>, Query), ("service" = Option<Service>, Query)),
+    responses((status = 200, body = Page<ServiceRequest>), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/service-requests")]
+pub(crate) async fn request_queue(
+    state: web::Data<AppState>,
+    caller: Principal,
+    query: ListQuery,
+) -> AppResult<HttpResponse> {
+    may(&caller, Resource::ServiceRequest, Action::Read)?;
+    page(&state, query, None).await
+}
+
+/// Asks the incubator for one of the services it offers (422 otherwise).
+#[utoipa::path(
+    tag = "ventures",
+    request_body = RequestInput,
+    params(("id" = Uuid, Path, description = "The venture")),
+    responses((status = 201, body = ServiceRequest), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/ventures/{id}/service-requests")]
+pub(crate) async fn create_request(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: web::Json<RequestInput>,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, Resource::ServiceRequest, Action::Create)?;
+    // The venture first: one out of scope answers 404 whatever the body.
+    let mut conn = state.pool.get().await?;
+    let venture = Venture::find(&mut conn, scope, *id).await?;
+    let new = body.into_inner().into_new(venture.id)?;
+    let actor = Actor::from(&ctx);
+    let created = store::create::<ServiceRequest>(&mut conn, &actor, scope, new).await?;
+    api::created(format!("/api/v1/service-requests/{}", created.id), &created)
+}
+
+/// Reassigns a request or changes its description.
+#[utoipa::path(
+    tag = "ventures",
+    request_body = RequestInput,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = ServiceRequest), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[patch("/service-requests/{id}")]
+pub(crate) async fn update_request(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<RequestInput>,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, Resource::ServiceRequest, Action::Update)?;
+    let expected = api::if_match(&req)?;
+    let changes = body.into_inner().into_changes()?;
+    let mut conn = state.pool.get().await?;
+    let actor = Actor::from(&ctx);
+    let updated =
+        store::update::<ServiceRequest>(&mut conn, &actor, scope, *id, expected, changes).await?;
+    api::record(&req, &updated)
+}
+
+/// Moves a service request.
+#[utoipa::path(
+    tag = "ventures",
+    request_body = MoveInput,
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ServiceRequest), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[post("/service-requests/{id}/transitions")]
+pub(crate) async fn move_request(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: web::Json<MoveInput>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    collection::move_to::<ServiceRequest>(&state, &ctx, Resource::ServiceRequest, *id, body).await
+}
+
+/// The moves of a service request, oldest first.
+#[utoipa::path(
+    tag = "ventures",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Move>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/service-requests/{id}/transitions")]
+pub(crate) async fn request_history(
+    state: web::Data<AppState>,
+    caller: Principal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let scope = may(&caller, Resource::ServiceRequest, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    ServiceRequest::find(&mut conn, scope, *id).await?;
+    lifecycle::history(&mut conn, &caller, repo::ENTITY, *id).await
+}
+
+/// Routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_venture_requests)
+        .service(create_request)
+        .service(request_queue)
+        .service(update_request)
+        .service(move_request)
+        .service(request_history);
+}

@@ -1,0 +1,175 @@
+//! The SQL and rules of service requests: a request names a service its
+//! venture's incubator offers, and only programme staff are assigned.
+
+use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{NewRequest, RequestChanges, RequestStatus, ServiceRequest};
+use crate::{
+    api::list::{ListParams, ListSpec, SortField},
+    audit::Actor,
+    auth::{policy::Scope, scope},
+    error::{AppError, AppResult},
+    incubators::model::Service,
+    lifecycle,
+    schema::{incubators, service_requests, ventures},
+    store::Moving,
+};
+
+pub const ENTITY: &str = "service_request";
+
+/// What the lists of requests accept.
+pub static LIST: ListSpec = ListSpec {
+    sorts: &[
+        SortField::new("created_at", "timestamptz"),
+        SortField::new("updated_at", "timestamptz"),
+    ],
+    default_sort: "created_at",
+    search: &["description"],
+    filters: &["status", "service"],
+    updated_column: Some("updated_at"),
+};
+
+/// Filters of the lists of requests.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub venture_id: Option<Uuid>,
+    pub status: Option<RequestStatus>,
+    pub service: Option<Service>,
+}
+
+impl Filter {
+    /// Reads the filters of a list, of one venture or of all.
+    pub fn read(params: &mut ListParams, venture_id: Option<Uuid>) -> Self {
+        Filter {
+            venture_id,
+            status: params.filter("status"),
+            service: params.filter("service"),
+        }
+    }
+}
+
+type Query = service_requests::BoxedQuery<
+    'static,
+    diesel::pg::Pg,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ServiceRequest, diesel::pg::Pg>>,
+>;
+
+/// Service requests narrowed by the list filters.
+pub fn filtered(f: &Filter) -> Query {
+    let mut q = service_requests::table
+        .select(ServiceRequest::as_select())
+        .into_boxed();
+    if let Some(v) = f.venture_id {
+        q = q.filter(service_requests::venture_id.eq(v));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(service_requests::status.eq(s));
+    }
+    if let Some(s) = f.service {
+        q = q.filter(service_requests::service.eq(s));
+    }
+    q
+}
+
+/// 422 unless `id` names a user a caller of `scope` may assign work to; one
+/// out of scope answers exactly as one that does not exist.
+async fn assignable(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppResult<()> {
+    if scope::assignee_in_scope(conn, scope, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "assignee_id",
+            "refers to a record that does not exist",
+        ))
+    }
+}
+
+/// The service is offered by the venture's incubator, and the assignee is
+/// staff.
+async fn offered_and_assignable(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    new: &NewRequest,
+) -> AppResult<()> {
+    if let Some(assignee) = new.assignee_id {
+        assignable(conn, scope, assignee).await?;
+    }
+    let incubator = ventures::table
+        .filter(ventures::id.eq(new.venture_id))
+        .select(ventures::incubator_id);
+    let offered: Vec<String> = incubators::table
+        .filter(incubators::id.eq_any(incubator))
+        .select(incubators::services)
+        .first(conn)
+        .await?;
+    if offered.iter().any(|s| s == <&str>::from(new.service)) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "service",
+            "is not offered by the venture's incubator",
+        ))
+    }
+}
+
+/// A new assignee is staff.
+async fn reassignable(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    _: &ServiceRequest,
+    changes: &RequestChanges,
+) -> AppResult<()> {
+    match changes.assignee_id {
+        Some(Some(assignee)) => assignable(conn, scope, assignee).await,
+        _ => Ok(()),
+    }
+}
+
+/// A request starts `open`, in its history too.
+async fn opened(conn: &mut AsyncPgConnection, actor: &Actor, r: &ServiceRequest) -> AppResult<()> {
+    lifecycle::record(conn, actor.clone(), ENTITY, r.id, "new", "open", None).await
+}
+
+crate::table_record!(
+    ServiceRequest [], service_requests, ServiceRequest,
+    kind = "service_request", new = NewRequest, changes = RequestChanges,
+    check_new = offered_and_assignable,
+    check_changes = reassignable,
+    created = opened,
+);
+
+/// Service requests move as the incubator's staff work on them.
+impl Moving for ServiceRequest {
+    type State = RequestStatus;
+    type Held = ();
+
+    fn state(&self) -> RequestStatus {
+        self.status
+    }
+
+    async fn lock_for_move(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> AppResult<(Self, ())> {
+        Ok((
+            <Self as crate::store::Record>::lock(conn, scope, id).await?,
+            (),
+        ))
+    }
+
+    async fn set_state(
+        conn: &mut AsyncPgConnection,
+        before: &Self,
+        to: RequestStatus,
+        _: Option<&str>,
+    ) -> AppResult<Self> {
+        Ok(diesel::update(service_requests::table.find(before.id))
+            .set(service_requests::status.eq(to))
+            .returning(ServiceRequest::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+}
