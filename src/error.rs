@@ -324,7 +324,9 @@ fn unique_violation_detail(constraint: &str) -> String {
 /// that updates meet only once merged with the stored record).
 fn check_violation(constraint: &str) -> (&str, &'static str) {
     match constraint {
-        "programs_dates" | "cohorts_dates" => ("ends_on", "must not be before starts_on"),
+        "programs_dates" | "cohorts_dates" | "exchanges_dates" => {
+            ("ends_on", "must not be before starts_on")
+        }
         "cohorts_window" => ("nominations_close_at", "must be after nominations_open_at"),
         "cohorts_place" => ("country_code", "is required unless delivery is online"),
         "sessions_times" => ("ends_at", "must be after starts_at"),

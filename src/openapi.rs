@@ -93,6 +93,7 @@ use utoipa::{
         crate::exchanges::list_exchanges,
         crate::exchanges::propose_exchange,
         crate::exchanges::get_exchange,
+        crate::exchanges::update_exchange,
         crate::exchanges::move_exchange,
         crate::exchanges::exchange_history,
         crate::stats::overview,

@@ -95,6 +95,21 @@ pub trait Record: Insert + Versioned {
     fn remove(conn: &mut AsyncPgConnection, id: Uuid)
         -> impl Future<Output = AppResult<()>> + Send;
 
+    /// Locks what a change of record `id` must hold before the record
+    /// itself, in the order every writer of the kind takes its locks (an
+    /// exchange's agreement, as approvals take it).
+    fn lock_first(
+        _conn: &mut AsyncPgConnection,
+        _id: Uuid,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        ready(Ok(()))
+    }
+
+    /// Rules a removal must meet (records that stay on record).
+    fn check_remove(_before: &Self) -> AppResult<()> {
+        Ok(())
+    }
+
     /// Rules changes must meet against the record as it is.
     fn check_changes(
         _conn: &mut AsyncPgConnection,
@@ -144,6 +159,7 @@ pub async fn update<R: Record>(
     changes: R::Changes,
 ) -> AppResult<R> {
     conn.transaction(async |conn| {
+        R::lock_first(conn, id).await?;
         let before = R::lock(conn, scope, id).await?;
         require_version(expected, before.version())?;
         if changes.is_empty() {
@@ -177,6 +193,7 @@ pub async fn delete<R: Record>(
     conn.transaction(async |conn| {
         let before = R::lock(conn, scope, id).await?;
         require_version(expected, before.version())?;
+        R::check_remove(&before)?;
         R::remove(conn, id).await?;
         audit::record(
             conn,
@@ -309,7 +326,8 @@ pub async fn transition<R: Moving>(
 /// `$record` with `From` (the same type when nothing is computed), `$new` is
 /// insertable and `$changes` a changeset; `[$at]` names the member that holds
 /// `id` and `version`, if they are not the record's own. `check_new`,
-/// `check_changes` and `created`, when given, are the kind's hooks.
+/// `check_changes`, `created`, `check_remove` and `lock_first`, when given,
+/// are the kind's hooks, in that order.
 #[macro_export]
 macro_rules! table_record {
     (
@@ -317,7 +335,9 @@ macro_rules! table_record {
         kind = $kind:literal, new = $new:ty, changes = $changes:ty
         $(, check_new = $check_new:path)?
         $(, check_changes = $check_changes:path)?
-        $(, created = $created:path)? $(,)?
+        $(, created = $created:path)?
+        $(, check_remove = $check_remove:path)?
+        $(, lock_first = $lock_first:path)? $(,)?
     ) => {
         impl $crate::api::Versioned for $record {
             fn version(&self) -> i32 {
@@ -432,6 +452,17 @@ macro_rules! table_record {
                 changes: &$changes,
             ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
                 $check_changes(conn, scope, before, changes)
+            })?
+
+            $(fn check_remove(before: &Self) -> $crate::error::AppResult<()> {
+                $check_remove(before)
+            })?
+
+            $(fn lock_first(
+                conn: &mut diesel_async::AsyncPgConnection,
+                id: uuid::Uuid,
+            ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
+                $lock_first(conn, id)
             })?
         }
     };

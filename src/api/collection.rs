@@ -32,8 +32,8 @@ pub trait Input: DeserializeOwned {
     /// The checked changes.
     type Changes;
 
-    /// Checks a POST body; `scope` is the caller's for creating.
-    fn into_new(self, scope: Scope) -> AppResult<Self::New>;
+    /// Checks a POST body of `by`, whose scope for creating is `scope`.
+    fn into_new(self, by: &Principal, scope: Scope) -> AppResult<Self::New>;
 
     /// Checks a PATCH body; `scope` is the caller's for changing.
     fn into_changes(self, scope: Scope) -> AppResult<Self::Changes>;
@@ -90,7 +90,7 @@ pub async fn create<C: Collection>(
     body: C::Input,
 ) -> AppResult<HttpResponse> {
     let scope = may(&ctx.caller, C::RESOURCE, Action::Create)?;
-    let new = body.into_new(scope)?;
+    let new = body.into_new(&ctx.caller, scope)?;
     let mut conn = state.pool.get().await?;
     let created = store::create::<C>(&mut conn, &Actor::from(ctx), scope, new).await?;
     super::created(format!("/api/v1{}/{}", C::PATH, created.id()), &created)

@@ -134,6 +134,9 @@ pub static TABLE: &[(Resource, Action, [Access; 5])] = {
         (Agreement,      Delete,           [A, A, N, N, N]),
         (Exchange,       Read,             [A, A, O, O, N]),
         (Exchange,       Create,           [A, A, O, N, N]),
+        // Partner staff of either side correct a proposal; coordinators
+        // until the exchange is final.
+        (Exchange,       Update,           [A, A, O, N, N]),
         (Exchange,       Delete,           [A, A, N, N, N]),
         (Exchange,       Move,             [A, A, N, N, N]),
         // Aggregates only, for dashboards.

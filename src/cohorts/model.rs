@@ -234,7 +234,11 @@ impl crate::api::collection::Input for CohortInput {
     type New = NewCohort;
     type Changes = CohortChanges;
 
-    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewCohort> {
+    fn into_new(
+        self,
+        _: &crate::auth::Principal,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<NewCohort> {
         let mut c = Checker::new(&self.unknown);
         let program_id = c.required("program_id", self.program_id);
         let code = c.required("code", self.code);

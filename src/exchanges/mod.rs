@@ -4,22 +4,19 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    api::{
-        self, collection,
-        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
-    },
-    audit::Actor,
+    api::{self, collection},
     auth::{
-        policy::{may, Action, Resource, Scope},
+        policy::{may, Action, Resource},
         Ctx, Principal,
     },
-    error::{AppError, AppResult, Problem},
+    error::{AppResult, Problem},
     lifecycle::{self, Move, MoveInput},
     state::AppState,
+    store::Record,
 };
 use model::{
     Agreement, AgreementInput, AgreementStatus, Exchange, ExchangeInput, ExchangeKind,
@@ -86,117 +83,21 @@ async fn agreement_history(
     api::ok(&serde_json::json!({ "items": events }))
 }
 
-/// Removes an exchange that was never approved.
-#[utoipa::path(
-    tag = "exchanges",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "Approved exchanges stay on record"),
-        (status = 412, body = Problem),
+crate::collection_routes!(
+    Exchange, ExchangeInput, tag = "exchanges",
+    paths = ("/exchanges", "/exchanges/{id}"),
+    list = list_exchanges(
+        "Lists exchanges; partner staff see those their institution sends or receives, trainees their own.",
+        "Sortable on created_at, updated_at, starts_on.",
+        ("status" = Option<ExchangeStatus>, Query),
+        ("kind" = Option<ExchangeKind>, Query),
+        ("agreement_id" = Option<uuid::Uuid>, Query),
     ),
-    security(("bearer" = []))
-)]
-#[delete("/exchanges/{id}")]
-async fn delete_exchange(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Exchange, Action::Delete)?;
-    let expected = api::if_match(&req)?;
-    let mut conn = state.pool.get().await?;
-    repo::delete_exchange(&mut conn, &Actor::from(&ctx), *id, expected).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-static EXCHANGES: ListSpec = ListSpec {
-    sorts: &[
-        SortField::new("created_at", "timestamptz"),
-        SortField::new("updated_at", "timestamptz"),
-        SortField::new("starts_on", "date"),
-    ],
-    default_sort: "created_at",
-    search: &[],
-    filters: &["status", "kind", "agreement_id"],
-    updated_column: Some("updated_at"),
-};
-
-/// Lists exchanges; partner staff see those their institution sends or
-/// receives, trainees their own.
-#[utoipa::path(
-    tag = "exchanges",
-    params(CommonListParams, ("status" = Option<ExchangeStatus>, Query), ("kind" = Option<ExchangeKind>, Query), ("agreement_id" = Option<Uuid>, Query)),
-    responses((status = 200, body = Page<Exchange>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/exchanges")]
-async fn list_exchanges(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Exchange, Action::Read)?;
-    let mut params = ListParams::parse(query.into_inner(), &EXCHANGES);
-    let filter = repo::ExchangeFilter {
-        status: params.filter("status"),
-        kind: params.filter("kind"),
-        agreement_id: params.filter("agreement_id"),
-    };
-    let params = params.finish()?;
-    let mut conn = state.pool.get().await?;
-    api::ok(&repo::list_exchanges(&mut conn, scope, &params, &filter).await?)
-}
-
-/// Proposes an exchange. Partner staff propose only where their
-/// institution sends or receives.
-#[utoipa::path(
-    tag = "exchanges",
-    request_body = ExchangeInput,
-    responses(
-        (status = 201, body = Exchange, headers(("Location" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/exchanges")]
-async fn propose_exchange(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    body: web::Json<ExchangeInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Exchange, Action::Create)?;
-    let new = body.into_inner().into_new(ctx.caller.user_id)?;
-    if let Scope::Institution(own) = scope {
-        if new.sending_institution_id != own && new.receiving_institution_id != own {
-            return Err(AppError::Forbidden);
-        }
-    }
-    let mut conn = state.pool.get().await?;
-    let created = repo::propose(&mut conn, &Actor::from(&ctx), scope, new).await?;
-    api::created(format!("/api/v1/exchanges/{}", created.id), &created)
-}
-
-/// Reads an exchange.
-#[utoipa::path(
-    tag = "exchanges",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Exchange), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/exchanges/{id}")]
-async fn get_exchange(
-    state: web::Data<AppState>,
-    caller: Principal,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Exchange, Action::Read)?;
-    let mut conn = state.pool.get().await?;
-    api::record(&req, &repo::get_exchange(&mut conn, scope, *id).await?)
-}
+    create = propose_exchange("Proposes an exchange. Partner staff propose only where their institution sends or receives, for their own trainees."),
+    get = get_exchange("Reads an exchange."),
+    update = update_exchange("Changes an exchange's kind, dates, funding or agreement: partner staff of either side while it is proposed, coordinators until it is final, when an approved exchange's agreement rules are checked again (409)."),
+    delete = delete_exchange("Removes an exchange that was never approved; approved ones stay on record (409)."),
+);
 
 /// Moves an exchange: proposed → approved, rejected, cancelled; approved →
 /// in_progress, cancelled; in_progress → completed, cancelled. Approving
@@ -238,7 +139,7 @@ async fn exchange_history(
 ) -> AppResult<HttpResponse> {
     let scope = may(&caller, Resource::Exchange, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    repo::get_exchange(&mut conn, scope, *id).await?;
+    Exchange::find(&mut conn, scope, *id).await?;
     lifecycle::history(&mut conn, &caller, repo::EXCHANGE, *id).await
 }
 
@@ -251,10 +152,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(agreement_usage)
         .service(delete_agreement)
         .service(agreement_history)
-        .service(delete_exchange)
         .service(list_exchanges)
         .service(propose_exchange)
         .service(get_exchange)
+        .service(update_exchange)
+        .service(delete_exchange)
         .service(move_exchange)
         .service(exchange_history);
 }

@@ -8,11 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api::{
-        input::{Checker, Field, Unknown},
-        Versioned,
-    },
-    error::AppError,
+    api::input::{Checker, Field, Unknown},
     incubators::model::names,
     lifecycle::Lifecycle,
     schema::{exchange_agreements, exchanges},
@@ -155,7 +151,11 @@ impl crate::api::collection::Input for AgreementInput {
     type New = NewAgreement;
     type Changes = AgreementChanges;
 
-    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewAgreement> {
+    fn into_new(
+        self,
+        _: &crate::auth::Principal,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<NewAgreement> {
         let mut c = Checker::new(&self.unknown);
         let a = c.required("institution_a_id", self.institution_a_id);
         let b = c.required("institution_b_id", self.institution_b_id);
@@ -251,13 +251,7 @@ pub struct Exchange {
     pub version: i32,
 }
 
-impl Versioned for Exchange {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
-
-/// The body of `POST /exchanges`.
+/// The body of `POST` and `PATCH /exchanges`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ExchangeInput {
     #[serde(default)]
@@ -296,8 +290,52 @@ pub struct NewExchange {
     pub proposed_by: Uuid,
 }
 
-impl ExchangeInput {
-    pub fn into_new(self, proposed_by: Uuid) -> Result<NewExchange, AppError> {
+/// A checked change of an exchange: its kind, dates, funding and agreement
+/// (`null` clears the optional ones).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = exchanges)]
+pub struct ExchangeChanges {
+    pub kind: Option<ExchangeKind>,
+    pub agreement_id: Option<Option<Uuid>>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub funding_usd: Option<Option<BigDecimal>>,
+}
+
+impl crate::store::Changes for ExchangeChanges {
+    fn is_empty(&self) -> bool {
+        self.kind.is_none()
+            && self.agreement_id.is_none()
+            && self.starts_on.is_none()
+            && self.ends_on.is_none()
+            && self.funding_usd.is_none()
+    }
+}
+
+impl ExchangeChanges {
+    /// The exchange as it would be with these changes.
+    pub fn merged(&self, e: &Exchange) -> Exchange {
+        let mut after = e.clone();
+        after.kind = self.kind.unwrap_or(e.kind);
+        after.agreement_id = self.agreement_id.unwrap_or(e.agreement_id);
+        after.starts_on = self.starts_on.unwrap_or(e.starts_on);
+        after.ends_on = self.ends_on.unwrap_or(e.ends_on);
+        after.funding_usd = self.funding_usd.clone().unwrap_or(e.funding_usd.clone());
+        after
+    }
+}
+
+impl crate::api::collection::Input for ExchangeInput {
+    type New = NewExchange;
+    type Changes = ExchangeChanges;
+
+    /// Checks a proposal; its proposer is the caller.
+    fn into_new(
+        self,
+        by: &crate::auth::Principal,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<NewExchange> {
+        let proposed_by = by.user_id;
         let mut c = Checker::new(&self.unknown);
         let kind = c.required("kind", self.kind);
         let trainee = c.required("trainee_id", self.trainee_id);
@@ -331,5 +369,45 @@ impl ExchangeInput {
                 proposed_by,
             })
         })
+    }
+
+    /// Checks a change: the trainee and the two institutions of an exchange
+    /// never change.
+    fn into_changes(
+        self,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<ExchangeChanges> {
+        let mut c = Checker::new(&self.unknown);
+        for (field, absent) in [
+            ("trainee_id", matches!(self.trainee_id, Field::Absent)),
+            (
+                "sending_institution_id",
+                matches!(self.sending_institution_id, Field::Absent),
+            ),
+            (
+                "receiving_institution_id",
+                matches!(self.receiving_institution_id, Field::Absent),
+            ),
+        ] {
+            if !absent {
+                c.error(field, "cannot be changed");
+            }
+        }
+        let changes = ExchangeChanges {
+            kind: c.patch("kind", self.kind).into_option(),
+            agreement_id: c
+                .patch_nullable("agreement_id", self.agreement_id)
+                .into_option(),
+            starts_on: c.patch("starts_on", self.starts_on).into_option(),
+            ends_on: c.patch("ends_on", self.ends_on).into_option(),
+            funding_usd: c
+                .patch_nullable("funding_usd", self.funding_usd)
+                .into_option()
+                .map(|f| f.map(Money::into_inner)),
+        };
+        if let (Some(s), Some(e)) = (changes.starts_on, changes.ends_on) {
+            c.ensure(s <= e, "ends_on", "must not be before starts_on");
+        }
+        c.finish(|| Some(changes))
     }
 }

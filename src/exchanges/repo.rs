@@ -6,15 +6,15 @@ use diesel::{
     dsl::sql, sql_types::Integer, BoolExpressionMethods, ExpressionMethods, OptionalExtension,
     QueryDsl, SelectableHelper,
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{
-    Agreement, AgreementChanges, AgreementInput, AgreementStatus, Exchange, ExchangeKind,
-    ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
+    Agreement, AgreementChanges, AgreementInput, AgreementStatus, Exchange, ExchangeChanges,
+    ExchangeInput, ExchangeKind, ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
 };
 use crate::{
     api::{
@@ -29,9 +29,9 @@ use crate::{
     },
     email::{self, Outgoing},
     error::{AppError, AppResult, Conflict},
-    lifecycle::{self},
+    lifecycle::{self, Lifecycle},
     schema::{exchange_agreements, exchanges, institutions, trainees, users},
-    store::{Kind, Moving, Record},
+    store::{Moving, Record},
     types::Email,
 };
 
@@ -165,44 +165,6 @@ pub async fn agreement_history(
         .await?)
 }
 
-/// Removes an exchange that was never approved (proposed, rejected or
-/// cancelled), so that no quota history is lost.
-pub async fn delete_exchange(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected: Option<i32>,
-) -> AppResult<()> {
-    conn.transaction(async |conn| {
-        let e: Exchange = exchanges::table
-            .find(id)
-            .select(Exchange::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
-        crate::api::require_version(expected, e.version)?;
-        if USING_QUOTA.contains(&e.status) {
-            return Err(AppError::conflict(
-                Conflict::HasDependants,
-                "An approved exchange stays on record; cancel it instead.",
-            ));
-        }
-        diesel::delete(exchanges::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            actor.clone(),
-            EXCHANGE,
-            "delete",
-            id,
-            audit::snapshot(&e),
-        )
-        .await
-    })
-    .await
-}
-
 /// Quota used and left in one year and direction.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Usage {
@@ -213,15 +175,18 @@ pub struct Usage {
     pub left: i64,
 }
 
+/// Exchanges of an agreement that use its quota in one year and direction,
+/// `except` one (the exchange being checked again).
 async fn used(
     conn: &mut AsyncPgConnection,
     agreement: Uuid,
-    from: Uuid,
-    to: Uuid,
+    (from, to): (Uuid, Uuid),
     year: i32,
+    except: Uuid,
 ) -> AppResult<i64> {
     Ok(exchanges::table
         .filter(exchanges::agreement_id.eq(agreement))
+        .filter(exchanges::id.ne(except))
         .filter(exchanges::sending_institution_id.eq(from))
         .filter(exchanges::receiving_institution_id.eq(to))
         .filter(exchanges::status.eq_any(USING_QUOTA))
@@ -240,7 +205,7 @@ pub async fn usage(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<Usag
             (a.institution_a_id, a.institution_b_id),
             (a.institution_b_id, a.institution_a_id),
         ] {
-            let used = used(conn, id, from, to, year).await?;
+            let used = used(conn, id, (from, to), year, Uuid::nil()).await?;
             out.push(Usage {
                 year,
                 from_institution_id: from,
@@ -261,107 +226,185 @@ pub struct ExchangeFilter {
     pub agreement_id: Option<Uuid>,
 }
 
-pub async fn list_exchanges(
-    conn: &mut AsyncPgConnection,
-    scope: Scope,
-    params: &ListParams,
-    f: &ExchangeFilter,
-) -> AppResult<Page<Exchange>> {
-    let build = || {
-        let mut q = exchanges::table.select(Exchange::as_select()).into_boxed();
-        if let Some(cond) = exchanges::table::condition(scope) {
-            q = q.filter(cond);
-        }
-        if let Some(v) = f.status {
-            q = q.filter(exchanges::status.eq(v));
-        }
-        if let Some(v) = f.kind {
-            q = q.filter(exchanges::kind.eq(v));
-        }
-        if let Some(v) = f.agreement_id {
-            q = q.filter(exchanges::agreement_id.eq(v));
-        }
-        q
+impl collection::Filter for ExchangeFilter {
+    const SPEC: &'static ListSpec = &ListSpec {
+        sorts: &[
+            SortField::new("created_at", "timestamptz"),
+            SortField::new("updated_at", "timestamptz"),
+            SortField::new("starts_on", "date"),
+        ],
+        default_sort: "created_at",
+        search: &[],
+        filters: &["status", "kind", "agreement_id"],
+        updated_column: Some("updated_at"),
     };
-    list::fetch(conn, params, build, |e: Exchange| e).await
-}
 
-/// An exchange in scope, or 404.
-pub async fn get_exchange(
-    conn: &mut AsyncPgConnection,
-    scope: Scope,
-    id: Uuid,
-) -> AppResult<Exchange> {
-    let mut q = exchanges::table
-        .find(id)
-        .select(Exchange::as_select())
-        .into_boxed();
-    if let Some(cond) = exchanges::table::condition(scope) {
-        q = q.filter(cond);
+    fn read(params: &mut ListParams) -> Self {
+        ExchangeFilter {
+            status: params.filter("status"),
+            kind: params.filter("kind"),
+            agreement_id: params.filter("agreement_id"),
+        }
     }
-    Ok(q.first(conn).await?)
 }
 
-/// Proposes an exchange across a border, under an agreement between the
-/// two institutions when one is named. The trainee must be in the caller's
-/// scope: one outside it answers as one that does not exist.
-pub async fn propose(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    scope: Scope,
-    new: NewExchange,
-) -> AppResult<Exchange> {
-    conn.transaction(async |conn| {
-        if !scope::trainee_in_scope(conn, scope, new.trainee_id).await? {
-            return Err(AppError::invalid(
-                "trainee_id",
-                "refers to a record that does not exist",
-            ));
-        }
-        cross_border(
-            conn,
-            new.sending_institution_id,
-            new.receiving_institution_id,
-            "receiving_institution_id",
-        )
-        .await?;
-        if let Some(agreement_id) = new.agreement_id {
-            let a: Option<Agreement> = exchange_agreements::table
-                .find(agreement_id)
-                .select(Agreement::as_select())
-                .first(conn)
-                .await
-                .optional()?;
-            let parties = [new.sending_institution_id, new.receiving_institution_id];
-            let covers = a.is_some_and(|a| {
-                parties.contains(&a.institution_a_id) && parties.contains(&a.institution_b_id)
-            });
-            if !covers {
-                return Err(AppError::invalid(
-                    "agreement_id",
-                    "is not an agreement between these two institutions",
-                ));
+impl Collection for Exchange {
+    const RESOURCE: Resource = Resource::Exchange;
+    const PATH: &'static str = "/exchanges";
+    type Input = ExchangeInput;
+    type Filter = ExchangeFilter;
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        params: &ListParams,
+        f: &ExchangeFilter,
+    ) -> AppResult<Page<Exchange>> {
+        let build = || {
+            let mut q = exchanges::table.select(Exchange::as_select()).into_boxed();
+            if let Some(cond) = exchanges::table::condition(scope) {
+                q = q.filter(cond);
             }
-        }
-        let created: Exchange = diesel::insert_into(exchanges::table)
-            .values(&new)
-            .returning(Exchange::as_returning())
-            .get_result(conn)
-            .await?;
-        lifecycle::record(
-            conn,
-            actor.clone(),
-            EXCHANGE,
-            created.id,
-            "new",
-            "proposed",
-            None,
-        )
-        .await?;
-        Ok(created)
-    })
-    .await
+            if let Some(v) = f.status {
+                q = q.filter(exchanges::status.eq(v));
+            }
+            if let Some(v) = f.kind {
+                q = q.filter(exchanges::kind.eq(v));
+            }
+            if let Some(v) = f.agreement_id {
+                q = q.filter(exchanges::agreement_id.eq(v));
+            }
+            q
+        };
+        list::fetch(conn, params, build, |e: Exchange| e).await
+    }
 }
+
+/// 422 unless the agreement exists and binds these two institutions.
+async fn agreement_between(
+    conn: &mut AsyncPgConnection,
+    agreement_id: Uuid,
+    parties: [Uuid; 2],
+) -> AppResult<Agreement> {
+    let a: Option<Agreement> = exchange_agreements::table
+        .find(agreement_id)
+        .select(Agreement::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    a.filter(|a| parties.contains(&a.institution_a_id) && parties.contains(&a.institution_b_id))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "agreement_id",
+                "is not an agreement between these two institutions",
+            )
+        })
+}
+
+/// A proposal crosses a border, under an agreement between the two
+/// institutions when one is named. Partner staff propose only where their
+/// institution sends or receives (403), and only for their own trainees: one
+/// outside the caller's scope answers as one that does not exist.
+async fn proposable(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    new: &NewExchange,
+) -> AppResult<()> {
+    let parties = [new.sending_institution_id, new.receiving_institution_id];
+    if let Scope::Institution(own) = scope {
+        if !parties.contains(&own) {
+            return Err(AppError::Forbidden);
+        }
+    }
+    if !scope::trainee_in_scope(conn, scope, new.trainee_id).await? {
+        return Err(AppError::invalid(
+            "trainee_id",
+            "refers to a record that does not exist",
+        ));
+    }
+    cross_border(conn, parties[0], parties[1], "receiving_institution_id").await?;
+    if let Some(agreement_id) = new.agreement_id {
+        agreement_between(conn, agreement_id, parties).await?;
+    }
+    Ok(())
+}
+
+/// A proposal starts its history.
+async fn proposed(conn: &mut AsyncPgConnection, actor: &Actor, e: &Exchange) -> AppResult<()> {
+    lifecycle::record(conn, actor.clone(), EXCHANGE, e.id, "new", "proposed", None).await
+}
+
+/// An exchange is changed while it is not final: by partner staff of either
+/// side while it is proposed, by coordinators after that, when the rules of
+/// its agreement are checked again under the agreement's lock.
+async fn changeable(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    before: &Exchange,
+    changes: &ExchangeChanges,
+) -> AppResult<()> {
+    if before.status.next().is_empty() {
+        let status: &str = before.status.into();
+        return Err(AppError::Conflict {
+            kind: Conflict::IllegalTransition,
+            detail: format!("A {status} exchange is final and cannot be changed."),
+            extra: json!({ "from": status, "allowed": [] })
+                .as_object()
+                .cloned(),
+        });
+    }
+    if before.status != ExchangeStatus::Proposed && scope != Scope::All {
+        return Err(AppError::Forbidden);
+    }
+    let after = changes.merged(before);
+    let parties = [after.sending_institution_id, after.receiving_institution_id];
+    let Some(agreement_id) = after.agreement_id else {
+        return Ok(());
+    };
+    agreement_between(conn, agreement_id, parties).await?;
+    if USING_QUOTA.contains(&after.status) {
+        let agreement = Agreement::lock(conn, Scope::All, agreement_id).await?;
+        check_agreement(conn, &agreement, &after).await?;
+    }
+    Ok(())
+}
+
+/// Approved exchanges stay on record: they are the quota's history.
+fn never_approved(e: &Exchange) -> AppResult<()> {
+    if USING_QUOTA.contains(&e.status) {
+        return Err(AppError::conflict(
+            Conflict::HasDependants,
+            "An approved exchange stays on record; cancel it instead.",
+        ));
+    }
+    Ok(())
+}
+
+/// A change locks the exchange's agreement first, as approvals do, so the
+/// two never wait on each other in opposite orders.
+async fn lock_agreement(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
+    let agreement_id: Option<Uuid> = exchanges::table
+        .find(id)
+        .select(exchanges::agreement_id)
+        .first(conn)
+        .await
+        .optional()?
+        .flatten();
+    if let Some(a) = agreement_id {
+        Agreement::lock(conn, Scope::All, a).await?;
+    }
+    Ok(())
+}
+
+crate::table_record!(
+    Exchange [], exchanges, Exchange,
+    kind = "exchange", new = NewExchange, changes = ExchangeChanges,
+    check_new = proposable,
+    check_changes = changeable,
+    created = proposed,
+    check_remove = never_approved,
+    lock_first = lock_agreement,
+);
 
 /// 409 unless an agreement allows approving this exchange: active, of a
 /// covered kind, within its dates, and with quota left in that year and
@@ -390,26 +433,14 @@ async fn check_agreement(
         ));
     }
     let year = e.starts_on.year();
-    if used(
-        conn,
-        a.id,
-        e.sending_institution_id,
-        e.receiving_institution_id,
-        year,
-    )
-    .await?
-        >= i64::from(a.annual_quota)
-    {
+    let direction = (e.sending_institution_id, e.receiving_institution_id);
+    if used(conn, a.id, direction, year, e.id).await? >= i64::from(a.annual_quota) {
         return Err(AppError::conflict(
             Conflict::QuotaExceeded,
             format!("The agreement's {year} quota in this direction is spent."),
         ));
     }
     Ok(())
-}
-
-impl Kind for Exchange {
-    const KIND: &'static str = EXCHANGE;
 }
 
 /// Approving under an agreement checks its kinds, dates and yearly quota

@@ -128,7 +128,11 @@ impl crate::api::collection::Input for IncubatorInput {
     type New = NewIncubator;
     type Changes = IncubatorChanges;
 
-    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewIncubator> {
+    fn into_new(
+        self,
+        _: &crate::auth::Principal,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<NewIncubator> {
         let mut c = Checker::new(&self.unknown);
         let name = c.required("name", self.name);
         let host = c.required("host_institution_id", self.host_institution_id);

@@ -152,7 +152,11 @@ impl crate::api::collection::Input for InstitutionInput {
     type Changes = InstitutionChanges;
 
     /// Checks a body for a create.
-    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewInstitution> {
+    fn into_new(
+        self,
+        _: &crate::auth::Principal,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<NewInstitution> {
         let mut c = Checker::new(&self.unknown);
         let name = c.required("name", self.name);
         let short_name = c.optional("short_name", self.short_name);

@@ -123,7 +123,11 @@ impl crate::api::collection::Input for ProgramInput {
     type New = NewProgram;
     type Changes = ProgramChanges;
 
-    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewProgram> {
+    fn into_new(
+        self,
+        _: &crate::auth::Principal,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<NewProgram> {
         let mut c = Checker::new(&self.unknown);
         let code = c.required("code", self.code);
         let title = c.required("title", self.title);

@@ -18,7 +18,7 @@ use crate::{
     api, audit,
     auth::{
         policy::{may, Action, Resource, Scope},
-        Ctx,
+        Ctx, Principal,
     },
     error::{payload_error, AppError, AppResult, FieldError, Problem},
     schema::trainees,
@@ -53,6 +53,7 @@ fn at(line: u64, field: &str, message: impl Into<String>) -> FieldError {
 /// Parses and checks every row; all problems at once.
 pub fn parse(
     bytes: &[u8],
+    by: &Principal,
     institution_id: Uuid,
 ) -> Result<Vec<(u64, NewTrainee)>, Vec<FieldError>> {
     let mut reader = csv::ReaderBuilder::new()
@@ -113,7 +114,7 @@ pub fn parse(
                 continue;
             }
         };
-        match input.into_new(Scope::Institution(institution_id)) {
+        match input.into_new(by, Scope::Institution(institution_id)) {
             Ok(t) => {
                 if let Some(first) = seen.insert(t.email.clone(), line) {
                     errors.push(at(
@@ -206,7 +207,7 @@ pub(crate) async fn import(
         }
         bytes.extend_from_slice(&chunk);
     }
-    let rows = parse(&bytes, institution_id).map_err(AppError::Validation)?;
+    let rows = parse(&bytes, &ctx.caller, institution_id).map_err(AppError::Validation)?;
     let mut conn = state.pool.get().await?;
     let emails: Vec<&str> = rows.iter().map(|(_, r)| r.email.as_str()).collect();
     let taken: HashSet<String> = trainees::table

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     api::input::{Checker, Field, Unknown},
-    auth::policy::Scope,
+    auth::{policy::Scope, Principal},
     error::{AppError, AppResult},
     schema::trainees,
     types::{CountryCode, Email, Locale, ShortText, Text},
@@ -148,7 +148,7 @@ impl crate::api::collection::Input for TraineeInput {
 
     /// Checks a new trainee. Partner staff's go to their own institution
     /// when none is named, and never to another (403).
-    fn into_new(self, scope: Scope) -> AppResult<NewTrainee> {
+    fn into_new(self, _: &Principal, scope: Scope) -> AppResult<NewTrainee> {
         let own = match scope {
             Scope::Institution(i) => Some(i),
             _ => None,

@@ -144,7 +144,11 @@ impl crate::api::collection::Input for VentureInput {
     type New = NewVenture;
     type Changes = VentureChanges;
 
-    fn into_new(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<NewVenture> {
+    fn into_new(
+        self,
+        _: &crate::auth::Principal,
+        _: crate::auth::policy::Scope,
+    ) -> crate::error::AppResult<NewVenture> {
         let mut c = Checker::new(&self.unknown);
         let incubator_id = c.required("incubator_id", self.incubator_id);
         let name = c.required("name", self.name);

@@ -413,6 +413,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
             May(R::Exchange, Read, F::Exchange)
         }
         ("post", "/exchanges/{id}/transitions") => May(R::Exchange, Move, F::Exchange),
+        ("patch", "/exchanges/{id}") => May(R::Exchange, Update, F::Exchange),
         ("delete", "/exchanges/{id}") => May(R::Exchange, Delete, F::Exchange),
         ("get", "/stats/cohorts/{id}") => May(R::Stats, Read, F::Cohort),
         ("get", p) if p.starts_with("/stats/") => May(R::Stats, Read, F::None),

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{
-        assert_problem, error_fields, mail_settings, spawn_app_with, test_settings, TestApp,
-        TestUser,
+        assert_problem, error_fields, mail_settings, spawn_app, spawn_app_with, test_settings,
+        TestApp, TestUser,
     },
     smtp::SmtpServer,
 };
@@ -372,4 +372,131 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
         .unwrap();
     assert_eq!(journey["steps"][0]["kind"], "exchange");
     assert_eq!(journey["steps"][0]["status"], "approved");
+}
+
+#[tokio::test]
+async fn exchanges_are_corrected_while_open_and_rechecked_against_their_agreement() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let ghana_staff = app.user(Role::Partner, Some(uid(&s.ghana))).await;
+    let res = propose(&app, &ghana_staff.token, &s, &s.ghana, &s.china, json!({})).await;
+    assert_eq!(res.status(), 201);
+    let e: Value = res.json().await.unwrap();
+    let path = format!("/api/v1/exchanges/{}", e["id"].as_str().unwrap());
+    // Partner staff correct their own proposal.
+    let res = app
+        .patch(
+            &path,
+            &ghana_staff.token,
+            &json!({"ends_on": "2028-01-31", "funding_usd": "15000"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(
+        (e["ends_on"].as_str(), e["funding_usd"].as_str()),
+        (Some("2028-01-31"), Some("15000.00"))
+    );
+    // The people and places of an exchange never change, and its dates
+    // stay in order once merged with the stored ones.
+    let res = app
+        .patch(&path, &ghana_staff.token, &json!({"trainee_id": s.trainee}))
+        .await;
+    let p = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&p), ["trainee_id"]);
+    let res = app
+        .patch(&path, &ghana_staff.token, &json!({"ends_on": "2027-01-01"}))
+        .await;
+    let p = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&p), ["ends_on"]);
+    // Once approved, only coordinators change it, and its agreement's rules
+    // are checked again.
+    assert_eq!(
+        app.move_to(&s.coordinator.token, &path, "approved")
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .patch(&path, &ghana_staff.token, &json!({"funding_usd": "1"}))
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = app
+        .patch(
+            &path,
+            &s.coordinator.token,
+            &json!({"ends_on": "2029-06-30"}),
+        )
+        .await;
+    assert_problem(res, 409, "outside-agreement").await;
+    let res = app
+        .patch(&path, &s.coordinator.token, &json!({"kind": "internship"}))
+        .await;
+    assert_problem(res, 409, "kind-not-covered").await;
+    let stored: Value = app
+        .get(&path, &s.coordinator.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored["ends_on"].as_str(), stored["kind"].as_str()),
+        (Some("2028-01-31"), Some("fellowship"))
+    );
+    // Its own seat in the quota is not counted against it.
+    let res = app
+        .patch(
+            &path,
+            &s.coordinator.token,
+            &json!({"starts_on": "2027-10-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // A quota already spent in another year refuses a move into it.
+    let second = proposed(&app, &s, &s.ghana, &s.china, json!({})).await;
+    assert_eq!(
+        app.move_to(&s.coordinator.token, &second, "approved")
+            .await
+            .status(),
+        200
+    );
+    let later = proposed(
+        &app,
+        &s,
+        &s.ghana,
+        &s.china,
+        json!({"starts_on": "2028-03-01", "ends_on": "2028-06-30"}),
+    )
+    .await;
+    assert_eq!(
+        app.move_to(&s.coordinator.token, &later, "approved")
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .patch(
+            &later,
+            &s.coordinator.token,
+            &json!({"starts_on": "2027-11-01"}),
+        )
+        .await;
+    assert_problem(res, 409, "quota-exceeded").await;
+    // A final exchange is never changed.
+    let rejected = proposed(&app, &s, &s.ghana, &s.china, json!({})).await;
+    assert_eq!(
+        app.move_to(&s.coordinator.token, &rejected, "rejected")
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .patch(
+            &rejected,
+            &s.coordinator.token,
+            &json!({"funding_usd": "1"}),
+        )
+        .await;
+    let p = assert_problem(res, 409, "illegal-transition").await;
+    assert_eq!(p["allowed"], json!([]));
 }

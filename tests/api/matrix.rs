@@ -109,6 +109,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("get", "/api/v1/exchanges", "ACPT"),
     e("post", "/api/v1/exchanges", "ACP"),
     e("get", "/api/v1/exchanges/{id}", "ACPT"),
+    e("patch", "/api/v1/exchanges/{id}", "ACP"),
     e("post", "/api/v1/exchanges/{id}/transitions", "AC"),
     e("get", "/api/v1/exchanges/{id}/transitions", "ACPT"),
     e("get", "/api/v1/stats/overview", "ACV"),
