@@ -1,0 +1,164 @@
+//! A session of a cohort, the attendance marks taken at it, and the bodies
+//! that schedule one and take attendance.
+
+use chrono::{DateTime, Utc};
+use diesel::{Insertable, Queryable, Selectable};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        input::{Checker, Field, Unknown},
+        Versioned,
+    },
+    error::AppResult,
+    schema::{attendance, sessions},
+    types::Name,
+};
+
+/// A session of a cohort.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: Uuid,
+    pub cohort_id: Uuid,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl Versioned for Session {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+crate::text_enum! {
+    /// Whether a trainee came.
+    pub enum AttendanceStatus {
+        Present,
+        Absent,
+        /// Counts as neither present nor held.
+        Excused,
+    }
+}
+
+/// One attendance mark.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
+#[diesel(table_name = attendance)]
+pub struct Mark {
+    pub enrollment_id: Uuid,
+    pub status: AttendanceStatus,
+    pub marked_at: DateTime<Utc>,
+    pub marked_by: Option<Uuid>,
+}
+
+/// The body of `POST /cohorts/{id}/sessions`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SessionInput {
+    #[serde(default)]
+    title: Field<Name>,
+    #[serde(default)]
+    #[schema(value_type = String, format = DateTime)]
+    starts_at: Field<DateTime<Utc>>,
+    #[serde(default)]
+    #[schema(value_type = String, format = DateTime)]
+    ends_at: Field<DateTime<Utc>>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+/// One member of the body of `PUT /sessions/{id}/attendance`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MarkInput {
+    #[serde(default)]
+    enrollment_id: Field<Uuid>,
+    #[serde(default)]
+    status: Field<AttendanceStatus>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+/// A checked new session.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession {
+    pub id: Uuid,
+    pub cohort_id: Uuid,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl SessionInput {
+    /// Checks a new session of a cohort.
+    pub fn into_new(self, cohort_id: Uuid) -> AppResult<NewSession> {
+        let mut c = Checker::new(&self.unknown);
+        let title = c.required("title", self.title);
+        let starts_at = c.required("starts_at", self.starts_at);
+        let ends_at = c.required("ends_at", self.ends_at);
+        if let (Some(s), Some(e)) = (starts_at, ends_at) {
+            c.ensure(s < e, "ends_at", "must be after starts_at");
+        }
+        c.finish(|| {
+            Some(NewSession {
+                id: Uuid::now_v7(),
+                cohort_id,
+                title: title?.into_inner(),
+                starts_at: starts_at?,
+                ends_at: ends_at?,
+            })
+        })
+    }
+}
+
+/// Checks attendance marks against the enrollments that hold a seat in the
+/// session's cohort: every bad mark is reported, as `[i].field`.
+pub fn check_marks(
+    marks: Vec<MarkInput>,
+    seat_holders: &[Uuid],
+) -> AppResult<Vec<(Uuid, AttendanceStatus)>> {
+    let mut c = Checker::default();
+    let mut checked: Vec<(Uuid, AttendanceStatus)> = Vec::new();
+    for (i, m) in marks.into_iter().enumerate() {
+        for key in m.unknown.keys() {
+            c.error(&format!("[{i}].{key}"), "unknown field");
+        }
+        let enrollment = c.required(&format!("[{i}].enrollment_id"), m.enrollment_id);
+        let status = c.required(&format!("[{i}].status"), m.status);
+        if let Some(e) = enrollment {
+            c.ensure(
+                seat_holders.contains(&e),
+                &format!("[{i}].enrollment_id"),
+                "is not an accepted enrollment of this session's cohort",
+            );
+            if checked.iter().any(|(other, _)| *other == e) {
+                c.error(&format!("[{i}].enrollment_id"), "is marked twice");
+            }
+        }
+        if let (Some(e), Some(s)) = (enrollment, status) {
+            checked.push((e, s));
+        }
+    }
+    c.finish(|| Some(checked))
+}
+
+/// A session and its attendance marks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionWithAttendance {
+    #[serde(flatten)]
+    pub session: Session,
+    pub attendance: Vec<Mark>,
+}
+
+impl Versioned for SessionWithAttendance {
+    fn version(&self) -> i32 {
+        self.session.version
+    }
+}

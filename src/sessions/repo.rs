@@ -1,0 +1,160 @@
+//! The SQL of sessions and attendance. A session is scheduled under its
+//! cohort's lock; marks follow their enrollment's scope when read.
+
+use chrono::Utc;
+use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::model::{AttendanceStatus, Mark, NewSession, Session, SessionWithAttendance};
+use crate::{
+    api::list::{self, ListParams, ListSpec, Page, SortField},
+    audit::{self, Actor},
+    auth::{policy::Scope, scope::Scoped},
+    cohorts::repo as cohorts,
+    enrollments::model::EnrollmentStatus,
+    error::AppResult,
+    schema::{attendance, enrollments, sessions},
+    store::{Insert, Kind},
+};
+
+/// What a cohort's list of sessions accepts.
+pub static LIST: ListSpec = ListSpec {
+    sorts: &[SortField::new("starts_at", "timestamptz")],
+    default_sort: "starts_at",
+    search: &["title"],
+    filters: &[],
+    updated_column: Some("updated_at"),
+};
+
+/// A page of a cohort's sessions.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    params: &ListParams,
+    cohort_id: Uuid,
+) -> AppResult<Page<Session>> {
+    let build = || {
+        sessions::table
+            .select(Session::as_select())
+            .filter(sessions::cohort_id.eq(cohort_id))
+            .into_boxed()
+    };
+    list::fetch(conn, params, build, |s: Session| s).await
+}
+
+impl Kind for Session {
+    const KIND: &'static str = "session";
+}
+
+impl Insert for Session {
+    type New = NewSession;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    async fn insert(conn: &mut AsyncPgConnection, new: &NewSession) -> AppResult<Self> {
+        Ok(diesel::insert_into(sessions::table)
+            .values(new)
+            .returning(Session::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+
+    /// Sessions count toward completion: they are scheduled under the
+    /// cohort's lock, as outcomes are decided (404 for no cohort).
+    async fn check_new(conn: &mut AsyncPgConnection, _: Scope, new: &NewSession) -> AppResult<()> {
+        cohorts::lock(conn, new.cohort_id).await?;
+        Ok(())
+    }
+}
+
+/// A session with the attendance marks of the enrollments in `scope`.
+/// Marks follow their enrollment: partner staff see their institution's.
+pub async fn with_attendance(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    id: Uuid,
+) -> AppResult<SessionWithAttendance> {
+    let session: Session = sessions::table
+        .find(id)
+        .select(Session::as_select())
+        .first(conn)
+        .await?;
+    let mut marks = attendance::table
+        .filter(attendance::session_id.eq(id))
+        .order(attendance::enrollment_id)
+        .select(Mark::as_select())
+        .into_boxed();
+    if let Some(cond) = attendance::table::condition(scope) {
+        marks = marks.filter(cond);
+    }
+    let attendance: Vec<Mark> = marks.load(conn).await?;
+    Ok(SessionWithAttendance {
+        session,
+        attendance,
+    })
+}
+
+/// The enrollments holding a seat in the cohort of session `id`: the only
+/// ones attendance is taken for.
+pub async fn seat_holders(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<Uuid>> {
+    let cohort_id: Uuid = sessions::table
+        .find(id)
+        .select(sessions::cohort_id)
+        .first(conn)
+        .await?;
+    Ok(enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .filter(enrollments::status.eq_any([
+            EnrollmentStatus::Accepted,
+            EnrollmentStatus::Completed,
+            EnrollmentStatus::NotCompleted,
+        ]))
+        .select(enrollments::id)
+        .load(conn)
+        .await?)
+}
+
+/// Writes marks (a mark given again replaces the earlier one) and their
+/// audit record, all or nothing.
+pub async fn mark(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    session_id: Uuid,
+    marks: &[(Uuid, AttendanceStatus)],
+) -> AppResult<()> {
+    let by = actor.id;
+    conn.transaction(async |conn| {
+        for (enrollment_id, status) in marks {
+            diesel::insert_into(attendance::table)
+                .values((
+                    attendance::session_id.eq(session_id),
+                    attendance::enrollment_id.eq(enrollment_id),
+                    attendance::status.eq(status),
+                    attendance::marked_by.eq(by),
+                ))
+                .on_conflict((attendance::session_id, attendance::enrollment_id))
+                .do_update()
+                .set((
+                    attendance::status.eq(status),
+                    attendance::marked_at.eq(Utc::now()),
+                    attendance::marked_by.eq(by),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        let summary = json!({ "marks": marks.len() });
+        audit::record(
+            conn,
+            actor.clone(),
+            "session",
+            "attendance",
+            session_id,
+            summary,
+        )
+        .await
+    })
+    .await
+}
