@@ -17,6 +17,7 @@ use crate::{
     api::list::{self, ListParams, Page},
     audit::Actor,
     auth::{policy::Scope, scope::Scoped},
+    certificates::repo as certificates,
     cohorts::{
         model::{CohortRow, CohortStatus},
         repo as cohorts,
@@ -24,7 +25,7 @@ use crate::{
     email::{self, Outgoing},
     error::{AppError, AppResult, Conflict},
     lifecycle::{self},
-    schema::{certificates, enrollments, trainees},
+    schema::{enrollments, trainees},
     store::{Kind, Moving},
     types::Email,
 };
@@ -390,7 +391,7 @@ impl Moving for Enrollment {
             Waitlisted => mail(conn, id, "enrollment_waitlisted", json!({})).await?,
             Rejected => mail(conn, id, "enrollment_rejected", json!({})).await?,
             Completed => {
-                let code = issue_certificate(conn, id).await?;
+                let code = certificates::issue(conn, id).await?;
                 let payload = json!({ "certificate_code": code });
                 mail(conn, id, "enrollment_completed", payload).await?
             }
@@ -451,19 +452,6 @@ async fn promote(
 
 /// Issues the certificate of a completed enrollment: an unguessable,
 /// URL-safe code of 128 random bits.
-async fn issue_certificate(conn: &mut AsyncPgConnection, enrollment_id: Uuid) -> AppResult<String> {
-    let code = crate::auth::secret::generate().0[..22].to_string();
-    diesel::insert_into(certificates::table)
-        .values((
-            certificates::id.eq(Uuid::now_v7()),
-            certificates::enrollment_id.eq(enrollment_id),
-            certificates::code.eq(&code),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(code)
-}
-
 /// Queues the "starts in a week" reminder for accepted trainees of cohorts
 /// starting within 7 days. Safe to run from every instance at once: the
 /// dedupe key makes it one email per enrollment, ever.
