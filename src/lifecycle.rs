@@ -68,6 +68,12 @@ pub struct Move {
     pub note: Option<String>,
 }
 
+/// The moves of a record, oldest first: `GET .../transitions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    pub items: Vec<Move>,
+}
+
 /// The body of `POST .../transitions`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MoveInput {
@@ -137,5 +143,5 @@ pub async fn history(
     if !reader.is_staff() {
         moves.iter_mut().for_each(|m| m.by_user = None);
     }
-    api::ok(&json!({ "items": moves }))
+    api::ok(&History { items: moves })
 }

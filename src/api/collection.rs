@@ -20,7 +20,7 @@ use crate::{
         Ctx, Principal,
     },
     error::AppResult,
-    lifecycle::MoveInput,
+    lifecycle::{self, MoveInput},
     state::AppState,
     store::{self, Moving, Record},
 };
@@ -153,6 +153,81 @@ pub async fn move_to<R: Moving>(
     let mut conn = state.pool.get().await?;
     let moved = store::transition::<R>(&mut conn, &Actor::from(ctx), scope, id, to, note).await?;
     super::ok(&moved)
+}
+
+/// `GET /{collection}/{id}/transitions`: the moves of a record of
+/// `resource` in the caller's scope.
+pub async fn history<R: Moving + Record>(
+    state: &AppState,
+    caller: &Principal,
+    resource: Resource,
+    id: Uuid,
+) -> AppResult<HttpResponse> {
+    let scope = may(caller, resource, Action::Read)?;
+    let mut conn = state.pool.get().await?;
+    R::find(&mut conn, scope, id).await?;
+    lifecycle::history(&mut conn, caller, R::KIND, id).await
+}
+
+/// Serves the two endpoints of a lifecycle, `POST` and `GET
+/// {path}/transitions`, with their OpenAPI documentation, for a [`Moving`]
+/// record of role-table row `$resource`.
+#[macro_export]
+macro_rules! lifecycle_routes {
+    (
+        $record:ident, tag = $tag:literal, resource = $resource:ident, path = $path:literal,
+        move = $move:ident($move_doc:literal),
+        history = $history:ident($history_doc:literal) $(,)?
+    ) => {
+        #[doc = $move_doc]
+        #[utoipa::path(
+            tag = $tag,
+            request_body = $crate::lifecycle::MoveInput,
+            params(("id" = uuid::Uuid, Path)),
+            responses(
+                (status = 200, body = $record),
+                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
+                (status = 404, body = $crate::error::Problem),
+                (status = 409, body = $crate::error::Problem, description = "Illegal move (`allowed` lists the legal ones), or a rule of the move"),
+                (status = 422, body = $crate::error::Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($path)]
+        async fn $move(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::auth::Ctx,
+            id: actix_web::web::Path<uuid::Uuid>,
+            body: actix_web::web::Json<$crate::lifecycle::MoveInput>,
+        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            use $crate::auth::policy::Resource;
+            let body = body.into_inner();
+            $crate::api::collection::move_to::<$record>(&state, &ctx, Resource::$resource, *id, body)
+                .await
+        }
+
+        #[doc = $history_doc]
+        #[utoipa::path(
+            tag = $tag,
+            params(("id" = uuid::Uuid, Path)),
+            responses(
+                (status = 200, body = $crate::lifecycle::History),
+                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
+                (status = 404, body = $crate::error::Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[get($path)]
+        async fn $history(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            caller: $crate::auth::Principal,
+            id: actix_web::web::Path<uuid::Uuid>,
+        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            use $crate::auth::policy::Resource;
+            $crate::api::collection::history::<$record>(&state, &caller, Resource::$resource, *id)
+                .await
+        }
+    };
 }
 
 /// Serves the five endpoints of a [`Collection`] with their OpenAPI

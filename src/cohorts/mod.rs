@@ -4,19 +4,8 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
-use uuid::Uuid;
+use actix_web::{delete, get, patch, post, web};
 
-use crate::{
-    api::collection,
-    auth::{
-        policy::{may, Action, Resource},
-        Ctx, Principal,
-    },
-    error::{AppResult, Problem},
-    lifecycle::{self, Move, MoveInput},
-    state::AppState,
-};
 use model::{Cohort, CohortInput, CohortStatus, Delivery};
 
 crate::collection_routes!(
@@ -38,52 +27,11 @@ crate::collection_routes!(
     delete = delete_cohort("Removes a cohort without enrollments or sessions."),
 );
 
-/// Moves a cohort: draft → open → closed → running → completed; closed →
-/// open; draft, open, closed → cancelled.
-#[utoipa::path(
-    tag = "cohorts",
-    request_body = MoveInput,
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Cohort),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "Illegal move; `allowed` lists the legal ones"),
-        (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/cohorts/{id}/transitions")]
-async fn move_cohort(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    body: web::Json<MoveInput>,
-) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
-    collection::move_to::<Cohort>(&state, &ctx, Resource::Cohort, *id, body).await
-}
-
-/// The moves of a cohort, oldest first.
-#[utoipa::path(
-    tag = "cohorts",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Vec<Move>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/cohorts/{id}/transitions")]
-async fn cohort_history(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Cohort, Action::Read)?;
-    let mut conn = state.pool.get().await?;
-    repo::get(&mut conn, *id).await?;
-    lifecycle::history(&mut conn, &caller, repo::ENTITY, *id).await
-}
+crate::lifecycle_routes!(
+    Cohort, tag = "cohorts", resource = Cohort, path = "/cohorts/{id}/transitions",
+    move = move_cohort("Moves a cohort: draft → open → closed → running → completed; closed → open; draft, open, closed → cancelled."),
+    history = cohort_history("The moves of a cohort, oldest first."),
+);
 
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {

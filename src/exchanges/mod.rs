@@ -8,15 +8,13 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    api::{self, collection},
+    api::{self},
     auth::{
         policy::{may, Action, Resource},
-        Ctx, Principal,
+        Principal,
     },
     error::{AppResult, Problem},
-    lifecycle::{self, Move, MoveInput},
     state::AppState,
-    store::Record,
 };
 use model::{
     Agreement, AgreementInput, AgreementStatus, Exchange, ExchangeInput, ExchangeKind,
@@ -99,49 +97,11 @@ crate::collection_routes!(
     delete = delete_exchange("Removes an exchange that was never approved; approved ones stay on record (409)."),
 );
 
-/// Moves an exchange: proposed → approved, rejected, cancelled; approved →
-/// in_progress, cancelled; in_progress → completed, cancelled. Approving
-/// under an agreement checks kind, dates and quota (409).
-#[utoipa::path(
-    tag = "exchanges",
-    request_body = MoveInput,
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Exchange),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/exchanges/{id}/transitions")]
-async fn move_exchange(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    body: web::Json<MoveInput>,
-) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
-    collection::move_to::<Exchange>(&state, &ctx, Resource::Exchange, *id, body).await
-}
-
-/// The moves of an exchange, oldest first.
-#[utoipa::path(
-    tag = "exchanges",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<Move>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/exchanges/{id}/transitions")]
-async fn exchange_history(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Exchange, Action::Read)?;
-    let mut conn = state.pool.get().await?;
-    Exchange::find(&mut conn, scope, *id).await?;
-    lifecycle::history(&mut conn, &caller, repo::EXCHANGE, *id).await
-}
+crate::lifecycle_routes!(
+    Exchange, tag = "exchanges", resource = Exchange, path = "/exchanges/{id}/transitions",
+    move = move_exchange("Moves an exchange: proposed → approved, rejected, cancelled; approved → in_progress, cancelled; in_progress → completed, cancelled. Approving under an agreement checks kind, dates and quota (409)."),
+    history = exchange_history("The moves of an exchange, oldest first."),
+);
 
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{
-        self, collection,
+        self,
         list::{self, CommonListParams, ListParams, ListQuery, Page},
     },
     audit::Actor,
@@ -20,7 +20,6 @@ use crate::{
     },
     error::{AppResult, Problem},
     incubators::model::Service,
-    lifecycle::{self, Move, MoveInput},
     state::AppState,
     store::{self, Record},
     ventures::model::Venture,
@@ -132,43 +131,11 @@ pub(crate) async fn update_request(
     api::record(&req, &updated)
 }
 
-/// Moves a service request.
-#[utoipa::path(
-    tag = "ventures",
-    request_body = MoveInput,
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = ServiceRequest), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[post("/service-requests/{id}/transitions")]
-pub(crate) async fn move_request(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    body: web::Json<MoveInput>,
-) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
-    collection::move_to::<ServiceRequest>(&state, &ctx, Resource::ServiceRequest, *id, body).await
-}
-
-/// The moves of a service request, oldest first.
-#[utoipa::path(
-    tag = "ventures",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<Move>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/service-requests/{id}/transitions")]
-pub(crate) async fn request_history(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::ServiceRequest, Action::Read)?;
-    let mut conn = state.pool.get().await?;
-    ServiceRequest::find(&mut conn, scope, *id).await?;
-    lifecycle::history(&mut conn, &caller, repo::ENTITY, *id).await
-}
+crate::lifecycle_routes!(
+    ServiceRequest, tag = "ventures", resource = ServiceRequest, path = "/service-requests/{id}/transitions",
+    move = move_request("Moves a service request."),
+    history = request_history("The moves of a service request, oldest first."),
+);
 
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {
