@@ -10,8 +10,21 @@ use utoipa::{
 };
 
 /// An ISO 3166-1 alpha-2 country code, checked against the `keshvar` data.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Stored as its upper-case text.
+#[derive(Debug, Clone, Copy, PartialEq, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct CountryCode(keshvar::Alpha2);
+
+impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for CountryCode {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+    ) -> diesel::serialize::Result {
+        use std::io::Write;
+        out.write_all(self.as_str().as_bytes())?;
+        Ok(diesel::serialize::IsNull::No)
+    }
+}
 
 impl CountryCode {
     /// Parses a code, in any letter case.

@@ -71,6 +71,67 @@ pub struct ListSpec {
     pub updated_column: Option<&'static str>,
 }
 
+/// Declares the filters of a list: the struct, its `ListSpec` (sorts, the
+/// columns `q` searches, filter names; `updated_since` compares with
+/// `updated_at`), reading the filters from the query, and narrowing a boxed
+/// query of `$table` by each column filter (an equality on the column of the
+/// same name). `custom` filters are read and documented the same way but
+/// applied by the list itself.
+#[macro_export]
+macro_rules! list_filter {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident on $table:ident {
+            sorts: [$($sort:ident: $sql:ident),* $(,)?],
+            default_sort: $default:literal,
+            search: [$($search:literal),* $(,)?],
+            columns: { $($field:ident: $ty:ty),* $(,)? },
+            custom: { $($cfield:ident: $cty:ty),* $(,)? } $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default)]
+        pub struct $name {
+            $(pub $field: Option<$ty>,)*
+            $(pub $cfield: Option<$cty>,)*
+        }
+
+        impl $crate::api::collection::Filter for $name {
+            const SPEC: &'static $crate::api::list::ListSpec = &$crate::api::list::ListSpec {
+                sorts: &[$($crate::api::list::SortField::new(stringify!($sort), stringify!($sql)),)*],
+                default_sort: $default,
+                search: &[$($search),*],
+                filters: &[$(stringify!($field),)* $(stringify!($cfield),)*],
+                updated_column: Some("updated_at"),
+            };
+
+            fn read(params: &mut $crate::api::list::ListParams) -> Self {
+                $name {
+                    $($field: params.filter(stringify!($field)),)*
+                    $($cfield: params.filter(stringify!($cfield)),)*
+                }
+            }
+        }
+
+        impl $name {
+            /// Narrows a query of the table by the column filters.
+            pub fn narrow<'a, ST>(
+                &self,
+                query: $table::BoxedQuery<'a, diesel::pg::Pg, ST>,
+            ) -> $table::BoxedQuery<'a, diesel::pg::Pg, ST> {
+                #[allow(unused_imports)]
+                use diesel::{ExpressionMethods, QueryDsl};
+                #[allow(unused_mut)]
+                let mut query = query;
+                $(if let Some(v) = self.$field.clone() {
+                    query = query.filter($table::$field.eq(v));
+                })*
+                query
+            }
+        }
+    };
+}
+
 /// The list parameters every collection shares, for the API document.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

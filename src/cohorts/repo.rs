@@ -10,12 +10,13 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::CohortInput;
-use super::model::{Cohort, CohortChanges, CohortRow, CohortStatus, Delivery, NewCohort};
+use super::model::{
+    Cohort, CohortChanges, CohortInput, CohortRow, CohortStatus, Delivery, NewCohort,
+};
 use crate::{
     api::{
-        collection::{self, Collection},
-        list::{self, ListParams, ListSpec, Page, SortField},
+        collection::Collection,
+        list::{self, ListParams, Page},
     },
     auth::policy::{Resource, Scope},
     db::Prepared,
@@ -42,51 +43,14 @@ const WAITLIST: &str = "(SELECT COALESCE(sum(n), 0)::bigint FROM \
       UNION ALL SELECT n FROM tally_deltas WHERE scope_id = cohorts.id AND dim = 'all' \
         AND status = 'waitlisted') waiting)";
 
-/// Filters of `GET /cohorts`.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub program_id: Option<Uuid>,
-    pub status: Option<CohortStatus>,
-    pub country_code: Option<String>,
-    pub delivery: Option<Delivery>,
-    pub host_institution_id: Option<Uuid>,
-    /// Only cohorts taking nominations now.
-    pub open: Option<bool>,
-}
-
-impl collection::Filter for Filter {
-    const SPEC: &'static ListSpec = &ListSpec {
-        sorts: &[
-            SortField::new("created_at", "timestamptz"),
-            SortField::new("updated_at", "timestamptz"),
-            SortField::new("starts_on", "date"),
-            SortField::new("code", "text"),
-            SortField::new("title", "text"),
-        ],
+crate::list_filter! {
+    /// Filters of `GET /cohorts`.
+    pub struct Filter on cohorts {
+        sorts: [created_at: timestamptz, updated_at: timestamptz, starts_on: date, code: text, title: text],
         default_sort: "created_at",
-        search: &["code", "title", "city"],
-        filters: &[
-            "program_id",
-            "status",
-            "country_code",
-            "delivery",
-            "host_institution_id",
-            "open",
-        ],
-        updated_column: Some("updated_at"),
-    };
-
-    fn read(params: &mut ListParams) -> Self {
-        Filter {
-            program_id: params.filter("program_id"),
-            status: params.filter("status"),
-            country_code: params
-                .filter::<CountryCode>("country_code")
-                .map(|c| c.as_str()),
-            delivery: params.filter("delivery"),
-            host_institution_id: params.filter("host_institution_id"),
-            open: params.filter("open"),
-        }
+        search: ["code", "title", "city"],
+        columns: { program_id: Uuid, status: CohortStatus, country_code: CountryCode, delivery: Delivery, host_institution_id: Uuid },
+        custom: { open: bool },
     }
 }
 
@@ -111,21 +75,7 @@ impl Collection for Cohort {
                     sql::<BigInt>(WAITLIST),
                 ))
                 .into_boxed();
-            if let Some(v) = f.program_id {
-                q = q.filter(cohorts::program_id.eq(v));
-            }
-            if let Some(v) = f.status {
-                q = q.filter(cohorts::status.eq(v));
-            }
-            if let Some(v) = &f.country_code {
-                q = q.filter(cohorts::country_code.eq(v.clone()));
-            }
-            if let Some(v) = f.delivery {
-                q = q.filter(cohorts::delivery.eq(v));
-            }
-            if let Some(v) = f.host_institution_id {
-                q = q.filter(cohorts::host_institution_id.eq(v));
-            }
+            q = f.narrow(q);
             match f.open {
                 Some(true) => {
                     q = q

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use crate::{
     api::{
         self,
-        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
+        collection::Filter,
+        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page},
     },
     audit::Actor,
     auth::{
@@ -25,21 +26,11 @@ use crate::{
 };
 use model::{BulkMoveInput, BulkResult, Enrollment, EnrollmentStatus, NominationInput};
 
+/// A cohort's enrollments: the filters of every enrollment but the cohort
+/// and the trainee.
 static LIST: ListSpec = ListSpec {
-    sorts: &[
-        SortField::new("created_at", "timestamptz"),
-        SortField::new("updated_at", "timestamptz"),
-    ],
-    default_sort: "created_at",
-    search: &[],
     filters: &["status", "institution_id"],
-    updated_column: Some("updated_at"),
-};
-
-/// Every enrollment: a cohort's filters, and the cohort and trainee too.
-static LIST_ALL: ListSpec = ListSpec {
-    filters: &["status", "institution_id", "cohort_id", "trainee_id"],
-    ..LIST
+    ..*<repo::Filter as Filter>::SPEC
 };
 
 /// Lists a cohort's enrollments the caller may see.
@@ -103,13 +94,8 @@ async fn list_all_enrollments(
     query: ListQuery,
 ) -> AppResult<HttpResponse> {
     let scope = may(&caller, Resource::Enrollment, Action::Read)?;
-    let mut params = ListParams::parse(query.into_inner(), &LIST_ALL);
-    let filter = repo::Filter {
-        cohort_id: params.filter("cohort_id"),
-        status: params.filter("status"),
-        institution_id: params.filter("institution_id"),
-        trainee_id: params.filter("trainee_id"),
-    };
+    let mut params = ListParams::parse(query.into_inner(), repo::Filter::SPEC);
+    let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
     api::ok(&repo::list(&mut conn, scope, &params, &filter).await?)

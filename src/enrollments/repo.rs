@@ -38,15 +38,18 @@ const SEAT_STATUSES: [EnrollmentStatus; 3] = [
     EnrollmentStatus::NotCompleted,
 ];
 
-/// Filters of `GET /cohorts/{id}/enrollments`.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub cohort_id: Option<Uuid>,
-    pub status: Option<EnrollmentStatus>,
-    pub institution_id: Option<Uuid>,
-    pub trainee_id: Option<Uuid>,
+crate::list_filter! {
+    /// Filters of `GET /enrollments`; a cohort's list takes the first two.
+    pub struct Filter on enrollments {
+        sorts: [created_at: timestamptz, updated_at: timestamptz],
+        default_sort: "created_at",
+        search: [],
+        columns: { status: EnrollmentStatus, institution_id: Uuid, cohort_id: Uuid, trainee_id: Uuid },
+        custom: {},
+    }
 }
 
+/// A page of the enrollments in scope that pass the filters.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     scope: Scope,
@@ -54,23 +57,13 @@ pub async fn list(
     f: &Filter,
 ) -> AppResult<Page<Enrollment>> {
     let build = || {
-        let mut q = enrollments::table
-            .select(Enrollment::as_select())
-            .into_boxed();
-        if let Some(v) = f.cohort_id {
-            q = q.filter(enrollments::cohort_id.eq(v));
-        }
-        if let Some(v) = f.trainee_id {
-            q = q.filter(enrollments::trainee_id.eq(v));
-        }
+        let mut q = f.narrow(
+            enrollments::table
+                .select(Enrollment::as_select())
+                .into_boxed(),
+        );
         if let Some(cond) = enrollments::table::condition(scope) {
             q = q.filter(cond);
-        }
-        if let Some(v) = f.status {
-            q = q.filter(enrollments::status.eq(v));
-        }
-        if let Some(v) = f.institution_id {
-            q = q.filter(enrollments::institution_id.eq(v));
         }
         q
     };

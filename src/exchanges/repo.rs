@@ -18,8 +18,8 @@ use super::model::{
 };
 use crate::{
     api::{
-        collection::{self, Collection},
-        list::{self, ListParams, ListSpec, Page, SortField},
+        collection::Collection,
+        list::{self, ListParams, Page},
     },
     audit::{self, Actor},
     auth::{
@@ -68,31 +68,14 @@ async fn cross_border(
     }
 }
 
-/// Filters of `GET /exchange-agreements`.
-#[derive(Debug, Default)]
-pub struct AgreementFilter {
-    pub status: Option<AgreementStatus>,
-    pub institution_id: Option<Uuid>,
-}
-
-impl collection::Filter for AgreementFilter {
-    const SPEC: &'static ListSpec = &ListSpec {
-        sorts: &[
-            SortField::new("created_at", "timestamptz"),
-            SortField::new("updated_at", "timestamptz"),
-            SortField::new("valid_from", "date"),
-        ],
+crate::list_filter! {
+    /// Filters of `GET /exchange-agreements`.
+    pub struct AgreementFilter on exchange_agreements {
+        sorts: [created_at: timestamptz, updated_at: timestamptz, valid_from: date],
         default_sort: "created_at",
-        search: &["title"],
-        filters: &["status", "institution_id"],
-        updated_column: Some("updated_at"),
-    };
-
-    fn read(params: &mut ListParams) -> Self {
-        AgreementFilter {
-            status: params.filter("status"),
-            institution_id: params.filter("institution_id"),
-        }
+        search: ["title"],
+        columns: { status: AgreementStatus },
+        custom: { institution_id: Uuid },
     }
 }
 
@@ -112,9 +95,7 @@ impl Collection for Agreement {
             let mut q = exchange_agreements::table
                 .select(Agreement::as_select())
                 .into_boxed();
-            if let Some(v) = f.status {
-                q = q.filter(exchange_agreements::status.eq(v));
-            }
+            q = f.narrow(q);
             if let Some(v) = f.institution_id {
                 q = q.filter(
                     exchange_agreements::institution_a_id
@@ -218,33 +199,14 @@ pub async fn usage(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<Usag
     Ok(out)
 }
 
-/// Filters of `GET /exchanges`.
-#[derive(Debug, Default)]
-pub struct ExchangeFilter {
-    pub status: Option<ExchangeStatus>,
-    pub kind: Option<ExchangeKind>,
-    pub agreement_id: Option<Uuid>,
-}
-
-impl collection::Filter for ExchangeFilter {
-    const SPEC: &'static ListSpec = &ListSpec {
-        sorts: &[
-            SortField::new("created_at", "timestamptz"),
-            SortField::new("updated_at", "timestamptz"),
-            SortField::new("starts_on", "date"),
-        ],
+crate::list_filter! {
+    /// Filters of `GET /exchanges`.
+    pub struct ExchangeFilter on exchanges {
+        sorts: [created_at: timestamptz, updated_at: timestamptz, starts_on: date],
         default_sort: "created_at",
-        search: &[],
-        filters: &["status", "kind", "agreement_id"],
-        updated_column: Some("updated_at"),
-    };
-
-    fn read(params: &mut ListParams) -> Self {
-        ExchangeFilter {
-            status: params.filter("status"),
-            kind: params.filter("kind"),
-            agreement_id: params.filter("agreement_id"),
-        }
+        search: [],
+        columns: { status: ExchangeStatus, kind: ExchangeKind, agreement_id: Uuid },
+        custom: {  },
     }
 }
 
@@ -261,18 +223,9 @@ impl Collection for Exchange {
         f: &ExchangeFilter,
     ) -> AppResult<Page<Exchange>> {
         let build = || {
-            let mut q = exchanges::table.select(Exchange::as_select()).into_boxed();
+            let mut q = f.narrow(exchanges::table.select(Exchange::as_select()).into_boxed());
             if let Some(cond) = exchanges::table::condition(scope) {
                 q = q.filter(cond);
-            }
-            if let Some(v) = f.status {
-                q = q.filter(exchanges::status.eq(v));
-            }
-            if let Some(v) = f.kind {
-                q = q.filter(exchanges::kind.eq(v));
-            }
-            if let Some(v) = f.agreement_id {
-                q = q.filter(exchanges::agreement_id.eq(v));
             }
             q
         };

@@ -1,15 +1,14 @@
 //! The SQL of incubators.
 
-use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel::{QueryDsl, SelectableHelper};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::model::IncubatorInput;
-use super::model::{Incubator, IncubatorChanges, IncubatorStatus, NewIncubator};
+use super::model::{Incubator, IncubatorChanges, IncubatorInput, IncubatorStatus, NewIncubator};
 use crate::{
     api::{
-        collection::{self, Collection},
-        list::{self, ListParams, ListSpec, Page, SortField},
+        collection::Collection,
+        list::{self, ListParams, Page},
     },
     auth::policy::{Resource, Scope},
     error::AppResult,
@@ -18,35 +17,14 @@ use crate::{
     types::CountryCode,
 };
 
-/// Filters of `GET /incubators`.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub status: Option<IncubatorStatus>,
-    pub country_code: Option<String>,
-    pub host_institution_id: Option<Uuid>,
-}
-
-impl collection::Filter for Filter {
-    const SPEC: &'static ListSpec = &ListSpec {
-        sorts: &[
-            SortField::new("created_at", "timestamptz"),
-            SortField::new("updated_at", "timestamptz"),
-            SortField::new("name", "text"),
-        ],
+crate::list_filter! {
+    /// Filters of `GET /incubators`.
+    pub struct Filter on incubators {
+        sorts: [created_at: timestamptz, updated_at: timestamptz, name: text],
         default_sort: "created_at",
-        search: &["name", "city"],
-        filters: &["status", "country_code", "host_institution_id"],
-        updated_column: Some("updated_at"),
-    };
-
-    fn read(params: &mut ListParams) -> Self {
-        Filter {
-            status: params.filter("status"),
-            country_code: params
-                .filter::<CountryCode>("country_code")
-                .map(|c| c.as_str()),
-            host_institution_id: params.filter("host_institution_id"),
-        }
+        search: ["name", "city"],
+        columns: { status: IncubatorStatus, country_code: CountryCode, host_institution_id: Uuid },
+        custom: {  },
     }
 }
 
@@ -63,19 +41,11 @@ impl Collection for Incubator {
         f: &Filter,
     ) -> AppResult<Page<Incubator>> {
         let build = || {
-            let mut q = incubators::table
-                .select(Incubator::as_select())
-                .into_boxed();
-            if let Some(v) = f.status {
-                q = q.filter(incubators::status.eq(v));
-            }
-            if let Some(v) = &f.country_code {
-                q = q.filter(incubators::country_code.eq(v.clone()));
-            }
-            if let Some(v) = f.host_institution_id {
-                q = q.filter(incubators::host_institution_id.eq(v));
-            }
-            q
+            f.narrow(
+                incubators::table
+                    .select(Incubator::as_select())
+                    .into_boxed(),
+            )
         };
         list::fetch(conn, params, build, |p: Incubator| p).await
     }

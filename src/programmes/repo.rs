@@ -1,50 +1,28 @@
 //! The SQL of programmes.
 
-use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel::{QueryDsl, SelectableHelper};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::model::ProgramInput;
-use super::model::{NewProgram, Program, ProgramChanges, ProgramStatus, Theme};
+use super::model::{NewProgram, Program, ProgramChanges, ProgramInput, ProgramStatus, Theme};
 use crate::{
     api::{
-        collection::{self, Collection},
-        list::{self, ListParams, ListSpec, Page, SortField},
+        collection::Collection,
+        list::{self, ListParams, Page},
     },
     auth::policy::{Resource, Scope},
     error::AppResult,
     schema::programs,
 };
 
-/// Filters of `GET /programs`.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub status: Option<ProgramStatus>,
-    pub theme: Option<Theme>,
-    pub lead_institution_id: Option<Uuid>,
-}
-
-impl collection::Filter for Filter {
-    const SPEC: &'static ListSpec = &ListSpec {
-        sorts: &[
-            SortField::new("created_at", "timestamptz"),
-            SortField::new("updated_at", "timestamptz"),
-            SortField::new("code", "text"),
-            SortField::new("title", "text"),
-            SortField::new("starts_on", "date"),
-        ],
+crate::list_filter! {
+    /// Filters of `GET /programs`.
+    pub struct Filter on programs {
+        sorts: [created_at: timestamptz, updated_at: timestamptz, code: text, title: text, starts_on: date],
         default_sort: "created_at",
-        search: &["code", "title"],
-        filters: &["status", "theme", "lead_institution_id"],
-        updated_column: Some("updated_at"),
-    };
-
-    fn read(params: &mut ListParams) -> Self {
-        Filter {
-            status: params.filter("status"),
-            theme: params.filter("theme"),
-            lead_institution_id: params.filter("lead_institution_id"),
-        }
+        search: ["code", "title"],
+        columns: { status: ProgramStatus, theme: Theme, lead_institution_id: Uuid },
+        custom: {  },
     }
 }
 
@@ -60,19 +38,7 @@ impl Collection for Program {
         params: &ListParams,
         f: &Filter,
     ) -> AppResult<Page<Program>> {
-        let build = || {
-            let mut q = programs::table.select(Program::as_select()).into_boxed();
-            if let Some(v) = f.status {
-                q = q.filter(programs::status.eq(v));
-            }
-            if let Some(v) = f.theme {
-                q = q.filter(programs::theme.eq(v));
-            }
-            if let Some(v) = f.lead_institution_id {
-                q = q.filter(programs::lead_institution_id.eq(v));
-            }
-            q
-        };
+        let build = || f.narrow(programs::table.select(Program::as_select()).into_boxed());
         list::fetch(conn, params, build, |p: Program| p).await
     }
 }

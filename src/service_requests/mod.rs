@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::{
     api::{
         self,
+        collection::Filter as _,
         list::{self, CommonListParams, ListParams, ListQuery, Page},
     },
     audit::Actor,
@@ -32,15 +33,15 @@ async fn page(
     query: ListQuery,
     venture: Option<(Scope, Uuid)>,
 ) -> AppResult<HttpResponse> {
-    let mut params = ListParams::parse(query.into_inner(), &repo::LIST);
+    let mut params = ListParams::parse(query.into_inner(), repo::Filter::SPEC);
+    let filter = repo::Filter::read(&mut params);
+    let params = params.finish()?;
     let mut conn = state.pool.get().await?;
     let venture_id = match venture {
         Some((scope, id)) => Some(Venture::find(&mut conn, scope, id).await?.id),
         None => None,
     };
-    let filter = repo::Filter::read(&mut params, venture_id);
-    let params = params.finish()?;
-    let build = || repo::filtered(&filter);
+    let build = || repo::filtered(&filter, venture_id);
     api::ok(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
 }
 

@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 use super::model::{NewRequest, RequestChanges, RequestStatus, ServiceRequest};
 use crate::{
-    api::list::{ListParams, ListSpec, SortField},
     audit::Actor,
     auth::{policy::Scope, scope},
     error::{AppError, AppResult},
@@ -19,56 +18,33 @@ use crate::{
 
 pub const ENTITY: &str = "service_request";
 
-/// What the lists of requests accept.
-pub static LIST: ListSpec = ListSpec {
-    sorts: &[
-        SortField::new("created_at", "timestamptz"),
-        SortField::new("updated_at", "timestamptz"),
-    ],
-    default_sort: "created_at",
-    search: &["description"],
-    filters: &["status", "service"],
-    updated_column: Some("updated_at"),
-};
-
-/// Filters of the lists of requests.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub venture_id: Option<Uuid>,
-    pub status: Option<RequestStatus>,
-    pub service: Option<Service>,
-}
-
-impl Filter {
-    /// Reads the filters of a list, of one venture or of all.
-    pub fn read(params: &mut ListParams, venture_id: Option<Uuid>) -> Self {
-        Filter {
-            venture_id,
-            status: params.filter("status"),
-            service: params.filter("service"),
-        }
+crate::list_filter! {
+    /// Filters of the lists of requests, of one venture or of all.
+    pub struct Filter on service_requests {
+        sorts: [created_at: timestamptz, updated_at: timestamptz],
+        default_sort: "created_at",
+        search: ["description"],
+        columns: { status: RequestStatus, service: Service },
+        custom: {},
     }
 }
 
-type Query = service_requests::BoxedQuery<
+/// Service requests narrowed by the list filters, of one venture or of all.
+pub fn filtered(
+    f: &Filter,
+    venture_id: Option<Uuid>,
+) -> service_requests::BoxedQuery<
     'static,
     diesel::pg::Pg,
     diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ServiceRequest, diesel::pg::Pg>>,
->;
-
-/// Service requests narrowed by the list filters.
-pub fn filtered(f: &Filter) -> Query {
-    let mut q = service_requests::table
-        .select(ServiceRequest::as_select())
-        .into_boxed();
-    if let Some(v) = f.venture_id {
+> {
+    let mut q = f.narrow(
+        service_requests::table
+            .select(ServiceRequest::as_select())
+            .into_boxed(),
+    );
+    if let Some(v) = venture_id {
         q = q.filter(service_requests::venture_id.eq(v));
-    }
-    if let Some(s) = f.status {
-        q = q.filter(service_requests::status.eq(s));
-    }
-    if let Some(s) = f.service {
-        q = q.filter(service_requests::service.eq(s));
     }
     q
 }

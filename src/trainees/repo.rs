@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::model::{Gender, NewTrainee, Trainee, TraineeChanges, TraineeInput};
 use crate::{
     api::{
-        collection::{self, Collection},
-        list::{self, ListParams, ListSpec, Page, SortField},
+        collection::Collection,
+        list::{self, ListParams, Page},
     },
     auth::{
         policy::{self, Resource, Scope},
@@ -20,35 +20,14 @@ use crate::{
     types::CountryCode,
 };
 
-/// Filters of `GET /trainees`.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub institution_id: Option<Uuid>,
-    pub nationality: Option<String>,
-    pub gender: Option<Gender>,
-}
-
-impl collection::Filter for Filter {
-    const SPEC: &'static ListSpec = &ListSpec {
-        sorts: &[
-            SortField::new("created_at", "timestamptz"),
-            SortField::new("updated_at", "timestamptz"),
-            SortField::new("family_name", "text"),
-        ],
+crate::list_filter! {
+    /// Filters of `GET /trainees`.
+    pub struct Filter on trainees {
+        sorts: [created_at: timestamptz, updated_at: timestamptz, family_name: text],
         default_sort: "created_at",
-        search: &["given_name", "family_name", "email"],
-        filters: &["institution_id", "nationality", "gender"],
-        updated_column: Some("updated_at"),
-    };
-
-    fn read(params: &mut ListParams) -> Self {
-        Filter {
-            institution_id: params.filter("institution_id"),
-            nationality: params
-                .filter::<CountryCode>("nationality")
-                .map(|c| c.as_str()),
-            gender: params.filter("gender"),
-        }
+        search: ["given_name", "family_name", "email"],
+        columns: { institution_id: Uuid, nationality: CountryCode, gender: Gender },
+        custom: {  },
     }
 }
 
@@ -66,17 +45,9 @@ impl Collection for Trainee {
     ) -> AppResult<Page<Trainee>> {
         let build = || {
             let mut q = trainees::table.select(Trainee::as_select()).into_boxed();
+            q = f.narrow(q);
             if let Some(cond) = trainees::table::condition(scope) {
                 q = q.filter(cond);
-            }
-            if let Some(v) = f.institution_id {
-                q = q.filter(trainees::institution_id.eq(v));
-            }
-            if let Some(v) = &f.nationality {
-                q = q.filter(trainees::nationality.eq(v.clone()));
-            }
-            if let Some(v) = f.gender {
-                q = q.filter(trainees::gender.eq(v));
             }
             q
         };

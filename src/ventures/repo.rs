@@ -7,12 +7,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::VentureInput;
-use super::model::{NewVenture, Venture, VentureChanges, VentureStatus};
+use super::model::{NewVenture, Venture, VentureChanges, VentureInput, VentureStatus};
 use crate::{
     api::{
-        collection::{self, Collection},
-        list::{self, ListParams, ListSpec, Page, SortField},
+        collection::Collection,
+        list::{self, ListParams, Page},
     },
     audit::Actor,
     auth::{
@@ -30,37 +29,14 @@ use crate::{
 
 pub const ENTITY: &str = "venture";
 
-/// Filters of `GET /ventures`.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub incubator_id: Option<Uuid>,
-    pub status: Option<VentureStatus>,
-    pub theme: Option<Theme>,
-    pub country_code: Option<String>,
-}
-
-impl collection::Filter for Filter {
-    const SPEC: &'static ListSpec = &ListSpec {
-        sorts: &[
-            SortField::new("created_at", "timestamptz"),
-            SortField::new("updated_at", "timestamptz"),
-            SortField::new("name", "text"),
-        ],
+crate::list_filter! {
+    /// Filters of `GET /ventures`.
+    pub struct Filter on ventures {
+        sorts: [created_at: timestamptz, updated_at: timestamptz, name: text],
         default_sort: "created_at",
-        search: &["name"],
-        filters: &["incubator_id", "status", "theme", "country_code"],
-        updated_column: Some("updated_at"),
-    };
-
-    fn read(params: &mut ListParams) -> Self {
-        Filter {
-            incubator_id: params.filter("incubator_id"),
-            status: params.filter("status"),
-            theme: params.filter("theme"),
-            country_code: params
-                .filter::<CountryCode>("country_code")
-                .map(|c| c.as_str()),
-        }
+        search: ["name"],
+        columns: { incubator_id: Uuid, status: VentureStatus, theme: Theme, country_code: CountryCode },
+        custom: {  },
     }
 }
 
@@ -78,20 +54,9 @@ impl Collection for Venture {
     ) -> AppResult<Page<Venture>> {
         let build = || {
             let mut q = ventures::table.select(Venture::as_select()).into_boxed();
+            q = f.narrow(q);
             if let Some(cond) = ventures::table::condition(scope) {
                 q = q.filter(cond);
-            }
-            if let Some(v) = f.incubator_id {
-                q = q.filter(ventures::incubator_id.eq(v));
-            }
-            if let Some(v) = f.status {
-                q = q.filter(ventures::status.eq(v));
-            }
-            if let Some(v) = f.theme {
-                q = q.filter(ventures::theme.eq(v));
-            }
-            if let Some(v) = &f.country_code {
-                q = q.filter(ventures::country_code.eq(v.clone()));
             }
             q
         };
