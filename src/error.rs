@@ -296,6 +296,14 @@ impl From<DieselError> for AppError {
                     Conflict::ConcurrentUpdate,
                     "Another request changed the same records; try again.",
                 ),
+                // PostgreSQL broke a deadlock by aborting this transaction:
+                // the same answer as a serialization failure.
+                DatabaseErrorKind::Unknown if info.message().starts_with("deadlock detected") => {
+                    AppError::conflict(
+                        Conflict::ConcurrentUpdate,
+                        "Another request changed the same records; try again.",
+                    )
+                }
                 _ => AppError::Internal(anyhow::anyhow!(
                     "database error {kind:?}: {}",
                     info.message()

@@ -14,6 +14,7 @@ use crate::{
     api::{
         self,
         input::{Checker, Field, Unknown},
+        list::Items,
     },
     audit::{self, Actor},
     auth::Principal,
@@ -66,12 +67,6 @@ pub struct Move {
     #[serde(rename = "by")]
     pub by_user: Option<Uuid>,
     pub note: Option<String>,
-}
-
-/// The moves of a record, oldest first: `GET .../transitions`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct History {
-    pub items: Vec<Move>,
 }
 
 /// The body of `POST .../transitions`.
@@ -143,5 +138,5 @@ pub async fn history(
     if !reader.is_staff() {
         moves.iter_mut().for_each(|m| m.by_user = None);
     }
-    api::ok(&History { items: moves })
+    api::ok(&Items { items: moves })
 }

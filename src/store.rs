@@ -97,10 +97,11 @@ pub trait Record: Insert + Versioned {
 
     /// Locks what a change of record `id` must hold before the record
     /// itself, in the order every writer of the kind takes its locks (an
-    /// exchange's agreement, as approvals take it).
+    /// exchange's agreements, old and new, as approvals take them).
     fn lock_first(
         _conn: &mut AsyncPgConnection,
         _id: Uuid,
+        _changes: &Self::Changes,
     ) -> impl Future<Output = AppResult<()>> + Send {
         ready(Ok(()))
     }
@@ -159,7 +160,7 @@ pub async fn update<R: Record>(
     changes: R::Changes,
 ) -> AppResult<R> {
     conn.transaction(async |conn| {
-        R::lock_first(conn, id).await?;
+        R::lock_first(conn, id, &changes).await?;
         let before = R::lock(conn, scope, id).await?;
         require_version(expected, before.version())?;
         if changes.is_empty() {
@@ -461,8 +462,9 @@ macro_rules! table_record {
             $(fn lock_first(
                 conn: &mut diesel_async::AsyncPgConnection,
                 id: uuid::Uuid,
+                changes: &$changes,
             ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
-                $lock_first(conn, id)
+                $lock_first(conn, id, changes)
             })?
         }
     };

@@ -35,8 +35,8 @@ pub trait Input: DeserializeOwned {
     /// Checks a POST body of `by`, whose scope for creating is `scope`.
     fn into_new(self, by: &Principal, scope: Scope) -> AppResult<Self::New>;
 
-    /// Checks a PATCH body; `scope` is the caller's for changing.
-    fn into_changes(self, scope: Scope) -> AppResult<Self::Changes>;
+    /// Checks a PATCH body.
+    fn into_changes(self) -> AppResult<Self::Changes>;
 }
 
 /// The filters of a collection's list.
@@ -118,7 +118,7 @@ pub async fn update<C: Collection>(
 ) -> AppResult<HttpResponse> {
     let scope = may(&ctx.caller, C::RESOURCE, Action::Update)?;
     let expected = super::if_match(req)?;
-    let changes = body.into_changes(scope)?;
+    let changes = body.into_changes()?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::from(ctx);
     let updated = store::update::<C>(&mut conn, &actor, scope, id, expected, changes).await?;
@@ -211,7 +211,7 @@ macro_rules! lifecycle_routes {
             tag = $tag,
             params(("id" = uuid::Uuid, Path)),
             responses(
-                (status = 200, body = $crate::lifecycle::History),
+                (status = 200, body = $crate::api::list::Items<$crate::lifecycle::Move>, description = "The moves, oldest first"),
                 (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
                 (status = 404, body = $crate::error::Problem),
             ),

@@ -186,6 +186,13 @@ pub struct Page<T> {
     pub total: Option<i64>,
 }
 
+/// A whole, short list that is not paged (a record's history, an
+/// agreement's usage, the results of a move of many).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Cursor {
     /// Sort it belongs to (with a leading `-` when descending).

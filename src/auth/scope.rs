@@ -149,6 +149,25 @@ pub async fn trainee_in_scope(
         .await?)
 }
 
+/// 422 on `field` unless `id` names programme staff a caller of `scope` may
+/// name (an assignee, a cohort's coordinator): anyone else, or anyone at
+/// all for a caller who is not staff, answers as a user that does not exist.
+pub async fn require_staff(
+    conn: &mut diesel_async::AsyncPgConnection,
+    scope: Scope,
+    field: &str,
+    id: Uuid,
+) -> crate::error::AppResult<()> {
+    if assignee_in_scope(conn, scope, id).await? {
+        Ok(())
+    } else {
+        Err(crate::error::AppError::invalid(
+            field,
+            "refers to a record that does not exist",
+        ))
+    }
+}
+
 /// Whether a user id in a request body names someone a caller of this
 /// scope may assign work to: programme staff (admins and coordinators), for
 /// callers whose scope is every record (staff). Anyone else answers as a

@@ -299,7 +299,7 @@ impl crate::api::collection::Input for CohortInput {
         })
     }
 
-    fn into_changes(self, _: crate::auth::policy::Scope) -> crate::error::AppResult<CohortChanges> {
+    fn into_changes(self) -> crate::error::AppResult<CohortChanges> {
         let mut c = Checker::new(&self.unknown);
         if !matches!(self.program_id, Field::Absent) {
             c.error("program_id", "cannot be changed");

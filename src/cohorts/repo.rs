@@ -18,7 +18,10 @@ use crate::{
         collection::Collection,
         list::{self, ListParams, Page},
     },
-    auth::policy::{Resource, Scope},
+    auth::{
+        policy::{Resource, Scope},
+        scope,
+    },
     db::Prepared,
     error::{AppError, AppResult},
     schema::cohorts,
@@ -146,6 +149,18 @@ impl Insert for Cohort {
             .await?;
         Ok(Cohort::from((row, 0, 0)))
     }
+
+    /// A cohort's coordinator is programme staff.
+    async fn check_new(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        new: &NewCohort,
+    ) -> AppResult<()> {
+        match new.coordinator_id {
+            Some(c) => scope::require_staff(conn, scope, "coordinator_id", c).await,
+            None => Ok(()),
+        }
+    }
 }
 
 impl Record for Cohort {
@@ -179,18 +194,25 @@ impl Record for Cohort {
         Ok(())
     }
 
-    /// Capacity never drops below the seats already taken.
+    /// Capacity never drops below the seats already taken; a new
+    /// coordinator is programme staff.
     async fn check_changes(
-        _: &mut AsyncPgConnection,
-        _: Scope,
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
         before: &Self,
         changes: &CohortChanges,
     ) -> AppResult<()> {
-        match changes.capacity {
-            Some(c) if i64::from(c) < before.seats_taken => Err(AppError::invalid(
+        if changes
+            .capacity
+            .is_some_and(|c| i64::from(c) < before.seats_taken)
+        {
+            return Err(AppError::invalid(
                 "capacity",
                 format!("is below the {} seats already taken", before.seats_taken),
-            )),
+            ));
+        }
+        match changes.coordinator_id {
+            Some(Some(c)) => scope::require_staff(conn, scope, "coordinator_id", c).await,
             _ => Ok(()),
         }
     }

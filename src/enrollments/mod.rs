@@ -11,7 +11,7 @@ use crate::{
     api::{
         self,
         collection::Filter,
-        list::{CommonListParams, ListParams, ListQuery, ListSpec, Page},
+        list::{CommonListParams, Items, ListParams, ListQuery, ListSpec, Page},
     },
     audit::Actor,
     auth::{
@@ -205,7 +205,7 @@ async fn move_enrollment(
     tag = "enrollments",
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = Vec<Move>),
+        (status = 200, body = Items<Move>),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
     ),
     security(("bearer" = []))
@@ -229,7 +229,7 @@ async fn enrollment_history(
     request_body = BulkMoveInput,
     params(("id" = Uuid, Path, description = "The cohort")),
     responses(
-        (status = 200, body = Vec<BulkResult>),
+        (status = 200, body = Items<BulkResult>),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem),
     ),
@@ -278,7 +278,7 @@ async fn move_many(
             },
         });
     }
-    api::ok(&serde_json::json!({ "items": results }))
+    api::ok(&Items { items: results })
 }
 
 /// Routes of this module.

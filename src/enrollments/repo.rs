@@ -443,8 +443,6 @@ async fn promote(
     Ok(None)
 }
 
-/// Issues the certificate of a completed enrollment: an unguessable,
-/// URL-safe code of 128 random bits.
 /// Queues the "starts in a week" reminder for accepted trainees of cohorts
 /// starting within 7 days. Safe to run from every instance at once: the
 /// dedupe key makes it one email per enrollment, ever.

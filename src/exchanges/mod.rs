@@ -8,7 +8,7 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    api::{self},
+    api::{self, list::Items},
     auth::{
         policy::{may, Action, Resource},
         Principal,
@@ -41,7 +41,7 @@ crate::collection_routes!(
 #[utoipa::path(
     tag = "exchanges",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<Usage>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Items<Usage>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/exchange-agreements/{id}/usage")]
@@ -52,7 +52,9 @@ async fn agreement_usage(
 ) -> AppResult<HttpResponse> {
     may(&caller, Resource::Agreement, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    api::ok(&serde_json::json!({ "items": repo::usage(&mut conn, *id).await? }))
+    api::ok(&Items {
+        items: repo::usage(&mut conn, *id).await?,
+    })
 }
 
 /// Every change of an agreement, oldest first, from the audit log.
@@ -60,7 +62,7 @@ async fn agreement_usage(
     tag = "exchanges",
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = Vec<crate::audit::AuditEvent>),
+        (status = 200, body = Items<crate::audit::AuditEvent>),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
     ),
     security(("bearer" = []))
@@ -78,7 +80,7 @@ async fn agreement_history(
     if !caller.is_staff() {
         events.iter_mut().for_each(|e| e.actor_id = None);
     }
-    api::ok(&serde_json::json!({ "items": events }))
+    api::ok(&Items { items: events })
 }
 
 crate::collection_routes!(

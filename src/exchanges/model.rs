@@ -189,10 +189,7 @@ impl crate::api::collection::Input for AgreementInput {
         })
     }
 
-    fn into_changes(
-        self,
-        _: crate::auth::policy::Scope,
-    ) -> crate::error::AppResult<AgreementChanges> {
+    fn into_changes(self) -> crate::error::AppResult<AgreementChanges> {
         let mut c = Checker::new(&self.unknown);
         for (name, absent) in [
             (
@@ -373,10 +370,7 @@ impl crate::api::collection::Input for ExchangeInput {
 
     /// Checks a change: the trainee and the two institutions of an exchange
     /// never change.
-    fn into_changes(
-        self,
-        _: crate::auth::policy::Scope,
-    ) -> crate::error::AppResult<ExchangeChanges> {
+    fn into_changes(self) -> crate::error::AppResult<ExchangeChanges> {
         let mut c = Checker::new(&self.unknown);
         for (field, absent) in [
             ("trainee_id", matches!(self.trainee_id, Field::Absent)),

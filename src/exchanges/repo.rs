@@ -31,12 +31,9 @@ use crate::{
     error::{AppError, AppResult, Conflict},
     lifecycle::{self, Lifecycle},
     schema::{exchange_agreements, exchanges, institutions, trainees, users},
-    store::{Moving, Record},
+    store::{Kind, Moving, Record},
     types::Email,
 };
-
-pub const AGREEMENT: &str = "exchange_agreement";
-pub const EXCHANGE: &str = "exchange";
 
 /// 422 unless both institutions exist and lie in different countries.
 async fn cross_border(
@@ -138,7 +135,7 @@ pub async fn agreement_history(
     use crate::schema::audit_events;
     Agreement::find(conn, Scope::All, id).await?;
     Ok(audit_events::table
-        .filter(audit_events::entity_type.eq(AGREEMENT))
+        .filter(audit_events::entity_type.eq(Agreement::KIND))
         .filter(audit_events::entity_id.eq(id))
         .order((audit_events::at, audit_events::id))
         .select(audit::AuditEvent::as_select())
@@ -284,7 +281,16 @@ async fn proposable(
 
 /// A proposal starts its history.
 async fn proposed(conn: &mut AsyncPgConnection, actor: &Actor, e: &Exchange) -> AppResult<()> {
-    lifecycle::record(conn, actor.clone(), EXCHANGE, e.id, "new", "proposed", None).await
+    lifecycle::record(
+        conn,
+        actor.clone(),
+        Exchange::KIND,
+        e.id,
+        "new",
+        "proposed",
+        None,
+    )
+    .await
 }
 
 /// An exchange is changed while it is not final: by partner staff of either
@@ -333,18 +339,33 @@ fn never_approved(e: &Exchange) -> AppResult<()> {
     Ok(())
 }
 
-/// A change locks the exchange's agreement first, as approvals do, so the
-/// two never wait on each other in opposite orders.
-async fn lock_agreement(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
-    let agreement_id: Option<Uuid> = exchanges::table
+/// A change locks the exchange's agreements first, the one it has and the
+/// one it moves to, in id order, as approvals lock theirs before the
+/// exchange: two writers never wait on each other in opposite orders.
+async fn lock_agreements(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &ExchangeChanges,
+) -> AppResult<()> {
+    let current: Option<Uuid> = exchanges::table
         .find(id)
         .select(exchanges::agreement_id)
         .first(conn)
         .await
         .optional()?
         .flatten();
-    if let Some(a) = agreement_id {
-        Agreement::lock(conn, Scope::All, a).await?;
+    let mut agreements: Vec<Uuid> = current
+        .into_iter()
+        .chain(changes.agreement_id.flatten())
+        .collect();
+    agreements.sort();
+    agreements.dedup();
+    for a in agreements {
+        match Agreement::lock(conn, Scope::All, a).await {
+            // A new agreement that does not exist is the rule's to answer.
+            Ok(_) | Err(AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }
@@ -356,7 +377,7 @@ crate::table_record!(
     check_changes = changeable,
     created = proposed,
     check_remove = never_approved,
-    lock_first = lock_agreement,
+    lock_first = lock_agreements,
 );
 
 /// 409 unless an agreement allows approving this exchange: active, of a
@@ -420,11 +441,14 @@ impl Moving for Exchange {
             Some(a) => Some(Agreement::lock(conn, Scope::All, a).await?),
             None => None,
         };
-        let q = exchanges::table.find(id).select(Exchange::as_select());
-        let current: Exchange = match exchanges::table::condition(scope) {
-            Some(cond) => q.filter(cond).for_update().first(conn).await?,
-            None => q.for_update().first(conn).await?,
-        };
+        let current = <Self as Record>::lock(conn, scope, id).await?;
+        if current.agreement_id != agreement_id {
+            // Its agreement changed while we waited for the old one's lock.
+            return Err(AppError::conflict(
+                Conflict::ConcurrentUpdate,
+                "Another request changed the exchange's agreement; try again.",
+            ));
+        }
         Ok((current, agreement))
     }
 

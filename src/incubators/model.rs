@@ -160,10 +160,7 @@ impl crate::api::collection::Input for IncubatorInput {
         })
     }
 
-    fn into_changes(
-        self,
-        _: crate::auth::policy::Scope,
-    ) -> crate::error::AppResult<IncubatorChanges> {
+    fn into_changes(self) -> crate::error::AppResult<IncubatorChanges> {
         let mut c = Checker::new(&self.unknown);
         let changes = IncubatorChanges {
             name: c

@@ -182,10 +182,7 @@ impl crate::api::collection::Input for InstitutionInput {
     }
 
     /// Checks a body for an update.
-    fn into_changes(
-        self,
-        _: crate::auth::policy::Scope,
-    ) -> crate::error::AppResult<InstitutionChanges> {
+    fn into_changes(self) -> crate::error::AppResult<InstitutionChanges> {
         let mut c = Checker::new(&self.unknown);
         let changes = InstitutionChanges {
             name: c

@@ -155,10 +155,7 @@ impl crate::api::collection::Input for ProgramInput {
         })
     }
 
-    fn into_changes(
-        self,
-        _: crate::auth::policy::Scope,
-    ) -> crate::error::AppResult<ProgramChanges> {
+    fn into_changes(self) -> crate::error::AppResult<ProgramChanges> {
         let mut c = Checker::new(&self.unknown);
         let changes = ProgramChanges {
             code: c

@@ -13,10 +13,8 @@ use crate::{
     incubators::model::Service,
     lifecycle,
     schema::{incubators, service_requests, ventures},
-    store::Moving,
+    store::{Kind, Moving},
 };
-
-pub const ENTITY: &str = "service_request";
 
 crate::list_filter! {
     /// Filters of the lists of requests, of one venture or of all.
@@ -49,19 +47,6 @@ pub fn filtered(
     q
 }
 
-/// 422 unless `id` names a user a caller of `scope` may assign work to; one
-/// out of scope answers exactly as one that does not exist.
-async fn assignable(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppResult<()> {
-    if scope::assignee_in_scope(conn, scope, id).await? {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "assignee_id",
-            "refers to a record that does not exist",
-        ))
-    }
-}
-
 /// The service is offered by the venture's incubator, and the assignee is
 /// staff.
 async fn offered_and_assignable(
@@ -70,7 +55,7 @@ async fn offered_and_assignable(
     new: &NewRequest,
 ) -> AppResult<()> {
     if let Some(assignee) = new.assignee_id {
-        assignable(conn, scope, assignee).await?;
+        scope::require_staff(conn, scope, "assignee_id", assignee).await?;
     }
     let incubator = ventures::table
         .filter(ventures::id.eq(new.venture_id))
@@ -98,14 +83,23 @@ async fn reassignable(
     changes: &RequestChanges,
 ) -> AppResult<()> {
     match changes.assignee_id {
-        Some(Some(assignee)) => assignable(conn, scope, assignee).await,
+        Some(Some(assignee)) => scope::require_staff(conn, scope, "assignee_id", assignee).await,
         _ => Ok(()),
     }
 }
 
 /// A request starts `open`, in its history too.
 async fn opened(conn: &mut AsyncPgConnection, actor: &Actor, r: &ServiceRequest) -> AppResult<()> {
-    lifecycle::record(conn, actor.clone(), ENTITY, r.id, "new", "open", None).await
+    lifecycle::record(
+        conn,
+        actor.clone(),
+        ServiceRequest::KIND,
+        r.id,
+        "new",
+        "open",
+        None,
+    )
+    .await
 }
 
 crate::table_record!(

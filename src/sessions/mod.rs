@@ -127,9 +127,7 @@ async fn put_attendance(
 ) -> AppResult<HttpResponse> {
     let scope = may(&ctx.caller, Resource::Session, Action::Update)?;
     let mut conn = state.pool.get().await?;
-    let seat_holders = repo::seat_holders(&mut conn, *id).await?;
-    let marks = model::check_marks(body.into_inner(), &seat_holders)?;
-    repo::mark(&mut conn, &Actor::from(&ctx), *id, &marks).await?;
+    repo::mark(&mut conn, &Actor::from(&ctx), *id, body.into_inner()).await?;
     api::ok(&repo::with_attendance(&mut conn, scope, *id).await?)
 }
 /// Routes of this module.

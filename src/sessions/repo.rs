@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::{AttendanceStatus, Mark, NewSession, Session, SessionWithAttendance};
+use super::model::{check_marks, Mark, MarkInput, NewSession, Session, SessionWithAttendance};
 use crate::{
     api::list::{self, ListParams, ListSpec, Page, SortField},
     audit::{self, Actor},
@@ -97,37 +97,36 @@ pub async fn with_attendance(
     })
 }
 
-/// The enrollments holding a seat in the cohort of session `id`: the only
-/// ones attendance is taken for.
-pub async fn seat_holders(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<Uuid>> {
-    let cohort_id: Uuid = sessions::table
-        .find(id)
-        .select(sessions::cohort_id)
-        .first(conn)
-        .await?;
-    Ok(enrollments::table
-        .filter(enrollments::cohort_id.eq(cohort_id))
-        .filter(enrollments::status.eq_any([
-            EnrollmentStatus::Accepted,
-            EnrollmentStatus::Completed,
-            EnrollmentStatus::NotCompleted,
-        ]))
-        .select(enrollments::id)
-        .load(conn)
-        .await?)
-}
-
-/// Writes marks (a mark given again replaces the earlier one) and their
-/// audit record, all or nothing.
+/// Takes attendance: under the cohort's lock, as outcomes are decided, marks
+/// are checked against the enrollments holding a seat (every bad mark
+/// reported) and written (a mark given again replaces the earlier one) with
+/// their audit record, all or nothing.
 pub async fn mark(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     session_id: Uuid,
-    marks: &[(Uuid, AttendanceStatus)],
+    input: Vec<MarkInput>,
 ) -> AppResult<()> {
     let by = actor.id;
     conn.transaction(async |conn| {
-        for (enrollment_id, status) in marks {
+        let cohort_id: Uuid = sessions::table
+            .find(session_id)
+            .select(sessions::cohort_id)
+            .first(conn)
+            .await?;
+        cohorts::lock(conn, cohort_id).await?;
+        let seat_holders: Vec<Uuid> = enrollments::table
+            .filter(enrollments::cohort_id.eq(cohort_id))
+            .filter(enrollments::status.eq_any([
+                EnrollmentStatus::Accepted,
+                EnrollmentStatus::Completed,
+                EnrollmentStatus::NotCompleted,
+            ]))
+            .select(enrollments::id)
+            .load(conn)
+            .await?;
+        let marks = check_marks(input, &seat_holders)?;
+        for (enrollment_id, status) in &marks {
             diesel::insert_into(attendance::table)
                 .values((
                     attendance::session_id.eq(session_id),

@@ -191,7 +191,7 @@ impl crate::api::collection::Input for TraineeInput {
         Ok(new)
     }
 
-    fn into_changes(self, _: Scope) -> AppResult<TraineeChanges> {
+    fn into_changes(self) -> AppResult<TraineeChanges> {
         let mut c = Checker::new(&self.unknown);
         let changes = TraineeChanges {
             institution_id: c.patch("institution_id", self.institution_id).into_option(),

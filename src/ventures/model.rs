@@ -174,10 +174,7 @@ impl crate::api::collection::Input for VentureInput {
         })
     }
 
-    fn into_changes(
-        self,
-        _: crate::auth::policy::Scope,
-    ) -> crate::error::AppResult<VentureChanges> {
+    fn into_changes(self) -> crate::error::AppResult<VentureChanges> {
         let mut c = Checker::new(&self.unknown);
         if !matches!(self.incubator_id, Field::Absent) {
             c.error("incubator_id", "cannot be changed");

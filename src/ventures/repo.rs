@@ -27,8 +27,6 @@ use crate::{
     types::{CountryCode, Email},
 };
 
-pub const ENTITY: &str = "venture";
-
 crate::list_filter! {
     /// Filters of `GET /ventures`.
     pub struct Filter on ventures {

@@ -47,10 +47,14 @@ async fn two(app: &TestApp) -> Two {
 async fn verdict(res: reqwest::Response) -> (u16, String, Vec<String>) {
     let status = res.status().as_u16();
     let body: Value = res.json().await.unwrap();
+    let fields = match body["errors"] {
+        Value::Null => Vec::new(),
+        _ => error_fields(&body),
+    };
     (
         status,
         body["type"].as_str().unwrap_or_default().to_string(),
-        error_fields(&body),
+        fields,
     )
 }
 
@@ -762,4 +766,93 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
         .await
         .unwrap();
     assert_eq!(partner["items"][0]["actor_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_nothing() {
+    let app = spawn_app().await;
+    let t = two(&app).await;
+    let token = &t.coordinator.token;
+    let programme = app.programme(token, "AIAGRI", &t.china).await;
+    let (_, cohort) = app
+        .open_cohort(token, &programme, &t.china, "B1", json!({}))
+        .await;
+    let res = app
+        .post(
+            "/api/v1/exchange-agreements",
+            token,
+            &json!({"institution_a_id": t.ghana["id"], "institution_b_id": t.china["id"], "title": "Ghana-Zhejiang",
+                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
+                    "annual_quota": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let admin = app.admin().await;
+    let kenya = app
+        .institution(&admin.token, "Strathmore University", "KE")
+        .await;
+    let res = app
+        .post(
+            "/api/v1/exchange-agreements",
+            token,
+            &json!({"institution_a_id": kenya["id"], "institution_b_id": t.china["id"], "title": "Kenya-Zhejiang",
+                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
+                    "annual_quota": 2}),
+        )
+        .await;
+    let unrelated: Value = res.json().await.unwrap();
+    let foreign_trainee = app.trainee_record(Some(id(&t.china))).await;
+    let own_trainee = app.trainee_record(Some(id(&t.ghana))).await;
+    let cohort_body = |coordinator: Value| {
+        let mut body = TestApp::cohort_body(&programme, &t.china, "B2", json!({}));
+        body["coordinator_id"] = coordinator;
+        body
+    };
+    let exchange = |agreement: Value| {
+        json!({"kind": "fellowship", "trainee_id": own_trainee, "sending_institution_id": t.ghana["id"],
+               "receiving_institution_id": t.china["id"], "agreement_id": agreement,
+               "starts_on": "2027-09-01", "ends_on": "2028-02-28"})
+    };
+    // (who, path, body naming a record out of scope, the same naming none,
+    // the table that must stay as it is)
+    let cases = [
+        (
+            &t.ghana_staff,
+            format!("{cohort}/enrollments"),
+            json!({ "trainee_id": foreign_trainee }),
+            json!({ "trainee_id": Uuid::now_v7() }),
+            "enrollments",
+        ),
+        (
+            &t.ghana_staff,
+            "/api/v1/exchanges".to_string(),
+            exchange(unrelated["id"].clone()),
+            exchange(json!(Uuid::now_v7())),
+            "exchanges",
+        ),
+        (
+            &t.coordinator,
+            "/api/v1/cohorts".to_string(),
+            cohort_body(json!(t.ghana_staff.id)),
+            cohort_body(json!(Uuid::now_v7())),
+            "cohorts",
+        ),
+        (
+            &t.ghana_staff,
+            "/api/v1/trainees".to_string(),
+            json!({"institution_id": t.china["id"], "given_name": "Wei", "family_name": "Zhang",
+                   "email": "wei@zju.edu.cn", "nationality": "CN", "gender": "male"}),
+            json!({"institution_id": Uuid::now_v7(), "given_name": "Wei", "family_name": "Zhang",
+                   "email": "wei@zju.edu.cn", "nationality": "CN", "gender": "male"}),
+            "trainees",
+        ),
+    ];
+    for (who, path, out_of_scope, missing, table) in cases {
+        let before = app.count(table).await;
+        let a = verdict(app.post(&path, &who.token, &out_of_scope).await).await;
+        let b = verdict(app.post(&path, &who.token, &missing).await).await;
+        assert!(a.0 >= 400, "{path}: {a:?}");
+        assert_eq!(a, b, "{path}");
+        assert_eq!(app.count(table).await, before, "{path} wrote");
+    }
 }
