@@ -69,6 +69,36 @@ pub trait Collection: Record {
     ) -> impl Future<Output = AppResult<Page<Self>>>;
 }
 
+/// Implements [`Collection`] for a record listed straight from one query:
+/// `select` is the query of every row (narrowed by the filter and the
+/// caller's scope), whose rows, of type `row`, convert into the record.
+#[macro_export]
+macro_rules! collection {
+    (
+        $record:ty: $resource:ident at $path:literal,
+        input = $input:ty, filter = $filter:ty, select = $select:expr, row = $row:ty $(,)?
+    ) => {
+        impl $crate::api::collection::Collection for $record {
+            const RESOURCE: $crate::auth::policy::Resource =
+                $crate::auth::policy::Resource::$resource;
+            const PATH: &'static str = $path;
+            type Input = $input;
+            type Filter = $filter;
+
+            async fn list(
+                conn: &mut diesel_async::AsyncPgConnection,
+                scope: $crate::auth::policy::Scope,
+                params: &$crate::api::list::ListParams,
+                filter: &$filter,
+            ) -> $crate::error::AppResult<$crate::api::list::Page<Self>> {
+                use diesel::{QueryDsl, SelectableHelper};
+                let build = || filter.narrow($select.into_boxed(), scope);
+                $crate::api::list::fetch(conn, params, build, |r: $row| Self::from(r)).await
+            }
+        }
+    };
+}
+
 /// `GET /{collection}`.
 pub async fn list<C: Collection>(
     state: &AppState,

@@ -74,9 +74,10 @@ pub struct ListSpec {
 /// Declares the filters of a list: the struct, its `ListSpec` (sorts, the
 /// columns `q` searches, filter names; `updated_since` compares with
 /// `updated_at`), reading the filters from the query, and narrowing a boxed
-/// query of `$table` by each column filter (an equality on the column of the
-/// same name). `custom` filters are read and documented the same way but
-/// applied by the list itself.
+/// query of `$table` to the caller's scope ([`crate::auth::scope`]) and by
+/// each column filter (an equality on the column of the same name).
+/// `custom` filters are read and documented the same way but applied by the
+/// list itself.
 #[macro_export]
 macro_rules! list_filter {
     (
@@ -114,15 +115,19 @@ macro_rules! list_filter {
         }
 
         impl $name {
-            /// Narrows a query of the table by the column filters.
+            /// Narrows a query of the table to the caller's scope and by the
+            /// column filters.
             pub fn narrow<'a, ST>(
                 &self,
                 query: $table::BoxedQuery<'a, diesel::pg::Pg, ST>,
+                scope: $crate::auth::policy::Scope,
             ) -> $table::BoxedQuery<'a, diesel::pg::Pg, ST> {
                 #[allow(unused_imports)]
                 use diesel::{ExpressionMethods, QueryDsl};
-                #[allow(unused_mut)]
                 let mut query = query;
+                if let Some(cond) = $crate::auth::scope::condition::<$table::table>(scope) {
+                    query = query.filter(cond);
+                }
                 $(if let Some(v) = self.$field.clone() {
                     query = query.filter($table::$field.eq(v));
                 })*

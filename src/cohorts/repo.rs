@@ -65,7 +65,7 @@ impl Collection for Cohort {
 
     async fn list(
         conn: &mut AsyncPgConnection,
-        _: Scope,
+        scope: Scope,
         params: &ListParams,
         f: &Filter,
     ) -> AppResult<Page<Cohort>> {
@@ -78,7 +78,7 @@ impl Collection for Cohort {
                     sql::<BigInt>(WAITLIST),
                 ))
                 .into_boxed();
-            q = f.narrow(q);
+            q = f.narrow(q, scope);
             match f.open {
                 Some(true) => {
                     q = q

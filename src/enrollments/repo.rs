@@ -16,7 +16,7 @@ use super::model::{Enrollment, EnrollmentStatus};
 use crate::{
     api::list::{self, ListParams, Page},
     audit::Actor,
-    auth::{policy::Scope, scope::Scoped},
+    auth::policy::Scope,
     certificates::repo as certificates,
     cohorts::{
         model::{CohortRow, CohortStatus},
@@ -57,15 +57,8 @@ pub async fn list(
     f: &Filter,
 ) -> AppResult<Page<Enrollment>> {
     let build = || {
-        let mut q = f.narrow(
-            enrollments::table
-                .select(Enrollment::as_select())
-                .into_boxed(),
-        );
-        if let Some(cond) = enrollments::table::condition(scope) {
-            q = q.filter(cond);
-        }
-        q
+        let query = enrollments::table.select(Enrollment::as_select());
+        f.narrow(query.into_boxed(), scope)
     };
     list::fetch(conn, params, build, |e: Enrollment| e).await
 }

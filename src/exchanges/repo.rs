@@ -24,7 +24,7 @@ use crate::{
     audit::{self, Actor},
     auth::{
         policy::{Resource, Scope},
-        scope::{self, Scoped},
+        scope::{self},
         Role,
     },
     email::{self, Outgoing},
@@ -84,7 +84,7 @@ impl Collection for Agreement {
 
     async fn list(
         conn: &mut AsyncPgConnection,
-        _: Scope,
+        scope: Scope,
         params: &ListParams,
         f: &AgreementFilter,
     ) -> AppResult<Page<Agreement>> {
@@ -92,7 +92,7 @@ impl Collection for Agreement {
             let mut q = exchange_agreements::table
                 .select(Agreement::as_select())
                 .into_boxed();
-            q = f.narrow(q);
+            q = f.narrow(q, scope);
             if let Some(v) = f.institution_id {
                 q = q.filter(
                     exchange_agreements::institution_a_id
@@ -207,28 +207,11 @@ crate::list_filter! {
     }
 }
 
-impl Collection for Exchange {
-    const RESOURCE: Resource = Resource::Exchange;
-    const PATH: &'static str = "/exchanges";
-    type Input = ExchangeInput;
-    type Filter = ExchangeFilter;
-
-    async fn list(
-        conn: &mut AsyncPgConnection,
-        scope: Scope,
-        params: &ListParams,
-        f: &ExchangeFilter,
-    ) -> AppResult<Page<Exchange>> {
-        let build = || {
-            let mut q = f.narrow(exchanges::table.select(Exchange::as_select()).into_boxed());
-            if let Some(cond) = exchanges::table::condition(scope) {
-                q = q.filter(cond);
-            }
-            q
-        };
-        list::fetch(conn, params, build, |e: Exchange| e).await
-    }
-}
+crate::collection!(
+    Exchange: Exchange at "/exchanges",
+    input = ExchangeInput, filter = ExchangeFilter,
+    select = exchanges::table.select(Exchange::as_select()), row = Exchange,
+);
 
 /// 422 unless the agreement exists and binds these two institutions.
 async fn agreement_between(

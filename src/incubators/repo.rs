@@ -1,20 +1,11 @@
 //! The SQL of incubators.
 
-use diesel::{QueryDsl, SelectableHelper};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::model::{Incubator, IncubatorChanges, IncubatorInput, IncubatorStatus, NewIncubator};
 use crate::{
-    api::{
-        collection::Collection,
-        list::{self, ListParams, Page},
-    },
-    auth::policy::{Resource, Scope},
-    error::AppResult,
-    schema::incubators,
-    store::Record,
-    types::CountryCode,
+    auth::policy::Scope, error::AppResult, schema::incubators, store::Record, types::CountryCode,
 };
 
 crate::list_filter! {
@@ -28,28 +19,11 @@ crate::list_filter! {
     }
 }
 
-impl Collection for Incubator {
-    const RESOURCE: Resource = Resource::Incubator;
-    const PATH: &'static str = "/incubators";
-    type Input = IncubatorInput;
-    type Filter = Filter;
-
-    async fn list(
-        conn: &mut AsyncPgConnection,
-        _: Scope,
-        params: &ListParams,
-        f: &Filter,
-    ) -> AppResult<Page<Incubator>> {
-        let build = || {
-            f.narrow(
-                incubators::table
-                    .select(Incubator::as_select())
-                    .into_boxed(),
-            )
-        };
-        list::fetch(conn, params, build, |p: Incubator| p).await
-    }
-}
+crate::collection!(
+    Incubator: Incubator at "/incubators",
+    input = IncubatorInput, filter = Filter,
+    select = incubators::table.select(Incubator::as_select()), row = Incubator,
+);
 
 /// Locks an incubator: admissions are decided under this lock.
 pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Incubator> {

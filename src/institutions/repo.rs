@@ -1,22 +1,10 @@
 //! The SQL of institutions.
 
-use diesel::{QueryDsl, SelectableHelper};
-use diesel_async::AsyncPgConnection;
-
 use super::model::{
     Institution, InstitutionChanges, InstitutionInput, InstitutionKind, InstitutionRow,
     InstitutionStatus, NewInstitution,
 };
-use crate::{
-    api::{
-        collection::Collection,
-        list::{self, ListParams, Page},
-    },
-    auth::policy::{Resource, Scope},
-    error::AppResult,
-    schema::institutions,
-    types::CountryCode,
-};
+use crate::{schema::institutions, types::CountryCode};
 
 crate::list_filter! {
     /// Filters of `GET /institutions`.
@@ -29,28 +17,11 @@ crate::list_filter! {
     }
 }
 
-impl Collection for Institution {
-    const RESOURCE: Resource = Resource::Institution;
-    const PATH: &'static str = "/institutions";
-    type Input = InstitutionInput;
-    type Filter = Filter;
-
-    async fn list(
-        conn: &mut AsyncPgConnection,
-        _: Scope,
-        params: &ListParams,
-        f: &Filter,
-    ) -> AppResult<Page<Institution>> {
-        let build = || {
-            f.narrow(
-                institutions::table
-                    .select(InstitutionRow::as_select())
-                    .into_boxed(),
-            )
-        };
-        list::fetch(conn, params, build, Institution::from).await
-    }
-}
+crate::collection!(
+    Institution: Institution at "/institutions",
+    input = InstitutionInput, filter = Filter,
+    select = institutions::table.select(InstitutionRow::as_select()), row = InstitutionRow,
+);
 
 crate::table_record!(
     Institution[row],

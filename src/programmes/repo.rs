@@ -1,19 +1,9 @@
 //! The SQL of programmes.
 
-use diesel::{QueryDsl, SelectableHelper};
-use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::model::{NewProgram, Program, ProgramChanges, ProgramInput, ProgramStatus, Theme};
-use crate::{
-    api::{
-        collection::Collection,
-        list::{self, ListParams, Page},
-    },
-    auth::policy::{Resource, Scope},
-    error::AppResult,
-    schema::programs,
-};
+use crate::schema::programs;
 
 crate::list_filter! {
     /// Filters of `GET /programs`.
@@ -26,22 +16,11 @@ crate::list_filter! {
     }
 }
 
-impl Collection for Program {
-    const RESOURCE: Resource = Resource::Program;
-    const PATH: &'static str = "/programs";
-    type Input = ProgramInput;
-    type Filter = Filter;
-
-    async fn list(
-        conn: &mut AsyncPgConnection,
-        _: Scope,
-        params: &ListParams,
-        f: &Filter,
-    ) -> AppResult<Page<Program>> {
-        let build = || f.narrow(programs::table.select(Program::as_select()).into_boxed());
-        list::fetch(conn, params, build, |p: Program| p).await
-    }
-}
+crate::collection!(
+    Program: Program at "/programs",
+    input = ProgramInput, filter = Filter,
+    select = programs::table.select(Program::as_select()), row = Program,
+);
 
 crate::table_record!(
     Program [], programs, Program,

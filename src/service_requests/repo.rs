@@ -36,11 +36,8 @@ pub fn filtered(
     diesel::pg::Pg,
     diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ServiceRequest, diesel::pg::Pg>>,
 > {
-    let mut q = f.narrow(
-        service_requests::table
-            .select(ServiceRequest::as_select())
-            .into_boxed(),
-    );
+    let query = service_requests::table.select(ServiceRequest::as_select());
+    let mut q = f.narrow(query.into_boxed(), Scope::All);
     if let Some(v) = venture_id {
         q = q.filter(service_requests::venture_id.eq(v));
     }

@@ -1,20 +1,13 @@
 //! The SQL of trainees, always within the caller's scope.
 
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::model::{Gender, NewTrainee, Trainee, TraineeChanges, TraineeInput};
 use crate::{
-    api::{
-        collection::Collection,
-        list::{self, ListParams, Page},
-    },
-    auth::{
-        policy::{self, Resource, Scope},
-        scope::Scoped,
-    },
+    auth::policy::{self, Scope},
     error::{AppError, AppResult, Conflict},
     schema::trainees,
     types::CountryCode,
@@ -31,29 +24,11 @@ crate::list_filter! {
     }
 }
 
-impl Collection for Trainee {
-    const RESOURCE: Resource = Resource::Trainee;
-    const PATH: &'static str = "/trainees";
-    type Input = TraineeInput;
-    type Filter = Filter;
-
-    async fn list(
-        conn: &mut AsyncPgConnection,
-        scope: Scope,
-        params: &ListParams,
-        f: &Filter,
-    ) -> AppResult<Page<Trainee>> {
-        let build = || {
-            let mut q = trainees::table.select(Trainee::as_select()).into_boxed();
-            q = f.narrow(q);
-            if let Some(cond) = trainees::table::condition(scope) {
-                q = q.filter(cond);
-            }
-            q
-        };
-        list::fetch(conn, params, build, |t: Trainee| t).await
-    }
-}
+crate::collection!(
+    Trainee: Trainee at "/trainees",
+    input = TraineeInput, filter = Filter,
+    select = trainees::table.select(Trainee::as_select()), row = Trainee,
+);
 
 /// 409 naming the holder of an email when the caller may see it.
 async fn email_free(

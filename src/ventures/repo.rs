@@ -9,15 +9,8 @@ use uuid::Uuid;
 
 use super::model::{NewVenture, Venture, VentureChanges, VentureInput, VentureStatus};
 use crate::{
-    api::{
-        collection::Collection,
-        list::{self, ListParams, Page},
-    },
     audit::Actor,
-    auth::{
-        policy::{Resource, Scope},
-        scope::Scoped,
-    },
+    auth::policy::Scope,
     email::{self, Outgoing},
     error::{AppError, AppResult, Conflict},
     incubators::{model::Incubator, repo as incubators},
@@ -38,29 +31,11 @@ crate::list_filter! {
     }
 }
 
-impl Collection for Venture {
-    const RESOURCE: Resource = Resource::Venture;
-    const PATH: &'static str = "/ventures";
-    type Input = VentureInput;
-    type Filter = Filter;
-
-    async fn list(
-        conn: &mut AsyncPgConnection,
-        scope: Scope,
-        params: &ListParams,
-        f: &Filter,
-    ) -> AppResult<Page<Venture>> {
-        let build = || {
-            let mut q = ventures::table.select(Venture::as_select()).into_boxed();
-            q = f.narrow(q);
-            if let Some(cond) = ventures::table::condition(scope) {
-                q = q.filter(cond);
-            }
-            q
-        };
-        list::fetch(conn, params, build, |v: Venture| v).await
-    }
-}
+crate::collection!(
+    Venture: Venture at "/ventures",
+    input = VentureInput, filter = Filter,
+    select = ventures::table.select(Venture::as_select()), row = Venture,
+);
 
 async fn check_founders(conn: &mut AsyncPgConnection, founders: &[Uuid]) -> AppResult<()> {
     let found: i64 = trainees::table
