@@ -85,14 +85,11 @@ async fn a_partner_cannot_propose_an_exchange_for_another_institutions_trainee()
     assert_eq!(app.count("exchanges").await, 0);
     // Nothing of the exchange reaches the trainee's journey.
     let journey: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/trainees/{ghanaian}/journey"),
             &t.coordinator.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(journey["steps"].as_array().unwrap().len(), 0);
     // Its own trainee, it may propose; staff may name anyone's.
     let res = app
@@ -117,30 +114,19 @@ async fn a_partner_reads_only_its_own_institutions_attendance_marks() {
     let mut enrollments = Vec::new();
     for (staff, inst) in [(&t.ghana_staff, &t.ghana), (&t.china_staff, &t.china)] {
         let trainee = app.trainee_record(Some(id(inst))).await;
-        let res = app
-            .post(
+        let e = app
+            .create(
                 &format!("{cohort}/enrollments"),
                 &staff.token,
                 &json!({ "trainee_id": trainee }),
             )
             .await;
-        assert_eq!(res.status(), 201);
-        let e: Value = res.json().await.unwrap();
         let path = format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap());
-        assert_eq!(app.move_to(token, &path, "accepted").await.status(), 200);
+        app.moved(token, &path, "accepted").await;
         enrollments.push(e["id"].as_str().unwrap().to_string());
     }
     let now = chrono::Utc::now();
-    let res = app
-        .post(
-            &format!("{cohort}/sessions"),
-            token,
-            &json!({"title": "Day 1", "starts_at": now - chrono::Duration::hours(4),
-                    "ends_at": now - chrono::Duration::hours(1)}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let session: Value = res.json().await.unwrap();
+    let session = app.create(&format!("{cohort}/sessions"), token, &json!({"title": "Day 1", "starts_at": now - chrono::Duration::hours(4), "ends_at": now - chrono::Duration::hours(1)})).await;
     let session = format!("/api/v1/sessions/{}", session["id"].as_str().unwrap());
     let marks: Vec<Value> = enrollments
         .iter()
@@ -161,21 +147,11 @@ async fn a_partner_reads_only_its_own_institutions_attendance_marks() {
             .map(|m| m["enrollment_id"].as_str().unwrap().to_string())
             .collect()
     };
-    let all: Value = app.get(&session, token).await.json().await.unwrap();
+    let all: Value = app.get_json(&session, token).await;
     assert_eq!(marked(all).len(), 2);
-    let ghana: Value = app
-        .get(&session, &t.ghana_staff.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ghana: Value = app.get_json(&session, &t.ghana_staff.token).await;
     assert_eq!(marked(ghana), [enrollments[0].clone()]);
-    let china: Value = app
-        .get(&session, &t.china_staff.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let china: Value = app.get_json(&session, &t.china_staff.token).await;
     assert_eq!(marked(china), [enrollments[1].clone()]);
 }
 
@@ -184,28 +160,9 @@ async fn service_requests_are_assigned_only_to_staff_and_only_by_staff() {
     let app = spawn_app().await;
     let t = two(&app).await;
     let token = &t.coordinator.token;
-    let res = app
-        .post(
-            "/api/v1/incubators",
-            token,
-            &json!({"name": "Hangzhou AI Hub", "host_institution_id": t.china["id"], "country_code": "CN",
-                    "themes": ["health"], "capacity": 3, "services": ["legal", "compute"]}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let incubator: Value = res.json().await.unwrap();
+    let incubator = app.create("/api/v1/incubators", token, &json!({"name": "Hangzhou AI Hub", "host_institution_id": t.china["id"], "country_code": "CN", "themes": ["health"], "capacity": 3, "services": ["legal", "compute"]})).await;
     let founder = app.trainee_record(Some(id(&t.ghana))).await;
-    let res = app
-        .post(
-            "/api/v1/ventures",
-            token,
-            &json!({"incubator_id": incubator["id"], "name": "MalariaScan", "theme": "health",
-                    "country_code": "GH", "founder_trainee_ids": [founder], "jobs_created": 3,
-                    "funding_raised_usd": "1000"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let venture: Value = res.json().await.unwrap();
+    let venture = app.create("/api/v1/ventures", token, &json!({"incubator_id": incubator["id"], "name": "MalariaScan", "theme": "health", "country_code": "GH", "founder_trainee_ids": [founder], "jobs_created": 3, "funding_raised_usd": "1000"})).await;
     let requests = format!(
         "/api/v1/ventures/{}/service-requests",
         venture["id"].as_str().unwrap()
@@ -229,15 +186,13 @@ async fn service_requests_are_assigned_only_to_staff_and_only_by_staff() {
     let res = app.post(&requests, token, &ask(t.china_staff.id)).await;
     assert_eq!(verdict(res).await, out_of_scope);
     assert_eq!(app.count("service_requests").await, 0);
-    let res = app
-        .post(
+    let request = app
+        .create(
             &requests,
             &t.ghana_staff.token,
             &json!({"service": "compute", "description": "GPU hours"}),
         )
         .await;
-    assert_eq!(res.status(), 201);
-    let request: Value = res.json().await.unwrap();
     let path = format!(
         "/api/v1/service-requests/{}",
         request["id"].as_str().unwrap()
@@ -726,7 +681,7 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
         .await;
     let e: Value = res.json().await.unwrap();
     let path = format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap());
-    assert_eq!(app.move_to(token, &path, "accepted").await.status(), 200);
+    app.moved(token, &path, "accepted").await;
     let by = |history: &Value| -> Vec<Value> {
         history["items"]
             .as_array()
@@ -736,11 +691,11 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
             .collect()
     };
     let history = format!("{path}/transitions");
-    let staff: Value = app.get(&history, token).await.json().await.unwrap();
+    let staff: Value = app.get_json(&history, token).await;
     assert_eq!(by(&staff)[1], json!(t.coordinator.id));
     let me = app.user_for_trainee(trainee).await;
     for reader in [&t.ghana_staff, &me] {
-        let seen: Value = app.get(&history, &reader.token).await.json().await.unwrap();
+        let seen: Value = app.get_json(&history, &reader.token).await;
         assert_eq!(by(&seen), [Value::Null, Value::Null]);
     }
     let res = app
@@ -757,14 +712,9 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
         "/api/v1/exchange-agreements/{}/history",
         agreement["id"].as_str().unwrap()
     );
-    let staff: Value = app.get(&history, token).await.json().await.unwrap();
+    let staff: Value = app.get_json(&history, token).await;
     assert_eq!(staff["items"][0]["actor_id"], json!(t.coordinator.id));
-    let partner: Value = app
-        .get(&history, &t.ghana_staff.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let partner: Value = app.get_json(&history, &t.ghana_staff.token).await;
     assert_eq!(partner["items"][0]["actor_id"], Value::Null);
 }
 

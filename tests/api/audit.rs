@@ -27,14 +27,11 @@ async fn create_update_and_delete_are_recorded_with_changes_and_request_id() {
         .await;
 
     let log: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/audit-events?entity_id={id}"),
             &admin.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let events = log["items"].as_array().unwrap();
     let actions: Vec<_> = events
         .iter()
@@ -62,13 +59,10 @@ async fn create_update_and_delete_are_recorded_with_changes_and_request_id() {
     assert_eq!(events[0]["changes"]["city"], "Lagos");
 
     let filtered: Value = app
-        .get(
+        .get_json(
             "/api/v1/audit-events?action=institution.create",
             &admin.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(filtered["items"].as_array().unwrap().len(), 2);
 }

@@ -45,7 +45,7 @@ async fn login_issues_a_working_access_token() {
     assert_eq!(body["user"]["id"], user.id.to_string());
     assert!(body["user"].get("password_hash").is_none());
     let token = body["access_token"].as_str().unwrap();
-    let me: Value = app.get("/api/v1/me", token).await.json().await.unwrap();
+    let me: Value = app.get_json("/api/v1/me", token).await;
     assert_eq!(me["role"], "coordinator");
     assert!(me["last_login_at"].is_string());
 }
@@ -262,21 +262,15 @@ async fn each_role_gets_exactly_its_rights_on_institutions_and_audit() {
         assert_problem(delete, 403, "forbidden").await;
     }
     let refused: Value = app
-        .get(
+        .get_json(
             "/api/v1/institutions?q=X%20University&count=true",
             &admin.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(refused["total"], 0);
     let unchanged: Value = app
-        .get(&format!("/api/v1/institutions/{id}"), &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/institutions/{id}"), &admin.token)
+        .await;
     assert_eq!(unchanged["version"], 1);
 }
 

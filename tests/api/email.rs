@@ -197,11 +197,8 @@ async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
 
     let admin = app.admin().await;
     let failed: Value = app
-        .get("/api/v1/notifications?status=failed", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/notifications?status=failed", &admin.token)
+        .await;
     let items = failed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["payload"]["token"], "[hidden]");
@@ -234,14 +231,11 @@ async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
         .await;
     assert_problem(res, 409, "not-failed").await;
     let audit: Value = app
-        .get(
+        .get_json(
             "/api/v1/audit-events?action=notification.retry",
             &admin.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1);
 }
 
@@ -360,11 +354,8 @@ async fn only_admins_read_the_outbox() {
     enqueue(&app, &[invitation("kwame@ug.edu.gh", "en", "private")]).await;
     let admin = app.admin().await;
     let page: Value = app
-        .get("/api/v1/notifications?template=invitation", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/notifications?template=invitation", &admin.token)
+        .await;
     let id = page["items"][0]["id"].as_str().unwrap().to_string();
     let one = app
         .get(&format!("/api/v1/notifications/{id}"), &admin.token)

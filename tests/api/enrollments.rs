@@ -43,12 +43,7 @@ async fn world(app: &TestApp, cohort_extra: Value) -> World {
         )
         .await;
     let cohort_path = format!("/api/v1/cohorts/{}", cohort["id"].as_str().unwrap());
-    assert_eq!(
-        app.move_to(&coordinator.token, &cohort_path, "open")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&coordinator.token, &cohort_path, "open").await;
     let partner_a = app.user(Role::Partner, Some(id(&inst_a))).await;
     let partner_b = app.user(Role::Partner, Some(id(&inst_b))).await;
     World {
@@ -120,24 +115,18 @@ async fn partners_nominate_their_own_trainees_into_open_cohorts_once() {
 
     // Partner B sees none of A's enrollments; A sees its own.
     let page: Value = app
-        .get(
+        .get_json(
             &format!("{}/enrollments", w.cohort_path),
             &w.partner_b.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(page["items"], json!([]));
     let path = format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap());
     assert_problem(app.get(&path, &w.partner_b.token).await, 404, "not-found").await;
     assert_eq!(app.get(&path, &w.partner_a.token).await.status(), 200);
     let history: Value = app
-        .get(&format!("{path}/transitions"), &w.partner_a.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{path}/transitions"), &w.partner_a.token)
+        .await;
     assert_eq!(history["items"][0]["from"], "new");
     assert_eq!(history["items"][0]["to"], "nominated");
 }
@@ -201,7 +190,7 @@ async fn every_illegal_enrollment_move_is_409_with_the_allowed_moves() {
             assert_eq!(p["allowed"], allowed);
         }
     }
-    assert_eq!(app.move_to(token, &path, "rejected").await.status(), 200);
+    app.moved(token, &path, "rejected").await;
     for to in ["accepted", "waitlisted", "withdrawn", "completed"] {
         let p = assert_problem(
             app.move_to(token, &path, to).await,
@@ -212,7 +201,7 @@ async fn every_illegal_enrollment_move_is_409_with_the_allowed_moves() {
         assert_eq!(p["allowed"], json!([]));
     }
     let w2 = nominated(&app, &w, &w.partner_a, "b@ur.ac.rw").await;
-    assert_eq!(app.move_to(token, &w2, "waitlisted").await.status(), 200);
+    app.moved(token, &w2, "waitlisted").await;
     let p = assert_problem(
         app.move_to(token, &w2, "completed").await,
         409,
@@ -220,7 +209,7 @@ async fn every_illegal_enrollment_move_is_409_with_the_allowed_moves() {
     )
     .await;
     assert_eq!(p["allowed"], json!(["accepted", "rejected", "withdrawn"]));
-    assert_eq!(app.move_to(token, &w2, "accepted").await.status(), 200);
+    app.moved(token, &w2, "accepted").await;
     let p = assert_problem(
         app.move_to(token, &w2, "waitlisted").await,
         409,
@@ -283,12 +272,7 @@ async fn a_hundred_concurrent_accepts_never_overfill_a_cohort() {
         .await
         .unwrap();
     assert_eq!(accepted, 3);
-    let cohort: Value = app
-        .get(&w.cohort_path, &w.coordinator.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cohort: Value = app.get_json(&w.cohort_path, &w.coordinator.token).await;
     assert_eq!(cohort["seats_taken"], 3);
 }
 
@@ -301,17 +285,17 @@ async fn the_institution_quota_holds_and_the_waitlist_is_promoted_in_order() {
     let a2 = nominated(&app, &w, &w.partner_a, "a2@ur.ac.rw").await;
     let b1 = nominated(&app, &w, &w.partner_b, "b1@uh.cu").await;
     let b2 = nominated(&app, &w, &w.partner_b, "b2@uh.cu").await;
-    assert_eq!(app.move_to(token, &a1, "accepted").await.status(), 200);
+    app.moved(token, &a1, "accepted").await;
     assert_problem(
         app.move_to(token, &a2, "accepted").await,
         409,
         "institution-quota-reached",
     )
     .await;
-    assert_eq!(app.move_to(token, &a2, "waitlisted").await.status(), 200);
-    assert_eq!(app.move_to(token, &b1, "accepted").await.status(), 200);
-    assert_eq!(app.move_to(token, &b2, "waitlisted").await.status(), 200);
-    let cohort: Value = app.get(&w.cohort_path, token).await.json().await.unwrap();
+    app.moved(token, &a2, "waitlisted").await;
+    app.moved(token, &b1, "accepted").await;
+    app.moved(token, &b2, "waitlisted").await;
+    let cohort: Value = app.get_json(&w.cohort_path, token).await;
     assert_eq!(
         (
             cohort["seats_taken"].as_i64(),
@@ -321,34 +305,24 @@ async fn the_institution_quota_holds_and_the_waitlist_is_promoted_in_order() {
     );
 
     // B1 withdraws: A2 waited longer but A is at its quota, so B2 goes up.
-    assert_eq!(
-        app.move_to(&w.partner_b.token, &b1, "withdrawn")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&w.partner_b.token, &b1, "withdrawn").await;
     let status = |p: String| {
         let app = &app;
         let token = token.clone();
         async move {
-            let v: Value = app.get(&p, &token).await.json().await.unwrap();
+            let v: Value = app.get_json(&p, &token).await;
             v["status"].as_str().unwrap().to_string()
         }
     };
     assert_eq!(status(b2.clone()).await, "accepted");
     assert_eq!(status(a2.clone()).await, "waitlisted");
-    let history: Value = app
-        .get(&format!("{b2}/transitions"), token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history: Value = app.get_json(&format!("{b2}/transitions"), token).await;
     assert_eq!(
         history["items"].as_array().unwrap().last().unwrap()["note"],
         "promoted from the waitlist"
     );
     // A1 withdraws: A2 is promoted.
-    assert_eq!(app.move_to(token, &a1, "withdrawn").await.status(), 200);
+    app.moved(token, &a1, "withdrawn").await;
     assert_eq!(status(a2).await, "accepted");
 }
 
@@ -363,7 +337,7 @@ async fn without_auto_promote_a_freed_seat_stays_free() {
     assert_problem(app.move_to(token, &b, "accepted").await, 409, "cohort-full").await;
     app.move_to(token, &b, "waitlisted").await;
     app.move_to(token, &a, "withdrawn").await;
-    let v: Value = app.get(&b, token).await.json().await.unwrap();
+    let v: Value = app.get_json(&b, token).await;
     assert_eq!(v["status"], "waitlisted");
 }
 
@@ -391,21 +365,11 @@ async fn only_coordinators_decide_while_partners_and_trainees_may_withdraw_their
         "forbidden",
     )
     .await;
-    assert_eq!(
-        app.move_to(&w.partner_a.token, &a, "withdrawn")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&w.partner_a.token, &a, "withdrawn").await;
 
     // A trainee with an account withdraws its own enrollment, not others'.
     let b = nominated(&app, &w, &w.partner_a, "b@ur.ac.rw").await;
-    let enrollment: Value = app
-        .get(&b, &w.coordinator.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let enrollment: Value = app.get_json(&b, &w.coordinator.token).await;
     let trainee_id: Uuid = enrollment["trainee_id"].as_str().unwrap().parse().unwrap();
     let me = app.user_for_trainee(trainee_id).await;
     let c = nominated(&app, &w, &w.partner_a, "c@ur.ac.rw").await;
@@ -416,13 +380,10 @@ async fn only_coordinators_decide_while_partners_and_trainees_may_withdraw_their
     )
     .await;
     let mine: Value = app
-        .get(&format!("{}/enrollments", w.cohort_path), &me.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}/enrollments", w.cohort_path), &me.token)
+        .await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
-    assert_eq!(app.move_to(&me.token, &b, "withdrawn").await.status(), 200);
+    app.moved(&me.token, &b, "withdrawn").await;
 }
 
 #[tokio::test]
@@ -486,22 +447,13 @@ async fn completing_needs_attendance_and_issues_a_verifiable_certificate() {
     )
     .await;
     for to in ["closed", "running"] {
-        assert_eq!(app.move_to(token, &w.cohort_path, to).await.status(), 200);
+        app.moved(token, &w.cohort_path, to).await;
     }
     // Four sessions that have ended, one still to come.
     let mut sessions = Vec::new();
     let now = chrono::Utc::now();
     for d in [-5i64, -4, -3, -2, 2] {
-        let res = app
-            .post(
-                &format!("{}/sessions", w.cohort_path),
-                token,
-                &json!({"title": format!("Day {d}"), "starts_at": now + chrono::Duration::days(d),
-                        "ends_at": now + chrono::Duration::days(d) + chrono::Duration::hours(3)}),
-            )
-            .await;
-        assert_eq!(res.status(), 201);
-        let s: Value = res.json().await.unwrap();
+        let s = app.create(&format!("{}/sessions", w.cohort_path), token, &json!({"title": format!("Day {d}"), "starts_at": now + chrono::Duration::days(d), "ends_at": now + chrono::Duration::days(d) + chrono::Duration::hours(3)})).await;
         sessions.push(format!("/api/v1/sessions/{}", s["id"].as_str().unwrap()));
     }
     let ea = a.rsplit('/').next().unwrap().to_string();
@@ -549,7 +501,7 @@ async fn completing_needs_attendance_and_issues_a_verifiable_certificate() {
     .await;
     let res = app.move_to(token, &a, "completed").await;
     assert_eq!(res.status(), 200);
-    assert_eq!(app.move_to(token, &b, "not_completed").await.status(), 200);
+    app.moved(token, &b, "not_completed").await;
 
     let code: String = meridian::schema::certificates::table
         .select(meridian::schema::certificates::code)
@@ -725,18 +677,12 @@ async fn the_list_of_all_enrollments_keeps_to_the_callers_scope() {
             .collect()
     };
     let all: Value = app
-        .get("/api/v1/enrollments", &w.coordinator.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/enrollments", &w.coordinator.token)
+        .await;
     assert_eq!(ids(all).len(), 3);
     let theirs: Value = app
-        .get("/api/v1/enrollments", &w.partner_a.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/enrollments", &w.partner_a.token)
+        .await;
     assert_eq!(theirs["items"].as_array().unwrap().len(), 2);
     assert!(theirs["items"]
         .as_array()
@@ -751,7 +697,7 @@ async fn the_list_of_all_enrollments_keeps_to_the_callers_scope() {
         .unwrap()["trainee_id"]
         .clone();
     let one: Value = app
-        .get(
+        .get_json(
             &format!(
                 "/api/v1/enrollments?trainee_id={}&cohort_id={}",
                 trainee_id.as_str().unwrap(),
@@ -759,21 +705,13 @@ async fn the_list_of_all_enrollments_keeps_to_the_callers_scope() {
             ),
             &w.coordinator.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(ids(one), vec![a1.clone()]);
     // A trainee sees their own enrollment only.
     let trainee = app
         .user_for_trainee(trainee_id.as_str().unwrap().parse().unwrap())
         .await;
-    let own: Value = app
-        .get("/api/v1/enrollments", &trainee.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let own: Value = app.get_json("/api/v1/enrollments", &trainee.token).await;
     assert_eq!(ids(own), vec![a1]);
     let res = app
         .get(

@@ -183,7 +183,7 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
     assert!(matches!(refused.status().as_u16(), 409));
     // The other direction and the next year have quota of their own.
     let back = proposed(&app, &s, &s.china, &s.ghana, json!({})).await;
-    assert_eq!(app.move_to(token, &back, "approved").await.status(), 200);
+    app.moved(token, &back, "approved").await;
     let next_year = proposed(
         &app,
         &s,
@@ -192,23 +192,17 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
         json!({"starts_on": "2028-01-10", "ends_on": "2028-06-01"}),
     )
     .await;
-    assert_eq!(
-        app.move_to(token, &next_year, "approved").await.status(),
-        200
-    );
+    app.moved(token, &next_year, "approved").await;
 
     let usage: Value = app
-        .get(
+        .get_json(
             &format!(
                 "/api/v1/exchange-agreements/{}/usage",
                 s.agreement["id"].as_str().unwrap()
             ),
             token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let row = |year: i64, from: &Value| {
         usage["items"]
             .as_array()
@@ -261,12 +255,7 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
     )
     .await;
     // The agreement's history shows its creation and its termination.
-    let history: Value = app
-        .get(&format!("{path}/history"), token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history: Value = app.get_json(&format!("{path}/history"), token).await;
     let actions: Vec<&str> = history["items"]
         .as_array()
         .unwrap()
@@ -307,12 +296,7 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
         "forbidden",
     )
     .await;
-    assert_eq!(
-        app.move_to(&s.coordinator.token, &path, "approved")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&s.coordinator.token, &path, "approved").await;
     // The trainee and the partner staff of both institutions are told.
     let mail = smtp.wait_for(3, 10).await;
     assert_eq!(mail.len(), 3);
@@ -336,12 +320,8 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
     .await;
     let rejected: Value = res.json().await.unwrap();
     let rejected_path = format!("/api/v1/exchanges/{}", rejected["id"].as_str().unwrap());
-    assert_eq!(
-        app.move_to(&s.coordinator.token, &rejected_path, "rejected")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&s.coordinator.token, &rejected_path, "rejected")
+        .await;
     let mail = smtp.wait_for(6, 10).await;
     let refusals = mail
         .iter()
@@ -354,22 +334,14 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
         .count();
     assert_eq!(refusals, 3);
     let me = app.user_for_trainee(s.trainee).await;
-    let mine: Value = app
-        .get("/api/v1/exchanges", &me.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.get_json("/api/v1/exchanges", &me.token).await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);
     let journey: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/trainees/{}/journey", s.trainee),
             &me.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(journey["steps"][0]["kind"], "exchange");
     assert_eq!(journey["steps"][0]["status"], "approved");
 }
@@ -411,12 +383,7 @@ async fn exchanges_are_corrected_while_open_and_rechecked_against_their_agreemen
     assert_eq!(error_fields(&p), ["ends_on"]);
     // Once approved, only coordinators change it, and its agreement's rules
     // are checked again.
-    assert_eq!(
-        app.move_to(&s.coordinator.token, &path, "approved")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&s.coordinator.token, &path, "approved").await;
     let res = app
         .patch(&path, &ghana_staff.token, &json!({"funding_usd": "1"}))
         .await;
@@ -433,12 +400,7 @@ async fn exchanges_are_corrected_while_open_and_rechecked_against_their_agreemen
         .patch(&path, &s.coordinator.token, &json!({"kind": "internship"}))
         .await;
     assert_problem(res, 409, "kind-not-covered").await;
-    let stored: Value = app
-        .get(&path, &s.coordinator.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stored: Value = app.get_json(&path, &s.coordinator.token).await;
     assert_eq!(
         (stored["ends_on"].as_str(), stored["kind"].as_str()),
         (Some("2028-01-31"), Some("fellowship"))
@@ -454,12 +416,7 @@ async fn exchanges_are_corrected_while_open_and_rechecked_against_their_agreemen
     assert_eq!(res.status(), 200);
     // A quota already spent in another year refuses a move into it.
     let second = proposed(&app, &s, &s.ghana, &s.china, json!({})).await;
-    assert_eq!(
-        app.move_to(&s.coordinator.token, &second, "approved")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&s.coordinator.token, &second, "approved").await;
     let later = proposed(
         &app,
         &s,
@@ -468,12 +425,7 @@ async fn exchanges_are_corrected_while_open_and_rechecked_against_their_agreemen
         json!({"starts_on": "2028-03-01", "ends_on": "2028-06-30"}),
     )
     .await;
-    assert_eq!(
-        app.move_to(&s.coordinator.token, &later, "approved")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&s.coordinator.token, &later, "approved").await;
     let res = app
         .patch(
             &later,
@@ -484,12 +436,7 @@ async fn exchanges_are_corrected_while_open_and_rechecked_against_their_agreemen
     assert_problem(res, 409, "quota-exceeded").await;
     // A final exchange is never changed.
     let rejected = proposed(&app, &s, &s.ghana, &s.china, json!({})).await;
-    assert_eq!(
-        app.move_to(&s.coordinator.token, &rejected, "rejected")
-            .await
-            .status(),
-        200
-    );
+    app.moved(&s.coordinator.token, &rejected, "rejected").await;
     let res = app
         .patch(
             &rejected,

@@ -353,6 +353,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The JSON body of a `GET`.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get(path, token).await.json().await.unwrap()
+    }
+
+    /// Creates a record with a `POST` that must answer 201; its JSON.
+    pub async fn create(&self, path: &str, token: &str, body: &Value) -> Value {
+        let res = self.post(path, token, body).await;
+        assert_eq!(res.status(), 201, "POST {path}");
+        res.json().await.unwrap()
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
         self.request(Method::POST, path, Some(token))
             .json(body)
@@ -535,6 +547,12 @@ impl TestApp {
         let res = self.post("/api/v1/cohorts", token, body).await;
         assert_eq!(res.status(), 201, "creating a cohort");
         res.json().await.unwrap()
+    }
+
+    /// Moves a record through `POST {path}/transitions`, which must answer 200.
+    pub async fn moved(&self, token: &str, path: &str, to: &str) {
+        let status = self.move_to(token, path, to).await.status();
+        assert_eq!(status, 200, "moving {path} to {to}");
     }
 
     /// Moves a record through `POST {path}/transitions`.

@@ -334,15 +334,7 @@ async fn an_invitation_is_emailed_accepted_once_and_gives_a_working_account() {
         .await;
     let problem = assert_problem(res, 422, "validation").await;
     assert_eq!(error_fields(&problem), ["institution_id"]);
-    let res = app
-        .post(
-            "/api/v1/invitations",
-            &coordinator.token,
-            &json!({"email": "Fatou@UCAD.sn", "role": "partner", "institution_id": inst["id"], "locale": "fr"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let invitation: Value = res.json().await.unwrap();
+    let invitation = app.create("/api/v1/invitations", &coordinator.token, &json!({"email": "Fatou@UCAD.sn", "role": "partner", "institution_id": inst["id"], "locale": "fr"})).await;
     assert!(invitation.get("token_hash").is_none());
 
     let mail = smtp.wait_for(1, 10).await;

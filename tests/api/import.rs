@@ -58,11 +58,8 @@ async fn a_dry_run_writes_nothing_and_a_real_run_writes_every_row() {
     let report: Value = res.json().await.unwrap();
     assert_eq!(report["created"], 3);
     let listed: Value = app
-        .get("/api/v1/trainees?q=ana&count=true", &partner.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/trainees?q=ana&count=true", &partner.token)
+        .await;
     assert_eq!(listed["items"][0]["given_name"], "Ana, Maria");
     assert_eq!(listed["items"][0]["institution_id"], inst["id"]);
     // The same file again: every row's email is taken, nothing is written.

@@ -43,7 +43,7 @@ async fn create_answers_201_with_location_etag_and_un_regions() {
     let id: uuid::Uuid = body["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(id.get_version_num(), 7);
 
-    let fetched: Value = app.get(&location, &admin.token).await.json().await.unwrap();
+    let fetched: Value = app.get_json(&location, &admin.token).await;
     assert_eq!(fetched, body);
 }
 
@@ -119,7 +119,7 @@ async fn patch_changes_only_what_is_sent_and_null_clears() {
         .await;
     let problem = assert_problem(res, 422, "validation").await;
     assert_eq!(error_fields(&problem), ["kind", "name"]);
-    let body: Value = app.get(&path, &admin.token).await.json().await.unwrap();
+    let body: Value = app.get_json(&path, &admin.token).await;
     assert_eq!(body["city"], "Accra");
     assert_eq!(body["version"], 3);
 }
@@ -148,7 +148,7 @@ async fn patch_with_a_stale_if_match_is_412_and_writes_nothing() {
         .await
         .unwrap();
     assert_problem(res, 412, "precondition-failed").await;
-    let body: Value = app.get(&path, &admin.token).await.json().await.unwrap();
+    let body: Value = app.get_json(&path, &admin.token).await;
     assert_eq!(body["city"], "Sao Paulo");
     assert_eq!(body["version"], 2);
     let audits = app.count("audit_events").await;

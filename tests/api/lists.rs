@@ -43,7 +43,7 @@ async fn walk(app: &TestApp, token: &str, query: &str) -> Vec<String> {
         if let Some(c) = &cursor {
             path.push_str(&format!("&cursor={c}"));
         }
-        let page: Value = app.get(&path, token).await.json().await.unwrap();
+        let page: Value = app.get_json(&path, token).await;
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 3);
         names.extend(
@@ -91,11 +91,8 @@ async fn a_cursor_of_another_sort_is_refused() {
     let admin = app.admin().await;
     seed(&app, &admin.token).await;
     let page: Value = app
-        .get("/api/v1/institutions?limit=2&sort=name", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/institutions?limit=2&sort=name", &admin.token)
+        .await;
     let cursor = page["next_cursor"].as_str().unwrap();
     let res = app
         .get(
@@ -116,11 +113,8 @@ async fn count_filters_and_search_narrow_the_list() {
         let token = admin.token.clone();
         async move {
             let v: Value = app
-                .get(&format!("/api/v1/institutions?{q}"), &token)
-                .await
-                .json()
-                .await
-                .unwrap();
+                .get_json(&format!("/api/v1/institutions?{q}"), &token)
+                .await;
             v
         }
     };
@@ -149,11 +143,8 @@ async fn updated_since_returns_only_what_changed() {
     let admin = app.admin().await;
     seed(&app, &admin.token).await;
     let all: Value = app
-        .get("/api/v1/institutions?sort=created_at", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/institutions?sort=created_at", &admin.token)
+        .await;
     let last_sync = chrono::Utc::now();
     let id = all["items"][2]["id"].as_str().unwrap();
     app.patch(
@@ -164,14 +155,11 @@ async fn updated_since_returns_only_what_changed() {
     .await;
     let since = last_sync.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let changed: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/institutions?updated_since={since}&sort=updated_at"),
             &admin.token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let items = changed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], id);

@@ -81,7 +81,7 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
             .await;
         let e: Value = res.json().await.unwrap();
         let path = format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap());
-        assert_eq!(app.move_to(&c.token, &path, outcome).await.status(), 200);
+        app.moved(&c.token, &path, outcome).await;
     }
     let res = app
         .post(
@@ -338,19 +338,11 @@ async fn the_benchmark_generator_fills_every_table_consistently() {
     );
     // The data make sense to the API: dashboards read it.
     let viewer = app.user(Role::Viewer, None).await;
-    let o: Value = app
-        .get("/api/v1/stats/overview", &viewer.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let o: Value = app.get_json("/api/v1/stats/overview", &viewer.token).await;
     assert_eq!(o["enrollments"]["total"], 10_000);
     let flows: Value = app
-        .get("/api/v1/stats/exchanges/flows", &viewer.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/stats/exchanges/flows", &viewer.token)
+        .await;
     assert!(!flows["items"].as_array().unwrap().is_empty());
 }
 
@@ -476,12 +468,7 @@ async fn tallies_follow_every_change_and_survive_folding() {
     .await;
     assert_eq!(tally_drift(&app).await, 0, "after every kind of change");
     let viewer = app.user(Role::Viewer, None).await;
-    let before: Value = app
-        .get("/api/v1/stats/overview", &viewer.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = app.get_json("/api/v1/stats/overview", &viewer.token).await;
     assert_eq!(before["certificates"], 5);
     assert_eq!(before["trainees"], 6);
     // The cohort's seats and waitlist, read from tallies, are the records' counts.
@@ -504,40 +491,27 @@ async fn tallies_follow_every_change_and_survive_folding() {
             cohort["waitlist_length"].as_i64().unwrap(),
         )
     };
-    let record: Value = app.get(&cohort_path, &c.token).await.json().await.unwrap();
+    let record: Value = app.get_json(&cohort_path, &c.token).await;
     assert_eq!(seats_of(record), expected);
 
     let mut conn = app.conn().await;
     assert!(meridian::stats::fold_tallies(&mut conn).await.unwrap() > 0);
     assert_eq!(app.count("tally_deltas").await, 0);
     assert_eq!(tally_drift(&app).await, 0, "after folding");
-    let record: Value = app.get(&cohort_path, &c.token).await.json().await.unwrap();
+    let record: Value = app.get_json(&cohort_path, &c.token).await;
     assert_eq!(seats_of(record), expected, "folded");
-    let after: Value = app
-        .get("/api/v1/stats/overview", &viewer.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = app.get_json("/api/v1/stats/overview", &viewer.token).await;
     assert_eq!(before, after);
     let cs: Value = app
-        .get(&format!("/api/v1/stats/cohorts/{cohort_id}"), &viewer.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/stats/cohorts/{cohort_id}"), &viewer.token)
+        .await;
     assert_eq!(
         cs["attendance_rate"],
         json!({"rate": 0.0, "numerator": 0, "denominator": 6})
     );
     // A rebuild from scratch agrees with what the triggers kept.
     app.run_sql("SELECT meridian_rebuild_tallies()").await;
-    let rebuilt: Value = app
-        .get("/api/v1/stats/overview", &viewer.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let rebuilt: Value = app.get_json("/api/v1/stats/overview", &viewer.token).await;
     assert_eq!(before, rebuilt);
 }
 

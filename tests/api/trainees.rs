@@ -29,9 +29,7 @@ async fn partners_manage_only_their_own_institutions_trainees() {
         .await;
     let body = json!({"given_name": "Nelia", "family_name": "Macuacua", "email": "Nelia@UEM.ac.mz",
                       "nationality": "mz", "gender": "female", "field": "Remote sensing"});
-    let res = app.post("/api/v1/trainees", &partner.token, &body).await;
-    assert_eq!(res.status(), 201);
-    let t: Value = res.json().await.unwrap();
+    let t = app.create("/api/v1/trainees", &partner.token, &body).await;
     assert_eq!(t["institution_id"], mine["id"]);
     assert_eq!(t["email"], "nelia@uem.ac.mz");
     assert_eq!(t["nationality"], "MZ");
@@ -50,12 +48,7 @@ async fn partners_manage_only_their_own_institutions_trainees() {
     assert_problem(app.get(&path, &other.token).await, 404, "not-found").await;
     let res = app.patch(&path, &other.token, &json!({"field": "x"})).await;
     assert_problem(res, 404, "not-found").await;
-    let listed: Value = app
-        .get("/api/v1/trainees", &other.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/trainees", &other.token).await;
     assert_eq!(listed["items"], json!([]));
     let res = app
         .patch(
@@ -96,12 +89,7 @@ async fn partners_manage_only_their_own_institutions_trainees() {
 async fn a_trainee_reads_itself_and_edits_only_its_contact_details() {
     let app = spawn_app().await;
     let me = app.user(Role::Trainee, None).await;
-    let listed: Value = app
-        .get("/api/v1/trainees", &me.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/trainees", &me.token).await;
     let items = listed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     let path = format!("/api/v1/trainees/{}", items[0]["id"].as_str().unwrap());

@@ -32,17 +32,7 @@ async fn incubator(app: &TestApp, token: &str, capacity: i32) -> Value {
 }
 
 async fn venture(app: &TestApp, token: &str, incubator: &Value, founders: &[Uuid]) -> String {
-    let res = app
-        .post(
-            "/api/v1/ventures",
-            token,
-            &json!({"incubator_id": incubator["id"], "name": "AgriSense", "theme": "agriculture",
-                    "country_code": "KE", "founder_trainee_ids": founders, "jobs_created": 12,
-                    "funding_raised_usd": "250000.5"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let v: Value = res.json().await.unwrap();
+    let v = app.create("/api/v1/ventures", token, &json!({"incubator_id": incubator["id"], "name": "AgriSense", "theme": "agriculture", "country_code": "KE", "founder_trainee_ids": founders, "jobs_created": 12, "funding_raised_usd": "250000.5"})).await;
     assert_eq!(v["funding_raised_usd"], "250000.50");
     format!("/api/v1/ventures/{}", v["id"].as_str().unwrap())
 }
@@ -153,7 +143,7 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
     for to in ["admitted", "incubating", "graduated"] {
         assert_eq!(app.move_to(&c.token, &path, to).await.status(), 200, "{to}");
     }
-    let v: Value = app.get(&path, &c.token).await.json().await.unwrap();
+    let v: Value = app.get_json(&path, &c.token).await;
     assert!(v["admitted_on"].is_string() && v["graduated_on"].is_string());
     let mail = smtp.wait_for(2, 10).await;
     let subjects: Vec<String> = mail
@@ -166,11 +156,8 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
 
     // The founder's journey shows the venture with its jobs and funding.
     let journey: Value = app
-        .get(&format!("/api/v1/trainees/{founder}/journey"), &c.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/trainees/{founder}/journey"), &c.token)
+        .await;
     let step = &journey["steps"][0];
     assert_eq!(
         (step["kind"].as_str(), step["status"].as_str()),
@@ -186,12 +173,7 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
 
     let partner = app.user(Role::Partner, Some(inst_id)).await;
     assert_eq!(app.get(&path, &partner.token).await.status(), 200);
-    let listed: Value = app
-        .get("/api/v1/ventures", &partner.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/ventures", &partner.token).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     let other_inst = app
         .institution(&admin.token, "Makerere University", "UG")
@@ -243,15 +225,13 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
         } else {
             "legal"
         };
-        let res = app
-            .post(
+        let r = app
+            .create(
                 &format!("{path}/service-requests"),
                 &c.token,
                 &json!({"service": service, "description": what}),
             )
             .await;
-        assert_eq!(res.status(), 201);
-        let r: Value = res.json().await.unwrap();
         assert_eq!(r["status"], "open");
         ids.push(format!(
             "/api/v1/service-requests/{}",
@@ -259,11 +239,8 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
         ));
     }
     let queue: Value = app
-        .get("/api/v1/service-requests?status=open", &c.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/service-requests?status=open", &c.token)
+        .await;
     let descriptions: Vec<&str> = queue["items"]
         .as_array()
         .unwrap()
@@ -289,14 +266,11 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
         .await;
     assert_eq!(res.status(), 200);
     for to in ["in_progress", "resolved"] {
-        assert_eq!(app.move_to(&c.token, &ids[0], to).await.status(), 200);
+        app.moved(&c.token, &ids[0], to).await;
     }
     let queue: Value = app
-        .get("/api/v1/service-requests?status=open", &c.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/service-requests?status=open", &c.token)
+        .await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 1);
 
     let res = app
@@ -318,11 +292,6 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
         error_fields(&assert_problem(res, 422, "validation").await),
         ["due_on", "title"]
     );
-    let listed: Value = app
-        .get(&format!("{path}/milestones"), &c.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json(&format!("{path}/milestones"), &c.token).await;
     assert_eq!(listed["items"][0]["title"], "First paying cooperative");
 }
