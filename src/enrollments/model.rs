@@ -45,10 +45,8 @@ impl Lifecycle for EnrollmentStatus {
 }
 
 impl EnrollmentStatus {
-    /// Whether the enrollment holds one of the cohort's seats.
-    pub fn takes_seat(self) -> bool {
-        matches!(self, Self::Accepted | Self::Completed | Self::NotCompleted)
-    }
+    /// The states that hold one of the cohort's seats.
+    pub const SEATED: [Self; 3] = [Self::Accepted, Self::Completed, Self::NotCompleted];
 }
 
 /// An enrollment.

@@ -32,12 +32,6 @@ use crate::{
 
 pub const ENTITY: &str = "enrollment";
 
-const SEAT_STATUSES: [EnrollmentStatus; 3] = [
-    EnrollmentStatus::Accepted,
-    EnrollmentStatus::Completed,
-    EnrollmentStatus::NotCompleted,
-];
-
 crate::list_filter! {
     /// Filters of `GET /enrollments`; a cohort's list takes the first two.
     pub struct Filter on enrollments {
@@ -199,7 +193,7 @@ async fn count_seats(
 ) -> AppResult<i64> {
     let mut q = enrollments::table
         .filter(enrollments::cohort_id.eq(cohort_id))
-        .filter(enrollments::status.eq_any(SEAT_STATUSES))
+        .filter(enrollments::status.eq_any(EnrollmentStatus::SEATED))
         .into_boxed();
     if let Some(i) = institution {
         q = q.filter(enrollments::institution_id.eq(i));

@@ -117,11 +117,7 @@ pub async fn mark(
         cohorts::lock(conn, cohort_id).await?;
         let seat_holders: Vec<Uuid> = enrollments::table
             .filter(enrollments::cohort_id.eq(cohort_id))
-            .filter(enrollments::status.eq_any([
-                EnrollmentStatus::Accepted,
-                EnrollmentStatus::Completed,
-                EnrollmentStatus::NotCompleted,
-            ]))
+            .filter(enrollments::status.eq_any(EnrollmentStatus::SEATED))
             .select(enrollments::id)
             .load(conn)
             .await?;

@@ -42,10 +42,8 @@ impl Lifecycle for VentureStatus {
 }
 
 impl VentureStatus {
-    /// Whether the venture holds one of the incubator's places.
-    pub fn holds_place(self) -> bool {
-        matches!(self, Self::Admitted | Self::Incubating)
-    }
+    /// The states that hold one of the incubator's places.
+    pub const HOLDING: [Self; 2] = [Self::Admitted, Self::Incubating];
 }
 
 /// A venture hosted by an incubator.

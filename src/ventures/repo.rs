@@ -112,7 +112,7 @@ impl Moving for Venture {
         }
         let holding: i64 = ventures::table
             .filter(ventures::incubator_id.eq(incubator.id))
-            .filter(ventures::status.eq_any([VentureStatus::Admitted, VentureStatus::Incubating]))
+            .filter(ventures::status.eq_any(VentureStatus::HOLDING))
             .count()
             .get_result(conn)
             .await?;
