@@ -19,7 +19,8 @@ use super::model::Trainee;
 use crate::{
     api,
     auth::{
-        policy::{may, Action, Resource},
+        policy::{may, Action, Resource, Scope},
+        scope::Scoped,
         Principal,
     },
     error::{AppResult, Problem},
@@ -138,17 +139,28 @@ pub(crate) async fn journey(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let scope = may(&caller, Resource::Trainee, Action::Read)?;
+    // Each part of the journey stays in the caller's scope of its kind: a
+    // partner sees its own institution's enrollments of the trainee and the
+    // exchanges its institution takes part in.
+    let enrollment_scope = may(&caller, Resource::Enrollment, Action::Read)?;
+    let exchange_scope = may(&caller, Resource::Exchange, Action::Read)?;
     let mut conn = state.pool.get().await?;
     let trainee = Trainee::find(&mut conn, scope, *id).await?;
+    let institution = match enrollment_scope {
+        Scope::Institution(i) => Some(i),
+        _ => None,
+    };
     let rows: Vec<Row> = sql_query(
         "SELECT e.created_at, e.id AS enrollment_id, c.id AS cohort_id, c.title AS cohort_title, \
                 p.title AS program_title, c.starts_on, c.ends_on, e.status, \
                 ce.code, ce.issued_at, ce.revoked_at \
          FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id \
          LEFT JOIN certificates ce ON ce.enrollment_id = e.id \
-         WHERE e.trainee_id = $1 ORDER BY e.created_at, e.id",
+         WHERE e.trainee_id = $1 AND ($2::uuid IS NULL OR e.institution_id = $2) \
+         ORDER BY e.created_at, e.id",
     )
     .bind::<SqlUuid, _>(trainee.id)
+    .bind::<Nullable<SqlUuid>, _>(institution)
     .load(&mut conn)
     .await?;
     let mut steps = Vec::with_capacity(rows.len() * 2);
@@ -172,11 +184,14 @@ pub(crate) async fn journey(
             status: r.status,
         });
     }
-    let moves: Vec<Exchange> = exchanges::table
+    let mut moves = exchanges::table
         .filter(exchanges::trainee_id.eq(trainee.id))
         .select(Exchange::as_select())
-        .load(&mut conn)
-        .await?;
+        .into_boxed();
+    if let Some(cond) = exchanges::table::condition(exchange_scope) {
+        moves = moves.filter(cond);
+    }
+    let moves: Vec<Exchange> = moves.load(&mut conn).await?;
     steps.extend(moves.into_iter().map(|e| Step::Exchange {
         at: e.created_at,
         exchange_id: e.id,

@@ -806,3 +806,38 @@ async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_not
         assert_eq!(app.count(table).await, before, "{path} wrote");
     }
 }
+
+#[tokio::test]
+async fn a_journey_carries_only_what_the_reader_may_see() {
+    let app = spawn_app().await;
+    let t = two(&app).await;
+    let admin = app.admin().await;
+    let kenya = app
+        .institution(&admin.token, "Strathmore University", "KE")
+        .await;
+    let trainee = app.trainee_record(Some(id(&t.ghana))).await;
+    // An exchange between two other institutions, made by staff.
+    app.create(
+        "/api/v1/exchanges",
+        &t.coordinator.token,
+        &json!({"kind": "fellowship", "trainee_id": trainee, "sending_institution_id": kenya["id"],
+                "receiving_institution_id": t.china["id"], "starts_on": "2027-09-01", "ends_on": "2028-02-28"}),
+    )
+    .await;
+    let path = format!("/api/v1/trainees/{trainee}/journey");
+    let kinds = |journey: Value| -> Vec<String> {
+        journey["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        kinds(app.get_json(&path, &t.coordinator.token).await),
+        ["exchange"]
+    );
+    let me = app.user_for_trainee(trainee).await;
+    assert_eq!(kinds(app.get_json(&path, &me.token).await), ["exchange"]);
+    assert!(kinds(app.get_json(&path, &t.ghana_staff.token).await).is_empty());
+}
