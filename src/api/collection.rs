@@ -5,7 +5,10 @@
 //! same way for every collection. [`crate::collection_routes`] gives each
 //! collection its documented routes.
 
-use std::future::Future;
+use std::{
+    collections::HashSet,
+    future::{ready, Future},
+};
 
 use actix_web::{HttpRequest, HttpResponse};
 use diesel_async::AsyncPgConnection;
@@ -60,6 +63,29 @@ pub trait Collection: Record {
     /// Its list filters.
     type Filter: Filter;
 
+    /// The people named in records of this kind (a venture's founders) that
+    /// a reader in `scope` may see, when it may not see them all: `None` for
+    /// all of them.
+    fn visible_people(
+        _conn: &mut AsyncPgConnection,
+        _scope: Scope,
+    ) -> impl Future<Output = AppResult<Option<HashSet<Uuid>>>> {
+        ready(Ok(None))
+    }
+
+    /// The record as a reader who may see only `people` reads it.
+    fn trimmed(self, _people: &HashSet<Uuid>) -> Self {
+        self
+    }
+
+    /// The record as a reader who may see `people` (all when `None`) reads it.
+    fn for_reader(self, people: &Option<HashSet<Uuid>>) -> Self {
+        match people {
+            Some(people) => self.trimmed(people),
+            None => self,
+        }
+    }
+
     /// A page of the records in scope that pass the filters.
     fn list(
         conn: &mut AsyncPgConnection,
@@ -72,11 +98,14 @@ pub trait Collection: Record {
 /// Implements [`Collection`] for a record listed straight from one query:
 /// `select` is the query of every row (narrowed by the filter and the
 /// caller's scope), whose rows, of type `row`, convert into the record.
+/// `people` and `trim` keep people outside the reader's scope out of the
+/// records it reads.
 #[macro_export]
 macro_rules! collection {
     (
         $record:ty: $resource:ident at $path:literal,
-        input = $input:ty, filter = $filter:ty, select = $select:expr, row = $row:ty $(,)?
+        input = $input:ty, filter = $filter:ty, select = $select:expr, row = $row:ty
+        $(, people = $people:path, trim = $trim:path)? $(,)?
     ) => {
         impl $crate::api::collection::Collection for $record {
             const RESOURCE: $crate::auth::policy::Resource =
@@ -92,9 +121,24 @@ macro_rules! collection {
                 filter: &$filter,
             ) -> $crate::error::AppResult<$crate::api::list::Page<Self>> {
                 use diesel::{QueryDsl, SelectableHelper};
+                let people = <Self as $crate::api::collection::Collection>::visible_people(conn, scope).await?;
                 let build = || filter.narrow($select.into_boxed(), scope);
-                $crate::api::list::fetch(conn, params, build, |r: $row| Self::from(r)).await
+                let to_item = |r: $row| Self::from(r).for_reader(&people);
+                $crate::api::list::fetch(conn, params, build, to_item).await
             }
+
+            $(fn visible_people(
+                conn: &mut diesel_async::AsyncPgConnection,
+                scope: $crate::auth::policy::Scope,
+            ) -> impl std::future::Future<
+                Output = $crate::error::AppResult<Option<std::collections::HashSet<uuid::Uuid>>>,
+            > {
+                $people(conn, scope)
+            }
+
+            fn trimmed(self, people: &std::collections::HashSet<uuid::Uuid>) -> Self {
+                $trim(self, people)
+            })?
         }
     };
 }
@@ -135,7 +179,9 @@ pub async fn get<C: Collection>(
 ) -> AppResult<HttpResponse> {
     let scope = may(caller, C::RESOURCE, Action::Read)?;
     let mut conn = state.pool.get().await?;
-    super::record(req, &C::find(&mut conn, scope, id).await?)
+    let people = C::visible_people(&mut conn, scope).await?;
+    let record = C::find(&mut conn, scope, id).await?.for_reader(&people);
+    super::record(req, &record)
 }
 
 /// `PATCH /{collection}/{id}`, honouring `If-Match`.

@@ -1,8 +1,10 @@
 //! The SQL and rules of ventures. Admissions lock the incubator row, so its
 //! capacity holds under concurrent admissions.
 
+use std::collections::HashSet;
+
 use chrono::{NaiveDate, Utc};
-use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel::{ExpressionMethods, QueryDsl, QueryableByName, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
@@ -31,10 +33,44 @@ crate::list_filter! {
     }
 }
 
+/// The founders a reader in `scope` may see: partner staff their
+/// institution's trainees, a trainee itself.
+async fn founders_in_scope(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+) -> AppResult<Option<HashSet<Uuid>>> {
+    #[derive(QueryableByName)]
+    struct Founder {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let institution = match scope {
+        Scope::All => return Ok(None),
+        Scope::Trainee(t) => return Ok(Some(HashSet::from([t]))),
+        Scope::Author(_) | Scope::Nobody => return Ok(Some(HashSet::new())),
+        Scope::Institution(i) => i,
+    };
+    let founders: Vec<Founder> = diesel::sql_query(
+        "SELECT t.id FROM trainees t WHERE t.institution_id = $1 \
+         AND t.id IN (SELECT unnest(founder_trainee_ids) FROM ventures)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(institution)
+    .load(conn)
+    .await?;
+    Ok(Some(founders.into_iter().map(|f| f.id).collect()))
+}
+
+/// A venture without the founders its reader may not see.
+fn keep_founders(mut venture: Venture, people: &HashSet<Uuid>) -> Venture {
+    venture.founder_trainee_ids.retain(|f| people.contains(f));
+    venture
+}
+
 crate::collection!(
     Venture: Venture at "/ventures",
     input = VentureInput, filter = Filter,
     select = ventures::table.select(Venture::as_select()), row = Venture,
+    people = founders_in_scope, trim = keep_founders,
 );
 
 async fn check_founders(conn: &mut AsyncPgConnection, founders: &[Uuid]) -> AppResult<()> {

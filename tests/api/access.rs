@@ -841,3 +841,43 @@ async fn a_journey_carries_only_what_the_reader_may_see() {
     assert_eq!(kinds(app.get_json(&path, &me.token).await), ["exchange"]);
     assert!(kinds(app.get_json(&path, &t.ghana_staff.token).await).is_empty());
 }
+
+#[tokio::test]
+async fn a_partner_reads_a_venture_with_its_own_founders_only() {
+    let app = spawn_app().await;
+    let t = two(&app).await;
+    let token = &t.coordinator.token;
+    let incubator = app
+        .create(
+            "/api/v1/incubators",
+            token,
+            &json!({"name": "Hangzhou AI Hub", "host_institution_id": t.china["id"], "country_code": "CN",
+                    "themes": ["health"], "capacity": 3, "services": ["compute"]}),
+        )
+        .await;
+    let ghanaian = app.trainee_record(Some(id(&t.ghana))).await;
+    let chinese = app.trainee_record(Some(id(&t.china))).await;
+    let venture = app
+        .create(
+            "/api/v1/ventures",
+            token,
+            &json!({"incubator_id": incubator["id"], "name": "MalariaScan", "theme": "health",
+                    "country_code": "GH", "founder_trainee_ids": [ghanaian, chinese], "jobs_created": 3,
+                    "funding_raised_usd": "1000"}),
+        )
+        .await;
+    let path = format!("/api/v1/ventures/{}", venture["id"].as_str().unwrap());
+    let founders = |v: &Value| v["founder_trainee_ids"].clone();
+    assert_eq!(
+        founders(&app.get_json(&path, token).await),
+        json!([ghanaian, chinese])
+    );
+    for (staff, own) in [(&t.ghana_staff, ghanaian), (&t.china_staff, chinese)] {
+        assert_eq!(
+            founders(&app.get_json(&path, &staff.token).await),
+            json!([own])
+        );
+        let listed = app.get_json("/api/v1/ventures", &staff.token).await;
+        assert_eq!(founders(&listed["items"][0]), json!([own]));
+    }
+}
