@@ -18,11 +18,16 @@ use crate::{
     lifecycle::{self, Lifecycle},
 };
 
-/// Changes of a record, as a PATCH body parsed.
-pub trait Changes: Send + Sync {
+/// Changes of a record, as a PATCH body parsed: a struct of `Option`s, one
+/// per field a PATCH may change, `None` for a field left alone.
+pub trait Changes: Default + PartialEq + Send + Sync {
     /// Whether the PATCH changes nothing.
-    fn is_empty(&self) -> bool;
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
+
+impl<T: Default + PartialEq + Send + Sync> Changes for T {}
 
 /// A kind of record, by its name in the audit log and the move history.
 pub trait Kind {

@@ -189,7 +189,7 @@ pub struct NewCohort {
     pub coordinator_id: Option<Uuid>,
 }
 
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = cohorts)]
 pub struct CohortChanges {
     pub code: Option<String>,
@@ -353,26 +353,5 @@ impl crate::api::collection::Input for CohortInput {
             changes.min_attendance_pct,
         );
         c.finish(|| Some(changes))
-    }
-}
-
-impl crate::store::Changes for CohortChanges {
-    fn is_empty(&self) -> bool {
-        self.code.is_none()
-            && self.title.is_none()
-            && self.host_institution_id.is_none()
-            && self.delivery.is_none()
-            && self.country_code.is_none()
-            && self.city.is_none()
-            && self.languages.is_none()
-            && self.starts_on.is_none()
-            && self.ends_on.is_none()
-            && self.nominations_open_at.is_none()
-            && self.nominations_close_at.is_none()
-            && self.capacity.is_none()
-            && self.max_per_institution.is_none()
-            && self.min_attendance_pct.is_none()
-            && self.auto_promote.is_none()
-            && self.coordinator_id.is_none()
     }
 }

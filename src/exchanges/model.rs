@@ -125,7 +125,7 @@ pub struct NewAgreement {
     pub status: AgreementStatus,
 }
 
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = exchange_agreements)]
 pub struct AgreementChanges {
     pub title: Option<String>,
@@ -134,17 +134,6 @@ pub struct AgreementChanges {
     pub kinds: Option<Vec<String>>,
     pub annual_quota: Option<i32>,
     pub status: Option<AgreementStatus>,
-}
-
-impl crate::store::Changes for AgreementChanges {
-    fn is_empty(&self) -> bool {
-        self.title.is_none()
-            && self.valid_from.is_none()
-            && self.valid_to.is_none()
-            && self.kinds.is_none()
-            && self.annual_quota.is_none()
-            && self.status.is_none()
-    }
 }
 
 impl crate::api::collection::Input for AgreementInput {
@@ -289,7 +278,7 @@ pub struct NewExchange {
 
 /// A checked change of an exchange: its kind, dates, funding and agreement
 /// (`null` clears the optional ones).
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = exchanges)]
 pub struct ExchangeChanges {
     pub kind: Option<ExchangeKind>,
@@ -297,16 +286,6 @@ pub struct ExchangeChanges {
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub funding_usd: Option<Option<BigDecimal>>,
-}
-
-impl crate::store::Changes for ExchangeChanges {
-    fn is_empty(&self) -> bool {
-        self.kind.is_none()
-            && self.agreement_id.is_none()
-            && self.starts_on.is_none()
-            && self.ends_on.is_none()
-            && self.funding_usd.is_none()
-    }
 }
 
 impl ExchangeChanges {

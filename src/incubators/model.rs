@@ -90,7 +90,7 @@ pub struct NewIncubator {
     pub status: IncubatorStatus,
 }
 
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = incubators)]
 pub struct IncubatorChanges {
     pub name: Option<String>,
@@ -101,19 +101,6 @@ pub struct IncubatorChanges {
     pub capacity: Option<i32>,
     pub services: Option<Vec<String>>,
     pub status: Option<IncubatorStatus>,
-}
-
-impl crate::store::Changes for IncubatorChanges {
-    fn is_empty(&self) -> bool {
-        self.name.is_none()
-            && self.host_institution_id.is_none()
-            && self.country_code.is_none()
-            && self.city.is_none()
-            && self.themes.is_none()
-            && self.capacity.is_none()
-            && self.services.is_none()
-            && self.status.is_none()
-    }
 }
 
 /// Names of a list of string enums, without repeats.

@@ -117,7 +117,7 @@ pub struct NewInstitution {
 }
 
 /// A checked change to an institution.
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = institutions)]
 pub struct InstitutionChanges {
     pub name: Option<String>,
@@ -128,19 +128,6 @@ pub struct InstitutionChanges {
     pub website: Option<Option<String>>,
     pub contact_email: Option<Option<String>>,
     pub status: Option<InstitutionStatus>,
-}
-
-impl crate::store::Changes for InstitutionChanges {
-    fn is_empty(&self) -> bool {
-        self.name.is_none()
-            && self.short_name.is_none()
-            && self.kind.is_none()
-            && self.country_code.is_none()
-            && self.city.is_none()
-            && self.website.is_none()
-            && self.contact_email.is_none()
-            && self.status.is_none()
-    }
 }
 
 fn inner<T, U>(p: Patch<Option<T>>, f: impl Fn(T) -> U) -> Option<Option<U>> {

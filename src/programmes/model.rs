@@ -93,7 +93,7 @@ pub struct NewProgram {
     pub status: ProgramStatus,
 }
 
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = programs)]
 pub struct ProgramChanges {
     pub code: Option<String>,
@@ -104,19 +104,6 @@ pub struct ProgramChanges {
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub status: Option<ProgramStatus>,
-}
-
-impl crate::store::Changes for ProgramChanges {
-    fn is_empty(&self) -> bool {
-        self.code.is_none()
-            && self.title.is_none()
-            && self.theme.is_none()
-            && self.description.is_none()
-            && self.lead_institution_id.is_none()
-            && self.starts_on.is_none()
-            && self.ends_on.is_none()
-            && self.status.is_none()
-    }
 }
 
 impl crate::api::collection::Input for ProgramInput {

@@ -78,17 +78,11 @@ pub struct NewRequest {
 }
 
 /// A checked change: a new description or assignee (`null` unassigns).
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = service_requests)]
 pub struct RequestChanges {
     pub description: Option<String>,
     pub assignee_id: Option<Option<Uuid>>,
-}
-
-impl crate::store::Changes for RequestChanges {
-    fn is_empty(&self) -> bool {
-        self.description.is_none() && self.assignee_id.is_none()
-    }
 }
 
 impl RequestInput {

@@ -90,7 +90,7 @@ pub struct NewTrainee {
     pub locale: String,
 }
 
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = trainees)]
 pub struct TraineeChanges {
     pub institution_id: Option<Uuid>,
@@ -102,20 +102,6 @@ pub struct TraineeChanges {
     pub birth_year: Option<Option<i32>>,
     pub field: Option<Option<String>>,
     pub locale: Option<String>,
-}
-
-impl crate::store::Changes for TraineeChanges {
-    fn is_empty(&self) -> bool {
-        self.institution_id.is_none()
-            && self.given_name.is_none()
-            && self.family_name.is_none()
-            && self.email.is_none()
-            && self.nationality.is_none()
-            && self.gender.is_none()
-            && self.birth_year.is_none()
-            && self.field.is_none()
-            && self.locale.is_none()
-    }
 }
 
 impl TraineeChanges {

@@ -92,7 +92,7 @@ pub struct NewUser {
 }
 
 /// A checked change to a user.
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = users)]
 pub struct UserChanges {
     pub full_name: Option<String>,
@@ -102,18 +102,6 @@ pub struct UserChanges {
     pub trainee_id: Option<Option<Uuid>>,
     pub disabled: Option<bool>,
     pub password_hash: Option<String>,
-}
-
-impl UserChanges {
-    pub fn is_empty(&self) -> bool {
-        self.full_name.is_none()
-            && self.locale.is_none()
-            && self.role.is_none()
-            && self.institution_id.is_none()
-            && self.trainee_id.is_none()
-            && self.disabled.is_none()
-            && self.password_hash.is_none()
-    }
 }
 
 pub async fn find_by_email(

@@ -24,6 +24,7 @@ use crate::{
     error::{AppError, AppResult, Problem},
     schema::users,
     state::AppState,
+    store::Changes as _,
     types::{Locale, Name},
 };
 

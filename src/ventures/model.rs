@@ -108,7 +108,7 @@ pub struct NewVenture {
     pub funding_raised_usd: BigDecimal,
 }
 
-#[derive(Debug, Default, AsChangeset)]
+#[derive(Debug, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = ventures)]
 pub struct VentureChanges {
     pub name: Option<String>,
@@ -118,18 +118,6 @@ pub struct VentureChanges {
     pub description: Option<Option<String>>,
     pub jobs_created: Option<i32>,
     pub funding_raised_usd: Option<BigDecimal>,
-}
-
-impl crate::store::Changes for VentureChanges {
-    fn is_empty(&self) -> bool {
-        self.name.is_none()
-            && self.theme.is_none()
-            && self.country_code.is_none()
-            && self.founder_trainee_ids.is_none()
-            && self.description.is_none()
-            && self.jobs_created.is_none()
-            && self.funding_raised_usd.is_none()
-    }
 }
 
 fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
