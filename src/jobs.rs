@@ -4,19 +4,20 @@
 //! - queueing the cohort reminders that are due (their dedupe keys make a
 //!   second queueing a no-op), once a minute;
 //! - folding the dashboard tally deltas into the tallies, every two seconds;
-//! - clearing idempotency keys past their 24 hours, every ten minutes.
+//! - clearing idempotency keys past their 24 hours, and tombstones past
+//!   their keeping time, every ten minutes.
 
 use std::time::Duration;
 
 use tokio::{sync::watch, time::MissedTickBehavior};
 
-use crate::{api::idempotency, db::PgPool, enrollments, stats};
+use crate::{api::idempotency, db::PgPool, deletions, enrollments, stats};
 
 /// How often due cohort reminders are queued.
 const REMINDERS_EVERY: Duration = Duration::from_secs(60);
 /// How often the dashboard tally deltas are folded into the tallies.
 const FOLD_EVERY: Duration = Duration::from_secs(2);
-/// How often expired idempotency keys are cleared.
+/// How often expired idempotency keys and tombstones are cleared.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
 /// The scheduled jobs of one instance.
@@ -46,7 +47,7 @@ impl Jobs {
             let outcome = tokio::select! {
                 _ = reminders.tick() => self.queue_reminders().await.map(drop),
                 _ = fold.tick() => self.fold_tallies().await.map(drop),
-                _ = purge.tick() => self.purge_idempotency_keys().await.map(drop),
+                _ = purge.tick() => self.purge().await.map(drop),
                 _ = stop.changed() => Ok(()),
             };
             if let Err(e) = outcome {
@@ -65,8 +66,9 @@ impl Jobs {
         Ok(stats::fold_tallies(&mut conn).await?)
     }
 
-    async fn purge_idempotency_keys(&self) -> anyhow::Result<usize> {
+    async fn purge(&self) -> anyhow::Result<usize> {
         let mut conn = self.pool.get().await?;
-        Ok(idempotency::purge_expired(&mut conn).await?)
+        let keys = idempotency::purge_expired(&mut conn).await?;
+        Ok(keys + deletions::repo::purge(&mut conn, deletions::KEPT_DAYS).await?)
     }
 }

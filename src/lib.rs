@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cohorts;
 pub mod config;
 pub mod db;
+pub mod deletions;
 pub mod demo;
 pub mod email;
 pub mod enrollments;

@@ -102,6 +102,7 @@ use utoipa::{
         crate::stats::flows,
         crate::stats::incubators,
         crate::audit::routes::list_events,
+        crate::deletions::list_deletions,
         crate::email::routes::list_notifications,
         crate::email::routes::get_notification,
         crate::email::routes::retry_notification,

@@ -50,6 +50,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    deletions (id) {
+        id -> Uuid,
+        kind -> Text,
+        deleted_at -> Timestamptz,
+        institution_ids -> Array<Uuid>,
+        trainee_ids -> Array<Uuid>,
+    }
+}
+
+diesel::table! {
     idempotency_keys (scope, key) {
         scope -> Uuid,
         key -> Text,
@@ -380,6 +390,7 @@ diesel::joinable!(sessions -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> institutions (institution_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    deletions,
     institutions,
     users,
     audit_events,

@@ -17,7 +17,7 @@ use crate::{
     auth::{self, token::TokenService},
     certificates, cohorts,
     config::Settings,
-    db,
+    db, deletions,
     email::{self, worker::Worker},
     enrollments,
     error::{self, AppError},
@@ -219,6 +219,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 &[exchanges::routes],
             ))
             .service(group(&["/stats"], &[stats::routes]))
+            .service(group(&["/deletions"], &[deletions::routes]))
             .service(group(&["/audit-events"], &[audit::routes::routes]))
             .service(group(&["/notifications"], &[email::routes::routes])),
     )

@@ -14,6 +14,7 @@ use crate::{
     api::{require_version, Versioned},
     audit::{self, Actor},
     auth::policy::Scope,
+    deletions::repo::{self as deletions, Owners},
     error::{AppError, AppResult},
     lifecycle::{self, Lifecycle},
 };
@@ -111,6 +112,15 @@ pub trait Record: Insert + Versioned {
         ready(Ok(()))
     }
 
+    /// Whom the record belongs to, for the tombstone its deletion leaves
+    /// (`GET /deletions` is scoped by it).
+    fn owners(
+        _conn: &mut AsyncPgConnection,
+        _record: &Self,
+    ) -> impl Future<Output = AppResult<Owners>> + Send {
+        ready(Ok(Owners::default()))
+    }
+
     /// Rules a removal must meet (records that stay on record).
     fn check_remove(_before: &Self) -> AppResult<()> {
         Ok(())
@@ -187,8 +197,9 @@ pub async fn update<R: Record>(
     .await
 }
 
-/// Removes a record in scope, if its version is still `expected`; 409 while
-/// other records refer to it.
+/// Removes a record in scope, if its version is still `expected`, and
+/// leaves its tombstone for clients that sync; 409 while other records
+/// refer to it.
 pub async fn delete<R: Record>(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
@@ -200,7 +211,9 @@ pub async fn delete<R: Record>(
         let before = R::lock(conn, scope, id).await?;
         require_version(expected, before.version())?;
         R::check_remove(&before)?;
+        let owners = R::owners(conn, &before).await?;
         R::remove(conn, id).await?;
+        deletions::record(conn, R::KIND, id, owners).await?;
         audit::record(
             conn,
             actor.clone(),
@@ -332,8 +345,8 @@ pub async fn transition<R: Moving>(
 /// `$record` with `From` (the same type when nothing is computed), `$new` is
 /// insertable and `$changes` a changeset; `[$at]` names the member that holds
 /// `id` and `version`, if they are not the record's own. `check_new`,
-/// `check_changes`, `created`, `check_remove` and `lock_first`, when given,
-/// are the kind's hooks, in that order.
+/// `check_changes`, `created`, `check_remove`, `lock_first` and `owners`,
+/// when given, are the kind's hooks, in that order.
 #[macro_export]
 macro_rules! table_record {
     (
@@ -343,7 +356,8 @@ macro_rules! table_record {
         $(, check_changes = $check_changes:path)?
         $(, created = $created:path)?
         $(, check_remove = $check_remove:path)?
-        $(, lock_first = $lock_first:path)? $(,)?
+        $(, lock_first = $lock_first:path)?
+        $(, owners = $owners:path)? $(,)?
     ) => {
         impl $crate::api::Versioned for $record {
             fn version(&self) -> i32 {
@@ -470,6 +484,15 @@ macro_rules! table_record {
                 changes: &$changes,
             ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
                 $lock_first(conn, id, changes)
+            })?
+
+            $(fn owners(
+                conn: &mut diesel_async::AsyncPgConnection,
+                record: &Self,
+            ) -> impl std::future::Future<
+                Output = $crate::error::AppResult<$crate::deletions::repo::Owners>,
+            > + Send {
+                $owners(conn, record)
             })?
         }
     };

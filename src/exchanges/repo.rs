@@ -27,6 +27,7 @@ use crate::{
         scope::{self},
         Role,
     },
+    deletions::repo::Owners,
     email::{self, Outgoing},
     error::{AppError, AppResult, Conflict},
     lifecycle::{self, Lifecycle},
@@ -322,6 +323,15 @@ fn never_approved(e: &Exchange) -> AppResult<()> {
     Ok(())
 }
 
+/// An exchange belongs to the institutions that send and receive, and to
+/// its trainee.
+async fn owners(_: &mut AsyncPgConnection, e: &Exchange) -> AppResult<Owners> {
+    Ok(Owners {
+        institutions: vec![e.sending_institution_id, e.receiving_institution_id],
+        trainees: vec![e.trainee_id],
+    })
+}
+
 /// A change locks the exchange's agreements first, the one it has and the
 /// one it moves to, in id order, as approvals lock theirs before the
 /// exchange: two writers never wait on each other in opposite orders.
@@ -361,6 +371,7 @@ crate::table_record!(
     created = proposed,
     check_remove = never_approved,
     lock_first = lock_agreements,
+    owners = owners,
 );
 
 /// 409 unless an agreement allows approving this exchange: active, of a

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::model::{Gender, NewTrainee, Trainee, TraineeChanges, TraineeInput};
 use crate::{
     auth::policy::{self, Scope},
+    deletions::repo::Owners,
     error::{AppError, AppResult, Conflict},
     schema::trainees,
     types::CountryCode,
@@ -88,9 +89,18 @@ async fn change_allowed(
     }
 }
 
+/// A trainee belongs to its institution, and to itself.
+async fn owners(_: &mut AsyncPgConnection, t: &Trainee) -> AppResult<Owners> {
+    Ok(Owners {
+        institutions: vec![t.institution_id],
+        trainees: vec![t.id],
+    })
+}
+
 crate::table_record!(
     Trainee [], trainees, Trainee,
     kind = "trainee", new = NewTrainee, changes = TraineeChanges,
     check_new = new_email_free,
     check_changes = change_allowed,
+    owners = owners,
 );

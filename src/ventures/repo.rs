@@ -13,6 +13,7 @@ use super::model::{NewVenture, Venture, VentureChanges, VentureInput, VentureSta
 use crate::{
     audit::Actor,
     auth::policy::Scope,
+    deletions::repo::Owners,
     email::{self, Outgoing},
     error::{AppError, AppResult, Conflict},
     incubators::{model::Incubator, repo as incubators},
@@ -106,11 +107,26 @@ async fn new_founders_exist(
     }
 }
 
+/// A venture belongs to its founders and their institutions.
+async fn owners(conn: &mut AsyncPgConnection, v: &Venture) -> AppResult<Owners> {
+    let institutions: Vec<Uuid> = trainees::table
+        .filter(trainees::id.eq_any(&v.founder_trainee_ids))
+        .select(trainees::institution_id)
+        .distinct()
+        .load(conn)
+        .await?;
+    Ok(Owners {
+        institutions,
+        trainees: v.founder_trainee_ids.clone(),
+    })
+}
+
 crate::table_record!(
     Venture [], ventures, Venture,
     kind = "venture", new = NewVenture, changes = VentureChanges,
     check_new = founders_exist,
     check_changes = new_founders_exist,
+    owners = owners,
 );
 
 /// Admitting checks the incubator's capacity (admitted plus incubating)

@@ -289,7 +289,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         (_, "/healthz" | "/readyz" | "/metrics") => Public,
         ("post", p) if p.starts_with("/auth/") => Public,
         ("get", "/certificates/{code}") => Public,
-        (_, "/me") => Own,
+        (_, "/me") | ("get", "/deletions") => Own,
         ("get", "/users") => May(R::User, Read, F::None),
         ("get", "/users/{id}") => May(R::User, Read, F::User),
         ("patch", "/users/{id}") => May(R::User, Update, F::User),

@@ -19,5 +19,6 @@ mod openapi;
 mod operations;
 mod smtp;
 mod stats;
+mod sync;
 mod trainees;
 mod ventures;

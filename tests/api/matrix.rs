@@ -118,6 +118,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("get", "/api/v1/stats/exchanges/flows", "ACV"),
     e("get", "/api/v1/stats/incubators", "ACV"),
     e("get", "/api/v1/audit-events", "A"),
+    e("get", "/api/v1/deletions", "ACPTV"),
     e("get", "/api/v1/notifications", "A"),
     e("get", "/api/v1/notifications/{id}", "A"),
     e("post", "/api/v1/notifications/{id}/retry", "A"),
