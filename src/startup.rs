@@ -137,7 +137,13 @@ fn cors(origins: &[String]) -> Cors {
         ])
         .allowed_header("idempotency-key")
         .allowed_header("x-request-id")
-        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::LINK,
+            header::CONTENT_DISPOSITION,
+        ])
         .expose_headers(["x-request-id", "x-next-cursor"])
         .max_age(3600);
     for origin in origins {

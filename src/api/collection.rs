@@ -154,7 +154,7 @@ pub async fn list<C: Collection>(
     let filter = C::Filter::read(&mut params);
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
-    super::ok(&C::list(&mut conn, scope, &params, &filter).await?)
+    super::page(&C::list(&mut conn, scope, &params, &filter).await?)
 }
 
 /// `POST /{collection}`: 201 with `Location`.

@@ -82,14 +82,88 @@ fn wants_csv(req: &ServiceRequest) -> bool {
             .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
 }
 
+/// The link to the next page of a list: the request's own path and query,
+/// with `cursor` set to the next page's.
+fn next_link(uri: &actix_web::http::Uri, cursor: &HeaderValue) -> Option<HeaderValue> {
+    let cursor = cursor.to_str().ok()?;
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        if k != "cursor" {
+            query.append_pair(&k, &v);
+        }
+    }
+    query.append_pair("cursor", cursor);
+    HeaderValue::from_str(&format!(
+        "<{}?{}>; rel=\"next\"",
+        uri.path(),
+        query.finish()
+    ))
+    .ok()
+}
+
+/// Adds `Link: <…>; rel="next"` to a page that has a next one.
+fn link_next(uri: &actix_web::http::Uri, headers: &mut header::HeaderMap) {
+    let link = headers
+        .get(NEXT_CURSOR)
+        .and_then(|cursor| next_link(uri, cursor));
+    if let Some(link) = link {
+        headers.insert(header::LINK, link);
+    }
+}
+
+/// Takes `bom` out of the query of a CSV request (it asks for a UTF-8 byte
+/// order mark, which spreadsheets need to read accented and Arabic names)
+/// so that lists do not see it as a filter.
+fn take_bom(req: &mut ServiceRequest) -> bool {
+    let query = req.query_string().to_string();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let bom = pairs.iter().any(|(k, v)| k == "bom" && v == "true");
+    if pairs.iter().any(|(k, _)| k == "bom") {
+        let kept = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.iter().filter(|(k, _)| k != "bom"))
+            .finish();
+        let path_and_query = match kept.is_empty() {
+            true => req.path().to_string(),
+            false => format!("{}?{kept}", req.path()),
+        };
+        if let Ok(uri) = path_and_query.parse() {
+            req.head_mut().uri = uri;
+        }
+    }
+    bom
+}
+
+/// `Content-Disposition` of a CSV download: the collection's path, ids left
+/// out, and the day, e.g. `cohorts-enrollments-2026-11-30.csv`.
+fn attachment(path: &str) -> HeaderValue {
+    let name: Vec<&str> = path
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .filter(|s| !s.is_empty() && s.parse::<uuid::Uuid>().is_err())
+        .collect();
+    let day = chrono::Utc::now().date_naive();
+    let value = format!("attachment; filename=\"{}-{day}.csv\"", name.join("-"));
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The middleware.
 pub async fn negotiate(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let uri = req.uri().clone();
     if !wants_csv(&req) {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+        let mut res = next.call(req).await?;
+        link_next(&uri, res.headers_mut());
+        return Ok(res.map_into_boxed_body());
     }
+    let bom = take_bom(&mut req);
+    let disposition = attachment(req.path());
     let res = if wants_export(&req) {
         let (sink, mut chunks) = mpsc::channel(EXPORT_BUFFER);
         let request = Rc::new(RefCell::new(None));
@@ -109,11 +183,17 @@ pub async fn negotiate(
             let rest = futures_util::stream::unfold(chunks, |mut chunks| async move {
                 chunks.recv().await.map(|chunk| (chunk, chunks))
             });
+            let first = if bom {
+                Bytes::from([BOM, &first[..]].concat())
+            } else {
+                first
+            };
             let body = futures_util::stream::once(async { Ok(first) })
                 .chain(rest)
                 .map(|chunk| chunk.map_err(|e| AppError::Internal(anyhow::anyhow!(e))));
             let out = HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
+                .insert_header((header::CONTENT_DISPOSITION, disposition))
                 .streaming(body);
             return Ok(ServiceResponse::new(http, out));
         }
@@ -140,16 +220,22 @@ pub async fn negotiate(
         .get("next_cursor")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let csv = to_csv(&json).map_err(AppError::Internal)?;
+    let mut csv = to_csv(&json).map_err(AppError::Internal)?;
+    if bom {
+        csv.splice(0..0, BOM.iter().copied());
+    }
     let mut out = HttpResponse::Ok();
-    out.content_type("text/csv; charset=utf-8");
+    out.content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, disposition));
     if let Some(c) = next_cursor.and_then(|c| HeaderValue::from_str(&c).ok()) {
         out.insert_header((NEXT_CURSOR, c));
     }
     if let Some(tag) = etag {
         out.insert_header((header::ETAG, tag));
     }
-    Ok(ServiceResponse::new(req, out.body(csv)))
+    let mut out = out.body(csv);
+    link_next(&uri, out.headers_mut());
+    Ok(ServiceResponse::new(req, out))
 }
 
 fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {

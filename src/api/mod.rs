@@ -36,6 +36,21 @@ pub fn ok<T: Serialize>(body: &T) -> AppResult<HttpResponse> {
     json(StatusCode::OK, body)
 }
 
+/// 200 with a page of a list. While there is a next page its cursor also
+/// travels in `X-Next-Cursor`, which [`csv::negotiate`] turns into a
+/// `Link: <…>; rel="next"` header.
+pub fn page<T: Serialize>(page: &list::Page<T>) -> AppResult<HttpResponse> {
+    let mut res = ok(page)?;
+    if let Some(cursor) = page.next_cursor.as_deref() {
+        let value = cursor
+            .parse()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("a cursor that is no header")))?;
+        res.headers_mut()
+            .insert(header::HeaderName::from_static(csv::NEXT_CURSOR), value);
+    }
+    Ok(res)
+}
+
 /// 200 with the record and its ETag, or 304 when `If-None-Match` matches.
 pub fn record<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> AppResult<HttpResponse> {
     let tag = etag(body.version());

@@ -95,7 +95,7 @@ pub async fn list_events(
     };
     let mut conn = state.pool.get().await?;
     let page = list::fetch(&mut conn, &params, build, |e: AuditEvent| e).await?;
-    api::ok(&page)
+    api::page(&page)
 }
 
 /// Routes of this module.

@@ -74,7 +74,7 @@ async fn list_deletions(
         })
         .collect();
     let mut conn = state.pool.get().await?;
-    api::ok(&repo::feed(&mut conn, &params, &kinds, since).await?)
+    api::page(&repo::feed(&mut conn, &params, &kinds, since).await?)
 }
 
 /// Routes of this module.

@@ -87,7 +87,7 @@ async fn list_notifications(
         q
     };
     let mut conn = state.pool.get().await?;
-    api::ok(&list::fetch(&mut conn, &params, build, Notification::from).await?)
+    api::page(&list::fetch(&mut conn, &params, build, Notification::from).await?)
 }
 
 /// Reads one email of the outbox.

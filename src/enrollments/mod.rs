@@ -67,7 +67,7 @@ async fn list_enrollments(
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
     cohorts::get(&mut conn, *id).await?;
-    api::ok(&repo::list(&mut conn, scope, &params, &filter).await?)
+    api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 
 /// Lists the enrollments the caller may see, across cohorts: for analysts'
@@ -98,7 +98,7 @@ async fn list_all_enrollments(
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
     let mut conn = state.pool.get().await?;
-    api::ok(&repo::list(&mut conn, scope, &params, &filter).await?)
+    api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 
 /// Nominates a trainee into a cohort that is open and inside its

@@ -42,7 +42,7 @@ pub(crate) async fn list_milestones(
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
     let mut conn = state.pool.get().await?;
     let venture = Venture::find(&mut conn, scope, *id).await?;
-    api::ok(&repo::list(&mut conn, &params, venture.id).await?)
+    api::page(&repo::list(&mut conn, &params, venture.id).await?)
 }
 
 /// Adds a milestone to a venture.

@@ -42,7 +42,7 @@ async fn page(
         None => None,
     };
     let build = || repo::filtered(&filter, venture_id);
-    api::ok(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
+    api::page(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
 }
 
 /// Lists a venture's service requests.

@@ -45,7 +45,7 @@ async fn list_sessions(
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
     let mut conn = state.pool.get().await?;
     cohorts::get(&mut conn, *id).await?;
-    api::ok(&repo::list(&mut conn, &params, *id).await?)
+    api::page(&repo::list(&mut conn, &params, *id).await?)
 }
 
 /// Schedules a session of a cohort.

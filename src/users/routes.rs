@@ -239,7 +239,7 @@ async fn list_users(
         q
     };
     let mut conn = state.pool.get().await?;
-    api::ok(&list::fetch(&mut conn, &params, build, User::from).await?)
+    api::page(&list::fetch(&mut conn, &params, build, User::from).await?)
 }
 
 /// Reads a user.

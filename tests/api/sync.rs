@@ -118,3 +118,64 @@ async fn a_bad_since_or_type_is_named() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["items"], json!([]));
 }
+
+#[tokio::test]
+async fn pages_link_to_the_next_one_and_csv_downloads_are_named() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for (name, country) in [("Université de Dakar", "SN"), ("جامعة القاهرة", "EG")] {
+        app.institution(&admin.token, name, country).await;
+    }
+    let res = app
+        .get("/api/v1/institutions?limit=1&sort=name", &admin.token)
+        .await;
+    let link = res.headers()["link"].to_str().unwrap().to_string();
+    let page: Value = res.json().await.unwrap();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    assert!(link.starts_with("</api/v1/institutions?"), "{link}");
+    assert!(link.ends_with(">; rel=\"next\""), "{link}");
+    assert!(
+        link.contains("limit=1") && link.contains("sort=name"),
+        "{link}"
+    );
+    // Following the link gives the last page, which links nowhere.
+    let next = link.trim_start_matches('<').split('>').next().unwrap();
+    let res = app.get(next, &admin.token).await;
+    assert!(res.headers().get("link").is_none());
+    let last: Value = res.json().await.unwrap();
+    assert_eq!(last["items"].as_array().unwrap().len(), 1);
+    assert_ne!(last["items"][0]["id"], page["items"][0]["id"]);
+    assert!(!cursor.is_empty());
+    // CSV downloads carry a file name, and a byte order mark when asked.
+    let csv = |query: &'static str| {
+        app.request(
+            reqwest::Method::GET,
+            &format!("/api/v1/institutions{query}"),
+            Some(&admin.token),
+        )
+        .header("accept", "text/csv")
+        .send()
+    };
+    let res = csv("?sort=name").await.unwrap();
+    let day = chrono::Utc::now().date_naive();
+    assert_eq!(
+        res.headers()["content-disposition"],
+        format!("attachment; filename=\"institutions-{day}.csv\"").as_str()
+    );
+    let plain = res.bytes().await.unwrap();
+    assert!(plain.starts_with(b"id,"), "{plain:?}");
+    let marked = csv("?sort=name&bom=true")
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&marked[..3], b"\xEF\xBB\xBF");
+    assert_eq!(&marked[3..], &plain[..]);
+    let page = csv("?limit=1&bom=true").await.unwrap();
+    assert!(page.headers()["link"]
+        .to_str()
+        .unwrap()
+        .contains("bom=true"));
+    assert_eq!(&page.bytes().await.unwrap()[..3], b"\xEF\xBB\xBF");
+}
