@@ -119,6 +119,12 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("invalid fields")]
     Validation(Vec<FieldError>),
+    /// Invalid fields, with further members (a report of what was checked).
+    #[error("invalid fields")]
+    ValidationWith {
+        errors: Vec<FieldError>,
+        extra: Option<serde_json::Map<String, Value>>,
+    },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -179,7 +185,9 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported media type")
             }
-            AppError::Validation(_) => ("validation", "Invalid fields"),
+            AppError::Validation(_) | AppError::ValidationWith { .. } => {
+                ("validation", "Invalid fields")
+            }
             AppError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
             AppError::Internal(_) => ("internal", "Internal error"),
@@ -198,7 +206,7 @@ impl AppError {
                 "The record changed since you read it; fetch it again.".into()
             }
             AppError::PayloadTooLarge => "The request body is too large.".into(),
-            AppError::Validation(errors) => {
+            AppError::Validation(errors) | AppError::ValidationWith { errors, .. } => {
                 format!("{} field(s) are invalid.", errors.len())
             }
             AppError::TooManyRequests { retry_after_secs } => {
@@ -219,11 +227,15 @@ impl AppError {
             status: self.status_code().as_u16(),
             detail: self.detail(),
             errors: match self {
-                AppError::Validation(errors) => Some(errors.clone()),
+                AppError::Validation(errors) | AppError::ValidationWith { errors, .. } => {
+                    Some(errors.clone())
+                }
                 _ => None,
             },
             extra: match self {
-                AppError::Conflict { extra, .. } => extra.clone(),
+                AppError::Conflict { extra, .. } | AppError::ValidationWith { extra, .. } => {
+                    extra.clone()
+                }
                 _ => None,
             },
         }
@@ -241,7 +253,9 @@ impl ResponseError for AppError {
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation(_) | AppError::ValidationWith { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

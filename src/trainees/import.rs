@@ -37,25 +37,72 @@ pub const COLUMNS: [&str; 8] = [
     "locale",
 ];
 
-/// What an import did (or, with `dry_run`, would do).
+/// What became, or with `dry_run` would become, of one data row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowStatus {
+    Created,
+    WouldCreate,
+    Error,
+}
+
+/// One data row of the file, in file order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowResult {
+    /// The row's line in the file (the header is line 1), whatever the line
+    /// endings.
+    pub line: u64,
+    pub status: RowStatus,
+    /// Every problem of the row; empty unless `status` is `error`.
+    pub errors: Vec<FieldError>,
+}
+
+/// What an import did (or, with `dry_run`, would do), row by row.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportReport {
     pub dry_run: bool,
     /// Data rows in the file.
     pub rows: usize,
     pub created: usize,
+    pub would_create: usize,
+    /// Rows with a problem.
+    pub errors: usize,
+    pub results: Vec<RowResult>,
+}
+
+impl ImportReport {
+    fn new(dry_run: bool, results: Vec<RowResult>) -> Self {
+        let count = |s: RowStatus| results.iter().filter(|r| r.status == s).count();
+        ImportReport {
+            dry_run,
+            rows: results.len(),
+            created: count(RowStatus::Created),
+            would_create: count(RowStatus::WouldCreate),
+            errors: count(RowStatus::Error),
+            results,
+        }
+    }
 }
 
 fn at(line: u64, field: &str, message: impl Into<String>) -> FieldError {
     FieldError::new(format!("line {line}: {field}"), message)
 }
 
-/// Parses and checks every row; all problems at once.
-pub fn parse(
-    bytes: &[u8],
-    by: &Principal,
-    institution_id: Uuid,
-) -> Result<Vec<(u64, NewTrainee)>, Vec<FieldError>> {
+/// The line of the file a record starting at byte `byte` is on: the header
+/// is line 1, and a CRLF ending counts as one line as LF does. (After a
+/// CRLF, the CSV reader starts the next record at the LF, so the byte at the
+/// offset itself is counted.)
+fn line_at(bytes: &[u8], byte: u64) -> u64 {
+    let end = (byte as usize + 1).min(bytes.len());
+    1 + bytes[..end].iter().filter(|b| **b == b'\n').count() as u64
+}
+
+/// One data row, checked: the trainee it makes, or every problem it has.
+pub type Row = (u64, Result<NewTrainee, Vec<FieldError>>);
+
+/// Parses and checks every row. A file that cannot be read as the CSV of
+/// the header (encoding, column count) fails at its first broken line.
+pub fn parse(bytes: &[u8], by: &Principal, institution_id: Uuid) -> Result<Vec<Row>, FieldError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -67,22 +114,21 @@ pub fn parse(
                 .map(str::to_ascii_lowercase)
                 .eq(COLUMNS.iter().map(|c| c.to_string())) => {}
         Ok(_) => {
-            return Err(vec![at(
+            return Err(at(
                 1,
                 "header",
                 format!("must be exactly: {}", COLUMNS.join(",")),
-            )])
+            ))
         }
-        Err(_) => return Err(vec![at(1, "header", "is not valid UTF-8 CSV")]),
+        Err(_) => return Err(at(1, "header", "is not valid UTF-8 CSV")),
     }
-    let mut errors = Vec::new();
     let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_at(bytes, p.byte()));
                 let message = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
                     csv::ErrorKind::UnequalLengths { len, .. } => {
@@ -91,11 +137,10 @@ pub fn parse(
                     _ => "cannot be read as CSV".to_string(),
                 };
                 // A broken row makes the rest of the file untrustworthy.
-                errors.push(at(line, "row", message));
-                return Err(errors);
+                return Err(at(line, "row", message));
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_at(bytes, p.byte()));
         let mut object = Map::new();
         for (column, cell) in COLUMNS.iter().zip(record.iter()) {
             if cell.is_empty() {
@@ -107,35 +152,23 @@ pub fn parse(
             };
             object.insert(column.to_string(), value);
         }
-        let input: TraineeInput = match serde_json::from_value(Value::Object(object)) {
-            Ok(i) => i,
-            Err(e) => {
-                errors.push(at(line, "row", e.to_string()));
-                continue;
-            }
-        };
-        match input.into_new(by, Scope::Institution(institution_id)) {
-            Ok(t) => {
-                if let Some(first) = seen.insert(t.email.clone(), line) {
-                    errors.push(at(
-                        line,
+        let checked = match serde_json::from_value::<TraineeInput>(Value::Object(object)) {
+            Err(e) => Err(vec![FieldError::new("row", e.to_string())]),
+            Ok(input) => match input.into_new(by, Scope::Institution(institution_id)) {
+                Ok(t) => match seen.insert(t.email.clone(), line) {
+                    Some(first) => Err(vec![FieldError::new(
                         "email",
                         format!("repeats the email of line {first}"),
-                    ));
-                }
-                rows.push((line, t));
-            }
-            Err(AppError::Validation(errs)) => {
-                errors.extend(errs.into_iter().map(|e| at(line, &e.field, e.message)));
-            }
-            Err(other) => errors.push(at(line, "row", other.to_string())),
-        }
+                    )]),
+                    None => Ok(t),
+                },
+                Err(AppError::Validation(errs)) => Err(errs),
+                Err(other) => Err(vec![FieldError::new("row", other.to_string())]),
+            },
+        };
+        rows.push((line, checked));
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    Ok(rows)
 }
 
 /// Imports trainees of one institution from `text/csv` (header:
@@ -149,11 +182,11 @@ pub fn parse(
         ("institution_id" = Option<Uuid>, Query, description = "Required for admins and coordinators; partner staff import into their own"),
     ),
     responses(
-        (status = 200, body = ImportReport, description = "Dry run: every row is valid"),
+        (status = 200, body = ImportReport, description = "Dry run: every row is valid and would be created"),
         (status = 201, body = ImportReport, description = "Every row imported"),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem),
-        (status = 422, body = Problem, description = "Nothing written; `errors` name `line N: field`"),
+        (status = 422, body = Problem, description = "Nothing written; `errors` name `line N: field`, and `results` is the report row by row (`would_create` or `error`)"),
     ),
     security(("bearer" = []))
 )]
@@ -207,9 +240,13 @@ pub(crate) async fn import(
         }
         bytes.extend_from_slice(&chunk);
     }
-    let rows = parse(&bytes, &ctx.caller, institution_id).map_err(AppError::Validation)?;
+    let mut rows =
+        parse(&bytes, &ctx.caller, institution_id).map_err(|e| AppError::Validation(vec![e]))?;
     let mut conn = state.pool.get().await?;
-    let emails: Vec<&str> = rows.iter().map(|(_, r)| r.email.as_str()).collect();
+    let emails: Vec<&str> = rows
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(|t| t.email.as_str()))
+        .collect();
     let taken: HashSet<String> = trainees::table
         .filter(trainees::email.eq_any(&emails))
         .select(trainees::email)
@@ -217,31 +254,61 @@ pub(crate) async fn import(
         .await?
         .into_iter()
         .collect();
-    if !taken.is_empty() {
-        let errors = rows
-            .iter()
-            .filter(|(_, r)| taken.contains(&r.email))
-            .map(|(line, _)| at(*line, "email", "is already registered"))
-            .collect();
-        return Err(AppError::Validation(errors));
+    for (_, row) in &mut rows {
+        if row.as_ref().is_ok_and(|t| taken.contains(&t.email)) {
+            *row = Err(vec![FieldError::new("email", "is already registered")]);
+        }
     }
-    let report = ImportReport {
-        dry_run,
-        rows: rows.len(),
-        created: if dry_run { 0 } else { rows.len() },
+    let valid = rows.iter().all(|(_, r)| r.is_ok());
+    let done = if valid && !dry_run {
+        RowStatus::Created
+    } else {
+        RowStatus::WouldCreate
     };
+    let mut problems = Vec::new();
+    let mut new = Vec::new();
+    let results: Vec<RowResult> = rows
+        .into_iter()
+        .map(|(line, row)| match row {
+            Ok(t) => {
+                new.push(t);
+                RowResult {
+                    line,
+                    status: done,
+                    errors: Vec::new(),
+                }
+            }
+            Err(errors) => {
+                problems.extend(errors.iter().map(|e| at(line, &e.field, e.message.clone())));
+                RowResult {
+                    line,
+                    status: RowStatus::Error,
+                    errors,
+                }
+            }
+        })
+        .collect();
+    let report = ImportReport::new(dry_run, results);
+    if !valid {
+        // Nothing is written; the problem carries the report row by row.
+        let results =
+            serde_json::to_value(&report.results).map_err(|e| AppError::Internal(e.into()))?;
+        return Err(AppError::ValidationWith {
+            errors: problems,
+            extra: json!({ "results": results }).as_object().cloned(),
+        });
+    }
     if dry_run {
         return api::ok(&report);
     }
-    let rows: Vec<NewTrainee> = rows.into_iter().map(|(_, r)| r).collect();
     conn.transaction(async |conn| {
-        for chunk in rows.chunks(1000) {
+        for chunk in new.chunks(1000) {
             diesel::insert_into(trainees::table)
                 .values(chunk)
                 .execute(conn)
                 .await?;
         }
-        let summary = json!({ "institution_id": institution_id, "created": rows.len() });
+        let summary = json!({ "institution_id": institution_id, "created": new.len() });
         audit::record(conn, &ctx, "trainee", "import", institution_id, summary).await
     })
     .await?;

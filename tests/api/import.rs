@@ -147,3 +147,91 @@ async fn every_bad_row_is_reported_by_line_and_nothing_is_written() {
         ["institution_id"]
     );
 }
+
+#[tokio::test]
+async fn the_report_has_a_row_per_data_row_with_the_same_lines_for_crlf_and_lf() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let inst = app
+        .institution(&admin.token, "Universidade de São Paulo", "BR")
+        .await;
+    let partner = app
+        .user(
+            Role::Partner,
+            Some(inst["id"].as_str().unwrap().parse().unwrap()),
+        )
+        .await;
+    let lf = format!(
+        "{HEADER}Joana,Silva,joana@usp.br,BR,female,1998,,pt\n\
+         Pedro,Souza,not-an-email,BR,male,,,pt\n\
+         Lúcia,Costa,lucia@usp.br,BR,female,,,pt\n"
+    );
+    let crlf = lf.replace('\n', "\r\n");
+    let statuses = |report: &Value| -> Vec<(u64, String)> {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["line"].as_u64().unwrap(),
+                    r["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let mut seen = Vec::new();
+    for file in [lf.clone(), crlf] {
+        let res = send(&app, &partner.token, "?dry_run=true", file.into_bytes()).await;
+        let p = assert_problem(res, 422, "validation").await;
+        assert_eq!(error_fields(&p), ["line 3: email"]);
+        let rows = statuses(&p);
+        assert_eq!(
+            rows,
+            [
+                (2, "would_create".to_string()),
+                (3, "error".to_string()),
+                (4, "would_create".to_string())
+            ]
+        );
+        assert_eq!(p["results"][1]["errors"][0]["field"], "email");
+        seen.push(rows);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(app.count("trainees").await, 0);
+    // Without the bad row: a dry run reports what would be created, a real
+    // run what was, row by row.
+    let good: String = lf
+        .lines()
+        .filter(|l| !l.contains("not-an-email"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let res = send(
+        &app,
+        &partner.token,
+        "?dry_run=true",
+        good.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(
+        statuses(&report),
+        [
+            (2, "would_create".to_string()),
+            (3, "would_create".to_string())
+        ]
+    );
+    assert_eq!(
+        (report["would_create"].as_u64(), report["errors"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let res = send(&app, &partner.token, "", good.into_bytes()).await;
+    assert_eq!(res.status(), 201);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(
+        statuses(&report),
+        [(2, "created".to_string()), (3, "created".to_string())]
+    );
+    assert_eq!(app.count("trainees").await, 2);
+}
