@@ -121,7 +121,12 @@ struct V1;
                        cohorts, trainees, incubators, ventures and talent exchanges. Errors are \
                        application/problem+json (RFC 9457)."
     ),
-    paths(crate::ops::healthz, crate::ops::readyz, crate::ops::metrics),
+    paths(
+        crate::ops::healthz,
+        crate::ops::readyz,
+        crate::ops::metrics,
+        crate::problems::describe
+    ),
     nest((path = "/api/v1", api = V1))
 )]
 pub struct ApiDoc;

@@ -23,7 +23,7 @@ use crate::{
     error::{self, AppError},
     exchanges, incubators, institutions,
     jobs::Jobs,
-    milestones, openapi, ops, programmes, service_requests, sessions,
+    milestones, openapi, ops, problems, programmes, service_requests, sessions,
     state::AppState,
     stats,
     telemetry::{self, Metrics},
@@ -89,6 +89,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .configure(|cfg| configure(cfg, &app_state.settings))
                 .wrap(cors(&app_state.settings.server.cors_allowed_origins))
+                .wrap(from_fn(problems::absolute_types))
                 .wrap(Compress::default())
                 .wrap(from_fn(telemetry::observe))
         })
@@ -184,6 +185,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     .app_data(web::PathConfig::default().error_handler(error::path_error))
     .app_data(web::QueryConfig::default().error_handler(error::query_error))
     .configure(ops::routes)
+    .service(problems::describe)
     .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()))
     .route(
         "/docs",

@@ -252,6 +252,7 @@ async fn move_many(
         scope,
         parent_id: Some(cohort_id),
     };
+    let base = state.settings.public_base_url.trim_end_matches('/');
     let mut results = Vec::with_capacity(ids.len());
     for enrollment_id in ids {
         let outcome = store::transition::<Enrollment>(
@@ -270,12 +271,16 @@ async fn move_many(
                 enrollment: Some(e),
                 problem: None,
             },
-            Err(err) => BulkResult {
-                id: enrollment_id,
-                status: err.status_code().as_u16(),
-                enrollment: None,
-                problem: Some(err.problem()),
-            },
+            Err(err) => {
+                let mut problem = err.problem();
+                problem.kind = format!("{base}{}", problem.kind);
+                BulkResult {
+                    id: enrollment_id,
+                    status: err.status_code().as_u16(),
+                    enrollment: None,
+                    problem: Some(problem),
+                }
+            }
         });
     }
     api::ok(&Items { items: results })

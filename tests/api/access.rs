@@ -288,7 +288,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
     Some(match (method, path) {
         (_, "/healthz" | "/readyz" | "/metrics") => Public,
         ("post", p) if p.starts_with("/auth/") => Public,
-        ("get", "/certificates/{code}") => Public,
+        ("get", "/certificates/{code}" | "/problems/{slug}") => Public,
         (_, "/me") | ("get", "/deletions") => Own,
         ("get", "/users") => May(R::User, Read, F::None),
         ("get", "/users/{id}") => May(R::User, Read, F::User),

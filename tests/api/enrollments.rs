@@ -407,7 +407,10 @@ async fn bulk_moves_answer_a_result_per_enrollment() {
     assert_eq!(items[0]["status"], 200);
     assert_eq!(items[0]["enrollment"]["status"], "accepted");
     assert_eq!(items[1]["status"], 409);
-    assert_eq!(items[1]["problem"]["type"], "/problems/cohort-full");
+    assert_eq!(
+        items[1]["problem"]["type"],
+        "http://127.0.0.1:8080/problems/cohort-full"
+    );
     assert_eq!(items[2]["status"], 404);
     let res = app
         .post(

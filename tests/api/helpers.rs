@@ -437,7 +437,12 @@ pub async fn assert_problem(res: Response, status: u16, kind: &str) -> Value {
         .unwrap_or_default();
     assert_eq!(content_type, "application/problem+json");
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body["type"], format!("/problems/{kind}"), "{body}");
+    // An absolute URI under the service's public base URL.
+    let kind_uri = body["type"].as_str().unwrap_or_default();
+    assert!(
+        kind_uri.starts_with("http") && kind_uri.ends_with(&format!("/problems/{kind}")),
+        "{body}"
+    );
     assert_eq!(body["status"], status);
     assert!(body["title"].is_string() && body["detail"].is_string());
     body

@@ -28,6 +28,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("get", "/healthz", "public"),
     e("get", "/readyz", "public"),
     e("get", "/metrics", "public"),
+    e("get", "/problems/{slug}", "public"),
     e("post", "/api/v1/auth/login", "public"),
     e("post", "/api/v1/auth/refresh", "public"),
     e("post", "/api/v1/auth/logout", "public"),

@@ -77,3 +77,40 @@ async fn the_interactive_page_is_served_by_the_binary() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn every_problem_type_is_an_absolute_uri_that_answers() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .get(
+            "/api/v1/cohorts/01a22228-d8ed-7441-b9a0-c214e2fc361d",
+            &admin.token,
+        )
+        .await;
+    let problem: Value = res.json().await.unwrap();
+    let kind = problem["type"].as_str().unwrap();
+    assert_eq!(kind, "http://127.0.0.1:8080/problems/not-found");
+    let doc = app.get_json("/api/v1/openapi.json", &admin.token).await;
+    for kind in doc["components"]["schemas"]["ProblemType"]["enum"]
+        .as_array()
+        .unwrap()
+    {
+        let res = app
+            .client
+            .get(app.url(kind.as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{kind}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("What to do"), "{kind}: {page}");
+    }
+    let res = app
+        .client
+        .get(app.url("/problems/no-such-problem"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
