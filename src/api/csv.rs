@@ -151,18 +151,52 @@ fn attachment(path: &str) -> HeaderValue {
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The ETag of the CSV form of an answer whose JSON form has `tag`: the
+/// two differ, so that a cache never answers one for the other.
+fn csv_tag(tag: &HeaderValue) -> HeaderValue {
+    let text = tag.to_str().unwrap_or_default();
+    let value = match text.strip_suffix('"') {
+        Some(open) => format!("{open}-csv\""),
+        None => format!("{text}-csv"),
+    };
+    HeaderValue::from_str(&value).unwrap_or_else(|_| tag.clone())
+}
+
+/// Turns the CSV tags of an `If-None-Match` back into the JSON tags the
+/// handler compares with.
+fn json_tags(req: &mut ServiceRequest) {
+    let tags = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.replace("-csv\"", "\""));
+    if let Some(tags) = tags.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        req.headers_mut().insert(header::IF_NONE_MATCH, tags);
+    }
+}
+
+/// `Vary: Accept` on every answer to a `GET`: its form depends on it.
+fn vary_accept(method_is_get: bool, headers: &mut header::HeaderMap) {
+    if method_is_get {
+        headers.append(header::VARY, HeaderValue::from_static("accept"));
+    }
+}
+
 /// The middleware.
 pub async fn negotiate(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let uri = req.uri().clone();
+    let is_get = req.method() == Method::GET;
     if !wants_csv(&req) {
         let mut res = next.call(req).await?;
         link_next(&uri, res.headers_mut());
+        vary_accept(is_get, res.headers_mut());
         return Ok(res.map_into_boxed_body());
     }
     let bom = take_bom(&mut req);
+    json_tags(&mut req);
     let disposition = attachment(req.path());
     let res = if wants_export(&req) {
         let (sink, mut chunks) = mpsc::channel(EXPORT_BUFFER);
@@ -194,6 +228,7 @@ pub async fn negotiate(
             let out = HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
                 .insert_header((header::CONTENT_DISPOSITION, disposition))
+                .insert_header((header::VARY, "accept"))
                 .streaming(body);
             return Ok(ServiceResponse::new(http, out));
         }
@@ -208,7 +243,14 @@ pub async fn negotiate(
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if res.status() != StatusCode::OK || !is_json {
-        return Ok(res.map_into_boxed_body());
+        let mut res = res.map_into_boxed_body();
+        if res.status() == StatusCode::NOT_MODIFIED {
+            if let Some(tag) = res.headers().get(header::ETAG).map(csv_tag) {
+                res.headers_mut().insert(header::ETAG, tag);
+            }
+        }
+        vary_accept(is_get, res.headers_mut());
+        return Ok(res);
     }
     let (req, res) = res.into_parts();
     let etag = res.headers().get(header::ETAG).cloned();
@@ -231,10 +273,11 @@ pub async fn negotiate(
         out.insert_header((NEXT_CURSOR, c));
     }
     if let Some(tag) = etag {
-        out.insert_header((header::ETAG, tag));
+        out.insert_header((header::ETAG, csv_tag(&tag)));
     }
     let mut out = out.body(csv);
     link_next(&uri, out.headers_mut());
+    vary_accept(is_get, out.headers_mut());
     Ok(ServiceResponse::new(req, out))
 }
 

@@ -15,13 +15,25 @@ use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
 
-/// A record that carries a version, which is its ETag.
+/// A record that carries a version. Its ETag is the version, followed by
+/// whatever else of its answer can change while the version does not (a
+/// cohort's seats, a session's attendance), so that a cached answer is
+/// never taken for a changed one.
 pub trait Versioned {
     fn version(&self) -> i32;
-}
 
-fn etag(version: i32) -> String {
-    format!("\"{version}\"")
+    /// The parts of the answer computed from other records, if any.
+    fn computed(&self) -> Option<String> {
+        None
+    }
+
+    /// The ETag: `"<version>"`, or `"<version>.<computed>"`.
+    fn etag(&self) -> String {
+        match self.computed() {
+            Some(parts) => format!("\"{}.{parts}\"", self.version()),
+            None => format!("\"{}\"", self.version()),
+        }
+    }
 }
 
 fn json<T: Serialize>(status: StatusCode, body: &T) -> AppResult<HttpResponse> {
@@ -53,7 +65,7 @@ pub fn page<T: Serialize>(page: &list::Page<T>) -> AppResult<HttpResponse> {
 
 /// 200 with the record and its ETag, or 304 when `If-None-Match` matches.
 pub fn record<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> AppResult<HttpResponse> {
-    let tag = etag(body.version());
+    let tag = body.etag();
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -86,7 +98,7 @@ pub fn created<T: Serialize + Versioned>(location: String, body: &T) -> AppResul
             .parse()
             .map_err(|_| AppError::Internal(anyhow::anyhow!("bad location")))?,
     );
-    headers.insert(header::ETAG, etag(body.version()).parse().expect("valid"));
+    headers.insert(header::ETAG, body.etag().parse().expect("valid"));
     Ok(res)
 }
 
@@ -99,7 +111,8 @@ pub fn require_version(expected: Option<i32>, stored: i32) -> AppResult<()> {
     }
 }
 
-/// The version an `If-Match` header demands, if any.
+/// The version an `If-Match` header demands, if any: the version at the
+/// head of an ETag this service sent.
 pub fn if_match(req: &HttpRequest) -> AppResult<Option<i32>> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
@@ -108,8 +121,10 @@ pub fn if_match(req: &HttpRequest) -> AppResult<Option<i32>> {
     if text == "*" {
         return Ok(None);
     }
-    text.trim_start_matches("W/")
-        .trim_matches('"')
+    let tag = text.trim_start_matches("W/").trim_matches('"');
+    tag.split('.')
+        .next()
+        .unwrap_or_default()
         .parse::<i32>()
         .map(Some)
         .map_err(|_| AppError::PreconditionFailed)

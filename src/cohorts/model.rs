@@ -113,6 +113,11 @@ impl Versioned for Cohort {
     fn version(&self) -> i32 {
         self.row.version
     }
+
+    /// Seats and waitlist move with the cohort's enrollments.
+    fn computed(&self) -> Option<String> {
+        Some(format!("{}.{}", self.seats_taken, self.waitlist_length))
+    }
 }
 
 /// The body of `POST` and `PATCH /cohorts`; `status` moves through

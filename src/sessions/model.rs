@@ -161,4 +161,16 @@ impl Versioned for SessionWithAttendance {
     fn version(&self) -> i32 {
         self.session.version
     }
+
+    /// Attendance marks change without the session: their count and the
+    /// latest mark tell.
+    fn computed(&self) -> Option<String> {
+        let latest = self
+            .attendance
+            .iter()
+            .map(|m| m.marked_at.timestamp_micros())
+            .max()
+            .unwrap_or(0);
+        Some(format!("{}.{latest}", self.attendance.len()))
+    }
 }

@@ -179,3 +179,240 @@ async fn pages_link_to_the_next_one_and_csv_downloads_are_named() {
         .contains("bom=true"));
     assert_eq!(&page.bytes().await.unwrap()[..3], b"\xEF\xBB\xBF");
 }
+
+/// The ETag of a `GET`, and whether it answers 304 to `If-None-Match`
+/// with `tag`.
+async fn etag_of(app: &TestApp, path: &str, token: &str, tag: Option<&str>) -> (u16, String) {
+    let mut rb = app.request(reqwest::Method::GET, path, Some(token));
+    if let Some(tag) = tag {
+        rb = rb.header("if-none-match", tag);
+    }
+    let res = rb.send().await.unwrap();
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    (res.status().as_u16(), etag)
+}
+
+#[tokio::test]
+async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = &admin.token;
+    let ghana = app.institution(token, "University of Ghana", "GH").await;
+    let china = app.institution(token, "Zhejiang University", "CN").await;
+    let ghana_id: Uuid = ghana["id"].as_str().unwrap().parse().unwrap();
+    let programme = app.programme(token, "SYNC", &china).await;
+    let (cohort, cohort_path) = app
+        .open_cohort(token, &programme, &china, "S1", json!({"capacity": 5}))
+        .await;
+    let trainee = app.trainee_record(Some(ghana_id)).await;
+    let enrollment = app
+        .create(
+            &format!("{cohort_path}/enrollments"),
+            token,
+            &json!({ "trainee_id": trainee }),
+        )
+        .await;
+    let enrollment_path = format!("/api/v1/enrollments/{}", enrollment["id"].as_str().unwrap());
+    let now = chrono::Utc::now();
+    let session = app
+        .create(
+            &format!("{cohort_path}/sessions"),
+            token,
+            &json!({"title": "Day 1", "starts_at": now, "ends_at": now + chrono::Duration::hours(2)}),
+        )
+        .await;
+    let session_path = format!("/api/v1/sessions/{}", session["id"].as_str().unwrap());
+    let incubator = app
+        .create(
+            "/api/v1/incubators",
+            token,
+            &json!({"name": "Hub", "host_institution_id": china["id"], "country_code": "CN",
+                    "themes": ["health"], "capacity": 3, "services": ["compute"]}),
+        )
+        .await;
+    let venture = app
+        .create(
+            "/api/v1/ventures",
+            token,
+            &json!({"incubator_id": incubator["id"], "name": "Scan", "theme": "health",
+                    "country_code": "GH", "founder_trainee_ids": [trainee], "jobs_created": 1,
+                    "funding_raised_usd": "10"}),
+        )
+        .await;
+    let agreement = app
+        .create(
+            "/api/v1/exchange-agreements",
+            token,
+            &json!({"institution_a_id": ghana["id"], "institution_b_id": china["id"], "title": "GH-CN",
+                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
+                    "annual_quota": 2}),
+        )
+        .await;
+    let exchange = app
+        .create(
+            "/api/v1/exchanges",
+            token,
+            &json!({"kind": "fellowship", "trainee_id": trainee, "sending_institution_id": ghana["id"],
+                    "receiving_institution_id": china["id"], "starts_on": "2027-09-01", "ends_on": "2028-02-28"}),
+        )
+        .await;
+    let partner = app.user(Role::Partner, Some(ghana_id)).await;
+    let invitation = app
+        .create(
+            "/api/v1/invitations",
+            token,
+            &json!({"email": "new@ug.edu.gh", "role": "partner", "institution_id": ghana["id"]}),
+        )
+        .await;
+    let id_of = |v: &Value| v["id"].as_str().unwrap().to_string();
+    let notification: Uuid = {
+        use diesel::QueryDsl;
+        use diesel_async::RunQueryDsl;
+        use meridian::schema::notifications;
+        notifications::table
+            .select(notifications::id)
+            .first(&mut app.conn().await)
+            .await
+            .unwrap()
+    };
+    // Each record, and a change of what its answer shows. Cohorts and
+    // sessions change by their computed parts, their own row untouched.
+    let cases: Vec<(String, String, String)> = vec![
+        (
+            "institutions".into(),
+            id_of(&ghana),
+            "UPDATE institutions SET city = 'Accra'".into(),
+        ),
+        (
+            "programs".into(),
+            id_of(&programme),
+            "UPDATE programs SET title = 'Renamed'".into(),
+        ),
+        ("cohorts".into(), id_of(&cohort), String::new()),
+        (
+            "trainees".into(),
+            trainee.to_string(),
+            "UPDATE trainees SET field = 'Robotics'".into(),
+        ),
+        (
+            "enrollments".into(),
+            id_of(&enrollment),
+            "UPDATE enrollments SET note = 'seen'".into(),
+        ),
+        ("sessions".into(), id_of(&session), String::new()),
+        (
+            "incubators".into(),
+            id_of(&incubator),
+            "UPDATE incubators SET city = 'Hangzhou'".into(),
+        ),
+        (
+            "ventures".into(),
+            id_of(&venture),
+            "UPDATE ventures SET jobs_created = 7".into(),
+        ),
+        (
+            "exchange-agreements".into(),
+            id_of(&agreement),
+            "UPDATE exchange_agreements SET title = 'Renamed'".into(),
+        ),
+        (
+            "exchanges".into(),
+            id_of(&exchange),
+            "UPDATE exchanges SET funding_usd = 5".into(),
+        ),
+        (
+            "users".into(),
+            partner.id.to_string(),
+            "UPDATE users SET full_name = 'Renamed'".into(),
+        ),
+        (
+            "invitations".into(),
+            id_of(&invitation),
+            "UPDATE invitations SET expires_at = expires_at + interval '1 day'".into(),
+        ),
+        (
+            "notifications".into(),
+            notification.to_string(),
+            "UPDATE notifications SET attempts = attempts + 1".into(),
+        ),
+    ];
+    let doc = app.get_json("/api/v1/openapi.json", token).await;
+    let by_id: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(path, item)| {
+            item.get("get").is_some() && path.ends_with("/{id}") && path.matches('/').count() == 4
+        })
+        .map(|(path, _)| path.clone())
+        .collect();
+    for path in &by_id {
+        let collection = path
+            .trim_start_matches("/api/v1/")
+            .trim_end_matches("/{id}");
+        let case = cases.iter().find(|(c, _, _)| c == collection);
+        let (_, id, change) = case.unwrap_or_else(|| panic!("{path} is not walked"));
+        let at = path.replace("{id}", id);
+        let (_, before) = etag_of(&app, &at, token, None).await;
+        assert_eq!(
+            etag_of(&app, &at, token, Some(&before)).await.0,
+            304,
+            "{at}"
+        );
+        match collection {
+            "cohorts" => app.moved(token, &enrollment_path, "accepted").await,
+            "sessions" => {
+                let res = app
+                    .request(
+                        reqwest::Method::PUT,
+                        &format!("{session_path}/attendance"),
+                        Some(token),
+                    )
+                    .json(&json!([{"enrollment_id": enrollment["id"], "status": "present"}]))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+            }
+            _ => {
+                let table = change.split_whitespace().nth(1).unwrap();
+                app.run_sql(&format!("{change} WHERE id = '{id}'")).await;
+                assert!(!table.is_empty());
+            }
+        }
+        let (status, after) = etag_of(&app, &at, token, Some(&before)).await;
+        assert_eq!(status, 200, "{at}: the old ETag still answered 304");
+        assert_ne!(after, before, "{at}");
+        // JSON and CSV never share a tag.
+        let res = app
+            .request(reqwest::Method::GET, &at, Some(token))
+            .header("accept", "text/csv")
+            .send()
+            .await
+            .unwrap();
+        let csv_tag = res.headers()["etag"].to_str().unwrap().to_string();
+        assert_ne!(csv_tag, after, "{at}");
+        let again = app
+            .request(reqwest::Method::GET, &at, Some(token))
+            .header("accept", "text/csv")
+            .header("if-none-match", &csv_tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{at}: CSV revalidation");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), csv_tag);
+        let vary: Vec<String> = res
+            .headers()
+            .get_all("vary")
+            .iter()
+            .flat_map(|v| {
+                v.to_str()
+                    .unwrap()
+                    .split(',')
+                    .map(|s| s.trim().to_lowercase())
+            })
+            .collect();
+        assert!(vary.iter().any(|v| v == "accept"), "{at}: {vary:?}");
+    }
+    assert_eq!(by_id.len(), cases.len());
+}
