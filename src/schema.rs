@@ -202,6 +202,7 @@ diesel::table! {
         max_per_institution -> Nullable<Int4>,
         min_attendance_pct -> Int4,
         auto_promote -> Bool,
+        time_zone -> Text,
         status -> Text,
         coordinator_id -> Nullable<Uuid>,
         created_at -> Timestamptz,

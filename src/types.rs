@@ -255,6 +255,44 @@ impl PartialSchema for LanguageTag {
 }
 impl ToSchema for LanguageTag {}
 
+/// An IANA time zone name, e.g. `Africa/Nairobi`, checked against the tz
+/// database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct TimeZone(String);
+
+impl TimeZone {
+    /// Coordinated Universal Time, the default.
+    pub fn utc() -> Self {
+        TimeZone("UTC".into())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        raw.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(|tz| TimeZone(tz.name().to_string()))
+            .map_err(|_| format!("\"{raw}\" is not an IANA time zone such as \"Africa/Nairobi\""))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        TimeZone::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl PartialSchema for TimeZone {
+    fn schema() -> RefOr<Schema> {
+        string_schema(Some("IANA time zone name"), Some(1), Some(64))
+    }
+}
+impl ToSchema for TimeZone {}
+
 /// An amount of US dollars: a decimal string with at most two decimals,
 /// never negative, never a float.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -13,7 +13,7 @@ use crate::{
     },
     lifecycle::Lifecycle,
     schema::cohorts,
-    types::{Code, CountryCode, LanguageTag, Name, ShortText},
+    types::{Code, CountryCode, LanguageTag, Name, ShortText, TimeZone},
 };
 
 crate::text_enum! {
@@ -73,6 +73,8 @@ pub struct CohortRow {
     pub max_per_institution: Option<i32>,
     pub min_attendance_pct: i32,
     pub auto_promote: bool,
+    /// The IANA time zone its sessions and emails are written in.
+    pub time_zone: String,
     pub status: CohortStatus,
     pub coordinator_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -164,6 +166,9 @@ pub struct CohortInput {
     /// Default true.
     #[serde(default)]
     auto_promote: Field<bool>,
+    /// An IANA time zone name, e.g. `Africa/Nairobi`; default `UTC`.
+    #[serde(default)]
+    time_zone: Field<TimeZone>,
     #[serde(default)]
     coordinator_id: Field<Uuid>,
     #[serde(flatten)]
@@ -191,6 +196,7 @@ pub struct NewCohort {
     pub max_per_institution: Option<i32>,
     pub min_attendance_pct: i32,
     pub auto_promote: bool,
+    pub time_zone: String,
     pub coordinator_id: Option<Uuid>,
 }
 
@@ -212,6 +218,7 @@ pub struct CohortChanges {
     pub max_per_institution: Option<Option<i32>>,
     pub min_attendance_pct: Option<i32>,
     pub auto_promote: Option<bool>,
+    pub time_zone: Option<String>,
     pub coordinator_id: Option<Option<Uuid>>,
 }
 
@@ -261,6 +268,7 @@ impl crate::api::collection::Input for CohortInput {
         let max = c.optional("max_per_institution", self.max_per_institution);
         let pct = c.defaulted("min_attendance_pct", self.min_attendance_pct, 80);
         let auto_promote = c.defaulted("auto_promote", self.auto_promote, true);
+        let time_zone = c.defaulted("time_zone", self.time_zone, TimeZone::utc());
         let coordinator_id = c.optional("coordinator_id", self.coordinator_id);
         check_numbers(&mut c, capacity, max, Some(pct));
         if let (Some(s), Some(e)) = (starts_on, ends_on) {
@@ -299,6 +307,7 @@ impl crate::api::collection::Input for CohortInput {
                 max_per_institution: max,
                 min_attendance_pct: pct,
                 auto_promote,
+                time_zone: time_zone.into_inner(),
                 coordinator_id,
             })
         })
@@ -347,6 +356,10 @@ impl crate::api::collection::Input for CohortInput {
                 .patch("min_attendance_pct", self.min_attendance_pct)
                 .into_option(),
             auto_promote: c.patch("auto_promote", self.auto_promote).into_option(),
+            time_zone: c
+                .patch("time_zone", self.time_zone)
+                .into_option()
+                .map(TimeZone::into_inner),
             coordinator_id: c
                 .patch_nullable("coordinator_id", self.coordinator_id)
                 .into_option(),

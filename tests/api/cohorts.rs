@@ -324,3 +324,65 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
     codes.dedup();
     assert!(codes.len() >= 12, "{codes:?}");
 }
+
+#[tokio::test]
+async fn a_cohort_meets_in_an_iana_time_zone() {
+    let app = spawn_app().await;
+    let (token, programme, host) = setup(&app).await;
+    let utc = app
+        .cohort(
+            &token,
+            &TestApp::cohort_body(&programme, &host, "TZ1", json!({})),
+        )
+        .await;
+    assert_eq!(utc["time_zone"], "UTC");
+    let nairobi = app
+        .cohort(
+            &token,
+            &TestApp::cohort_body(
+                &programme,
+                &host,
+                "TZ2",
+                json!({"time_zone": "Africa/Nairobi"}),
+            ),
+        )
+        .await;
+    assert_eq!(nairobi["time_zone"], "Africa/Nairobi");
+    let path = format!("/api/v1/cohorts/{}", nairobi["id"].as_str().unwrap());
+    let changed: Value = app
+        .patch(&path, &token, &json!({"time_zone": "Asia/Shanghai"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changed["time_zone"], "Asia/Shanghai");
+    let before = app.count("cohorts").await;
+    let res = app
+        .post(
+            "/api/v1/cohorts",
+            &token,
+            &TestApp::cohort_body(
+                &programme,
+                &host,
+                "TZ3",
+                json!({"time_zone": "Mars/Olympus_Mons"}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["time_zone"]
+    );
+    let res = app
+        .patch(&path, &token, &json!({"time_zone": "EAT+3"}))
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["time_zone"]
+    );
+    assert_eq!(app.count("cohorts").await, before);
+    assert_eq!(
+        app.get_json(&path, &token).await["time_zone"],
+        "Asia/Shanghai"
+    );
+}
