@@ -107,7 +107,11 @@ use utoipa::{
         crate::email::routes::get_notification,
         crate::email::routes::retry_notification,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        crate::email::routes::DeliveryStatus
+    )),
     modifiers(&BearerAuth)
 )]
 struct V1;
