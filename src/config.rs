@@ -1,6 +1,7 @@
 //! Layered configuration: `config/default.toml`, then `config/$MERIDIAN_ENV.toml`,
 //! then `MERIDIAN__SECTION__KEY` environment variables and `DATABASE_URL`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -125,6 +126,47 @@ pub struct LogSettings {
     pub filter: String,
 }
 
+/// Secrets that can come from files, as container and orchestrator secrets
+/// are mounted: the variable naming the file, the variable it stands for,
+/// and the key it sets.
+const SECRET_FILES: [(&str, &str, &str); 3] = [
+    ("DATABASE_URL_FILE", "DATABASE_URL", "database.url"),
+    (
+        "MERIDIAN__AUTH__JWT_SECRET_FILE",
+        "MERIDIAN__AUTH__JWT_SECRET",
+        "auth.jwt_secret",
+    ),
+    (
+        "MERIDIAN__EMAIL__SMTP_URL_FILE",
+        "MERIDIAN__EMAIL__SMTP_URL",
+        "email.smtp_url",
+    ),
+];
+
+/// The secrets read from the files `*_FILE` variables name (a trailing
+/// newline dropped), each with its key. A file that cannot be read, or a
+/// secret given both ways, is one line naming the variable and what to do.
+fn secrets_from_files(
+    vars: &HashMap<String, String>,
+) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let mut secrets = Vec::new();
+    for (file_var, plain_var, key) in SECRET_FILES {
+        let Some(path) = vars.get(file_var) else {
+            continue;
+        };
+        if vars.contains_key(plain_var) {
+            anyhow::bail!("configuration error: both {plain_var} and {file_var} are set; keep one");
+        }
+        let value = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "configuration error: {file_var}: cannot read {path} ({e}); mount the secret there or unset {file_var}"
+            )
+        })?;
+        secrets.push((key, value.trim_end_matches(['\n', '\r']).to_string()));
+    }
+    Ok(secrets)
+}
+
 /// Shortest JWT secret accepted in production.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -140,10 +182,29 @@ impl Settings {
     /// Settings of one environment; `process_env` says whether
     /// `MERIDIAN__*` and `DATABASE_URL` override the files (tests say no).
     pub fn layered(dir: &Path, env: &str, process_env: bool) -> anyhow::Result<Self> {
+        let vars = process_env.then(|| std::env::vars().collect());
+        Self::layered_with(dir, env, vars)
+    }
+
+    /// Settings of one environment, overridden by `vars` when given (the
+    /// process environment, or a test's): `MERIDIAN__SECTION__KEY`,
+    /// `DATABASE_URL`, and the secrets read from the files the `*_FILE`
+    /// variables name.
+    pub fn layered_with(
+        dir: &Path,
+        env: &str,
+        vars: Option<HashMap<String, String>>,
+    ) -> anyhow::Result<Self> {
         let mut builder = config::Config::builder()
             .add_source(config::File::from(dir.join("default.toml")))
             .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false));
-        if process_env {
+        if let Some(vars) = vars {
+            let secrets = secrets_from_files(&vars)?;
+            let plain: HashMap<String, String> = vars
+                .iter()
+                .filter(|(k, _)| !SECRET_FILES.iter().any(|(file, _, _)| file == k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             builder = builder.add_source(
                 config::Environment::with_prefix("MERIDIAN")
                     .prefix_separator("__")
@@ -152,10 +213,14 @@ impl Settings {
                     .with_list_parse_key("server.trusted_proxies")
                     .with_list_parse_key("server.cors_allowed_origins")
                     .with_list_parse_key("auth.jwt_previous_secrets")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .source(Some(plain)),
             );
-            if let Ok(url) = std::env::var("DATABASE_URL") {
-                builder = builder.set_override("database.url", url)?;
+            if let Some(url) = vars.get("DATABASE_URL") {
+                builder = builder.set_override("database.url", url.clone())?;
+            }
+            for (key, value) in secrets {
+                builder = builder.set_override(key, value)?;
             }
         }
         let settings: Settings = builder
@@ -253,6 +318,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("extra_key"), "{err}");
+    }
+
+    #[test]
+    fn secrets_come_from_files_when_asked() {
+        let tmp = std::env::temp_dir().join(format!("meridian-secrets-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let secret = tmp.join("jwt");
+        std::fs::write(&secret, "a-signing-key-mounted-as-a-file-of-meridian\n").unwrap();
+        let url = tmp.join("db");
+        std::fs::write(&url, "postgres://meridian:from-file@db/meridian").unwrap();
+        let vars = HashMap::from([
+            (
+                "MERIDIAN__AUTH__JWT_SECRET_FILE".to_string(),
+                secret.display().to_string(),
+            ),
+            ("DATABASE_URL_FILE".to_string(), url.display().to_string()),
+            ("MERIDIAN__SERVER__PORT".to_string(), "9090".to_string()),
+        ]);
+        let s = Settings::layered_with(&dir(), "development", Some(vars.clone())).unwrap();
+        assert_eq!(
+            s.auth.jwt_secret.expose_secret(),
+            "a-signing-key-mounted-as-a-file-of-meridian"
+        );
+        assert_eq!(
+            s.database.url.expose_secret(),
+            "postgres://meridian:from-file@db/meridian"
+        );
+        assert_eq!(s.server.port, 9090);
+        // An unreadable file names its variable.
+        let mut missing = vars.clone();
+        missing.insert(
+            "MERIDIAN__EMAIL__SMTP_URL_FILE".into(),
+            tmp.join("nowhere").display().to_string(),
+        );
+        let err = Settings::layered_with(&dir(), "development", Some(missing))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("MERIDIAN__EMAIL__SMTP_URL_FILE") && !err.contains('\n'),
+            "{err}"
+        );
+        // A secret given both ways is refused.
+        let mut both = vars;
+        both.insert("DATABASE_URL".into(), "postgres://db/other".into());
+        let err = Settings::layered_with(&dir(), "development", Some(both))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DATABASE_URL_FILE"), "{err}");
     }
 
     #[test]
