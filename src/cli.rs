@@ -44,6 +44,9 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
     },
+    /// Stop the private local PostgreSQL that a run without
+    /// `database.url` started (it keeps running between runs otherwise).
+    StopLocalDb,
     /// Create an admin account; the password is read from standard input.
     CreateAdmin {
         #[arg(long)]
@@ -57,8 +60,20 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load()?;
     telemetry::init(&settings.log);
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::StopLocalDb = command {
+        // Before a database is chosen: choosing one starts the cluster.
+        let pg = local_pg::LocalPostgres::new(
+            &settings.database.local_dir,
+            settings.database.local_port,
+        )?;
+        let stopped = tokio::task::spawn_blocking(move || pg.stop()).await??;
+        println!("{}", if stopped { "stopped" } else { "not running" });
+        return Ok(());
+    }
     let url = database_url(&settings).await?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
+        Command::StopLocalDb => {}
         Command::Serve => {
             if settings.database.migrate_on_start {
                 db::migrate(&url).await?;

@@ -3,7 +3,10 @@
 //!
 //! PostgreSQL refuses to run as root, so when Meridian runs as root the
 //! cluster's folder is handed to the `postgres` user and every PostgreSQL
-//! command runs through `runuser -u postgres`.
+//! command runs through `runuser -u postgres`. When that user cannot reach
+//! the folder asked for (a project in root's private home), the cluster
+//! lives under `/var/tmp` instead, in a folder named after the one asked
+//! for, so that each project keeps its own.
 
 use std::{
     path::{Path, PathBuf},
@@ -24,12 +27,39 @@ pub struct LocalPostgres {
 impl LocalPostgres {
     pub fn new(dir: &Path, port: u16) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let dir = dir.canonicalize()?;
+        let mut dir = dir.canonicalize()?;
+        if is_root() && !reachable_by_postgres(&dir) {
+            dir = relocated(&dir);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
         Ok(LocalPostgres {
             data_dir: dir.join("data"),
             port,
             settings: Vec::new(),
         })
+    }
+
+    /// The folder of the cluster's data.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Stops the cluster if it runs (`meridian stop-local-db`).
+    pub fn stop(&self) -> anyhow::Result<bool> {
+        let bin = bin_dir()?;
+        let root = is_root();
+        let mut status = pg_command(&bin.join("pg_ctl"), root);
+        status.arg("status").arg("-D").arg(&self.data_dir);
+        if !status.output().map(|o| o.status.success()).unwrap_or(false) {
+            return Ok(false);
+        }
+        let mut stop = pg_command(&bin.join("pg_ctl"), root);
+        stop.arg("stop")
+            .args(["-m", "fast", "-w"])
+            .arg("-D")
+            .arg(&self.data_dir);
+        run(&mut stop).context("stopping PostgreSQL failed")?;
+        Ok(true)
     }
 
     /// Trades durability for speed; only for data that may be lost.
@@ -143,6 +173,25 @@ fn bin_dir() -> anyhow::Result<PathBuf> {
     )
 }
 
+/// Whether the `postgres` user can reach `dir` (every folder above it
+/// included).
+fn reachable_by_postgres(dir: &Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", "postgres", "--", "test", "-x"])
+        .arg(dir)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Where a cluster asked for in an unreachable `dir` lives instead.
+fn relocated(dir: &Path) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(dir.as_os_str().as_encoded_bytes());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    PathBuf::from("/var/tmp").join(format!("meridian-postgres-{name}"))
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -204,4 +253,44 @@ pub async fn ensure_database(admin_url: &str, database: &str) -> anyhow::Result<
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// A project in a folder only its owner may enter (as root's home is):
+    /// the cluster still starts, answers and stops.
+    #[test]
+    fn a_private_project_folder_gets_a_cluster_that_starts_and_stops() {
+        if bin_dir().is_err() {
+            panic!("the PostgreSQL server binaries are needed (apt-get install postgresql)");
+        }
+        let home =
+            std::env::temp_dir().join(format!("meridian-private-home-{}", std::process::id()));
+        let project = home.join("project");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = LocalPostgres::new(&project.join(".meridian/postgres"), port)
+            .unwrap()
+            .throwaway();
+        if is_root() {
+            assert!(!pg.data_dir().starts_with(&home), "{:?}", pg.data_dir());
+        }
+        pg.ensure_running().unwrap();
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(pg.stop().unwrap());
+        assert!(!pg.stop().unwrap(), "stopping twice is a no-op");
+        if let Some(base) = pg.data_dir().parent() {
+            let _ = std::fs::remove_dir_all(base);
+        }
+        let _ = std::fs::remove_dir_all(&home);
+    }
 }
