@@ -340,31 +340,16 @@ pub async fn transition<R: Moving>(
     .await
 }
 
-/// Implements [`Record`] (and [`Versioned`]) for a record read from one
-/// table: rows of `$table` are selected as `$row` and converted into
-/// `$record` with `From` (the same type when nothing is computed), `$new` is
-/// insertable and `$changes` a changeset; `[$at]` names the member that holds
-/// `id` and `version`, if they are not the record's own. `check_new`,
-/// `check_changes`, `created`, `check_remove`, `lock_first` and `owners`,
-/// when given, are the kind's hooks, in that order.
+/// Implements [`Kind`] and [`Insert`] for a record created in one table:
+/// rows of `$table` are returned as `$row` and converted into `$record`;
+/// `check_new` and `created`, when given, are the kind's hooks.
 #[macro_export]
-macro_rules! table_record {
+macro_rules! table_insert {
     (
-        $record:ty [$($at:ident)?], $table:ident, $row:ty,
-        kind = $kind:literal, new = $new:ty, changes = $changes:ty
+        $record:ty [$($at:ident)?], $table:ident, $row:ty, kind = $kind:literal, new = $new:ty
         $(, check_new = $check_new:path)?
-        $(, check_changes = $check_changes:path)?
-        $(, created = $created:path)?
-        $(, check_remove = $check_remove:path)?
-        $(, lock_first = $lock_first:path)?
-        $(, owners = $owners:path)? $(,)?
+        $(, created = $created:path)? $(,)?
     ) => {
-        impl $crate::api::Versioned for $record {
-            fn version(&self) -> i32 {
-                self.$($at.)?version
-            }
-        }
-
         impl $crate::store::Kind for $record {
             const KIND: &'static str = $kind;
         }
@@ -406,6 +391,39 @@ macro_rules! table_record {
                 $created(conn, actor, record)
             })?
         }
+    };
+}
+
+/// Implements [`Record`] (and [`Versioned`]) for a record read from one
+/// table: rows of `$table` are selected as `$row` and converted into
+/// `$record` with `From` (the same type when nothing is computed), `$new` is
+/// insertable and `$changes` a changeset; `[$at]` names the member that holds
+/// `id` and `version`, if they are not the record's own. `check_new`,
+/// `check_changes`, `created`, `check_remove`, `lock_first` and `owners`,
+/// when given, are the kind's hooks, in that order.
+#[macro_export]
+macro_rules! table_record {
+    (
+        $record:ty [$($at:ident)?], $table:ident, $row:ty,
+        kind = $kind:literal, new = $new:ty, changes = $changes:ty
+        $(, check_new = $check_new:path)?
+        $(, check_changes = $check_changes:path)?
+        $(, created = $created:path)?
+        $(, check_remove = $check_remove:path)?
+        $(, lock_first = $lock_first:path)?
+        $(, owners = $owners:path)? $(,)?
+    ) => {
+        impl $crate::api::Versioned for $record {
+            fn version(&self) -> i32 {
+                self.$($at.)?version
+            }
+        }
+
+        $crate::table_insert!(
+            $record [$($at)?], $table, $row, kind = $kind, new = $new
+            $(, check_new = $check_new)?
+            $(, created = $created)?
+        );
 
         impl $crate::store::Record for $record {
             type Changes = $changes;

@@ -1,7 +1,7 @@
 //! The SQL of milestones: added to a venture, listed soonest first.
 
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::model::{Milestone, NewMilestone};
@@ -9,7 +9,6 @@ use crate::{
     api::list::{self, ListParams, ListSpec, Page, SortField},
     error::AppResult,
     schema::milestones,
-    store::{Insert, Kind},
 };
 
 /// What a venture's list of milestones accepts.
@@ -36,22 +35,6 @@ pub async fn list(
     list::fetch(conn, params, build, |m: Milestone| m).await
 }
 
-impl Kind for Milestone {
-    const KIND: &'static str = "milestone";
-}
-
-impl Insert for Milestone {
-    type New = NewMilestone;
-
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    async fn insert(conn: &mut AsyncPgConnection, new: &NewMilestone) -> AppResult<Self> {
-        Ok(diesel::insert_into(milestones::table)
-            .values(new)
-            .returning(Milestone::as_returning())
-            .get_result(conn)
-            .await?)
-    }
-}
+crate::table_insert!(
+    Milestone [], milestones, Milestone, kind = "milestone", new = NewMilestone,
+);

@@ -16,7 +16,6 @@ use crate::{
     enrollments::model::EnrollmentStatus,
     error::AppResult,
     schema::{attendance, enrollments, sessions},
-    store::{Insert, Kind},
 };
 
 /// What a cohort's list of sessions accepts.
@@ -43,32 +42,21 @@ pub async fn list(
     list::fetch(conn, params, build, |s: Session| s).await
 }
 
-impl Kind for Session {
-    const KIND: &'static str = "session";
+/// Sessions count toward completion: they are scheduled under the cohort's
+/// lock, as outcomes are decided (404 for no cohort).
+async fn under_cohort_lock(
+    conn: &mut AsyncPgConnection,
+    _: Scope,
+    new: &NewSession,
+) -> AppResult<()> {
+    cohorts::lock(conn, new.cohort_id).await?;
+    Ok(())
 }
 
-impl Insert for Session {
-    type New = NewSession;
-
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    async fn insert(conn: &mut AsyncPgConnection, new: &NewSession) -> AppResult<Self> {
-        Ok(diesel::insert_into(sessions::table)
-            .values(new)
-            .returning(Session::as_returning())
-            .get_result(conn)
-            .await?)
-    }
-
-    /// Sessions count toward completion: they are scheduled under the
-    /// cohort's lock, as outcomes are decided (404 for no cohort).
-    async fn check_new(conn: &mut AsyncPgConnection, _: Scope, new: &NewSession) -> AppResult<()> {
-        cohorts::lock(conn, new.cohort_id).await?;
-        Ok(())
-    }
-}
+crate::table_insert!(
+    Session [], sessions, Session, kind = "session", new = NewSession,
+    check_new = under_cohort_lock,
+);
 
 /// A session with the attendance marks of the enrollments in `scope`.
 /// Marks follow their enrollment: partner staff see their institution's.
