@@ -178,6 +178,26 @@ impl Metrics {
     }
 }
 
+/// The method as a metric label: the standard ones by name, any other as
+/// `other`, so that made-up methods cannot grow the metrics without bound.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ]
+    .iter()
+    .find(|m| *m == method)
+    .map_or("other", |m| m.as_str())
+}
+
 /// Middleware: request id in and out, a span per request, one log line per
 /// answer (with the error chain of server errors) and the request metrics.
 pub async fn observe(
@@ -188,7 +208,7 @@ pub async fn observe(
     let id = RequestId::from_header(req.headers().get(REQUEST_ID));
     req.extensions_mut().insert(id.clone());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let span =
         tracing::info_span!("request", request_id = %id.0, method = %method, path = %req.path());
     let mut res = next.call(req).instrument(span.clone()).await?;
@@ -201,11 +221,11 @@ pub async fn observe(
     if let Some(metrics) = metrics {
         metrics
             .requests
-            .with_label_values(&[&method, &route, status.as_str()])
+            .with_label_values(&[method, &route, status.as_str()])
             .inc();
         metrics
             .latency
-            .with_label_values(&[&method, &route])
+            .with_label_values(&[method, &route])
             .observe(elapsed.as_secs_f64());
     }
     span.in_scope(|| {

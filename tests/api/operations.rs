@@ -77,6 +77,32 @@ async fn metrics_count_requests_by_route_and_show_the_pool() {
 }
 
 #[tokio::test]
+async fn made_up_methods_are_counted_as_other() {
+    let app = spawn_app().await;
+    for method in ["BREW", "PROPFIND", "X-ANYTHING"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.client
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(r#"method="other""#), "{text}");
+    for method in ["BREW", "PROPFIND", "X-ANYTHING"] {
+        assert!(!text.contains(method), "{text}");
+    }
+}
+
+#[tokio::test]
 async fn answers_are_compressed_when_the_client_accepts_it() {
     let app = spawn_app().await;
     let res = app
