@@ -5,6 +5,7 @@ use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::AsyncConnection;
 use secrecy::SecretString;
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -19,7 +20,7 @@ use crate::{
     auth::{
         password,
         policy::{may, Action, Resource},
-        sessions, Ctx, Principal, Role,
+        sessions, throttle, Ctx, Principal, Role,
     },
     error::{AppError, AppResult, Problem},
     schema::users,
@@ -112,12 +113,29 @@ async fn update_me(
         ..Default::default()
     };
     if let (Some(current), Some(new)) = (current, new) {
+        // A wrong current password counts toward the account's lock like a
+        // failed login, so a stolen access token cannot guess at leisure.
+        let email = current_user.email.clone();
+        if let Some(retry_after_secs) = throttle::locked_for(&mut conn, &email).await? {
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
         if !password::verify(
             SecretString::from(current),
             current_user.password_hash.clone(),
         )
         .await?
         {
+            throttle::record_failure(&mut conn, &email).await?;
+            let id = ctx.caller.user_id;
+            audit::record(
+                &mut conn,
+                &ctx,
+                "user",
+                "password_check_failed",
+                id,
+                json!({}),
+            )
+            .await?;
             return Err(AppError::invalid("current_password", "is wrong"));
         }
         changes.password_hash = Some(password::hash(SecretString::from(new)).await?);

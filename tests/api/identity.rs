@@ -590,3 +590,44 @@ async fn tokens_signed_with_a_previous_key_still_work_after_rotation() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_wrong_current_password_counts_toward_the_lock_and_is_audited() {
+    let app = spawn_app().await;
+    let (id, email) = account(&app, Role::Viewer).await;
+    let (token, _) = tokens(&app, &email).await;
+    let change = |current: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.patch(
+                "/api/v1/me",
+                &token,
+                &json!({"current_password": current, "new_password": "a brand new passphrase for meridian"}),
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        let p = assert_problem(change("not my password at all").await, 422, "validation").await;
+        assert_eq!(error_fields(&p), ["current_password"]);
+    }
+    // The account is now locked, for the right password too, and for logins.
+    let res = change(PASSWORD).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 429, "too-many-requests").await;
+    assert_problem(
+        login(&app, &email, PASSWORD).await,
+        429,
+        "too-many-requests",
+    )
+    .await;
+    let audited: i64 = audit_events::table
+        .filter(audit_events::action.eq("user.password_check_failed"))
+        .filter(audit_events::entity_id.eq(id))
+        .count()
+        .get_result(&mut app.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(audited, 5);
+}
