@@ -28,6 +28,16 @@ pub struct Settings {
     pub email: EmailSettings,
     pub worker: WorkerSettings,
     pub log: LogSettings,
+    pub stats: StatsSettings,
+}
+
+/// Dashboards.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsSettings {
+    /// Break-down counts below this (and above 0) are suppressed for
+    /// viewers, so that a small cohort does not identify a person.
+    pub min_cell: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

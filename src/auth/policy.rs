@@ -262,6 +262,16 @@ pub fn may_change_trainee(
     }
 }
 
+/// The smallest break-down count a caller may read in a dashboard: viewers
+/// see counts below `min_cell` (and above 0) suppressed (SPEC §5); staff
+/// see exact counts.
+pub fn smallest_cell(principal: &Principal, min_cell: i64) -> i64 {
+    match principal.role {
+        Role::Viewer => min_cell,
+        _ => 0,
+    }
+}
+
 /// May `inviter` invite someone of role `invitee`? Admins anyone;
 /// coordinators partner staff and trainees.
 pub fn may_invite(inviter: Role, invitee: Role) -> bool {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::{
     api,
     auth::{
-        policy::{may, Action, Resource},
+        policy::{self, may, Action, Resource},
         Principal,
     },
     db::Prepared,
@@ -47,17 +47,52 @@ impl Rate {
     }
 }
 
-/// Counts per status and their sum.
+/// Counts per status and their sum. In a break-down read by a viewer, a
+/// count below `stats.min_cell` (and above 0) is null and the row says
+/// `suppressed`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ByStatus {
-    pub total: i64,
-    pub by_status: BTreeMap<String, i64>,
+    pub total: Option<i64>,
+    pub by_status: BTreeMap<String, Option<i64>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 impl From<BTreeMap<String, i64>> for ByStatus {
     fn from(by_status: BTreeMap<String, i64>) -> Self {
+        ByStatus::cells(by_status, 0)
+    }
+}
+
+/// A count, or none when it is small enough to identify someone.
+fn cell(n: i64, smallest: i64) -> Option<i64> {
+    (n == 0 || n >= smallest).then_some(n)
+}
+
+/// Counts with those below `smallest` (and above 0) suppressed, and
+/// whether any was.
+fn cells(counts: BTreeMap<String, i64>, smallest: i64) -> (BTreeMap<String, Option<i64>>, bool) {
+    let mut suppressed = false;
+    let cells = counts
+        .into_iter()
+        .map(|(k, n)| {
+            let c = cell(n, smallest);
+            suppressed |= c.is_none();
+            (k, c)
+        })
+        .collect();
+    (cells, suppressed)
+}
+
+impl ByStatus {
+    /// Counts per status, suppressed below `smallest` (0: exact).
+    fn cells(by_status: BTreeMap<String, i64>, smallest: i64) -> Self {
+        let total: i64 = by_status.values().sum();
+        let (by_status, small) = cells(by_status, smallest);
+        let total = cell(total, smallest);
         ByStatus {
-            total: by_status.values().sum(),
+            suppressed: small || total.is_none(),
+            total,
             by_status,
         }
     }
@@ -107,9 +142,12 @@ pub struct CohortStats {
     pub attendance_rate: Rate,
     pub completion_rate: Rate,
     /// Seated trainees per nationality.
-    pub by_country: BTreeMap<String, i64>,
+    pub by_country: BTreeMap<String, Option<i64>>,
     /// Seated trainees per gender.
-    pub by_gender: BTreeMap<String, i64>,
+    pub by_gender: BTreeMap<String, Option<i64>>,
+    /// Some break-down count is null: too small to show a viewer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 /// A row of `GET /stats/exchanges/flows`.
@@ -546,12 +584,13 @@ async fn enrollments_by(
         let entry = grouped.entry(key).or_insert((r.label, BTreeMap::new()));
         *entry.1.entry(r.status).or_insert(0) += r.n;
     }
+    let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
     let items = grouped
         .into_iter()
         .map(|(key, (label, by_status))| Group {
             key,
             label,
-            counts: by_status.into(),
+            counts: ByStatus::cells(by_status, smallest),
         })
         .collect();
     api::ok(&Groups {
@@ -600,14 +639,18 @@ async fn cohort(
     let absent = attendance.get("absent").copied().unwrap_or(0);
     let seats_taken = SEATED.iter().map(|s| count(s)).sum();
     let decided = count("completed") + count("not_completed");
+    let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
+    let (by_country, small_country) = cells(by_key(&rows, "nationality", &SEATED), smallest);
+    let (by_gender, small_gender) = cells(by_key(&rows, "gender", &SEATED), smallest);
     api::ok(&CohortStats {
         cohort_id: *id,
         fill_rate: Rate::of(seats_taken, i64::from(capacity)),
         waitlist_length: count("waitlisted"),
         attendance_rate: Rate::of(present, present + absent),
         completion_rate: Rate::of(count("completed"), decided),
-        by_country: by_key(&rows, "nationality", &SEATED),
-        by_gender: by_key(&rows, "gender", &SEATED),
+        by_country,
+        by_gender,
+        suppressed: small_country || small_gender,
     })
 }
 
@@ -652,6 +695,7 @@ async fn flows(
     query: web::Query<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
     may(&caller, Resource::Stats, Action::Read)?;
+    let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
     let year: Option<i32> = match query.get("year") {
         Some(y) => Some(
             y.parse()
@@ -686,7 +730,7 @@ async fn flows(
         .map(|((from_country, to_country), by_status)| FlowRow {
             from_country,
             to_country,
-            counts: by_status.into(),
+            counts: ByStatus::cells(by_status, smallest),
         })
         .collect();
     api::ok(&Flows { year, items })

@@ -125,9 +125,11 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
     }
 
     let viewer = app.user(Role::Viewer, None).await;
+    // Staff see exact counts; viewers see small ones suppressed.
+    let analyst = app.user(Role::Coordinator, None).await;
     let get = |path: String| {
         let app = &app;
-        let token = viewer.token.clone();
+        let token = analyst.token.clone();
         async move {
             let res = app.get(&path, &token).await;
             assert_eq!(res.status(), 200, "{path}");
@@ -221,7 +223,7 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
         ("/api/v1/stats/incubators", &inc),
     ] {
         let res = app
-            .request(reqwest::Method::GET, path, Some(&viewer.token))
+            .request(reqwest::Method::GET, path, Some(&analyst.token))
             .header("accept", "text/csv")
             .send()
             .await
@@ -315,6 +317,42 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
         )
         .await;
     assert_problem(res, 422, "validation").await;
+
+    // A viewer never sees a count small enough to identify someone: below
+    // stats.min_cell (5) it is null, and the row says so.
+    let seen = app
+        .get_json("/api/v1/stats/enrollments?group_by=country", &viewer.token)
+        .await;
+    assert_eq!(
+        seen["items"],
+        json!([
+            {"key": "KE", "label": null, "total": null, "by_status": {"accepted": null}, "suppressed": true},
+            {"key": "NG", "label": null, "total": null, "by_status": {"accepted": null, "waitlisted": null}, "suppressed": true},
+        ])
+    );
+    let seen = app.get_json(&cohort_stats, &viewer.token).await;
+    assert_eq!(seen["by_country"], json!({"KE": null, "NG": null}));
+    assert_eq!(seen["by_gender"], json!({"female": null, "male": null}));
+    assert_eq!(seen["suppressed"], true);
+    assert_eq!(seen["fill_rate"]["numerator"], 3);
+    let seen = app
+        .get_json("/api/v1/stats/exchanges/flows?year=2027", &viewer.token)
+        .await;
+    assert_eq!(seen["items"][0]["total"], Value::Null);
+    let text = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/stats/enrollments?group_by=country",
+            Some(&viewer.token),
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.lines().nth(1).unwrap().starts_with("KE,,,"), "{text}");
 }
 
 #[tokio::test]
@@ -549,9 +587,11 @@ async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
         cohorts.push(cohort);
     }
     let viewer = app.user(Role::Viewer, None).await;
+    // Staff see exact counts; viewers see small ones suppressed.
+    let analyst = app.user(Role::Coordinator, None).await;
     let get = |path: String| {
         let app = &app;
-        let token = viewer.token.clone();
+        let token = analyst.token.clone();
         async move {
             let res = app.get(&path, &token).await;
             assert_eq!(res.status(), 200, "{path}");
