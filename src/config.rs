@@ -29,6 +29,25 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub log: LogSettings,
     pub stats: StatsSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// When set, `/metrics` needs `Authorization: Bearer <token>`.
+    pub token: SecretString,
+    /// Production refuses to start without a token unless this says the
+    /// metrics are meant to be public (behind a private network, say).
+    pub public: bool,
+}
+
+impl MetricsSettings {
+    /// The token `/metrics` asks for, if any.
+    pub fn required_token(&self) -> Option<&str> {
+        Some(self.token.expose_secret()).filter(|t| !t.is_empty())
+    }
 }
 
 /// Dashboards.
@@ -139,7 +158,7 @@ pub struct LogSettings {
 /// Secrets that can come from files, as container and orchestrator secrets
 /// are mounted: the variable naming the file, the variable it stands for,
 /// and the key it sets.
-const SECRET_FILES: [(&str, &str, &str); 3] = [
+const SECRET_FILES: [(&str, &str, &str); 4] = [
     ("DATABASE_URL_FILE", "DATABASE_URL", "database.url"),
     (
         "MERIDIAN__AUTH__JWT_SECRET_FILE",
@@ -150,6 +169,11 @@ const SECRET_FILES: [(&str, &str, &str); 3] = [
         "MERIDIAN__EMAIL__SMTP_URL_FILE",
         "MERIDIAN__EMAIL__SMTP_URL",
         "email.smtp_url",
+    ),
+    (
+        "MERIDIAN__METRICS__TOKEN_FILE",
+        "MERIDIAN__METRICS__TOKEN",
+        "metrics.token",
     ),
 ];
 
@@ -263,6 +287,14 @@ impl Settings {
                 "configuration error: database.url is required in production (set DATABASE_URL)"
             );
         }
+        if self.environment == Environment::Production
+            && self.metrics.required_token().is_none()
+            && !self.metrics.public
+        {
+            anyhow::bail!(
+                "configuration error: metrics.token is required in production (set MERIDIAN__METRICS__TOKEN, or metrics.public = true to serve /metrics to anyone)"
+            );
+        }
         if !(60..=900).contains(&self.auth.access_token_ttl_secs) {
             anyhow::bail!(
                 "configuration error: auth.access_token_ttl_secs must be within 60..=900"
@@ -306,6 +338,22 @@ mod tests {
             assert!(err.contains("auth.jwt_secret"), "{err}");
         }
         s.auth.jwt_secret = SecretString::from("x".repeat(MIN_JWT_SECRET_BYTES));
+        s.metrics.token = SecretString::from("scraper-token");
+        s.check().unwrap();
+    }
+
+    #[test]
+    fn production_refuses_public_metrics_unless_said_so() {
+        let mut s = Settings::layered(&dir(), "development", false).unwrap();
+        s.environment = Environment::Production;
+        s.database.url = SecretString::from("postgres://db/meridian");
+        s.auth.jwt_secret = SecretString::from("x".repeat(MIN_JWT_SECRET_BYTES));
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("metrics.token"), "{err}");
+        s.metrics.public = true;
+        s.check().unwrap();
+        s.metrics.public = false;
+        s.metrics.token = SecretString::from("scraper-token");
         s.check().unwrap();
     }
 

@@ -1,9 +1,10 @@
 //! Probes and metrics for operators and load balancers.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
-use crate::{db, email::outbox, state::AppState, telemetry::Metrics};
+use crate::{db, email::outbox, error::AppError, state::AppState, telemetry::Metrics};
 
 /// The process is up.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Up")))]
@@ -30,18 +31,41 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// outbox depth, emails sent and failed, delivery latency.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, description = "`metrics.token` is set and the request does not carry it")
+    ),
+    security((), ("metrics_token" = []))
 )]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(token) = state.settings.metrics.required_token() {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Digests are compared, not the token: how long the comparison
+        // takes says nothing about how much of the token was right.
+        if Sha256::digest(given) != Sha256::digest(token) {
+            return Err(AppError::Unauthorized(
+                "this endpoint needs the metrics token",
+            ));
+        }
+    }
     if let Ok(mut conn) = state.pool.get().await {
         if let Ok(depth) = outbox::depth(&mut conn).await {
             metrics.set_outbox_depth(&depth);
         }
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.render(&state.pool))
+        .body(metrics.render(&state.pool)))
 }
 
 /// Routes of this module.

@@ -1,6 +1,6 @@
 use std::io::Read;
 
-use crate::helpers::{empty_database, spawn_app, spawn_app_on, test_settings};
+use crate::helpers::{empty_database, spawn_app, spawn_app_on, spawn_app_with, test_settings};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_migrated() {
@@ -145,4 +145,36 @@ async fn cors_allows_only_configured_origins() {
         .headers()
         .get("access-control-allow-origin")
         .is_none());
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_when_one_is_set() {
+    let mut settings = test_settings();
+    settings.metrics.token = "scraper-token".to_string().into();
+    let app = spawn_app_with(settings).await;
+    let scrape = |authorization: Option<&'static str>| {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(value) = authorization {
+            req = req.header("authorization", value);
+        }
+        req.send()
+    };
+    for wrong in [
+        None,
+        Some("Bearer scraper-toke"),
+        Some("Bearer scraper-token2"),
+        Some("scraper-token"),
+    ] {
+        let res = scrape(wrong).await.unwrap();
+        assert_eq!(res.status(), 401, "{wrong:?}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        assert!(!res.text().await.unwrap().contains("meridian_"));
+    }
+    let res = scrape(Some("Bearer scraper-token")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("meridian_http_requests_total"));
 }
