@@ -95,12 +95,34 @@ impl DatabaseSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub jwt_secret: SecretString,
-    /// Keys that signed tokens still in use; verified, never signed with.
+    /// The `kid` of `jwt_secret`: a name the operator gives the key, never
+    /// derived from it, so that a token says nothing about the secret.
+    pub jwt_key_id: String,
+    /// Keys that signed tokens still in use, each `<kid>:<secret>`;
+    /// verified, never signed with.
     pub jwt_previous_secrets: Vec<SecretString>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl_secs: u64,
     pub ip_limit_per_minute: u32,
+}
+
+impl AuthSettings {
+    /// The previous keys by `kid`. An entry without a `kid`, or one that
+    /// reuses the current key's `kid`, is a configuration error.
+    pub fn previous_keys(&self) -> anyhow::Result<Vec<(&str, &[u8])>> {
+        self.jwt_previous_secrets
+            .iter()
+            .map(|entry| match entry.expose_secret().split_once(':') {
+                Some((kid, secret)) if !kid.is_empty() && !secret.is_empty() && kid != self.jwt_key_id => {
+                    Ok((kid, secret.as_bytes()))
+                }
+                _ => anyhow::bail!(
+                    "configuration error: each auth.jwt_previous_secrets entry is <kid>:<secret>, with a kid other than auth.jwt_key_id"
+                ),
+            })
+            .collect()
+    }
 }
 
 /// How emails leave the process.
@@ -295,6 +317,12 @@ impl Settings {
                 "configuration error: metrics.token is required in production (set MERIDIAN__METRICS__TOKEN, or metrics.public = true to serve /metrics to anyone)"
             );
         }
+        if self.auth.jwt_key_id.is_empty() || self.auth.jwt_key_id.contains(':') {
+            anyhow::bail!(
+                "configuration error: auth.jwt_key_id must be a non-empty name without ':'"
+            );
+        }
+        self.auth.previous_keys()?;
         if !(60..=900).contains(&self.auth.access_token_ttl_secs) {
             anyhow::bail!(
                 "configuration error: auth.access_token_ttl_secs must be within 60..=900"
@@ -340,6 +368,39 @@ mod tests {
         s.auth.jwt_secret = SecretString::from("x".repeat(MIN_JWT_SECRET_BYTES));
         s.metrics.token = SecretString::from("scraper-token");
         s.check().unwrap();
+    }
+
+    #[test]
+    fn previous_keys_need_their_own_kid() {
+        let mut s = Settings::layered(&dir(), "development", false).unwrap();
+        s.auth.jwt_key_id = "2026-q4".into();
+        for bad in [
+            "no-kid-given",
+            ":secret",
+            "2026-q3:",
+            "2026-q4:same-kid-as-now",
+        ] {
+            s.auth.jwt_previous_secrets = vec![SecretString::from(bad)];
+            let err = s.check().unwrap_err().to_string();
+            assert!(
+                err.contains("auth.jwt_previous_secrets") && !err.contains(bad),
+                "{err}"
+            );
+        }
+        s.auth.jwt_previous_secrets = vec![SecretString::from("2026-q3:old:secret")];
+        s.check().unwrap();
+        assert_eq!(
+            s.auth.previous_keys().unwrap(),
+            vec![("2026-q3", b"old:secret".as_slice())]
+        );
+        for bad in ["", "a:b"] {
+            s.auth.jwt_key_id = bad.into();
+            assert!(s
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("auth.jwt_key_id"));
+        }
     }
 
     #[test]

@@ -32,15 +32,6 @@ pub struct Claims {
     pub exp: i64,
 }
 
-/// The `kid` of a key: a short digest, so keys need no names of their own.
-pub fn kid_of(secret: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(secret)[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Issues and checks access tokens; verification accepts the current key
 /// and the previous ones, so the signing key rotates without logging
 /// everyone out.
@@ -65,10 +56,11 @@ impl TokenService {
             secret = vec![0u8; 32];
             rand::rng().fill_bytes(&mut secret);
         }
-        let mut decoding = vec![(kid_of(&secret), DecodingKey::from_secret(&secret))];
-        for old in &settings.jwt_previous_secrets {
-            let old = old.expose_secret().as_bytes();
-            decoding.push((kid_of(old), DecodingKey::from_secret(old)));
+        let kid = settings.jwt_key_id.clone();
+        let mut decoding = vec![(kid.clone(), DecodingKey::from_secret(&secret))];
+        // The configuration check has refused malformed entries already.
+        for (old_kid, old) in settings.previous_keys().unwrap_or_default() {
+            decoding.push((old_kid.to_string(), DecodingKey::from_secret(old)));
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
@@ -80,7 +72,7 @@ impl TokenService {
         validation.set_audience(&[&settings.jwt_audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "iat"]);
         TokenService {
-            kid: kid_of(&secret),
+            kid,
             encoding: EncodingKey::from_secret(&secret),
             decoding,
             validation,

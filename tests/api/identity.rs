@@ -572,10 +572,12 @@ async fn a_login_rehashes_a_password_stored_with_weaker_parameters() {
 async fn tokens_signed_with_a_previous_key_still_work_after_rotation() {
     let mut old = test_settings();
     old.auth.jwt_secret = "the-key-of-last-quarter-32-bytes-long!".to_string().into();
+    old.auth.jwt_key_id = "2026-q3".into();
     let signer = meridian::auth::token::TokenService::new(&old.auth);
     let mut rotated = test_settings();
-    rotated.auth.jwt_previous_secrets =
-        vec!["the-key-of-last-quarter-32-bytes-long!".to_string().into()];
+    rotated.auth.jwt_previous_secrets = vec!["2026-q3:the-key-of-last-quarter-32-bytes-long!"
+        .to_string()
+        .into()];
     let app = spawn_app_with(rotated).await;
     let user = app.admin().await;
     let token = signer.issue(user.id, Role::Admin, None, None, 0).unwrap();
