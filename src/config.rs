@@ -110,12 +110,12 @@ pub struct AuthSettings {
 impl AuthSettings {
     /// The previous keys by `kid`. An entry without a `kid`, or one that
     /// reuses the current key's `kid`, is a configuration error.
-    pub fn previous_keys(&self) -> anyhow::Result<Vec<(&str, &[u8])>> {
+    pub fn previous_keys(&self) -> anyhow::Result<Vec<(&str, &str)>> {
         self.jwt_previous_secrets
             .iter()
             .map(|entry| match entry.expose_secret().split_once(':') {
                 Some((kid, secret)) if !kid.is_empty() && !secret.is_empty() && kid != self.jwt_key_id => {
-                    Ok((kid, secret.as_bytes()))
+                    Ok((kid, secret))
                 }
                 _ => anyhow::bail!(
                     "configuration error: each auth.jwt_previous_secrets entry is <kid>:<secret>, with a kid other than auth.jwt_key_id"
@@ -226,6 +226,61 @@ fn secrets_from_files(
 /// Shortest JWT secret accepted in production.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
+/// Shortest metrics token accepted in production.
+const MIN_METRICS_TOKEN_BYTES: usize = 16;
+
+/// Fewest distinct characters a production secret may have.
+const MIN_SECRET_VARIETY: usize = 12;
+
+/// Words that mark a secret as written by hand for an example.
+const PLACEHOLDER_WORDS: [&str; 7] = [
+    "change",
+    "secret",
+    "password",
+    "example",
+    "placeholder",
+    "meridian",
+    "dummy",
+];
+
+/// Meridian's own files that carry sample, test or benchmark secrets: a
+/// secret found in any of them is public.
+const REPOSITORY_TEXTS: [&str; 10] = [
+    include_str!("../README.md"),
+    include_str!("../docker-compose.yml"),
+    include_str!("../config/default.toml"),
+    include_str!("../config/production.toml"),
+    include_str!("../config/test.toml"),
+    include_str!("../bench/run.sh"),
+    include_str!("../benches/login.rs"),
+    include_str!("../benches/enrollment.rs"),
+    include_str!("../tests/api/helpers.rs"),
+    include_str!("../tests/api/identity.rs"),
+];
+
+/// Why a production secret is refused, if it is: too short, a placeholder,
+/// too little variety, or one printed in Meridian's own files.
+fn weakness(secret: &str, min_len: usize) -> Option<String> {
+    let lower = secret.to_ascii_lowercase();
+    let distinct = secret
+        .bytes()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if secret.len() < min_len {
+        Some(format!("must be at least {min_len} bytes"))
+    } else if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+        Some("reads like a placeholder".into())
+    } else if distinct < MIN_SECRET_VARIETY {
+        Some(format!(
+            "has fewer than {MIN_SECRET_VARIETY} distinct characters"
+        ))
+    } else if REPOSITORY_TEXTS.iter().any(|text| text.contains(secret)) {
+        Some("is written in Meridian's own files".into())
+    } else {
+        None
+    }
+}
+
 impl Settings {
     /// Loads settings from `dir` (normally `config/`) for the environment
     /// named by `MERIDIAN_ENV` (default `development`), with overrides from
@@ -296,13 +351,32 @@ impl Settings {
         Self::load_from(&dir)
     }
 
+    /// Production's signing keys, previous ones included, and metrics
+    /// token must each be long, varied and nowhere in Meridian's files.
+    fn check_production_secrets(&self) -> anyhow::Result<()> {
+        let mut secrets = vec![(
+            "auth.jwt_secret",
+            self.auth.jwt_secret.expose_secret(),
+            MIN_JWT_SECRET_BYTES,
+        )];
+        for (_, old) in self.auth.previous_keys()? {
+            secrets.push(("auth.jwt_previous_secrets", old, MIN_JWT_SECRET_BYTES));
+        }
+        if let Some(token) = self.metrics.required_token() {
+            secrets.push(("metrics.token", token, MIN_METRICS_TOKEN_BYTES));
+        }
+        for (key, secret, min_len) in secrets {
+            if let Some(why) = weakness(secret, min_len) {
+                anyhow::bail!("configuration error: {key} {why} in production");
+            }
+        }
+        Ok(())
+    }
+
     /// Rules that span keys or depend on the environment.
     pub fn check(&self) -> anyhow::Result<()> {
-        let secret_len = self.auth.jwt_secret.expose_secret().len();
-        if self.environment == Environment::Production && secret_len < MIN_JWT_SECRET_BYTES {
-            anyhow::bail!(
-                "configuration error: auth.jwt_secret must be at least {MIN_JWT_SECRET_BYTES} bytes in production (set MERIDIAN__AUTH__JWT_SECRET)"
-            );
+        if self.environment == Environment::Production {
+            self.check_production_secrets()?;
         }
         if self.environment == Environment::Production && self.database.configured_url().is_none() {
             anyhow::bail!(
@@ -365,8 +439,56 @@ mod tests {
             let err = s.check().unwrap_err().to_string();
             assert!(err.contains("auth.jwt_secret"), "{err}");
         }
-        s.auth.jwt_secret = SecretString::from("x".repeat(MIN_JWT_SECRET_BYTES));
-        s.metrics.token = SecretString::from("scraper-token");
+        s.auth.jwt_secret = random_secret();
+        s.metrics.token = random_secret();
+        s.check().unwrap();
+    }
+
+    /// A secret as an operator makes one (`openssl rand -base64 32`).
+    fn random_secret() -> SecretString {
+        SecretString::from(crate::auth::secret::generate().0)
+    }
+
+    #[test]
+    fn production_refuses_placeholder_plain_and_published_secrets() {
+        let mut s = Settings::layered(&dir(), "development", false).unwrap();
+        s.environment = Environment::Production;
+        s.database.url = SecretString::from("postgres://db/meridian");
+        s.metrics.token = random_secret();
+        let published = [
+            "meridian-test-secret-of-at-least-32-bytes",
+            "the-key-of-last-quarter-32-bytes-long!",
+            "a-benchmark-secret-of-32-bytes-or-more",
+        ];
+        let placeholders = ["please-CHANGE-me-before-going-live-0123456789"];
+        let plain = [
+            "x".repeat(40),
+            "abcabcabcabcabcabcabcabcabcabcabcabc".into(),
+        ];
+        for bad in published
+            .iter()
+            .chain(&placeholders)
+            .map(|b| b.to_string())
+            .chain(plain)
+        {
+            s.auth.jwt_secret = SecretString::from(bad.clone());
+            let err = s.check().unwrap_err().to_string();
+            assert!(
+                err.contains("auth.jwt_secret") && !err.contains(&bad),
+                "{err}"
+            );
+            // The same secret kept as a previous key, or as the metrics
+            // token, is refused too.
+            s.auth.jwt_secret = random_secret();
+            s.auth.jwt_previous_secrets = vec![SecretString::from(format!("old:{bad}"))];
+            let err = s.check().unwrap_err().to_string();
+            assert!(err.contains("auth.jwt_previous_secrets"), "{err}");
+            s.auth.jwt_previous_secrets.clear();
+            s.metrics.token = SecretString::from(bad.clone());
+            let err = s.check().unwrap_err().to_string();
+            assert!(err.contains("metrics.token"), "{err}");
+            s.metrics.token = random_secret();
+        }
         s.check().unwrap();
     }
 
@@ -391,7 +513,7 @@ mod tests {
         s.check().unwrap();
         assert_eq!(
             s.auth.previous_keys().unwrap(),
-            vec![("2026-q3", b"old:secret".as_slice())]
+            vec![("2026-q3", "old:secret")]
         );
         for bad in ["", "a:b"] {
             s.auth.jwt_key_id = bad.into();
@@ -408,13 +530,13 @@ mod tests {
         let mut s = Settings::layered(&dir(), "development", false).unwrap();
         s.environment = Environment::Production;
         s.database.url = SecretString::from("postgres://db/meridian");
-        s.auth.jwt_secret = SecretString::from("x".repeat(MIN_JWT_SECRET_BYTES));
+        s.auth.jwt_secret = random_secret();
         let err = s.check().unwrap_err().to_string();
         assert!(err.contains("metrics.token"), "{err}");
         s.metrics.public = true;
         s.check().unwrap();
         s.metrics.public = false;
-        s.metrics.token = SecretString::from("scraper-token");
+        s.metrics.token = random_secret();
         s.check().unwrap();
     }
 

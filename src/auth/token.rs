@@ -60,7 +60,10 @@ impl TokenService {
         let mut decoding = vec![(kid.clone(), DecodingKey::from_secret(&secret))];
         // The configuration check has refused malformed entries already.
         for (old_kid, old) in settings.previous_keys().unwrap_or_default() {
-            decoding.push((old_kid.to_string(), DecodingKey::from_secret(old)));
+            decoding.push((
+                old_kid.to_string(),
+                DecodingKey::from_secret(old.as_bytes()),
+            ));
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
