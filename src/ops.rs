@@ -4,7 +4,13 @@ use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::{db, email::outbox, error::AppError, state::AppState, telemetry::Metrics};
+use crate::{
+    db,
+    email::outbox,
+    error::{AppError, Problem},
+    state::AppState,
+    telemetry::Metrics,
+};
 
 /// The process is up.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Up")))]
@@ -33,7 +39,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     tag = "operations",
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain"),
-        (status = 401, description = "`metrics.token` is set and the request does not carry it")
+        (status = 401, body = Problem, description = "`metrics.token` is set and the request does not carry it")
     ),
     security((), ("metrics_token" = []))
 )]
