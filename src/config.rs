@@ -59,13 +59,44 @@ pub struct StatsSettings {
     pub min_cell: i64,
 }
 
+/// A trusted proxy: one address (`10.0.0.7`) or a CIDR range (`10.0.0.0/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyRange(ipnet::IpNet);
+
+impl ProxyRange {
+    /// Whether `ip` is this proxy, or in its range.
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.contains(ip)
+    }
+}
+
+impl std::str::FromStr for ProxyRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(ProxyRange)
+            .map_err(|_| format!("{s:?} is neither an IP address nor a CIDR range"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ProxyRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub workers: usize,
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<ProxyRange>,
     pub cors_allowed_origins: Vec<String>,
     pub json_limit_bytes: usize,
     pub csv_limit_bytes: usize,
@@ -559,6 +590,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("extra_key"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges_from_the_environment() {
+        let vars = |value: &str| {
+            Some(HashMap::from([(
+                "MERIDIAN__SERVER__TRUSTED_PROXIES".to_string(),
+                value.to_string(),
+            )]))
+        };
+        let s =
+            Settings::layered_with(&dir(), "development", vars("10.0.0.0/8,127.0.0.1")).unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxies = &s.server.trusted_proxies;
+        assert!(proxies[0].contains(&ip("10.200.3.4")) && !proxies[0].contains(&ip("11.0.0.1")));
+        assert!(proxies[1].contains(&ip("127.0.0.1")) && !proxies[1].contains(&ip("127.0.0.2")));
+        let err = Settings::layered_with(&dir(), "development", vars("10.0.0.0/8,edge-proxy"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("edge-proxy"), "{err}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::{
+    config::ProxyRange,
     error::{AppError, AppResult},
     schema::{login_failures, rate_limits},
     state::AppState,
@@ -69,9 +70,14 @@ pub async fn clear(conn: &mut AsyncPgConnection, email: &str) -> AppResult<()> {
 
 /// The client's address: the peer, or, when the peer is a trusted proxy,
 /// the right-most address of `X-Forwarded-For` that is not a trusted proxy.
-pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[ProxyRange],
+) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|range| range.contains(ip));
     let peer = peer?;
-    if !trusted.contains(&peer) {
+    if !is_trusted(&peer) {
         return Some(peer);
     }
     let forwarded: Vec<IpAddr> = headers
@@ -84,7 +90,7 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) 
         forwarded
             .into_iter()
             .rev()
-            .find(|ip| !trusted.contains(ip))
+            .find(|ip| !is_trusted(ip))
             .unwrap_or(peer),
     )
 }
@@ -150,17 +156,41 @@ mod tests {
     #[test]
     fn forwarded_addresses_count_only_behind_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let trusted: ProxyRange = "10.0.0.1".parse().unwrap();
         let mut headers = HeaderMap::new();
         headers.insert(
             HeaderName::from_static("x-forwarded-for"),
             HeaderValue::from_static("6.6.6.6, 41.89.1.2, 10.0.0.1"),
         );
-        let client = client_ip(Some(proxy), &headers, &[proxy]);
+        let client = client_ip(Some(proxy), &headers, &[trusted]);
         assert_eq!(client, Some("41.89.1.2".parse().unwrap()));
         let stranger: IpAddr = "196.200.1.1".parse().unwrap();
         assert_eq!(
-            client_ip(Some(stranger), &headers, &[proxy]),
+            client_ip(Some(stranger), &headers, &[trusted]),
             Some(stranger)
         );
+    }
+
+    #[test]
+    fn a_range_of_proxies_is_skipped_whole() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_static("6.6.6.6, 41.89.1.2, 10.2.0.9, 10.0.0.3"),
+        );
+        let ranges: Vec<ProxyRange> = ["10.0.0.0/8", "fd00::/8"]
+            .iter()
+            .map(|r| r.parse().unwrap())
+            .collect();
+        let peer = Some("10.9.9.9".parse().unwrap());
+        assert_eq!(
+            client_ip(peer, &headers, &ranges),
+            Some("41.89.1.2".parse().unwrap())
+        );
+        // A peer outside every range is the client, whatever it forwards.
+        let outside = Some("11.0.0.1".parse().unwrap());
+        assert_eq!(client_ip(outside, &headers, &ranges), outside);
+        assert!("10.0.0.0/33".parse::<ProxyRange>().is_err());
+        assert!("proxy.local".parse::<ProxyRange>().is_err());
     }
 }
