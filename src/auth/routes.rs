@@ -24,7 +24,7 @@ use crate::{
     audit::{self, Actor},
     email::{self, Outgoing},
     error::{AppError, AppResult, Problem},
-    schema::password_resets,
+    schema::{password_resets, users as users_table},
     state::AppState,
     telemetry::RequestId,
     types::Email,
@@ -33,6 +33,10 @@ use crate::{
 
 /// How long a password reset link works.
 pub const RESET_VALID_FOR: Duration = Duration::hours(1);
+
+/// Reset emails one account receives per hour at most, so that nobody can
+/// flood a mailbox through the reset form.
+pub const RESETS_PER_HOUR: i64 = 3;
 
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -253,8 +257,9 @@ pub struct ResetInput {
     unknown: Unknown,
 }
 
-/// Emails a reset link valid for one hour to a known, enabled account.
-/// The answer is the same whether or not the address exists.
+/// Emails a reset link valid for one hour to a known, enabled account, at
+/// most three an hour. The answer is the same whether or not the address
+/// exists or the limit is met.
 #[utoipa::path(
     tag = "auth",
     request_body = ResetInput,
@@ -279,6 +284,22 @@ async fn request_reset(
         let id = Uuid::now_v7();
         let who = actor(&req, None);
         conn.transaction(async |conn| {
+            // The user's row is the lock: concurrent requests count in turn.
+            users_table::table
+                .find(user.id)
+                .select(users_table::id)
+                .for_update()
+                .get_result::<Uuid>(conn)
+                .await?;
+            let recent: i64 = password_resets::table
+                .filter(password_resets::user_id.eq(user.id))
+                .filter(password_resets::created_at.gt(Utc::now() - Duration::hours(1)))
+                .count()
+                .get_result(conn)
+                .await?;
+            if recent >= RESETS_PER_HOUR {
+                return Ok(());
+            }
             diesel::insert_into(password_resets::table)
                 .values((
                     password_resets::id.eq(id),

@@ -633,3 +633,46 @@ async fn a_wrong_current_password_counts_toward_the_lock_and_is_audited() {
         .unwrap();
     assert_eq!(audited, 5);
 }
+
+#[tokio::test]
+async fn an_account_gets_at_most_three_reset_emails_an_hour_even_under_concurrency() {
+    let app = spawn_app().await;
+    let (id, email) = account(&app, Role::Viewer).await;
+    let asks = (0..8).map(|_| {
+        app.request(Method::POST, "/api/v1/auth/password-reset", None)
+            .json(&json!({ "email": email }))
+            .send()
+    });
+    for res in futures_util::future::join_all(asks).await {
+        // The answer never tells that the limit was met.
+        assert_eq!(res.unwrap().status(), 202);
+    }
+    let mut conn = app.conn().await;
+    let issued: i64 = password_resets::table
+        .filter(password_resets::user_id.eq(id))
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(issued, 3);
+    assert_eq!(
+        app.count("notifications WHERE template = 'password_reset'")
+            .await,
+        3
+    );
+    // An hour later the account may ask again.
+    app.run_sql("UPDATE password_resets SET created_at = created_at - interval '61 minutes'")
+        .await;
+    let res = app
+        .request(Method::POST, "/api/v1/auth/password-reset", None)
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    assert_eq!(
+        app.count("notifications WHERE template = 'password_reset'")
+            .await,
+        4
+    );
+}
