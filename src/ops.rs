@@ -1,11 +1,11 @@
 //! Probes and metrics for operators and load balancers.
 
-use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    db,
+    auth, db,
     email::outbox,
     error::{AppError, Problem},
     state::AppState,
@@ -50,12 +50,7 @@ pub async fn metrics(
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(token) = state.settings.metrics.required_token() {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let given = auth::bearer(&req).unwrap_or_default();
         // Digests are compared, not the token: how long the comparison
         // takes says nothing about how much of the token was right.
         if Sha256::digest(given) != Sha256::digest(token) {

@@ -173,9 +173,8 @@ pub async fn idempotency(
 }
 
 fn bearer_subject(req: &ServiceRequest, state: &AppState) -> Option<Uuid> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (_, token) = value.split_once(' ')?;
-    state.tokens.verify(token.trim()).map(|c| c.sub)
+    let token = crate::auth::bearer(req.request())?;
+    state.tokens.verify(token).map(|c| c.sub)
 }
 
 fn replay(status: i16, headers: Option<serde_json::Value>, body: Vec<u8>) -> HttpResponse {
