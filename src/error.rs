@@ -90,6 +90,8 @@ pub enum Conflict {
     NotFailed,
     /// A request with this `Idempotency-Key` is still being processed.
     RequestInProgress,
+    /// Only published resources can be linked to cohorts and ventures.
+    ResourceNotPublished,
 }
 
 /// Every failure a handler can answer with.

@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod ops;
 pub mod problems;
 pub mod programmes;
+pub mod resources;
 pub mod schema;
 pub mod service_requests;
 pub mod sessions;

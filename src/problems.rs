@@ -40,6 +40,7 @@ pub fn explain(slug: &str) -> Option<(&'static str, &'static str)> {
             AttendanceTooLow => ("The trainee attended fewer of the cohort's ended sessions than it requires.", "Record attendance first, or record the outcome as not_completed."),
             CohortNotRunning => ("Outcomes are recorded once the cohort is running or completed.", "Move the cohort to running first."),
             NominationsClosed => ("The cohort takes no nominations now: it is not open, or outside its nomination window.", "Nominate while the cohort is open and its window runs."),
+            ResourceNotPublished => ("Only a published resource can be linked.", "Publish the resource first, or link another one."),
             IncubatorFull => ("The incubator holds as many ventures as it can.", "Wait for a venture to graduate, exit or close, or raise the incubator's capacity."),
             QuotaExceeded => ("The agreement's yearly quota in this direction is spent.", "Choose another year, or amend the agreement's quota."),
             AgreementTerminated => ("The agreement is terminated.", "Choose an active agreement, or none."),

@@ -383,12 +383,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    resources (id) {
+        id -> Uuid,
+        title -> Text,
+        kind -> Text,
+        description -> Nullable<Text>,
+        url -> Text,
+        languages -> Array<Text>,
+        themes -> Array<Text>,
+        licence -> Text,
+        ip_terms -> Text,
+        owner_institution_id -> Uuid,
+        visibility -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    cohort_resources (cohort_id, resource_id) {
+        cohort_id -> Uuid,
+        resource_id -> Uuid,
+        linked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    venture_resources (venture_id, resource_id) {
+        venture_id -> Uuid,
+        resource_id -> Uuid,
+        linked_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(cohorts -> programs (program_id));
 diesel::joinable!(enrollments -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> trainees (trainee_id));
 diesel::joinable!(certificates -> enrollments (enrollment_id));
 diesel::joinable!(sessions -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> institutions (institution_id));
+diesel::joinable!(cohort_resources -> resources (resource_id));
+diesel::joinable!(cohort_resources -> cohorts (cohort_id));
+diesel::joinable!(venture_resources -> resources (resource_id));
+diesel::joinable!(venture_resources -> ventures (venture_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     deletions,
@@ -415,5 +455,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     milestones,
     service_requests,
     exchange_agreements,
-    exchanges
+    exchanges,
+    resources,
+    cohort_resources,
+    venture_resources
 );

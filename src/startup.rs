@@ -23,7 +23,7 @@ use crate::{
     error::{self, AppError},
     exchanges, incubators, institutions,
     jobs::Jobs,
-    milestones, openapi, ops, problems, programmes, service_requests, sessions,
+    milestones, openapi, ops, problems, programmes, resources, service_requests, sessions,
     state::AppState,
     stats,
     telemetry::{self, Metrics},
@@ -199,7 +199,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         web::scope("/api/v1")
             .wrap(from_fn(api::idempotency::idempotency))
             .wrap(from_fn(api::csv::negotiate))
-            .wrap(from_fn(auth::throttle::limit_auth_by_ip))
+            .wrap(from_fn(auth::throttle::limit_by_ip))
             .service(group(
                 &["/auth", "/invitations"],
                 &[auth::routes::routes, users::invitations::routes],
@@ -209,7 +209,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .service(group(&["/programs"], &[programmes::routes]))
             .service(group(
                 &["/cohorts", "/enrollments", "/sessions"],
-                &[cohorts::routes, enrollments::routes, sessions::routes],
+                &[
+                    cohorts::routes,
+                    enrollments::routes,
+                    sessions::routes,
+                    resources::cohort_routes,
+                ],
             ))
             .service(group(&["/trainees"], &[trainees::routes]))
             .service(group(&["/certificates"], &[certificates::routes]))
@@ -220,13 +225,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     ventures::routes,
                     milestones::routes,
                     service_requests::routes,
+                    resources::venture_routes,
                 ],
             ))
             .service(group(
                 &["/exchange-agreements", "/exchanges"],
                 &[exchanges::routes],
             ))
-            .service(group(&["/stats"], &[stats::routes]))
+            .service(group(&["/resources", "/public"], &[resources::routes]))
+            .service(group(
+                &["/stats"],
+                &[stats::routes, resources::stats::routes],
+            ))
             .service(group(&["/deletions"], &[deletions::routes]))
             .service(group(&["/audit-events"], &[audit::routes::routes]))
             .service(group(&["/notifications"], &[email::routes::routes])),

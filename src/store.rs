@@ -340,6 +340,17 @@ pub async fn transition<R: Moving>(
     .await
 }
 
+/// The `created` hook of a record with a lifecycle: its first state, in its
+/// history, coming from `new`.
+pub async fn started<R: Insert + Moving>(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    record: &R,
+) -> AppResult<()> {
+    let to: &'static str = record.state().into();
+    lifecycle::record(conn, actor.clone(), R::KIND, record.id(), "new", to, None).await
+}
+
 /// Implements [`Kind`] and [`Insert`] for a record created in one table:
 /// rows of `$table` are returned as `$row` and converted into `$record`;
 /// `check_new` and `created`, when given, are the kind's hooks.

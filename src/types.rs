@@ -414,6 +414,75 @@ impl PartialSchema for WebUrl {
 }
 impl ToSchema for WebUrl {}
 
+/// An absolute `https` URL: what the catalogue links to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct HttpsUrl(String);
+
+impl HttpsUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = WebUrl::parse(raw)?.into_inner();
+        if !url.starts_with("https://") {
+            return Err("must be an https URL".into());
+        }
+        Ok(HttpsUrl(url))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpsUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        HttpsUrl::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl PartialSchema for HttpsUrl {
+    fn schema() -> RefOr<Schema> {
+        string_schema(Some("https URL"), None, Some(500))
+    }
+}
+impl ToSchema for HttpsUrl {}
+
+/// An SPDX licence expression such as `CC-BY-4.0` or `MIT OR Apache-2.0`,
+/// checked against the SPDX licence list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Licence(String);
+
+impl Licence {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        if trimmed.len() > 200 {
+            return Err("must be at most 200 characters".into());
+        }
+        spdx::Expression::parse(trimmed)
+            .map_err(|e| format!("must be an SPDX licence expression: {}", e.reason))?;
+        Ok(Licence(trimmed.to_string()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Licence {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Licence::parse(&raw).map_err(de::Error::custom)
+    }
+}
+
+impl PartialSchema for Licence {
+    fn schema() -> RefOr<Schema> {
+        string_schema(Some("SPDX licence expression"), Some(1), Some(200))
+    }
+}
+impl ToSchema for Licence {}
+
 fn string_schema(
     description: Option<&str>,
     min: Option<usize>,
@@ -472,6 +541,17 @@ macro_rules! text_enum {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn licences_are_spdx_expressions_and_urls_are_https() {
+        assert!(Licence::parse("CC-BY-4.0").is_ok());
+        assert!(Licence::parse("MIT OR Apache-2.0").is_ok());
+        assert!(Licence::parse("free for all").is_err());
+        assert!(Licence::parse("").is_err());
+        assert!(HttpsUrl::parse("https://open.example.org/course").is_ok());
+        assert!(HttpsUrl::parse("http://open.example.org/course").is_err());
+        assert!(HttpsUrl::parse("ftp://open.example.org").is_err());
+    }
 
     #[test]
     fn country_codes_come_with_un_regions() {

@@ -75,7 +75,8 @@ pub struct ListSpec {
 /// columns `q` searches, filter names; `updated_since` compares with
 /// `updated_at`), reading the filters from the query, and narrowing a boxed
 /// query of `$table` to the caller's scope ([`crate::auth::scope`]) and by
-/// each column filter (an equality on the column of the same name).
+/// each column filter (an equality on the column of the same name) and each
+/// `contains` filter (`theme in themes`: the array column holds the value).
 /// `custom` filters are read and documented the same way but applied by the
 /// list itself.
 #[macro_export]
@@ -87,6 +88,7 @@ macro_rules! list_filter {
             default_sort: $default:literal,
             search: [$($search:literal),* $(,)?],
             columns: { $($field:ident: $ty:ty),* $(,)? },
+            $(contains: { $($afield:ident in $acol:ident: $aty:ty),* $(,)? },)?
             custom: { $($cfield:ident: $cty:ty),* $(,)? } $(,)?
         }
     ) => {
@@ -94,6 +96,7 @@ macro_rules! list_filter {
         #[derive(Debug, Default)]
         pub struct $name {
             $(pub $field: Option<$ty>,)*
+            $($(pub $afield: Option<$aty>,)*)?
             $(pub $cfield: Option<$cty>,)*
         }
 
@@ -102,13 +105,16 @@ macro_rules! list_filter {
                 sorts: &[$($crate::api::list::SortField::new(stringify!($sort), stringify!($sql)),)*],
                 default_sort: $default,
                 search: &[$($search),*],
-                filters: &[$(stringify!($field),)* $(stringify!($cfield),)*],
+                filters: &[
+                    $(stringify!($field),)* $($(stringify!($afield),)*)? $(stringify!($cfield),)*
+                ],
                 updated_column: Some("updated_at"),
             };
 
             fn read(params: &mut $crate::api::list::ListParams) -> Self {
                 $name {
                     $($field: params.filter(stringify!($field)),)*
+                    $($($afield: params.filter(stringify!($afield)),)*)?
                     $($cfield: params.filter(stringify!($cfield)),)*
                 }
             }
@@ -131,10 +137,22 @@ macro_rules! list_filter {
                 $(if let Some(v) = self.$field.clone() {
                     query = query.filter($table::$field.eq(v));
                 })*
+                $($(if let Some(v) = &self.$afield {
+                    use diesel::PgArrayExpressionMethods;
+                    query = query.filter($table::$acol.contains(vec![$crate::api::list::text_of(v)]));
+                })*)?
                 query
             }
         }
     };
+}
+
+/// The text a string-valued filter (an enum, a language tag) is stored as.
+pub fn text_of<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
 }
 
 /// The list parameters every collection shares, for the API document.

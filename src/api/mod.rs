@@ -11,7 +11,9 @@ use actix_web::{
     http::{header, StatusCode},
     HttpRequest, HttpResponse,
 };
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 
@@ -52,7 +54,10 @@ pub fn ok<T: Serialize>(body: &T) -> AppResult<HttpResponse> {
 /// travels in `X-Next-Cursor`, which [`csv::negotiate`] turns into a
 /// `Link: <…>; rel="next"` header.
 pub fn page<T: Serialize>(page: &list::Page<T>) -> AppResult<HttpResponse> {
-    let mut res = ok(page)?;
+    with_cursor(ok(page)?, page)
+}
+
+fn with_cursor<T>(mut res: HttpResponse, page: &list::Page<T>) -> AppResult<HttpResponse> {
     if let Some(cursor) = page.next_cursor.as_deref() {
         let value = cursor
             .parse()
@@ -65,7 +70,17 @@ pub fn page<T: Serialize>(page: &list::Page<T>) -> AppResult<HttpResponse> {
 
 /// 200 with the record and its ETag, or 304 when `If-None-Match` matches.
 pub fn record<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> AppResult<HttpResponse> {
-    let tag = body.etag();
+    tagged(req, body.etag(), serde_json::to_vec(body), None)
+}
+
+/// 200 with the JSON body and `tag`, or 304 when `If-None-Match` matches;
+/// `cache` is the `Cache-Control` of both.
+fn tagged(
+    req: &HttpRequest,
+    tag: String,
+    body: serde_json::Result<Vec<u8>>,
+    cache: Option<&'static str>,
+) -> AppResult<HttpResponse> {
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -75,17 +90,46 @@ pub fn record<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> AppResul
                 .map(|t| t.trim().trim_start_matches("W/"))
                 .any(|t| t == tag || t == "*")
         });
-    if matches {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .finish());
-    }
-    let mut res = json(StatusCode::OK, body)?;
-    res.headers_mut().insert(
+    let mut res = if matches {
+        HttpResponse::NotModified().finish()
+    } else {
+        let bytes = body.map_err(|e| AppError::Internal(e.into()))?;
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .body(bytes)
+    };
+    let headers = res.headers_mut();
+    headers.insert(
         header::ETAG,
         tag.parse().expect("an ETag is a valid header"),
     );
+    if let Some(cache) = cache {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(cache),
+        );
+    }
     Ok(res)
+}
+
+/// How long any cache may keep what anyone may read.
+const PUBLIC_CACHE: &str = "public, max-age=300";
+
+/// 200 with a body anyone may read, tagged by its content, that any cache
+/// may keep for five minutes; 304 when `If-None-Match` matches.
+pub fn public<T: Serialize>(req: &HttpRequest, body: &T) -> AppResult<HttpResponse> {
+    let bytes = serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?;
+    let digest = Sha256::digest(&bytes);
+    let tag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..12]));
+    tagged(req, tag, Ok(bytes), Some(PUBLIC_CACHE))
+}
+
+/// [`public`] for a page of a list.
+pub fn public_page<T: Serialize>(
+    req: &HttpRequest,
+    page: &list::Page<T>,
+) -> AppResult<HttpResponse> {
+    with_cursor(public(req, page)?, page)
 }
 
 /// 201 with `Location`, the ETag and the record.

@@ -35,6 +35,8 @@ pub enum Resource {
     ServiceRequest,
     Agreement,
     Exchange,
+    /// A knowledge resource of the catalogue.
+    Knowledge,
     Stats,
 }
 
@@ -59,11 +61,14 @@ pub enum Access {
     Deny,
     /// Only records in the caller's own scope: others answer 404.
     Own,
+    /// Published records, and the caller's own institution's whatever their
+    /// state: others answer 404.
+    Published,
     /// Every record.
     All,
 }
 
-use Access::{All as A, Deny as N, Own as O};
+use Access::{All as A, Deny as N, Own as O, Published as P};
 
 /// The role table: per kind of record and action, the access of admin,
 /// coordinator, partner, trainee and viewer, in that order. A pair that is
@@ -139,6 +144,13 @@ pub static TABLE: &[(Resource, Action, [Access; 5])] = {
         (Exchange,       Update,           [A, A, O, N, N]),
         (Exchange,       Delete,           [A, A, N, N, N]),
         (Exchange,       Move,             [A, A, N, N, N]),
+        // The catalogue: signed-in users read what is published, partner
+        // staff share (and remove) their own institution's resources.
+        (Knowledge,      Read,             [A, A, P, P, P]),
+        (Knowledge,      Create,           [A, A, O, N, N]),
+        (Knowledge,      Update,           [A, A, O, N, N]),
+        (Knowledge,      Delete,           [A, A, O, N, N]),
+        (Knowledge,      Move,             [A, A, O, N, N]),
         // Aggregates only, for dashboards.
         (Stats,          Read,             [A, A, N, N, A]),
     ]
@@ -171,6 +183,9 @@ pub enum Scope {
     /// Staff's own records where staff see only theirs: what they wrote
     /// (a coordinator's invitations).
     Author(Uuid),
+    /// Readers of the catalogue: what is published, and their own
+    /// institution's records when they have one.
+    Published(Option<Uuid>),
     /// Nothing.
     Nobody,
 }
@@ -200,6 +215,10 @@ pub fn may(principal: &Principal, resource: Resource, action: Action) -> AppResu
         Access::Deny => Err(AppError::Forbidden),
         Access::All => Ok(Scope::All),
         Access::Own => Ok(principal.own_scope()),
+        Access::Published => Ok(Scope::Published(match principal.own_scope() {
+            Scope::Institution(i) => Some(i),
+            _ => None,
+        })),
     }
 }
 
@@ -210,7 +229,7 @@ impl Scope {
             Scope::All => true,
             Scope::Institution(i) => i == institution_id,
             Scope::Trainee(t) => t == trainee_id,
-            Scope::Author(_) | Scope::Nobody => false,
+            Scope::Author(_) | Scope::Published(_) | Scope::Nobody => false,
         }
     }
 
@@ -231,7 +250,9 @@ impl Scope {
             (Scope::Institution(own), None) => Ok(Some(own)),
             (Scope::Institution(own), Some(i)) if i == own => Ok(Some(own)),
             (Scope::Institution(_), Some(_))
-            | (Scope::Trainee(_) | Scope::Author(_) | Scope::Nobody, _) => Err(AppError::Forbidden),
+            | (Scope::Trainee(_) | Scope::Author(_) | Scope::Published(_) | Scope::Nobody, _) => {
+                Err(AppError::Forbidden)
+            }
             (Scope::All, asked) => Ok(asked),
         }
     }

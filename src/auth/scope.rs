@@ -12,7 +12,7 @@ use diesel::{
 use uuid::Uuid;
 
 use super::policy::Scope;
-use crate::schema::{attendance, enrollments, exchanges, trainees, users, ventures};
+use crate::schema::{attendance, enrollments, exchanges, resources, trainees, users, ventures};
 
 /// A condition on the rows of table `T`.
 pub type Condition<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
@@ -59,7 +59,7 @@ impl Scoped for trainees::table {
             Scope::All => None,
             Scope::Institution(i) => Some(Box::new(trainees::institution_id.eq(i))),
             Scope::Trainee(t) => Some(Box::new(trainees::id.eq(t))),
-            Scope::Author(_) | Scope::Nobody => Some(nothing()),
+            Scope::Author(_) | Scope::Published(_) | Scope::Nobody => Some(nothing()),
         }
     }
 }
@@ -70,7 +70,7 @@ impl Scoped for enrollments::table {
             Scope::All => None,
             Scope::Institution(i) => Some(Box::new(enrollments::institution_id.eq(i))),
             Scope::Trainee(t) => Some(Box::new(enrollments::trainee_id.eq(t))),
-            Scope::Author(_) | Scope::Nobody => Some(nothing()),
+            Scope::Author(_) | Scope::Published(_) | Scope::Nobody => Some(nothing()),
         }
     }
 }
@@ -87,7 +87,7 @@ impl Scoped for attendance::table {
             Scope::Trainee(t) => Some(Box::new(
                 attendance::enrollment_id.eq_any(of.filter(enrollments::trainee_id.eq(t))),
             )),
-            Scope::Author(_) | Scope::Nobody => Some(nothing()),
+            Scope::Author(_) | Scope::Published(_) | Scope::Nobody => Some(nothing()),
         }
     }
 }
@@ -103,7 +103,7 @@ impl Scoped for exchanges::table {
                     .or(exchanges::receiving_institution_id.eq(i)),
             )),
             Scope::Trainee(t) => Some(Box::new(exchanges::trainee_id.eq(t))),
-            Scope::Author(_) | Scope::Nobody => Some(nothing()),
+            Scope::Author(_) | Scope::Published(_) | Scope::Nobody => Some(nothing()),
         }
     }
 }
@@ -124,7 +124,24 @@ impl Scoped for ventures::table {
             Scope::Trainee(t) => Some(Box::new(
                 sql::<Bool>("founder_trainee_ids @> ").bind::<Array<SqlUuid>, _>(vec![t]),
             )),
-            Scope::Author(_) | Scope::Nobody => Some(nothing()),
+            Scope::Author(_) | Scope::Published(_) | Scope::Nobody => Some(nothing()),
+        }
+    }
+}
+
+/// Readers see published resources and their own institution's; partner
+/// staff change only their own institution's.
+impl Scoped for resources::table {
+    fn condition(scope: Scope) -> Option<Condition<Self>> {
+        let published = resources::status.eq("published");
+        match scope {
+            Scope::All => None,
+            Scope::Institution(i) => Some(Box::new(resources::owner_institution_id.eq(i))),
+            Scope::Published(Some(i)) => Some(Box::new(
+                published.or(resources::owner_institution_id.eq(i)),
+            )),
+            Scope::Published(None) => Some(Box::new(published)),
+            Scope::Trainee(_) | Scope::Author(_) | Scope::Nobody => Some(nothing()),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Throttling kept in PostgreSQL, so that it holds across instances: five
 //! failed logins for an address within 15 minutes lock it until the window
-//! ends, and `/auth/*` takes at most `auth.ip_limit_per_minute` requests per
-//! client IP and minute.
+//! ends, and `/auth/*` and `/public/*` (each on its own) take at most
+//! `auth.ip_limit_per_minute` requests per client IP and minute.
 
 use std::net::IpAddr;
 
@@ -95,14 +95,18 @@ pub fn client_ip(
     )
 }
 
-/// Middleware: the per-IP limit of `/api/v1/auth/*`.
-pub async fn limit_auth_by_ip(
+/// Middleware: the per-IP limits of `/api/v1/auth/*` and `/api/v1/public/*`,
+/// counted apart, so that browsing the catalogue never locks anyone out of
+/// logging in.
+pub async fn limit_by_ip(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if !req.path().starts_with("/api/v1/auth/") {
-        return next.call(req).await;
-    }
+    let bucket = match req.path() {
+        p if p.starts_with("/api/v1/auth/") => "auth",
+        p if p.starts_with("/api/v1/public/") => "public",
+        _ => return next.call(req).await,
+    };
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -120,7 +124,7 @@ pub async fn limit_auth_by_ip(
         let mut conn = state.pool.get().await.map_err(AppError::from)?;
         let hits: i32 = diesel::insert_into(rate_limits::table)
             .values((
-                rate_limits::key.eq(format!("auth:{ip}")),
+                rate_limits::key.eq(format!("{bucket}:{ip}")),
                 rate_limits::window_start.eq(window),
                 rate_limits::hits.eq(1),
             ))

@@ -93,7 +93,7 @@ fn readable(kind: &'static str, scope: Scope) -> Option<Condition> {
             Box::new(of_kind.and(deletions::institution_ids.contains(vec![i])))
         }
         Scope::Trainee(t) => Box::new(of_kind.and(deletions::trainee_ids.contains(vec![t]))),
-        Scope::Author(_) | Scope::Nobody => return None,
+        Scope::Author(_) | Scope::Published(_) | Scope::Nobody => return None,
     })
 }
 

@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn every_template_renders_in_english_french_and_arabic() {
         let t = Templates::new();
-        assert_eq!(t.names().len(), 13);
+        assert_eq!(t.names().len(), 14);
         let payload = json!({
             "inviter": "Amina", "role": "partner", "token": "abc", "expires_in_days": 7,
             "full_name": "Kwame Mensah", "given_name": "Kwame", "cohort_title": "Crop vision",
@@ -137,7 +137,7 @@ mod tests {
             "institution_name": "University of Ghana", "certificate_code": "c0de",
             "venture_name": "AgriSense", "incubator_name": "Shenzhen AI Venture Hub",
             "trainee_name": "Kwame Mensah", "kind": "fellowship", "sending_name": "University of Ghana",
-            "receiving_name": "Tsinghua University",
+            "receiving_name": "Tsinghua University", "resource_title": "Crop disease images",
         });
         for name in t.names() {
             for locale in ["en", "fr", "ar"] {

@@ -30,7 +30,7 @@ use crate::{
     deletions::repo::Owners,
     email::{self, Outgoing},
     error::{AppError, AppResult, Conflict},
-    lifecycle::{self, Lifecycle},
+    lifecycle::Lifecycle,
     schema::{exchange_agreements, exchanges, institutions, trainees, users},
     store::{Kind, Moving, Record},
     types::Email,
@@ -263,20 +263,6 @@ async fn proposable(
     Ok(())
 }
 
-/// A proposal starts its history.
-async fn proposed(conn: &mut AsyncPgConnection, actor: &Actor, e: &Exchange) -> AppResult<()> {
-    lifecycle::record(
-        conn,
-        actor.clone(),
-        Exchange::KIND,
-        e.id,
-        "new",
-        "proposed",
-        None,
-    )
-    .await
-}
-
 /// An exchange is changed while it is not final: by partner staff of either
 /// side while it is proposed, by coordinators after that, when the rules of
 /// its agreement are checked again under the agreement's lock.
@@ -368,7 +354,7 @@ crate::table_record!(
     kind = "exchange", new = NewExchange, changes = ExchangeChanges,
     check_new = proposable,
     check_changes = changeable,
-    created = proposed,
+    created = crate::store::started,
     check_remove = never_approved,
     lock_first = lock_agreements,
     owners = owners,

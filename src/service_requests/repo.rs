@@ -7,13 +7,11 @@ use uuid::Uuid;
 
 use super::model::{NewRequest, RequestChanges, RequestStatus, ServiceRequest};
 use crate::{
-    audit::Actor,
     auth::{policy::Scope, scope},
     error::{AppError, AppResult},
     incubators::model::Service,
-    lifecycle,
     schema::{incubators, service_requests, ventures},
-    store::{Kind, Moving},
+    store::Moving,
 };
 
 crate::list_filter! {
@@ -85,26 +83,12 @@ async fn reassignable(
     }
 }
 
-/// A request starts `open`, in its history too.
-async fn opened(conn: &mut AsyncPgConnection, actor: &Actor, r: &ServiceRequest) -> AppResult<()> {
-    lifecycle::record(
-        conn,
-        actor.clone(),
-        ServiceRequest::KIND,
-        r.id,
-        "new",
-        "open",
-        None,
-    )
-    .await
-}
-
 crate::table_record!(
     ServiceRequest [], service_requests, ServiceRequest,
     kind = "service_request", new = NewRequest, changes = RequestChanges,
     check_new = offered_and_assignable,
     check_changes = reassignable,
-    created = opened,
+    created = crate::store::started,
 );
 
 /// Service requests move as the incubator's staff work on them.

@@ -65,7 +65,7 @@ impl From<BTreeMap<String, i64>> for ByStatus {
 }
 
 /// A count, or none when it is small enough to identify someone.
-fn cell(n: i64, smallest: i64) -> Option<i64> {
+pub(crate) fn cell(n: i64, smallest: i64) -> Option<i64> {
     (n == 0 || n >= smallest).then_some(n)
 }
 

@@ -48,7 +48,7 @@ async fn founders_in_scope(
     let institution = match scope {
         Scope::All => return Ok(None),
         Scope::Trainee(t) => return Ok(Some(HashSet::from([t]))),
-        Scope::Author(_) | Scope::Nobody => return Ok(Some(HashSet::new())),
+        Scope::Author(_) | Scope::Published(_) | Scope::Nobody => return Ok(Some(HashSet::new())),
         Scope::Institution(i) => i,
     };
     let founders: Vec<Founder> = diesel::sql_query(

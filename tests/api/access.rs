@@ -275,6 +275,7 @@ enum Fixture {
     Invitation,
     Notification,
     Certificate,
+    Knowledge,
 }
 
 /// Every operation of the API and the question it asks the policy. An
@@ -289,6 +290,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         (_, "/healthz" | "/readyz" | "/metrics") => Public,
         ("post", p) if p.starts_with("/auth/") => Public,
         ("get", "/certificates/{code}" | "/problems/{slug}") => Public,
+        ("get", "/public/resources" | "/public/resources/{id}") => Public,
         (_, "/me") | ("get", "/deletions") => Own,
         ("get", "/users") => May(R::User, Read, F::None),
         ("get", "/users/{id}") => May(R::User, Read, F::User),
@@ -374,6 +376,22 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/exchanges/{id}/transitions") => May(R::Exchange, Move, F::Exchange),
         ("patch", "/exchanges/{id}") => May(R::Exchange, Update, F::Exchange),
         ("delete", "/exchanges/{id}") => May(R::Exchange, Delete, F::Exchange),
+        ("get", "/resources") => May(R::Knowledge, Read, F::None),
+        ("post", "/resources") => May(R::Knowledge, Create, F::None),
+        ("get", "/resources/{id}" | "/resources/{id}/transitions") => {
+            May(R::Knowledge, Read, F::Knowledge)
+        }
+        ("patch", "/resources/{id}") => May(R::Knowledge, Update, F::Knowledge),
+        ("delete", "/resources/{id}") => May(R::Knowledge, Delete, F::Knowledge),
+        ("post", "/resources/{id}/transitions") => May(R::Knowledge, Move, F::Knowledge),
+        ("get", "/cohorts/{id}/resources") => May(R::Cohort, Read, F::Cohort),
+        ("put" | "delete", "/cohorts/{id}/resources/{resource_id}") => {
+            May(R::Cohort, Update, F::Cohort)
+        }
+        ("get", "/ventures/{id}/resources") => May(R::Venture, Read, F::Venture),
+        ("put" | "delete", "/ventures/{id}/resources/{resource_id}") => {
+            May(R::Venture, Update, F::Venture)
+        }
         ("get", "/stats/cohorts/{id}") => May(R::Stats, Read, F::Cohort),
         ("get", p) if p.starts_with("/stats/") => May(R::Stats, Read, F::None),
         ("get", "/audit-events") => May(R::AuditEvent, Read, F::None),
@@ -529,6 +547,18 @@ async fn world(app: &TestApp) -> World {
             .await
             .unwrap()
     };
+    let mut knowledge = Vec::new();
+    for owner in [&own, &other] {
+        let res = app
+            .post(
+                "/api/v1/resources",
+                &token,
+                &json!({"title": "Crop vision", "kind": "course", "url": "https://open.example.org/c",
+                        "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": owner["id"]}),
+            )
+            .await;
+        knowledge.push(sid(&created(res, "a resource").await));
+    }
     let pair = |a: String, b: String| (a, b);
     let same = |a: String| (a.clone(), a);
     let records = [
@@ -563,6 +593,10 @@ async fn world(app: &TestApp) -> World {
             F::Certificate,
             pair("access-own-code".into(), "access-other-code".into()),
         ),
+        (
+            F::Knowledge,
+            pair(knowledge[0].clone(), knowledge[1].clone()),
+        ),
     ]
     .into_iter()
     .collect();
@@ -586,7 +620,10 @@ async fn send(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u
     rb = match method {
         Method::PUT => rb.json(&json!([])),
         Method::PATCH | Method::DELETE => rb.header("if-match", "\"0\"").json(&json!({})),
-        Method::POST if path.ends_with("/transitions") && path.contains("/enrollments/") => {
+        Method::POST
+            if path.ends_with("/transitions")
+                && (path.contains("/enrollments/") || path.contains("/resources/")) =>
+        {
             rb.json(&json!({"to": "withdrawn"}))
         }
         Method::POST => rb.json(&json!({})),
@@ -632,7 +669,13 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
                 Rule::May(resource, action, fixture) => (resource, action, fixture),
             };
             let (own, other) = &w.records[&fixture];
-            let at = |record: &str| path.replace("{id}", record).replace("{code}", record);
+            // A link names a draft: linking it is refused, writing nothing.
+            let draft = &w.records[&Fixture::Knowledge].0;
+            let at = |record: &str| {
+                path.replace("{id}", record)
+                    .replace("{code}", record)
+                    .replace("{resource_id}", draft)
+            };
             assert_eq!(
                 send(&app, method, &at(own), None).await,
                 401,
@@ -650,6 +693,11 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
                     match expected {
                         Access::Deny => assert_eq!(status, 403, "{what}"),
                         Access::Own if !mine && own != other => {
+                            assert_eq!(status, 404, "{what}")
+                        }
+                        // The fixtures are drafts: only their own
+                        // institution's staff read them.
+                        Access::Published if own != other && !(mine && *role == Role::Partner) => {
                             assert_eq!(status, 404, "{what}")
                         }
                         _ => assert!(!matches!(status, 401 | 403 | 404), "{what}: {status}"),

@@ -118,6 +118,30 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("get", "/api/v1/stats/cohorts/{id}", "ACV"),
     e("get", "/api/v1/stats/exchanges/flows", "ACV"),
     e("get", "/api/v1/stats/incubators", "ACV"),
+    e("get", "/api/v1/stats/knowledge", "ACV"),
+    e("get", "/api/v1/resources", "ACPTV"),
+    e("post", "/api/v1/resources", "ACP"),
+    e("get", "/api/v1/resources/{id}", "ACPTV"),
+    e("patch", "/api/v1/resources/{id}", "ACP"),
+    e("delete", "/api/v1/resources/{id}", "ACP"),
+    e("post", "/api/v1/resources/{id}/transitions", "ACP"),
+    e("get", "/api/v1/resources/{id}/transitions", "ACPTV"),
+    e("get", "/api/v1/public/resources", "public"),
+    e("get", "/api/v1/public/resources/{id}", "public"),
+    e("get", "/api/v1/cohorts/{id}/resources", "ACPV"),
+    e("put", "/api/v1/cohorts/{id}/resources/{resource_id}", "AC"),
+    e(
+        "delete",
+        "/api/v1/cohorts/{id}/resources/{resource_id}",
+        "AC",
+    ),
+    e("get", "/api/v1/ventures/{id}/resources", "ACP"),
+    e("put", "/api/v1/ventures/{id}/resources/{resource_id}", "AC"),
+    e(
+        "delete",
+        "/api/v1/ventures/{id}/resources/{resource_id}",
+        "AC",
+    ),
     e("get", "/api/v1/audit-events", "A"),
     e("get", "/api/v1/deletions", "ACPTV"),
     e("get", "/api/v1/notifications", "A"),
@@ -159,7 +183,8 @@ async fn every_endpoint_answers_every_role_as_the_matrix_says() {
         let path = endpoint
             .path
             .replace("{id}", some_id)
-            .replace("{code}", "no-such-code");
+            .replace("{code}", "no-such-code")
+            .replace("{resource_id}", some_id);
         let method: Method = endpoint.method.to_uppercase().parse().unwrap();
         let send = |token: Option<String>| {
             let mut rb = app.request(method.clone(), &path, token.as_deref());

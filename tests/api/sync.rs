@@ -264,6 +264,14 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
             &json!({"email": "new@ug.edu.gh", "role": "partner", "institution_id": ghana["id"]}),
         )
         .await;
+    let resource = app
+        .create(
+            "/api/v1/resources",
+            token,
+            &json!({"title": "Crop vision", "kind": "course", "url": "https://open.example.org/c",
+                    "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": ghana["id"]}),
+        )
+        .await;
     let id_of = |v: &Value| v["id"].as_str().unwrap().to_string();
     let notification: Uuid = {
         use diesel::QueryDsl;
@@ -319,6 +327,11 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
             "exchanges".into(),
             id_of(&exchange),
             "UPDATE exchanges SET funding_usd = 5".into(),
+        ),
+        (
+            "resources".into(),
+            id_of(&resource),
+            "UPDATE resources SET licence = 'MIT'".into(),
         ),
         (
             "users".into(),

@@ -1,0 +1,3 @@
+DROP TABLE venture_resources;
+DROP TABLE cohort_resources;
+DROP TABLE resources;

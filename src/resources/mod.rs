@@ -1,0 +1,307 @@
+//! `/resources`: the knowledge-sharing catalogue. Institutions share
+//! courses, curricula, datasets, models, toolkits and papers under a licence;
+//! coordinators link them to the cohorts and ventures that use them;
+//! published public ones are readable without a token at
+//! `/public/resources`.
+
+pub mod model;
+pub mod repo;
+pub mod stats;
+
+use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        self,
+        collection::{Collection, Filter as _},
+        list::{Items, ListParams, ListQuery, Page},
+    },
+    audit::Actor,
+    auth::{
+        policy::{may, Action, Resource, Scope},
+        Ctx, Principal,
+    },
+    cohorts::model::Cohort,
+    error::{AppResult, Problem},
+    programmes::model::Theme,
+    state::AppState,
+    store::Record,
+    ventures::model::Venture,
+};
+use model::{IpTerms, KnowledgeResource, ResourceInput, ResourceKind, ResourceStatus, Visibility};
+use repo::{Filter, Holder};
+
+crate::collection_routes!(
+    KnowledgeResource, ResourceInput, tag = "resources",
+    paths = ("/resources", "/resources/{id}"),
+    list = list_resources(
+        "Lists the catalogue: staff see every resource, others what is published and their own institution's.",
+        "Sortable on created_at, updated_at, title; q searches title and description.",
+        ("kind" = Option<ResourceKind>, Query),
+        ("status" = Option<ResourceStatus>, Query),
+        ("visibility" = Option<Visibility>, Query),
+        ("ip_terms" = Option<IpTerms>, Query),
+        ("licence" = Option<String>, Query, description = "An SPDX expression, as written"),
+        ("owner_institution_id" = Option<Uuid>, Query),
+        ("theme" = Option<Theme>, Query),
+        ("language" = Option<String>, Query, description = "A BCP 47 tag the resource is in"),
+    ),
+    create = create_resource("Shares a resource, in `draft`. Partner staff share for their own institution."),
+    get = get_resource("Reads a resource."),
+    update = update_resource("Changes a resource (not its owner, not its status: see transitions)."),
+    delete = delete_resource("Removes a resource no cohort or venture uses."),
+);
+
+crate::lifecycle_routes!(
+    KnowledgeResource, tag = "resources", resource = Knowledge, path = "/resources/{id}/transitions",
+    move = move_resource("Moves a resource: draft → published → withdrawn; withdrawn → published. Withdrawing emails the coordinators of the cohorts that use it."),
+    history = resource_history("The moves of a resource, oldest first."),
+);
+
+/// The catalogue as anyone reads it: published public resources, in a
+/// page that any cache may keep for five minutes.
+#[utoipa::path(
+    tag = "resources",
+    params(
+        crate::api::list::CommonListParams,
+        ("kind" = Option<ResourceKind>, Query),
+        ("ip_terms" = Option<IpTerms>, Query),
+        ("licence" = Option<String>, Query),
+        ("owner_institution_id" = Option<Uuid>, Query),
+        ("theme" = Option<Theme>, Query),
+        ("language" = Option<String>, Query),
+        ("If-None-Match" = Option<String>, Header),
+    ),
+    responses(
+        (status = 200, body = Page<KnowledgeResource>, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 422, body = Problem),
+        (status = 429, body = Problem),
+    )
+)]
+#[get("/public/resources")]
+async fn public_resources(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: ListQuery,
+) -> AppResult<HttpResponse> {
+    let mut params = ListParams::parse(query.into_inner(), Filter::SPEC);
+    let mut filter = Filter::read(&mut params);
+    let params = params.finish()?;
+    filter.status = None;
+    filter.visibility = Some(Visibility::Public);
+    let mut conn = state.pool.get().await?;
+    let page = KnowledgeResource::list(&mut conn, Scope::Published(None), &params, &filter).await?;
+    api::public_page(&req, &page)
+}
+
+/// A published public resource, as anyone reads it.
+#[utoipa::path(
+    tag = "resources",
+    params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = KnowledgeResource, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, body = Problem),
+        (status = 429, body = Problem),
+    )
+)]
+#[get("/public/resources/{id}")]
+async fn public_resource(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let resource = KnowledgeResource::find(&mut conn, Scope::Published(None), *id).await?;
+    if resource.visibility != Visibility::Public {
+        return Err(crate::error::AppError::NotFound);
+    }
+    api::public(&req, &resource)
+}
+
+/// 404 unless the cohort or venture exists and the caller may `action` it;
+/// the caller's scope in the catalogue.
+async fn holder_in_scope(
+    conn: &mut diesel_async::AsyncPgConnection,
+    caller: &Principal,
+    holder: Holder,
+    id: Uuid,
+    action: Action,
+) -> AppResult<()> {
+    match holder {
+        Holder::Cohort => {
+            let scope = may(caller, Resource::Cohort, action)?;
+            Cohort::find(conn, scope, id).await.map(drop)
+        }
+        Holder::Venture => {
+            let scope = may(caller, Resource::Venture, action)?;
+            Venture::find(conn, scope, id).await.map(drop)
+        }
+    }
+}
+
+async fn linked(
+    state: &AppState,
+    caller: &Principal,
+    holder: Holder,
+    id: Uuid,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    holder_in_scope(&mut conn, caller, holder, id, Action::Read).await?;
+    let scope = may(caller, Resource::Knowledge, Action::Read)?;
+    let items = repo::linked(&mut conn, scope, holder, id).await?;
+    api::ok(&Items { items })
+}
+
+async fn relink(
+    state: &AppState,
+    ctx: &Ctx,
+    holder: Holder,
+    (id, resource_id): (Uuid, Uuid),
+    on: bool,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    holder_in_scope(&mut conn, &ctx.caller, holder, id, Action::Update).await?;
+    let actor = Actor::from(ctx);
+    if on {
+        repo::link(&mut conn, &actor, holder, id, resource_id).await?;
+    } else {
+        repo::unlink(&mut conn, &actor, holder, id, resource_id).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The resources a cohort uses that the caller may read.
+#[utoipa::path(
+    tag = "resources",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Items<KnowledgeResource>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/cohorts/{id}/resources")]
+async fn cohort_resources(
+    state: web::Data<AppState>,
+    caller: Principal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    linked(&state, &caller, Holder::Cohort, *id).await
+}
+
+/// The resources a venture uses that the caller may read.
+#[utoipa::path(
+    tag = "resources",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Items<KnowledgeResource>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/ventures/{id}/resources")]
+async fn venture_resources(
+    state: web::Data<AppState>,
+    caller: Principal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    linked(&state, &caller, Holder::Venture, *id).await
+}
+
+/// Links a published resource to a cohort; linking twice changes nothing.
+#[utoipa::path(
+    tag = "resources",
+    params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Linked"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "The resource is not published"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/cohorts/{id}/resources/{resource_id}")]
+async fn link_cohort(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    ids: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    relink(&state, &ctx, Holder::Cohort, *ids, true).await
+}
+
+/// Unlinks a resource from a cohort; unlinking what is not linked changes
+/// nothing.
+#[utoipa::path(
+    tag = "resources",
+    params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
+    responses((status = 204, description = "Unlinked"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[delete("/cohorts/{id}/resources/{resource_id}")]
+async fn unlink_cohort(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    ids: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    relink(&state, &ctx, Holder::Cohort, *ids, false).await
+}
+
+/// Links a published resource to a venture; linking twice changes nothing.
+#[utoipa::path(
+    tag = "resources",
+    params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Linked"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "The resource is not published"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/ventures/{id}/resources/{resource_id}")]
+async fn link_venture(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    ids: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    relink(&state, &ctx, Holder::Venture, *ids, true).await
+}
+
+/// Unlinks a resource from a venture; unlinking what is not linked changes
+/// nothing.
+#[utoipa::path(
+    tag = "resources",
+    params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
+    responses((status = 204, description = "Unlinked"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[delete("/ventures/{id}/resources/{resource_id}")]
+async fn unlink_venture(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    ids: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    relink(&state, &ctx, Holder::Venture, *ids, false).await
+}
+
+/// Routes of the catalogue and its public reading.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_resources)
+        .service(create_resource)
+        .service(get_resource)
+        .service(update_resource)
+        .service(delete_resource)
+        .service(move_resource)
+        .service(resource_history)
+        .service(public_resources)
+        .service(public_resource);
+}
+
+/// Routes of the resources of cohorts.
+pub fn cohort_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(cohort_resources)
+        .service(link_cohort)
+        .service(unlink_cohort);
+}
+
+/// Routes of the resources of ventures.
+pub fn venture_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(venture_resources)
+        .service(link_venture)
+        .service(unlink_venture);
+}

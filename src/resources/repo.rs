@@ -1,0 +1,263 @@
+//! The SQL and rules of knowledge resources and of their links to cohorts
+//! and ventures.
+
+use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::model::{
+    IpTerms, KnowledgeResource, NewResource, ResourceChanges, ResourceInput, ResourceKind,
+    ResourceStatus, Visibility,
+};
+use crate::{
+    audit::{self, Actor},
+    auth::{policy::Scope, scope::Scoped},
+    email::{self, Outgoing},
+    error::{AppError, AppResult, Conflict},
+    programmes::model::Theme,
+    schema::{cohort_resources, cohorts, resources, users, venture_resources},
+    store::{Moving, Record},
+    types::{Email, LanguageTag},
+};
+
+crate::list_filter! {
+    /// Filters of `GET /resources`.
+    pub struct Filter on resources {
+        sorts: [created_at: timestamptz, updated_at: timestamptz, title: text],
+        default_sort: "created_at",
+        search: ["title", "description"],
+        columns: {
+            kind: ResourceKind, status: ResourceStatus, visibility: Visibility,
+            ip_terms: IpTerms, licence: String, owner_institution_id: Uuid,
+        },
+        contains: { theme in themes: Theme, language in languages: LanguageTag },
+        custom: {},
+    }
+}
+
+crate::collection!(
+    KnowledgeResource: Knowledge at "/resources",
+    input = ResourceInput, filter = Filter,
+    select = resources::table.select(KnowledgeResource::as_select()), row = KnowledgeResource,
+);
+
+crate::table_record!(
+    KnowledgeResource [], resources, KnowledgeResource,
+    kind = "resource", new = NewResource, changes = ResourceChanges,
+    created = crate::store::started,
+);
+
+/// Withdrawing a resource tells the coordinators of the cohorts that use
+/// it.
+impl Moving for KnowledgeResource {
+    type State = ResourceStatus;
+    type Held = ();
+
+    fn state(&self) -> ResourceStatus {
+        self.status
+    }
+
+    async fn lock_for_move(
+        conn: &mut AsyncPgConnection,
+        scope: Scope,
+        id: Uuid,
+    ) -> AppResult<(Self, ())> {
+        Ok((<Self as Record>::lock(conn, scope, id).await?, ()))
+    }
+
+    async fn set_state(
+        conn: &mut AsyncPgConnection,
+        before: &Self,
+        to: ResourceStatus,
+        _: Option<&str>,
+    ) -> AppResult<Self> {
+        Ok(diesel::update(resources::table.find(before.id))
+            .set(resources::status.eq(to))
+            .returning(KnowledgeResource::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+
+    async fn after_move(
+        conn: &mut AsyncPgConnection,
+        _: &Actor,
+        _: &(),
+        _: &Self,
+        moved: &Self,
+    ) -> AppResult<()> {
+        if moved.status != ResourceStatus::Withdrawn {
+            return Ok(());
+        }
+        let coordinators: Vec<(Uuid, String, String, String, String)> = cohort_resources::table
+            .inner_join(cohorts::table)
+            .inner_join(users::table.on(users::id.nullable().eq(cohorts::coordinator_id)))
+            .filter(cohort_resources::resource_id.eq(moved.id))
+            .filter(users::disabled.eq(false))
+            .select((
+                cohorts::id,
+                cohorts::title,
+                users::email,
+                users::full_name,
+                users::locale,
+            ))
+            .load(conn)
+            .await?;
+        for (cohort_id, cohort_title, address, full_name, locale) in coordinators {
+            let recipient =
+                Email::parse(&address).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+            let template = "resource_withdrawn";
+            let payload = json!({
+                "full_name": full_name, "resource_title": moved.title, "cohort_title": cohort_title,
+            });
+            let dedupe_key = format!("{template}:{}:{}:{cohort_id}", moved.id, moved.version);
+            email::queue(
+                conn,
+                &Outgoing {
+                    template,
+                    recipient,
+                    locale,
+                    payload,
+                    dedupe_key,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// What a resource is linked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Cohort,
+    Venture,
+}
+
+impl Holder {
+    fn kind(self) -> &'static str {
+        match self {
+            Holder::Cohort => "cohort",
+            Holder::Venture => "venture",
+        }
+    }
+}
+
+/// Links a published resource to a cohort or a venture the caller may
+/// change; linking twice is linking once. 404 when either is missing, 409
+/// when the resource is not published.
+pub async fn link(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    holder: Holder,
+    holder_id: Uuid,
+    resource_id: Uuid,
+) -> AppResult<()> {
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        let resource = <KnowledgeResource as Record>::find(conn, Scope::All, resource_id).await?;
+        if resource.status != ResourceStatus::Published {
+            return Err(AppError::conflict(
+                Conflict::ResourceNotPublished,
+                "Only a published resource can be linked.",
+            ));
+        }
+        let written = match holder {
+            Holder::Cohort => {
+                diesel::insert_into(cohort_resources::table)
+                    .values((
+                        cohort_resources::cohort_id.eq(holder_id),
+                        cohort_resources::resource_id.eq(resource_id),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?
+            }
+            Holder::Venture => {
+                diesel::insert_into(venture_resources::table)
+                    .values((
+                        venture_resources::venture_id.eq(holder_id),
+                        venture_resources::resource_id.eq(resource_id),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?
+            }
+        };
+        if written > 0 {
+            let detail = json!({ holder.kind(): holder_id });
+            audit::record(conn, actor.clone(), "resource", "link", resource_id, detail).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Removes a link, if there is one.
+pub async fn unlink(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    holder: Holder,
+    holder_id: Uuid,
+    resource_id: Uuid,
+) -> AppResult<()> {
+    let removed = match holder {
+        Holder::Cohort => {
+            diesel::delete(cohort_resources::table.find((holder_id, resource_id)))
+                .execute(conn)
+                .await?
+        }
+        Holder::Venture => {
+            diesel::delete(venture_resources::table.find((holder_id, resource_id)))
+                .execute(conn)
+                .await?
+        }
+    };
+    if removed > 0 {
+        let detail = json!({ holder.kind(): holder_id });
+        audit::record(
+            conn,
+            actor.clone(),
+            "resource",
+            "unlink",
+            resource_id,
+            detail,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The resources linked to a cohort or venture that a reader of `scope`
+/// may read, oldest first.
+pub async fn linked(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    holder: Holder,
+    holder_id: Uuid,
+) -> AppResult<Vec<KnowledgeResource>> {
+    let mut q = resources::table
+        .select(KnowledgeResource::as_select())
+        .order((resources::created_at, resources::id))
+        .into_boxed();
+    if let Some(cond) = <resources::table as Scoped>::condition(scope) {
+        q = q.filter(cond);
+    }
+    q = match holder {
+        Holder::Cohort => q.filter(
+            resources::id.eq_any(
+                cohort_resources::table
+                    .filter(cohort_resources::cohort_id.eq(holder_id))
+                    .select(cohort_resources::resource_id),
+            ),
+        ),
+        Holder::Venture => q.filter(
+            resources::id.eq_any(
+                venture_resources::table
+                    .filter(venture_resources::venture_id.eq(holder_id))
+                    .select(venture_resources::resource_id),
+            ),
+        ),
+    };
+    Ok(q.load(conn).await?)
+}

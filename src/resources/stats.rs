@@ -1,0 +1,227 @@
+//! `GET /stats/knowledge`: how shared knowledge travels, from the country
+//! of the institution that shares a resource to the countries of the
+//! cohorts and ventures that use it, and how many trainees it reached.
+//!
+//! A resource travels once it is linked; drafts never are. A cohort is used
+//! where it is held (its country, else its host institution's), a venture in
+//! its own country. Trainees reached are the distinct trainees accepted into
+//! or having completed a cohort that uses the resource. For viewers, a
+//! count of trainees below `stats.min_cell` (and above 0) is suppressed;
+//! counts of resources, cohorts and ventures are not about people.
+
+use std::collections::HashMap;
+
+use actix_web::{get, web, HttpResponse};
+use diesel::{
+    sql_query,
+    sql_types::{BigInt, Text},
+    QueryableByName,
+};
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    api,
+    auth::{
+        policy::{self, may, Action, Resource},
+        Principal,
+    },
+    error::{AppError, AppResult, Problem},
+    state::AppState,
+    stats::cell,
+    types::CountryCode,
+};
+
+/// A row of `GET /stats/knowledge?group_by=flow`: resources shared by
+/// institutions of one country and used in another (or the same).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Flow {
+    pub owner_country: String,
+    /// The UN M49 region of the owner's country, e.g. `asia`.
+    pub owner_region: Option<String>,
+    pub user_country: String,
+    pub user_region: Option<String>,
+    pub resources: i64,
+    pub cohorts: i64,
+    pub ventures: i64,
+    pub trainees_reached: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
+}
+
+/// A row of `GET /stats/knowledge?group_by=kind`: shared resources of one
+/// kind under one licence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindRow {
+    pub kind: String,
+    pub licence: String,
+    /// Published or withdrawn resources (drafts are not shared yet).
+    pub resources: i64,
+    /// Links to cohorts and ventures.
+    pub links: i64,
+    pub trainees_reached: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
+}
+
+#[derive(QueryableByName)]
+struct FlowCounts {
+    #[diesel(sql_type = Text)]
+    owner_country: String,
+    #[diesel(sql_type = Text)]
+    user_country: String,
+    #[diesel(sql_type = BigInt)]
+    resources: i64,
+    #[diesel(sql_type = BigInt)]
+    cohorts: i64,
+    #[diesel(sql_type = BigInt)]
+    ventures: i64,
+    #[diesel(sql_type = BigInt)]
+    trainees_reached: i64,
+}
+
+#[derive(QueryableByName)]
+struct KindCounts {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    licence: String,
+    #[diesel(sql_type = BigInt)]
+    resources: i64,
+    #[diesel(sql_type = BigInt)]
+    links: i64,
+    #[diesel(sql_type = BigInt)]
+    trainees_reached: i64,
+}
+
+/// `GET /stats/knowledge`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Knowledge {
+    Flows {
+        group_by: &'static str,
+        items: Vec<Flow>,
+    },
+    Kinds {
+        group_by: &'static str,
+        items: Vec<KindRow>,
+    },
+}
+
+/// Where each link is used, with the owner's country.
+const USES: &str = "\
+    WITH uses AS ( \
+        SELECT r.id AS resource_id, o.country_code AS owner_country, \
+               COALESCE(c.country_code, h.country_code) AS user_country, \
+               c.id AS cohort_id, NULL::uuid AS venture_id \
+        FROM cohort_resources l JOIN resources r ON r.id = l.resource_id \
+        JOIN institutions o ON o.id = r.owner_institution_id \
+        JOIN cohorts c ON c.id = l.cohort_id JOIN institutions h ON h.id = c.host_institution_id \
+        UNION ALL \
+        SELECT r.id, o.country_code, v.country_code, NULL, v.id \
+        FROM venture_resources l JOIN resources r ON r.id = l.resource_id \
+        JOIN institutions o ON o.id = r.owner_institution_id \
+        JOIN ventures v ON v.id = l.venture_id \
+    ), reached AS ( \
+        SELECT DISTINCT u.resource_id, u.owner_country, u.user_country, e.trainee_id \
+        FROM uses u JOIN enrollments e ON e.cohort_id = u.cohort_id \
+        WHERE e.status IN ('accepted', 'completed') \
+    ) ";
+
+/// How knowledge travels, per (owner country, user country) with their
+/// regions (`group_by=flow`, the default), or per kind and licence
+/// (`group_by=kind`).
+#[utoipa::path(
+    tag = "stats",
+    params(("group_by" = Option<String>, Query, description = "flow (default) or kind")),
+    responses(
+        (status = 200, body = Knowledge),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/stats/knowledge")]
+pub async fn knowledge(
+    state: web::Data<AppState>,
+    caller: Principal,
+    query: web::Query<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    may(&caller, Resource::Stats, Action::Read)?;
+    if let Some(k) = query.keys().find(|k| k.as_str() != "group_by") {
+        return Err(AppError::invalid(k.clone(), "unknown query parameter"));
+    }
+    let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
+    let mut conn = state.pool.get().await?;
+    match query.get("group_by").map(String::as_str) {
+        None | Some("flow") => {
+            let rows: Vec<FlowCounts> = sql_query(format!(
+                "{USES} SELECT u.owner_country, u.user_country, \
+                        count(DISTINCT u.resource_id) AS resources, \
+                        count(DISTINCT u.cohort_id) AS cohorts, \
+                        count(DISTINCT u.venture_id) AS ventures, \
+                        (SELECT count(DISTINCT t.trainee_id) FROM reached t \
+                          WHERE t.owner_country = u.owner_country \
+                            AND t.user_country = u.user_country) AS trainees_reached \
+                 FROM uses u GROUP BY 1, 2 ORDER BY 1, 2"
+            ))
+            .load(&mut conn)
+            .await?;
+            let items = rows
+                .into_iter()
+                .map(|f| Flow {
+                    owner_region: region(&f.owner_country),
+                    user_region: region(&f.user_country),
+                    owner_country: f.owner_country,
+                    user_country: f.user_country,
+                    resources: f.resources,
+                    cohorts: f.cohorts,
+                    ventures: f.ventures,
+                    trainees_reached: cell(f.trainees_reached, smallest),
+                    suppressed: cell(f.trainees_reached, smallest).is_none(),
+                })
+                .collect();
+            api::ok(&Knowledge::Flows {
+                group_by: "flow",
+                items,
+            })
+        }
+        Some("kind") => {
+            let rows: Vec<KindCounts> = sql_query(format!(
+                "{USES} SELECT r.kind, r.licence, count(*) AS resources, \
+                        COALESCE(sum((SELECT count(*) FROM uses u WHERE u.resource_id = r.id)), 0)::bigint AS links, \
+                        (SELECT count(DISTINCT t.trainee_id) FROM reached t JOIN resources x \
+                           ON x.id = t.resource_id WHERE x.kind = r.kind AND x.licence = r.licence) \
+                           AS trainees_reached \
+                 FROM resources r WHERE r.status <> 'draft' GROUP BY 1, 2 ORDER BY 1, 2"
+            ))
+            .load(&mut conn)
+            .await?;
+            let items = rows
+                .into_iter()
+                .map(|k| KindRow {
+                    kind: k.kind,
+                    licence: k.licence,
+                    resources: k.resources,
+                    links: k.links,
+                    trainees_reached: cell(k.trainees_reached, smallest),
+                    suppressed: cell(k.trainees_reached, smallest).is_none(),
+                })
+                .collect();
+            api::ok(&Knowledge::Kinds {
+                group_by: "kind",
+                items,
+            })
+        }
+        Some(_) => Err(AppError::invalid("group_by", "must be flow or kind")),
+    }
+}
+
+fn region(country: &str) -> Option<String> {
+    CountryCode::parse(country).ok()?.region()
+}
+
+/// Routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(knowledge);
+}
