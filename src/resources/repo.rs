@@ -261,3 +261,33 @@ pub async fn linked(
     };
     Ok(q.load(conn).await?)
 }
+
+/// The resources linked to any of `cohort_ids` that a reader of `scope` may
+/// read, with the cohort each is linked to, oldest link first.
+pub async fn of_cohorts(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    cohort_ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, KnowledgeResource)>> {
+    let links: Vec<(Uuid, Uuid)> = cohort_resources::table
+        .filter(cohort_resources::cohort_id.eq_any(cohort_ids))
+        .select((cohort_resources::cohort_id, cohort_resources::resource_id))
+        .order((cohort_resources::linked_at, cohort_resources::resource_id))
+        .load(conn)
+        .await?;
+    let mut q = resources::table
+        .filter(resources::id.eq_any(links.iter().map(|(_, r)| *r).collect::<Vec<_>>()))
+        .select(KnowledgeResource::as_select())
+        .into_boxed();
+    if let Some(cond) = <resources::table as Scoped>::condition(scope) {
+        q = q.filter(cond);
+    }
+    let readable: Vec<KnowledgeResource> = q.load(conn).await?;
+    Ok(links
+        .into_iter()
+        .filter_map(|(cohort, id)| {
+            let r = readable.iter().find(|r| r.id == id)?;
+            Some((cohort, r.clone()))
+        })
+        .collect())
+}

@@ -1,6 +1,7 @@
 //! `GET /trainees/{id}/journey`: one person across the programme, oldest
 //! first: enrollments and their outcomes, certificates, exchanges and the
-//! ventures it founded with their jobs and funding.
+//! ventures it founded with their jobs and funding; and the knowledge
+//! resources of the cohorts it took.
 
 use actix_web::{get, web, HttpResponse};
 use bigdecimal::BigDecimal;
@@ -25,6 +26,7 @@ use crate::{
     },
     error::{AppResult, Problem},
     exchanges::model::Exchange,
+    resources::{self, model::ResourceKind},
     schema::{exchanges, ventures},
     state::AppState,
     store::Record,
@@ -88,12 +90,26 @@ impl Step {
     }
 }
 
+/// A resource of a cohort the trainee took (was accepted into or
+/// completed).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Material {
+    pub cohort_id: Uuid,
+    pub resource_id: Uuid,
+    pub title: String,
+    pub kind: ResourceKind,
+    pub url: String,
+    pub licence: String,
+}
+
 /// A trainee's path through the programme.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Journey {
     pub trainee_id: Uuid,
     pub institution_id: Uuid,
     pub steps: Vec<Step>,
+    /// The materials of the cohorts it took that the reader may read.
+    pub materials: Vec<Material>,
 }
 
 #[derive(QueryableByName)]
@@ -144,6 +160,7 @@ pub(crate) async fn journey(
     // exchanges its institution takes part in.
     let enrollment_scope = may(&caller, Resource::Enrollment, Action::Read)?;
     let exchange_scope = may(&caller, Resource::Exchange, Action::Read)?;
+    let knowledge_scope = may(&caller, Resource::Knowledge, Action::Read)?;
     let mut conn = state.pool.get().await?;
     let trainee = Trainee::find(&mut conn, scope, *id).await?;
     let institution = match enrollment_scope {
@@ -163,6 +180,23 @@ pub(crate) async fn journey(
     .bind::<Nullable<SqlUuid>, _>(institution)
     .load(&mut conn)
     .await?;
+    let taken: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| matches!(r.status.as_str(), "accepted" | "completed"))
+        .map(|r| r.cohort_id)
+        .collect();
+    let materials = resources::repo::of_cohorts(&mut conn, knowledge_scope, &taken)
+        .await?
+        .into_iter()
+        .map(|(cohort_id, r)| Material {
+            cohort_id,
+            resource_id: r.id,
+            title: r.title,
+            kind: r.kind,
+            url: r.url,
+            licence: r.licence,
+        })
+        .collect();
     let mut steps = Vec::with_capacity(rows.len() * 2);
     for r in rows {
         if let (Some(code), Some(issued_at)) = (r.code, r.issued_at) {
@@ -220,5 +254,6 @@ pub(crate) async fn journey(
         trainee_id: trainee.id,
         institution_id: trainee.institution_id,
         steps,
+        materials,
     })
 }

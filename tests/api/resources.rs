@@ -454,8 +454,10 @@ async fn knowledge_stats_count_flows_and_reach() {
     let (_, cohort_path) = app
         .open_cohort(t, &programme, &c.own, "F1", json!({"capacity": 5}))
         .await;
+    let mut trainees = Vec::new();
     for _ in 0..2 {
         let trainee = app.trainee_record(Some(id(&c.other))).await;
+        trainees.push(trainee);
         let e = app
             .create(
                 &format!("{cohort_path}/enrollments"),
@@ -506,6 +508,18 @@ async fn knowledge_stats_count_flows_and_reach() {
             .unwrap();
         assert_eq!(res.status(), 204);
     }
+
+    // The course is among the materials of the cohort the trainee took.
+    let journey = app
+        .get_json(&format!("/api/v1/trainees/{}/journey", trainees[0]), t)
+        .await;
+    assert_eq!(
+        journey["materials"].as_array().unwrap().len(),
+        1,
+        "{journey}"
+    );
+    assert_eq!(journey["materials"][0]["resource_id"], r["id"]);
+    assert_eq!(journey["materials"][0]["licence"], "CC-BY-4.0");
 
     let flows = app.get_json("/api/v1/stats/knowledge", t).await;
     assert_eq!(
