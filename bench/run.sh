@@ -127,6 +127,8 @@ run "partner GET /trainees?limit=50" "$PARTNER" "/api/v1/trainees?limit=50" trai
 run "GET /stats/overview" "$ADMIN" "/api/v1/stats/overview" overview
 run "GET /stats/enrollments?group_by=country" "$ADMIN" "/api/v1/stats/enrollments?group_by=country" by_country
 run "GET /stats/cohorts/{id}" "$ADMIN" "/api/v1/stats/cohorts/$COHORT" cohort_stats
+run "GET /stats/knowledge" "$ADMIN" "/api/v1/stats/knowledge" ""
+run "GET /stats/knowledge?group_by=kind" "$ADMIN" "/api/v1/stats/knowledge?group_by=kind" ""
 # A whole list as CSV: every enrollment, streamed.
 read -r first total bytes < <(curl -s -o "$SQL/export.csv" -w '%{time_starttransfer} %{time_total} %{size_download}\n' \
   -H "Authorization: Bearer $ADMIN" -H 'Accept: text/csv' "http://127.0.0.1:$PORT/api/v1/enrollments")

@@ -1,7 +1,9 @@
 //! `meridian seed-bench --scale N`: a programme at the scale of years of
 //! operation, for benchmarks. At scale 1: 300 institutions, 200
 //! programmes, 2,000 cohorts, 100,000 trainees, 1,000,000 enrollments,
-//! 50 incubators with 5,000 ventures, 100 agreements, 20,000 exchanges.
+//! 50 incubators with 5,000 ventures, 100 agreements, 20,000 exchanges,
+//! 20,000 shared resources and 50,000 links of them (40,000 to cohorts,
+//! 10,000 to ventures).
 //!
 //! Everything is made by PostgreSQL itself (`generate_series`), with ids
 //! derived from each row's number, so references need no lookups.
@@ -10,7 +12,7 @@ use diesel::{sql_query, sql_types::BigInt};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// How many of each record at scale 1.
-const BASE: [(&str, f64); 9] = [
+const BASE: [(&str, f64); 11] = [
     ("institutions", 300.0),
     ("programs", 200.0),
     ("cohorts", 2_000.0),
@@ -20,6 +22,8 @@ const BASE: [(&str, f64); 9] = [
     ("agreements", 100.0),
     ("exchanges", 20_000.0),
     ("per_cohort", 500.0),
+    ("resources", 20_000.0),
+    ("links", 50_000.0),
 ];
 
 const COUNTRIES: &str = "ARRAY['KE','NG','GH','ET','RW','SN','EG','PK','ID','BD','BR','CO','PE','VN','TZ','UG','ZM','MA','KH','LK']";
@@ -45,6 +49,9 @@ fn statements(scale: f64) -> Vec<(String, i64)> {
     let trainees = n("trainees", scale);
     let incubators = n("incubators", scale);
     let agreements = n("agreements", scale);
+    let ventures = n("ventures", scale);
+    let resources = n("resources", scale);
+    let links = n("links", scale);
     // A trainee is in a cohort at most once.
     let per_cohort = n("per_cohort", scale).min(trainees);
     let id = |prefix: &str, expr: &str| format!("md5('{prefix}' || ({expr}))::uuid");
@@ -144,7 +151,7 @@ fn statements(scale: f64) -> Vec<(String, i64)> {
                 id("b", &format!("1 + g % {incubators}")),
                 id("t", &format!("1 + g * 13 % {trainees}"))
             ),
-            n("ventures", scale),
+            ventures,
         ),
         (
             format!(
@@ -173,6 +180,43 @@ fn statements(scale: f64) -> Vec<(String, i64)> {
                 id("a", &format!("1 + g % {agreements}"))
             ),
             n("exchanges", scale),
+        ),
+        (
+            format!(
+                "INSERT INTO resources (id, title, kind, url, languages, themes, licence, ip_terms, \
+                                        owner_institution_id, visibility, status) \
+                 SELECT {}, 'Resource ' || g, \
+                        (ARRAY['course','curriculum','dataset','model','toolkit','paper'])[1 + g % 6], \
+                        'https://open.example.org/r/' || g, ARRAY['en','fr'], ARRAY['agriculture'], \
+                        (ARRAY['CC-BY-4.0','MIT','Apache-2.0','CC-BY-SA-4.0'])[1 + g % 4], \
+                        (ARRAY['open','attribution','non_commercial','restricted'])[1 + g % 4], {}, \
+                        (ARRAY['public','partners'])[1 + g % 2], \
+                        (ARRAY['published','published','published','draft','withdrawn'])[1 + g % 5] \
+                 FROM generate_series(1, $1::int) g",
+                id("r", "g"),
+                id("i", &format!("1 + g % {institutions}"))
+            ),
+            resources,
+        ),
+        // Pairs (cohort, resource) are distinct: within a cohort, the j-th
+        // link steps 37 resources on.
+        (
+            format!(
+                "INSERT INTO cohort_resources (cohort_id, resource_id) \
+                 SELECT {}, {} FROM generate_series(0, $1::int - 1) g ON CONFLICT DO NOTHING",
+                id("c", &format!("1 + g % {cohorts}")),
+                id("r", &format!("1 + (g % {cohorts} * 11 + g / {cohorts} * 37) % {resources}"))
+            ),
+            links - links / 5,
+        ),
+        (
+            format!(
+                "INSERT INTO venture_resources (venture_id, resource_id) \
+                 SELECT {}, {} FROM generate_series(0, $1::int - 1) g ON CONFLICT DO NOTHING",
+                id("v", &format!("1 + g % {ventures}")),
+                id("r", &format!("1 + (g % {ventures} * 13 + g / {ventures} * 101) % {resources}"))
+            ),
+            links / 5,
         ),
     ]
 }

@@ -12,7 +12,7 @@ use crate::{
     auth::{secret, Role},
     schema::{
         certificates, cohorts, enrollments, exchange_agreements, exchanges, incubators,
-        institutions, programs, trainees, users, ventures,
+        institutions, programs, resources, trainees, users, ventures,
     },
 };
 
@@ -334,10 +334,126 @@ pub async fn seed(url: &str) -> anyhow::Result<bool> {
             }
         }
         seed_ventures_and_exchanges(conn, &inst_ids, &people, coordinator, &mut dice).await?;
+        seed_catalogue(conn, &inst_ids).await?;
         Ok(())
     })
     .await?;
     Ok(true)
+}
+
+/// Shared resources: title, kind, licence, owner (an index of
+/// `INSTITUTIONS`), visibility, status.
+const RESOURCES: &[(&str, &str, &str, usize, &str, &str)] = &[
+    (
+        "Machine learning for crop disease",
+        "course",
+        "CC-BY-4.0",
+        0,
+        "public",
+        "published",
+    ),
+    (
+        "AI curriculum for polytechnics",
+        "curriculum",
+        "CC-BY-SA-4.0",
+        1,
+        "public",
+        "published",
+    ),
+    (
+        "East African maize leaf images",
+        "dataset",
+        "CC-BY-4.0",
+        3,
+        "public",
+        "published",
+    ),
+    (
+        "Swahili speech recognition model",
+        "model",
+        "Apache-2.0",
+        3,
+        "partners",
+        "published",
+    ),
+    (
+        "Flood forecasting toolkit",
+        "toolkit",
+        "MIT",
+        1,
+        "public",
+        "published",
+    ),
+    (
+        "Solar micro-grid load data",
+        "dataset",
+        "CC-BY-NC-4.0",
+        4,
+        "partners",
+        "published",
+    ),
+    (
+        "Clinical triage with small models",
+        "paper",
+        "CC-BY-4.0",
+        0,
+        "public",
+        "withdrawn",
+    ),
+    (
+        "Responsible AI in public services",
+        "course",
+        "CC-BY-4.0",
+        2,
+        "partners",
+        "draft",
+    ),
+];
+
+/// The catalogue, linked to the cohorts that have run or are running and
+/// to some ventures.
+async fn seed_catalogue(
+    conn: &mut AsyncPgConnection,
+    inst_ids: &[(Uuid, &str)],
+) -> anyhow::Result<()> {
+    for (n, (title, kind, licence, owner, visibility, status)) in RESOURCES.iter().enumerate() {
+        diesel::insert_into(resources::table)
+            .values((
+                resources::id.eq(Uuid::now_v7()),
+                resources::title.eq(title),
+                resources::kind.eq(kind),
+                resources::url.eq(format!("https://open.meridian.example/resources/{n}")),
+                resources::languages.eq(vec!["en".to_string()]),
+                resources::themes.eq(vec![
+                    ["agriculture", "education", "energy"][n % 3].to_string()
+                ]),
+                resources::licence.eq(licence),
+                resources::ip_terms.eq(["attribution", "open", "non_commercial"][n % 3]),
+                resources::owner_institution_id.eq(inst_ids[*owner % inst_ids.len()].0),
+                resources::visibility.eq(visibility),
+                resources::status.eq(status),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    // Every other pair, by a hash of the two ids, so the links look chosen.
+    diesel::sql_query(
+        "INSERT INTO cohort_resources (cohort_id, resource_id) \
+         SELECT c.id, r.id FROM cohorts c CROSS JOIN resources r \
+         WHERE c.status IN ('running', 'completed') AND r.status <> 'draft' \
+           AND abs(hashtext(c.id::text || r.id::text)) % 2 = 0",
+    )
+    .execute(conn)
+    .await?;
+    diesel::sql_query(
+        "INSERT INTO venture_resources (venture_id, resource_id) \
+         SELECT v.id, r.id FROM ventures v CROSS JOIN resources r \
+         WHERE r.status = 'published' AND r.kind IN ('dataset', 'model', 'toolkit') \
+           AND abs(hashtext(v.id::text || r.id::text)) % 3 = 0",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Incubators with ventures in every state, agreements, exchanges.

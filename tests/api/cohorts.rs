@@ -294,6 +294,20 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
     assert!(app.count("trainees").await >= 300);
     assert!(app.count("enrollments").await >= 200);
     assert!(app.count("ventures").await >= 21 && app.count("exchanges").await >= 18);
+    assert!(app.count("cohort_resources").await >= 10 && app.count("venture_resources").await >= 5);
+    let public: Value = app
+        .request(reqwest::Method::GET, "/api/v1/public/resources", None)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        public["items"].as_array().unwrap().len(),
+        4,
+        "published and public"
+    );
     for state in [
         "applied",
         "admitted",

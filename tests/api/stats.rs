@@ -369,6 +369,9 @@ async fn the_benchmark_generator_fills_every_table_consistently() {
     assert_eq!(app.count("trainees").await, 1_000);
     assert_eq!(app.count("ventures").await, 50);
     assert_eq!(app.count("exchanges").await, 200);
+    assert_eq!(app.count("resources").await, 200);
+    assert_eq!(app.count("cohort_resources").await, 400);
+    assert_eq!(app.count("venture_resources").await, 100);
     assert_eq!(
         tally_drift(&app).await,
         0,
@@ -382,6 +385,8 @@ async fn the_benchmark_generator_fills_every_table_consistently() {
         .get_json("/api/v1/stats/exchanges/flows", &viewer.token)
         .await;
     assert!(!flows["items"].as_array().unwrap().is_empty());
+    let knowledge: Value = app.get_json("/api/v1/stats/knowledge", &viewer.token).await;
+    assert!(!knowledge["items"].as_array().unwrap().is_empty());
 }
 
 /// A JSON record as CSV cells: nested members as `a.b`, nulls left out.
