@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
 
     let admin = user(&url, Role::Admin, None).await?;
-    let admin_token = tokens.issue(admin, Role::Admin, None, None, 0)?;
+    let admin_token = tokens.issue(admin, Role::Admin, None, None, 0, Uuid::now_v7())?;
     let post = |path: &str, token: &str, body: Value| {
         client
             .post(format!("{base}{path}"))
@@ -110,7 +110,14 @@ async fn main() -> anyhow::Result<()> {
     .await?;
 
     let partner = user(&url, Role::Partner, Some(inst_id)).await?;
-    let partner_token = tokens.issue(partner, Role::Partner, Some(inst_id), None, 0)?;
+    let partner_token = tokens.issue(
+        partner,
+        Role::Partner,
+        Some(inst_id),
+        None,
+        0,
+        Uuid::now_v7(),
+    )?;
     let mut csv =
         String::from("given_name,family_name,email,nationality,gender,birth_year,field,locale\n");
     for i in 0..TRAINEES {

@@ -86,7 +86,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = db::pool(&url, settings.database.pool_size)?;
             let worker = Worker::new(&settings, pool.clone(), &url, Metrics::new()?)?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let jobs = tokio::spawn(Jobs::new(pool).run(stopped.clone()));
+            let jobs =
+                tokio::spawn(Jobs::new(pool, settings.email.retention_days).run(stopped.clone()));
             let running = tokio::spawn(worker.run(stopped));
             shutdown_signal().await;
             let _ = stop.send(true);

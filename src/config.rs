@@ -174,6 +174,8 @@ pub struct EmailSettings {
     pub from: String,
     pub file_dir: PathBuf,
     pub smtp_timeout_secs: u64,
+    /// Days a sent email stays in the outbox before the jobs loop removes it.
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -274,6 +274,11 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
+            // Whatever is short (pooled connections, hashing slots) frees
+            // within moments.
+            AppError::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "2"));
+            }
             _ => {}
         }
         res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())

@@ -4,14 +4,15 @@
 //! - queueing the cohort reminders that are due (their dedupe keys make a
 //!   second queueing a no-op), once a minute;
 //! - folding the dashboard tally deltas into the tallies, every two seconds;
-//! - clearing idempotency keys past their 24 hours, and tombstones past
-//!   their keeping time, every ten minutes.
+//! - clearing idempotency keys past their 24 hours, tombstones past their
+//!   keeping time and sent emails past `email.retention_days`, every ten
+//!   minutes.
 
 use std::time::Duration;
 
 use tokio::{sync::watch, time::MissedTickBehavior};
 
-use crate::{api::idempotency, db::PgPool, deletions, enrollments, stats};
+use crate::{api::idempotency, db::PgPool, deletions, email, enrollments, stats};
 
 /// How often due cohort reminders are queued.
 const REMINDERS_EVERY: Duration = Duration::from_secs(60);
@@ -23,11 +24,16 @@ const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// The scheduled jobs of one instance.
 pub struct Jobs {
     pool: PgPool,
+    /// Days sent emails are kept.
+    retention_days: u32,
 }
 
 impl Jobs {
-    pub fn new(pool: PgPool) -> Self {
-        Jobs { pool }
+    pub fn new(pool: PgPool, retention_days: u32) -> Self {
+        Jobs {
+            pool,
+            retention_days,
+        }
     }
 
     /// Runs the jobs until `stop` turns true; a failed round is logged and
@@ -69,6 +75,7 @@ impl Jobs {
     async fn purge(&self) -> anyhow::Result<usize> {
         let mut conn = self.pool.get().await?;
         let keys = idempotency::purge_expired(&mut conn).await?;
-        Ok(keys + deletions::repo::purge(&mut conn, deletions::KEPT_DAYS).await?)
+        let sent = email::outbox::purge_sent(&mut conn, self.retention_days).await?;
+        Ok(keys + sent + deletions::repo::purge(&mut conn, deletions::KEPT_DAYS).await?)
     }
 }

@@ -46,6 +46,7 @@ impl Application {
         let state = web::Data::new(AppState {
             tokens: TokenService::new(&settings.auth),
             latest_migration: db::latest_migration(),
+            knowledge: Default::default(),
             pool,
             settings,
         });
@@ -57,7 +58,10 @@ impl Application {
                 database_url,
                 metrics.clone(),
             )?;
-            Some((worker, Jobs::new(state.pool.clone())))
+            Some((
+                worker,
+                Jobs::new(state.pool.clone(), state.settings.email.retention_days),
+            ))
         } else {
             None
         };
@@ -83,6 +87,7 @@ impl Application {
                 pool: db::pool(&url, per_worker).expect("a pool like the one built at start"),
                 tokens: shared.tokens.clone(),
                 latest_migration: shared.latest_migration.clone(),
+                knowledge: shared.knowledge.clone(),
             });
             App::new()
                 .app_data(app_state.clone())

@@ -2,7 +2,11 @@
 //! from the application builder, so that domains depend on the state they
 //! use and never on the server that assembles them.
 
-use crate::{auth::token::TokenService, config::Settings, db::PgPool};
+use std::sync::Arc;
+
+use crate::{
+    auth::token::TokenService, config::Settings, db::PgPool, resources::stats::KnowledgeCache,
+};
 
 /// Configuration, the database pool and the token service of one server
 /// thread.
@@ -12,4 +16,6 @@ pub struct AppState {
     pub tokens: TokenService,
     /// Version of the newest embedded migration, for `/readyz`.
     pub latest_migration: String,
+    /// The last counts of `/stats/knowledge`, shared by the server's threads.
+    pub knowledge: Arc<KnowledgeCache>,
 }

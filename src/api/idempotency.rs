@@ -1,6 +1,8 @@
 //! `Idempotency-Key` on POST: the same key and body within 24 hours replays
-//! the first answer; the same key with another body is 422. Keys are scoped
-//! to the authenticated user, so one caller can never replay another's.
+//! the first answer; the same key with another body is 422. Keys are kept
+//! for authenticated callers only, per user, so one caller can never replay
+//! another's, and never for `/auth/*`, whose answers carry fresh secrets.
+//! A key whose first request died mid-way is leased for a minute only.
 
 use actix_web::{
     body::{self, BoxBody, MessageBody},
@@ -32,11 +34,14 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// How long an answer is kept for replay.
 pub const KEPT_FOR: chrono::Duration = chrono::Duration::hours(24);
 
-/// Claims a key, or takes over one whose 24 hours are over.
+/// Claims a key, or takes over one whose 24 hours are over, or whose
+/// first request has had it for a minute without an answer (it died).
 const CLAIM: &str = "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) \
      ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, \
        status_code = NULL, headers = NULL, body = NULL, created_at = now() \
-     WHERE idempotency_keys.created_at < now() - interval '24 hours'";
+     WHERE idempotency_keys.created_at < now() - interval '24 hours' \
+        OR (idempotency_keys.status_code IS NULL \
+            AND idempotency_keys.created_at < now() - interval '1 minute')";
 
 /// Headers of an answer worth replaying.
 const KEPT_HEADERS: [header::HeaderName; 3] =
@@ -58,7 +63,9 @@ pub async fn idempotency(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let key = match req.headers().get(HEADER) {
-        Some(v) if req.method() == Method::POST => v.to_str().unwrap_or_default().to_string(),
+        Some(v) if req.method() == Method::POST && !req.path().starts_with("/api/v1/auth/") => {
+            v.to_str().unwrap_or_default().to_string()
+        }
         _ => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -72,7 +79,11 @@ pub async fn idempotency(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state missing")))?;
-    let scope = bearer_subject(&req, &state).unwrap_or(Uuid::nil());
+    // Anonymous requests are answered as if the key were not there: they
+    // share no key space, and nothing of theirs is stored.
+    let Some(scope) = bearer_subject(&req, &state) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
 
     // Read the body to fingerprint it, then hand it on unchanged.
     let mut payload = req.take_payload();

@@ -13,14 +13,16 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
-use diesel::{OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
+use diesel::{
+    ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
+};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::{
     audit::Actor,
     error::{AppError, AppResult},
-    schema::users,
+    schema::{refresh_tokens, users},
     state::AppState,
     telemetry::RequestId,
 };
@@ -84,14 +86,21 @@ async fn authenticate(req: HttpRequest) -> AppResult<Principal> {
         "The access token is invalid or expired.",
     ))?;
     let mut conn = state.pool.get().await?;
-    let standing: Option<Standing> = users::table
+    // One read: the user's standing, and whether the token's login ended
+    // (logout, a refresh token used twice).
+    let ended = diesel::dsl::exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(claims.sid))
+            .filter(refresh_tokens::revoked_at.is_not_null()),
+    );
+    let standing: Option<(Standing, bool)> = users::table
         .find(claims.sub)
-        .select(Standing::as_select())
+        .select((Standing::as_select(), ended))
         .first(&mut conn)
         .await
         .optional()?;
     match standing {
-        Some(s) if !s.disabled && s.token_version == claims.tv => Ok(Principal {
+        Some((s, false)) if !s.disabled && s.token_version == claims.tv => Ok(Principal {
             user_id: claims.sub,
             role: s.role,
             institution_id: s.institution_id,

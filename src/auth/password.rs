@@ -29,13 +29,19 @@ static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
 /// its arenas: gigabytes after a burst of logins.
 static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
-/// Runs `work` on the blocking pool with a hashing slot and its memory.
+/// How long a request waits for a hashing slot before it is answered 503.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs `work` on the blocking pool with a hashing slot and its memory;
+/// 503 when no slot frees within [`WAIT`]. Callers hold no pooled database
+/// connection meanwhile, so a burst of logins never starves other requests
+/// of connections.
 async fn bounded<T: Send + 'static>(
     work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
 ) -> AppResult<T> {
-    let _permit = HASHING
-        .acquire()
+    let _permit = tokio::time::timeout(WAIT, HASHING.acquire())
         .await
+        .map_err(|_| AppError::Unavailable("every password hashing slot is busy".into()))?
         .map_err(|e| AppError::Internal(e.into()))?;
     tokio::task::spawn_blocking(move || {
         let mut memory = MEMORY.lock().map(|mut m| m.pop()).ok().flatten();

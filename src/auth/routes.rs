@@ -71,13 +71,18 @@ fn actor(req: &HttpRequest, id: Option<Uuid>) -> Actor {
     }
 }
 
-fn pair(state: &AppState, user: UserRow, refresh_token: String) -> AppResult<HttpResponse> {
+fn pair(
+    state: &AppState,
+    user: UserRow,
+    (refresh_token, login_id): (String, Uuid),
+) -> AppResult<HttpResponse> {
     let access_token = state.tokens.issue(
         user.id,
         user.role,
         user.institution_id,
         user.trainee_id,
         user.token_version,
+        login_id,
     )?;
     api::ok(&TokenPair {
         access_token,
@@ -114,22 +119,36 @@ async fn login(
     let secret = c.required("password", body.password);
     let (email, secret) =
         c.finish(|| Some((email?.trim().to_lowercase(), SecretString::from(secret?))))?;
-    let mut conn = state.pool.get().await?;
-    if let Some(retry_after_secs) = throttle::locked_for(&mut conn, &email).await? {
-        return Err(AppError::TooManyRequests { retry_after_secs });
-    }
-    let user = users::find_by_email(&mut conn, &email).await?;
+    // The attempt counts before the password is checked; no connection is
+    // held while the hash runs.
+    let (attempt, user) = {
+        let mut conn = state.pool.get().await?;
+        let attempt = throttle::attempt(&mut conn, &email).await?;
+        (attempt, users::find_by_email(&mut conn, &email).await?)
+    };
     // Unknown and disabled accounts still pay for a hash, so that timing
     // does not tell which addresses exist.
     let stored = user
         .as_ref()
         .filter(|u| !u.disabled)
         .and_then(|u| u.password_hash.clone());
-    let valid = password::verify(secret.clone(), stored.clone()).await?;
+    let valid = match password::verify(secret.clone(), stored.clone()).await {
+        Ok(valid) => valid,
+        Err(e) => {
+            throttle::take_back(&mut *state.pool.get().await?, attempt).await?;
+            return Err(e);
+        }
+    };
+    // A stronger hash of a right password, when the parameters grew; best
+    // effort, another login will do it when hashing is busy now.
+    let rehashed = match stored.as_deref() {
+        Some(s) if valid && password::needs_rehash(s) => password::hash(secret).await.ok(),
+        _ => None,
+    };
+    let mut conn = state.pool.get().await?;
     let user = match user {
         Some(u) if valid => u,
         other => {
-            throttle::record_failure(&mut conn, &email).await?;
             let id = other.map(|u| u.id);
             audit::record(
                 &mut conn,
@@ -143,13 +162,12 @@ async fn login(
             return Err(AppError::Unauthorized(WRONG));
         }
     };
-    throttle::clear(&mut conn, &email).await?;
-    if stored.as_deref().is_some_and(password::needs_rehash) {
-        let rehashed = password::hash(secret).await?;
+    throttle::succeeded(&mut conn, attempt).await?;
+    if let Some(rehashed) = rehashed {
         users::set_password_hash(&mut conn, user.id, &rehashed).await?;
     }
     let who = actor(&req, Some(user.id));
-    let refresh_token = conn
+    let login = conn
         .transaction(async |conn| {
             users::touch_login(conn, user.id).await?;
             audit::record(conn, who.clone(), "user", "login", user.id, json!({})).await?;
@@ -157,7 +175,7 @@ async fn login(
         })
         .await?;
     let user = users::row(&mut conn, user.id).await?;
-    pair(&state, user, refresh_token)
+    pair(&state, user, login)
 }
 
 /// A refresh or logout request.
@@ -195,9 +213,13 @@ async fn refresh(
     let token = refresh_token_of(body.into_inner())?;
     let mut conn = state.pool.get().await?;
     match sessions::refresh(&mut conn, &token).await? {
-        Refreshed::Rotated { user_id, token } => {
+        Refreshed::Rotated {
+            user_id,
+            family_id,
+            token,
+        } => {
             let user = users::row(&mut conn, user_id).await?;
-            pair(&state, user, token)
+            pair(&state, user, (token, family_id))
         }
         Refreshed::Reused { user_id, family_id } => {
             audit::record(
@@ -275,64 +297,78 @@ async fn request_reset(
     let mut c = Checker::new(&body.unknown);
     let email = c.required("email", body.email);
     let email = c.finish(|| email)?;
-    let mut conn = state.pool.get().await?;
-    if let Some(user) = users::find_by_email(&mut conn, email.as_str())
+    // The answer goes before any lookup, so that its timing is the same
+    // whether or not the address has an account; the work follows.
+    let pool = state.pool.clone();
+    let who = actor(&req, None);
+    actix_web::rt::spawn(async move {
+        if let Err(e) = issue_reset(&pool, email, who).await {
+            tracing::warn!(error = %e, "a password reset was not issued");
+        }
+    });
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Issues a reset link to `email`'s account, if it has a usable one and has
+/// not had [`RESETS_PER_HOUR`] in the last hour.
+async fn issue_reset(pool: &crate::db::PgPool, email: Email, who: Actor) -> AppResult<()> {
+    let mut conn = pool.get().await?;
+    let Some(user) = users::find_by_email(&mut conn, email.as_str())
         .await?
         .filter(|u| !u.disabled)
-    {
-        let (token, token_hash) = secret::generate();
-        let id = Uuid::now_v7();
-        let who = actor(&req, None);
-        conn.transaction(async |conn| {
-            // The user's row is the lock: concurrent requests count in turn.
-            users_table::table
-                .find(user.id)
-                .select(users_table::id)
-                .for_update()
-                .get_result::<Uuid>(conn)
-                .await?;
-            let recent: i64 = password_resets::table
-                .filter(password_resets::user_id.eq(user.id))
-                .filter(password_resets::created_at.gt(Utc::now() - Duration::hours(1)))
-                .count()
-                .get_result(conn)
-                .await?;
-            if recent >= RESETS_PER_HOUR {
-                return Ok(());
-            }
-            diesel::insert_into(password_resets::table)
-                .values((
-                    password_resets::id.eq(id),
-                    password_resets::user_id.eq(user.id),
-                    password_resets::token_hash.eq(token_hash),
-                    password_resets::expires_at.eq(Utc::now() + RESET_VALID_FOR),
-                ))
-                .execute(conn)
-                .await?;
-            email::queue(
-                conn,
-                &Outgoing {
-                    template: "password_reset",
-                    recipient: email.clone(),
-                    locale: user.locale.clone(),
-                    payload: json!({ "full_name": user.full_name, "token": token }),
-                    dedupe_key: format!("password_reset:{id}"),
-                },
-            )
+    else {
+        return Ok(());
+    };
+    let (token, token_hash) = secret::generate();
+    let id = Uuid::now_v7();
+    conn.transaction(async |conn| {
+        // The user's row is the lock: concurrent requests count in turn.
+        users_table::table
+            .find(user.id)
+            .select(users_table::id)
+            .for_update()
+            .get_result::<Uuid>(conn)
             .await?;
-            audit::record(
-                conn,
-                who.clone(),
-                "user",
-                "password_reset_request",
-                user.id,
-                json!({}),
-            )
-            .await
-        })
+        let recent: i64 = password_resets::table
+            .filter(password_resets::user_id.eq(user.id))
+            .filter(password_resets::created_at.gt(Utc::now() - Duration::hours(1)))
+            .count()
+            .get_result(conn)
+            .await?;
+        if recent >= RESETS_PER_HOUR {
+            return Ok(());
+        }
+        diesel::insert_into(password_resets::table)
+            .values((
+                password_resets::id.eq(id),
+                password_resets::user_id.eq(user.id),
+                password_resets::token_hash.eq(token_hash),
+                password_resets::expires_at.eq(Utc::now() + RESET_VALID_FOR),
+            ))
+            .execute(conn)
+            .await?;
+        email::queue(
+            conn,
+            &Outgoing {
+                template: "password_reset",
+                recipient: email.clone(),
+                locale: user.locale.clone(),
+                payload: json!({ "full_name": user.full_name, "token": token }),
+                dedupe_key: format!("password_reset:{id}"),
+            },
+        )
         .await?;
-    }
-    Ok(HttpResponse::Accepted().finish())
+        audit::record(
+            conn,
+            who,
+            "user",
+            "password_reset_request",
+            user.id,
+            json!({}),
+        )
+        .await
+    })
+    .await
 }
 
 /// Sets a new password with a reset token.
@@ -390,7 +426,10 @@ async fn confirm_reset(
     let new = c.finish(|| new)?;
     let invalid = || AppError::Unauthorized("The reset link is unknown, used or expired.");
     let user = user.ok_or_else(invalid)?;
+    // No connection is held while the hash runs.
+    drop(conn);
     let new_hash = password::hash(SecretString::from(new)).await?;
+    let mut conn = state.pool.get().await?;
     let who = actor(&req, Some(user.id));
     conn.transaction(async |conn| {
         let used = diesel::update(password_resets::table)

@@ -31,8 +31,12 @@ struct Stored {
 
 /// What presenting a refresh token led to.
 pub enum Refreshed {
-    /// A new token of the same family, for this user.
-    Rotated { user_id: Uuid, token: String },
+    /// A new token of the same family (login), for this user.
+    Rotated {
+        user_id: Uuid,
+        family_id: Uuid,
+        token: String,
+    },
     /// A rotated-out token came back: the family is now revoked.
     Reused { user_id: Uuid, family_id: Uuid },
     /// Unknown, expired or revoked.
@@ -61,9 +65,12 @@ async fn insert(
     Ok(token)
 }
 
-/// Starts a login: a new family and its first token.
-pub async fn start(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<String> {
-    insert(conn, user_id, Uuid::now_v7(), Utc::now() + ABSOLUTE).await
+/// Starts a login: a new family and its first token, and the family's id
+/// (the login's, which its access tokens carry).
+pub async fn start(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<(String, Uuid)> {
+    let family_id = Uuid::now_v7();
+    let token = insert(conn, user_id, family_id, Utc::now() + ABSOLUTE).await?;
+    Ok((token, family_id))
 }
 
 /// Rotates a presented token. The row lock makes two concurrent refreshes
@@ -114,6 +121,7 @@ pub async fn refresh(conn: &mut AsyncPgConnection, token: &str) -> AppResult<Ref
         .await?;
         Ok(Refreshed::Rotated {
             user_id: stored.user_id,
+            family_id: stored.family_id,
             token,
         })
     })

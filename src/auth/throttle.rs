@@ -46,6 +46,61 @@ pub async fn locked_for(conn: &mut AsyncPgConnection, email: &str) -> AppResult<
     Ok(Some(left))
 }
 
+/// A password check, counted as a failure before the password is checked.
+#[derive(Debug)]
+pub struct Attempt {
+    id: i64,
+    email: String,
+}
+
+/// Counts an attempt at `email`'s password before it is checked: 429 when
+/// [`MAX_FAILURES`] already count in the window. Attempts at one address
+/// are counted one after another (a transaction-scoped advisory lock on
+/// it), so however many arrive at once, at most [`MAX_FAILURES`] per window
+/// get to a password check.
+pub async fn attempt(conn: &mut AsyncPgConnection, email: &str) -> AppResult<Attempt> {
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 5))")
+            .bind::<diesel::sql_types::Text, _>(email)
+            .execute(conn)
+            .await?;
+        if let Some(retry_after_secs) = locked_for(conn, email).await? {
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
+        diesel::delete(login_failures::table)
+            .filter(login_failures::email.eq(email))
+            .filter(login_failures::at.le(Utc::now() - WINDOW))
+            .execute(conn)
+            .await?;
+        let id = diesel::insert_into(login_failures::table)
+            .values(login_failures::email.eq(email))
+            .returning(login_failures::id)
+            .get_result(conn)
+            .await?;
+        Ok(Attempt {
+            id,
+            email: email.to_string(),
+        })
+    })
+    .await
+}
+
+/// The password was right: the attempt, and the failures before it, are
+/// forgotten.
+pub async fn succeeded(conn: &mut AsyncPgConnection, attempt: Attempt) -> AppResult<()> {
+    clear(conn, &attempt.email).await
+}
+
+/// The password could not be checked (the service was busy): the attempt
+/// does not count.
+pub async fn take_back(conn: &mut AsyncPgConnection, attempt: Attempt) -> AppResult<()> {
+    diesel::delete(login_failures::table.find(attempt.id))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Counts a failed login (for any address, known or not).
 pub async fn record_failure(conn: &mut AsyncPgConnection, email: &str) -> AppResult<()> {
     diesel::delete(login_failures::table)

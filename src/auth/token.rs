@@ -25,6 +25,9 @@ pub struct Claims {
     pub trainee_id: Option<Uuid>,
     /// The user's token version when the token was issued.
     pub tv: i32,
+    /// The login the token belongs to (its refresh tokens' family): ending
+    /// the login ends the token.
+    pub sid: Uuid,
     pub typ: String,
     pub iss: String,
     pub aud: String,
@@ -98,6 +101,7 @@ impl TokenService {
         institution_id: Option<Uuid>,
         trainee_id: Option<Uuid>,
         token_version: i32,
+        login_id: Uuid,
     ) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
@@ -106,6 +110,7 @@ impl TokenService {
             institution_id,
             trainee_id,
             tv: token_version,
+            sid: login_id,
             typ: ACCESS_TYP.into(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),

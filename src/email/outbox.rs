@@ -183,10 +183,16 @@ pub async fn claim(
     .await
 }
 
-/// Marks a row sent, right after the server accepted it.
+/// Members of a payload that are secrets of a link (an invitation's or a
+/// reset's token): once delivered, nobody reads them in the database.
+const SECRET_MEMBERS: &str = "payload - 'token'";
+
+/// Marks a row sent, right after the server accepted it, and forgets the
+/// secrets its payload carried.
 pub async fn mark_sent(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
     diesel::update(notifications::table.find(id))
         .set((
+            notifications::payload.eq(diesel::dsl::sql::<diesel::sql_types::Jsonb>(SECRET_MEMBERS)),
             notifications::status.eq("sent"),
             notifications::sent_at.eq(Utc::now()),
             notifications::locked_until.eq(None::<DateTime<Utc>>),
@@ -263,4 +269,13 @@ pub async fn retry(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<N
             .await?;
     }
     Ok(row)
+}
+
+/// Removes sent emails older than `days`; run by the jobs loop.
+pub async fn purge_sent(conn: &mut AsyncPgConnection, days: u32) -> AppResult<usize> {
+    Ok(diesel::delete(notifications::table)
+        .filter(notifications::status.eq("sent"))
+        .filter(notifications::sent_at.lt(Utc::now() - chrono::Duration::days(i64::from(days))))
+        .execute(conn)
+        .await?)
 }

@@ -8,8 +8,15 @@
 //! or having completed a cohort that uses the resource. For viewers, a
 //! count of trainees below `stats.min_cell` (and above 0) is suppressed;
 //! counts of resources, cohorts and ventures are not about people.
+//!
+//! Counting distinct trainees over every linked cohort takes seconds at
+//! programme scale, so each answer is kept with a fingerprint of the data it
+//! was counted from (the newest change of every table it reads, and the
+//! number of links): a read first compares the fingerprint, a few index
+//! lookups, and counts again only when something changed, one request at a
+//! time while the others wait for its result.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use actix_web::{get, web, HttpResponse};
 use diesel::{
@@ -65,7 +72,7 @@ pub struct KindRow {
     pub suppressed: bool,
 }
 
-#[derive(QueryableByName)]
+#[derive(Clone, QueryableByName)]
 struct FlowCounts {
     #[diesel(sql_type = Text)]
     owner_country: String,
@@ -81,7 +88,7 @@ struct FlowCounts {
     trainees_reached: i64,
 }
 
-#[derive(QueryableByName)]
+#[derive(Clone, QueryableByName)]
 struct KindCounts {
     #[diesel(sql_type = Text)]
     kind: String,
@@ -107,6 +114,53 @@ pub enum Knowledge {
         group_by: &'static str,
         items: Vec<KindRow>,
     },
+}
+
+/// What the counts were made from: they hold while it is the same.
+const FINGERPRINT: &str = "SELECT concat_ws('|', \
+    (SELECT max(updated_at) FROM resources), (SELECT count(*) FROM resources), \
+    (SELECT max(updated_at) FROM cohorts), (SELECT max(updated_at) FROM ventures), \
+    (SELECT max(updated_at) FROM institutions), (SELECT max(updated_at) FROM enrollments), \
+    (SELECT count(*) || ':' || max(linked_at) FROM cohort_resources), \
+    (SELECT count(*) || ':' || max(linked_at) FROM venture_resources)) AS v";
+
+#[derive(QueryableByName)]
+struct Fingerprint {
+    #[diesel(sql_type = Text)]
+    v: String,
+}
+
+/// Rows counted, and the fingerprint of the data they were counted from.
+type Kept<T> = tokio::sync::Mutex<Option<(String, Arc<Vec<T>>)>>;
+
+/// The last counts of each break-down, and what they were counted from.
+/// One per server, shared by its threads.
+#[derive(Default)]
+pub struct KnowledgeCache {
+    flows: Kept<FlowCounts>,
+    kinds: Kept<KindCounts>,
+}
+
+/// The rows of `sql`, from `cache` when the data have not changed since
+/// they were counted. The connection is given back while waiting for
+/// another request's count.
+async fn counted<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
+    state: &AppState,
+    cache: &Kept<T>,
+    sql: String,
+) -> AppResult<Arc<Vec<T>>> {
+    let now: Fingerprint = sql_query(FINGERPRINT)
+        .get_result(&mut *state.pool.get().await?)
+        .await?;
+    let mut kept = cache.lock().await;
+    if let Some((print, rows)) = kept.as_ref() {
+        if *print == now.v {
+            return Ok(rows.clone());
+        }
+    }
+    let rows: Arc<Vec<T>> = Arc::new(sql_query(sql).load(&mut *state.pool.get().await?).await?);
+    *kept = Some((now.v, rows.clone()));
+    Ok(rows)
 }
 
 /// Where each link is used, with the owner's country.
@@ -152,10 +206,10 @@ pub async fn knowledge(
         return Err(AppError::invalid(k.clone(), "unknown query parameter"));
     }
     let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
-    let mut conn = state.pool.get().await?;
+    let cache = &state.knowledge;
     match query.get("group_by").map(String::as_str) {
         None | Some("flow") => {
-            let rows: Vec<FlowCounts> = sql_query(format!(
+            let sql = format!(
                 "{USES} SELECT u.owner_country, u.user_country, \
                         count(DISTINCT u.resource_id) AS resources, \
                         count(DISTINCT u.cohort_id) AS cohorts, \
@@ -164,16 +218,15 @@ pub async fn knowledge(
                           WHERE t.owner_country = u.owner_country \
                             AND t.user_country = u.user_country) AS trainees_reached \
                  FROM uses u GROUP BY 1, 2 ORDER BY 1, 2"
-            ))
-            .load(&mut conn)
-            .await?;
+            );
+            let rows = counted(&state, &cache.flows, sql).await?;
             let items = rows
-                .into_iter()
+                .iter()
                 .map(|f| Flow {
                     owner_region: region(&f.owner_country),
                     user_region: region(&f.user_country),
-                    owner_country: f.owner_country,
-                    user_country: f.user_country,
+                    owner_country: f.owner_country.clone(),
+                    user_country: f.user_country.clone(),
                     resources: f.resources,
                     cohorts: f.cohorts,
                     ventures: f.ventures,
@@ -187,21 +240,20 @@ pub async fn knowledge(
             })
         }
         Some("kind") => {
-            let rows: Vec<KindCounts> = sql_query(format!(
+            let sql = format!(
                 "{USES} SELECT r.kind, r.licence, count(*) AS resources, \
                         COALESCE(sum((SELECT count(*) FROM uses u WHERE u.resource_id = r.id)), 0)::bigint AS links, \
                         (SELECT count(DISTINCT t.trainee_id) FROM reached t JOIN resources x \
                            ON x.id = t.resource_id WHERE x.kind = r.kind AND x.licence = r.licence) \
                            AS trainees_reached \
                  FROM resources r WHERE r.status <> 'draft' GROUP BY 1, 2 ORDER BY 1, 2"
-            ))
-            .load(&mut conn)
-            .await?;
+            );
+            let rows = counted(&state, &cache.kinds, sql).await?;
             let items = rows
-                .into_iter()
+                .iter()
                 .map(|k| KindRow {
-                    kind: k.kind,
-                    licence: k.licence,
+                    kind: k.kind.clone(),
+                    licence: k.licence.clone(),
                     resources: k.resources,
                     links: k.links,
                     trainees_reached: cell(k.trainees_reached, smallest),

@@ -313,7 +313,10 @@ async fn accept_invitation(
             "The invitation is unknown, used or expired.",
         ));
     };
+    // No connection is held while the hash runs.
+    drop(conn);
     let password_hash = password::hash(SecretString::from(pass)).await?;
+    let mut conn = state.pool.get().await?;
     let actor = Actor {
         id: None,
         request_id: RequestId::of(&req),

@@ -97,8 +97,7 @@ async fn update_me(
     if new.is_some() && current.is_none() {
         c.error("current_password", "is required to set a new password");
     }
-    let mut conn = state.pool.get().await?;
-    let current_user = super::row(&mut conn, ctx.caller.user_id).await?;
+    let current_user = super::row(&mut *state.pool.get().await?, ctx.caller.user_id).await?;
     if let Some(new) = &new {
         if let Err(msg) =
             password::check_strength(new, &[&current_user.email, &current_user.full_name])
@@ -114,32 +113,45 @@ async fn update_me(
     };
     if let (Some(current), Some(new)) = (current, new) {
         // A wrong current password counts toward the account's lock like a
-        // failed login, so a stolen access token cannot guess at leisure.
-        let email = current_user.email.clone();
-        if let Some(retry_after_secs) = throttle::locked_for(&mut conn, &email).await? {
-            return Err(AppError::TooManyRequests { retry_after_secs });
-        }
-        if !password::verify(
+        // failed login, so a stolen access token cannot guess at leisure. No
+        // connection is held while the hashes run.
+        let attempt = throttle::attempt(&mut *state.pool.get().await?, &current_user.email).await?;
+        let checked = password::verify(
             SecretString::from(current),
             current_user.password_hash.clone(),
         )
-        .await?
-        {
-            throttle::record_failure(&mut conn, &email).await?;
-            let id = ctx.caller.user_id;
-            audit::record(
-                &mut conn,
-                &ctx,
-                "user",
-                "password_check_failed",
-                id,
-                json!({}),
-            )
-            .await?;
-            return Err(AppError::invalid("current_password", "is wrong"));
+        .await;
+        let hashed = match checked {
+            Ok(true) => password::hash(SecretString::from(new)).await,
+            Ok(false) => {
+                let id = ctx.caller.user_id;
+                let mut conn = state.pool.get().await?;
+                audit::record(
+                    &mut conn,
+                    &ctx,
+                    "user",
+                    "password_check_failed",
+                    id,
+                    json!({}),
+                )
+                .await?;
+                return Err(AppError::invalid("current_password", "is wrong"));
+            }
+            Err(e) => Err(e),
+        };
+        let mut conn = state.pool.get().await?;
+        match hashed {
+            Ok(hash) => {
+                throttle::succeeded(&mut conn, attempt).await?;
+                changes.password_hash = Some(hash);
+            }
+            Err(e) => {
+                throttle::take_back(&mut conn, attempt).await?;
+                return Err(e);
+            }
         }
-        changes.password_hash = Some(password::hash(SecretString::from(new)).await?);
     }
+    let mut conn = state.pool.get().await?;
     let updated = apply(&mut conn, &ctx, ctx.caller.user_id, expected, changes).await?;
     api::record(&req, &updated)
 }

@@ -85,7 +85,7 @@ async fn forged_expired_and_foreign_tokens_are_401() {
     let k1 = Some(kid);
     let now = Utc::now().timestamp();
     let good = json!({
-        "sub": admin.id, "role": "admin", "tv": 0, "typ": "access",
+        "sub": admin.id, "role": "admin", "tv": 0, "sid": uuid::Uuid::now_v7(), "typ": "access",
         "iss": "meridian", "aud": "meridian-api", "iat": now, "exp": now + 600,
     });
     // The control: a token made this way works.
@@ -97,7 +97,11 @@ async fn forged_expired_and_foreign_tokens_are_401() {
         c[key] = value;
         c
     };
+    // A token of no login.
+    let mut without_login = good.clone();
+    without_login.as_object_mut().unwrap().remove("sid");
     let mut bad = vec![
+        sign(&without_login, secret, Algorithm::HS256, k1),
         sign(
             &good,
             b"another-secret-another-secret-another",

@@ -392,3 +392,35 @@ async fn only_admins_read_the_outbox() {
         assert_problem(res, 403, "forbidden").await;
     }
 }
+
+#[tokio::test]
+async fn sent_emails_are_removed_after_their_retention_and_others_stay() {
+    let app = spawn_app_with(test_settings()).await;
+    enqueue(
+        &app,
+        &[
+            invitation("old@example.org", "en", "old"),
+            invitation("recent@example.org", "en", "recent"),
+            invitation("pending@example.org", "en", "pending"),
+        ],
+    )
+    .await;
+    app.run_sql(
+        "UPDATE notifications SET status = 'sent', sent_at = now() - interval '31 days' \
+         WHERE dedupe_key = 'old'; \
+         UPDATE notifications SET status = 'sent', sent_at = now() - interval '29 days' \
+         WHERE dedupe_key = 'recent'; \
+         UPDATE notifications SET created_at = now() - interval '40 days' \
+         WHERE dedupe_key = 'pending'",
+    )
+    .await;
+    let removed = outbox::purge_sent(&mut app.conn().await, 30).await.unwrap();
+    assert_eq!(removed, 1);
+    let mut left: Vec<String> = notifications::table
+        .select(notifications::dedupe_key)
+        .load(&mut app.conn().await)
+        .await
+        .unwrap();
+    left.sort();
+    assert_eq!(left, ["pending", "recent"]);
+}

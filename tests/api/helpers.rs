@@ -260,7 +260,14 @@ impl TestApp {
         let token = self
             .state
             .tokens
-            .issue(user.id, role, institution_id, user.trainee_id, 0)
+            .issue(
+                user.id,
+                role,
+                institution_id,
+                user.trainee_id,
+                0,
+                Uuid::now_v7(),
+            )
             .unwrap();
         TestUser { id, token }
     }
@@ -325,7 +332,7 @@ impl TestApp {
         let token = self
             .state
             .tokens
-            .issue(id, Role::Trainee, None, Some(trainee_id), 0)
+            .issue(id, Role::Trainee, None, Some(trainee_id), 0, Uuid::now_v7())
             .unwrap();
         TestUser { id, token }
     }

@@ -99,3 +99,54 @@ async fn a_key_past_its_24_hours_is_new_again() {
     assert_eq!(res.headers()["idempotent-replayed"], "true");
     assert_eq!(app.count("idempotency_keys").await, 1);
 }
+
+#[tokio::test]
+async fn a_key_whose_first_request_died_is_leased_for_a_minute_only() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "Makerere University", "kind": "university", "country_code": "UG"});
+    // The first request claimed the key and died before its answer was kept.
+    assert_eq!(
+        post_with_key(&app, &admin.token, "died", &body)
+            .await
+            .status(),
+        201
+    );
+    app.run_sql(
+        "UPDATE idempotency_keys SET status_code = NULL, headers = NULL, body = NULL; \
+         DELETE FROM audit_events; DELETE FROM institutions",
+    )
+    .await;
+    let res = post_with_key(&app, &admin.token, "died", &body).await;
+    assert_problem(res, 409, "request-in-progress").await;
+    app.run_sql("UPDATE idempotency_keys SET created_at = now() - interval '61 seconds'")
+        .await;
+    let res = post_with_key(&app, &admin.token, "died", &body).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(app.count("institutions").await, 1);
+}
+
+#[tokio::test]
+async fn anonymous_and_auth_requests_are_never_stored_or_replayed() {
+    let app = spawn_app().await;
+    let anonymous = app
+        .request(Method::POST, "/api/v1/institutions", None)
+        .header("idempotency-key", "shared")
+        .json(&json!({"name": "Nowhere"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(anonymous, 401, "unauthorized").await;
+    let reset = || {
+        app.request(Method::POST, "/api/v1/auth/password-reset", None)
+            .header("idempotency-key", "reset")
+            .json(&json!({"email": "someone@example.org"}))
+            .send()
+    };
+    for _ in 0..2 {
+        let res = reset().await.unwrap();
+        assert_eq!(res.status(), 202);
+        assert!(res.headers().get("idempotent-replayed").is_none());
+    }
+    assert_eq!(app.count("idempotency_keys").await, 0);
+}

@@ -550,6 +550,20 @@ async fn knowledge_stats_count_flows_and_reach() {
     assert_eq!(seen["items"][1]["trainees_reached"], Value::Null);
     assert_eq!(seen["items"][1]["suppressed"], true);
     assert_eq!(seen["items"][0]["trainees_reached"], 0);
+    // The counts follow the data: without the venture's link, no GH row.
+    let venture_link = format!(
+        "/api/v1/ventures/{}/resources/{rid}",
+        venture["id"].as_str().unwrap()
+    );
+    let res = app
+        .request(Method::DELETE, &venture_link, Some(t))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let flows = app.get_json("/api/v1/stats/knowledge", t).await;
+    assert_eq!(flows["items"].as_array().unwrap().len(), 1);
+    assert_eq!(flows["items"][0]["user_country"], "KE");
     let res = app.get("/api/v1/stats/knowledge?group_by=licence", t).await;
     assert_eq!(
         error_fields(&assert_problem(res, 422, "validation").await),

@@ -1,0 +1,3 @@
+-- Enrollments changed since a time: for clients that sync, and for the
+-- freshness check of `/stats/knowledge`.
+CREATE INDEX enrollments_updated_at_idx ON enrollments (updated_at, id);
