@@ -136,18 +136,19 @@ rows=$(($(wc -l < "$SQL/export.csv") - 1))
 rm -f "$SQL/export.csv"
 EXPORT_LINE=$(python3 -c "print(f'CSV export of GET /enrollments: {$rows:,} rows, {$bytes / 1e6:.0f} MB, first byte after {$first * 1000:.0f} ms, all in {$total:.1f} s ({$rows / $total:,.0f} rows/s), server RSS after it {$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status") / 1024:.0f} MB')")
 run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" "" bench/nominate.lua "$OPEN"
-run "POST /auth/login" "" "/api/v1/auth/login" "" bench/login.lua "$PASSWORD"
 
-# A burst of 500 concurrent logins while another client reads a cohort:
-# hashing is bounded and holds no database connection, so the reader's
-# tail latency stays low.
-wrk -t1 -c500 -d8s --timeout 10s -s bench/login.lua "http://127.0.0.1:$PORT/api/v1/auth/login" -- "$PASSWORD" \
+# A burst of 500 concurrent logins, each at its own unknown address (each
+# pays for a hash), while another client reads a cohort: hashing is bounded
+# (one core is left to the rest) and holds no database connection, so the
+# reader's tail latency stays low. Past 2 s of waiting a login gets 503.
+wrk -t1 -c500 -d8s --timeout 10s -s bench/burst.lua "http://127.0.0.1:$PORT/api/v1/auth/login" \
   > "$SQL/burst.txt" 2>&1 & BURST=$!
 sleep 1
 reader=$(wrk -t1 -c8 -d5s --latency -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/api/v1/cohorts/$COHORT")
 wait $BURST
-BURST_LINE="Login burst (500 connections, 8 s): $(awk '/Requests\/sec/ {printf "%.0f logins/s", $2} /Non-2xx/ {printf ", %s answered 503 or 429", $NF}' "$SQL/burst.txt"); \
-a reader meanwhile: $(echo "$reader" | awk '/Requests\/sec/ {printf "%.0f req/s", $2} $1 == "50%" {printf ", p50 %s", $2} $1 == "99%" {printf ", p99 %s", $2}')"
+BURST_LINE="Login burst (500 connections, 8 s): $(awk '/Requests\/sec/ {printf "%.0f answers/s", $2}' "$SQL/burst.txt"), \
+$(grep '^answers:' "$SQL/burst.txt"); a reader meanwhile: \
+$(echo "$reader" | awk '/Requests\/sec/ {printf "%.0f req/s", $2} $1 == "50%" {printf ", p50 %s", $2} $1 == "99%" {printf ", p99 %s", $2}')"
 
 echo
 echo "$EXPORT_LINE"

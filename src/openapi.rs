@@ -1,5 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers and types.
 
+use serde_json::{json, Value};
 use utoipa::{
     openapi::{
         schema::{ObjectBuilder, Type},
@@ -194,5 +195,62 @@ impl Modify for BearerAuth {
 
 /// The document as served at `/api/v1/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, op) in operation.iter_mut() {
+                if method != "parameters" {
+                    document_problems(op);
+                }
+            }
+        }
+    }
+    serde_json::from_value(doc).expect("the document reads back")
+}
+
+/// Problems as the server sends them: `application/problem+json`, and the
+/// refusals every operation may meet whatever its own rules (a body that is
+/// not JSON, too large or of another type; bad query parameters).
+fn document_problems(op: &mut Value) {
+    let has_body = op.get("requestBody").is_some();
+    let has_params = op["parameters"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|p| p["in"] != "header"));
+    let Some(responses) = op["responses"].as_object_mut() else {
+        return;
+    };
+    let problem = || json!({"$ref": "#/components/schemas/Problem"});
+    let mut common: Vec<(&str, &str)> = Vec::new();
+    if has_body {
+        common.extend([
+            ("400", "The body is not JSON of the expected shape"),
+            ("413", "The body is too large"),
+            ("415", "The body is not of a type the operation takes"),
+            ("422", "Invalid fields"),
+        ]);
+    }
+    if has_params || has_body {
+        common.push(("422", "Invalid fields or query parameters"));
+    }
+    for (status, description) in common {
+        responses
+            .entry(status)
+            .or_insert_with(|| json!({"description": description, "content": {}}));
+    }
+    for response in responses.values_mut() {
+        let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let is_problem = content.is_empty()
+            || content
+                .get("application/json")
+                .is_some_and(|c| c["schema"] == problem());
+        if is_problem {
+            content.remove("application/json");
+            content.insert(
+                "application/problem+json".into(),
+                json!({"schema": problem()}),
+            );
+        }
+    }
 }

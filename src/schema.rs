@@ -138,10 +138,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (id) {
-        id -> Int8,
+    login_attempts (email) {
         email -> Text,
-        at -> Timestamptz,
+        window_start -> Timestamptz,
+        n -> Int4,
     }
 }
 
@@ -440,7 +440,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     invitations,
     password_resets,
-    login_failures,
+    login_attempts,
     rate_limits,
     transitions,
     programs,

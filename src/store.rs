@@ -526,3 +526,53 @@ macro_rules! table_record {
         }
     };
 }
+
+/// Implements [`Moving`] for a record whose move is one write of its
+/// `status` column, holding nothing else locked; `after`, when given, is
+/// what follows a move (`after(conn, actor, before, after)`).
+#[macro_export]
+macro_rules! status_moving {
+    ($record:ty, $table:ident, $state:ty $(, after = $after:path)? $(,)?) => {
+        impl $crate::store::Moving for $record {
+            type State = $state;
+            type Held = ();
+
+            fn state(&self) -> $state {
+                self.status
+            }
+
+            async fn lock_for_move(
+                conn: &mut diesel_async::AsyncPgConnection,
+                scope: $crate::auth::policy::Scope,
+                id: uuid::Uuid,
+            ) -> $crate::error::AppResult<(Self, ())> {
+                Ok((<Self as $crate::store::Record>::lock(conn, scope, id).await?, ()))
+            }
+
+            async fn set_state(
+                conn: &mut diesel_async::AsyncPgConnection,
+                before: &Self,
+                to: $state,
+                _: Option<&str>,
+            ) -> $crate::error::AppResult<Self> {
+                use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+                use diesel_async::RunQueryDsl;
+                Ok(diesel::update($table::table.find(before.id))
+                    .set($table::status.eq(to))
+                    .returning(<$record>::as_returning())
+                    .get_result(conn)
+                    .await?)
+            }
+
+            $(fn after_move(
+                conn: &mut diesel_async::AsyncPgConnection,
+                actor: &$crate::audit::Actor,
+                _: &(),
+                before: &Self,
+                after: &Self,
+            ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
+                $after(conn, actor, before, after)
+            })?
+        }
+    };
+}

@@ -16,11 +16,13 @@ use crate::error::{AppError, AppResult};
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 128;
 
-/// Hashes computed at once: one per core. Each takes ~10 ms of a core and
-/// 19 MiB of working memory; more at once would not finish sooner.
+/// Hashes computed at once: one per core but one, which is left to every
+/// other request, so that a burst of logins never starves readers. Each
+/// takes ~10 ms of a core and 19 MiB of working memory; more at once would
+/// not finish sooner.
 static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    Semaphore::new(cores.clamp(1, 4))
+    Semaphore::new(cores.saturating_sub(1).clamp(1, 4))
 });
 
 /// Working memory of finished hashes, kept for the next: hashing allocates

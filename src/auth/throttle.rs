@@ -19,7 +19,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::{
     config::ProxyRange,
     error::{AppError, AppResult},
-    schema::{login_failures, rate_limits},
+    schema::{login_attempts, rate_limits},
     state::AppState,
 };
 
@@ -28,62 +28,50 @@ pub const MAX_FAILURES: i64 = 5;
 /// How long failures count.
 pub const WINDOW: Duration = Duration::minutes(15);
 
-/// Seconds until the address may try again, when it is locked.
-pub async fn locked_for(conn: &mut AsyncPgConnection, email: &str) -> AppResult<Option<u64>> {
-    let recent: Vec<DateTime<Utc>> = login_failures::table
-        .filter(login_failures::email.eq(email))
-        .filter(login_failures::at.gt(Utc::now() - WINDOW))
-        .select(login_failures::at)
-        .order(login_failures::at.desc())
-        .limit(MAX_FAILURES)
-        .load(conn)
-        .await?;
-    if (recent.len() as i64) < MAX_FAILURES {
-        return Ok(None);
-    }
-    let oldest = recent[recent.len() - 1];
-    let left = (oldest + WINDOW - Utc::now()).num_seconds().max(1) as u64;
-    Ok(Some(left))
-}
-
-/// A password check, counted as a failure before the password is checked.
+/// A password check at an address, counted before the password is
+/// checked.
 #[derive(Debug)]
 pub struct Attempt {
-    id: i64,
     email: String,
 }
 
 /// Counts an attempt at `email`'s password before it is checked: 429 when
-/// [`MAX_FAILURES`] already count in the window. Attempts at one address
-/// are counted one after another (a transaction-scoped advisory lock on
-/// it), so however many arrive at once, at most [`MAX_FAILURES`] per window
-/// get to a password check.
+/// [`MAX_FAILURES`] attempts already count in the address's window, which
+/// starts at its first attempt and lasts [`WINDOW`]. One statement counts
+/// and answers, so however many attempts arrive at once, at most
+/// [`MAX_FAILURES`] per window get to a password check.
 pub async fn attempt(conn: &mut AsyncPgConnection, email: &str) -> AppResult<Attempt> {
-    use diesel_async::AsyncConnection;
-    conn.transaction(async |conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 5))")
-            .bind::<diesel::sql_types::Text, _>(email)
-            .execute(conn)
-            .await?;
-        if let Some(retry_after_secs) = locked_for(conn, email).await? {
-            return Err(AppError::TooManyRequests { retry_after_secs });
-        }
-        diesel::delete(login_failures::table)
-            .filter(login_failures::email.eq(email))
-            .filter(login_failures::at.le(Utc::now() - WINDOW))
-            .execute(conn)
-            .await?;
-        let id = diesel::insert_into(login_failures::table)
-            .values(login_failures::email.eq(email))
-            .returning(login_failures::id)
-            .get_result(conn)
-            .await?;
-        Ok(Attempt {
-            id,
-            email: email.to_string(),
-        })
+    #[derive(diesel::QueryableByName)]
+    struct Counted {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        n: i32,
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        window_start: DateTime<Utc>,
+    }
+    let counted: Counted = diesel::sql_query(
+        "INSERT INTO login_attempts AS a (email, window_start, n) VALUES ($1, now(), 1) \
+         ON CONFLICT (email) DO UPDATE SET \
+           window_start = CASE WHEN a.window_start <= now() - $2 THEN now() ELSE a.window_start END, \
+           n = CASE WHEN a.window_start <= now() - $2 THEN 1 ELSE a.n + 1 END \
+         RETURNING n, window_start",
+    )
+    .bind::<diesel::sql_types::Text, _>(email)
+    .bind::<diesel::sql_types::Interval, _>(
+        diesel::data_types::PgInterval::from_microseconds(WINDOW.num_microseconds().unwrap_or(0)),
+    )
+    .get_result(conn)
+    .await?;
+    if i64::from(counted.n) > MAX_FAILURES {
+        let left = (counted.window_start + WINDOW - Utc::now())
+            .num_seconds()
+            .max(1) as u64;
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: left,
+        });
+    }
+    Ok(Attempt {
+        email: email.to_string(),
     })
-    .await
 }
 
 /// The password was right: the attempt, and the failures before it, are
@@ -95,29 +83,16 @@ pub async fn succeeded(conn: &mut AsyncPgConnection, attempt: Attempt) -> AppRes
 /// The password could not be checked (the service was busy): the attempt
 /// does not count.
 pub async fn take_back(conn: &mut AsyncPgConnection, attempt: Attempt) -> AppResult<()> {
-    diesel::delete(login_failures::table.find(attempt.id))
+    diesel::update(login_attempts::table.find(&attempt.email))
+        .set(login_attempts::n.eq(login_attempts::n - 1))
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Counts a failed login (for any address, known or not).
-pub async fn record_failure(conn: &mut AsyncPgConnection, email: &str) -> AppResult<()> {
-    diesel::delete(login_failures::table)
-        .filter(login_failures::email.eq(email))
-        .filter(login_failures::at.le(Utc::now() - WINDOW))
-        .execute(conn)
-        .await?;
-    diesel::insert_into(login_failures::table)
-        .values(login_failures::email.eq(email))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Forgets the failures of an address after a successful login.
+/// Forgets the failures of an address (a right password, a reset).
 pub async fn clear(conn: &mut AsyncPgConnection, email: &str) -> AppResult<()> {
-    diesel::delete(login_failures::table.filter(login_failures::email.eq(email)))
+    diesel::delete(login_attempts::table.find(email))
         .execute(conn)
         .await?;
     Ok(())

@@ -7,4 +7,4 @@ pub mod templates;
 pub mod transport;
 pub mod worker;
 
-pub use outbox::{queue, Outgoing};
+pub use outbox::{queue, queue_to, Outgoing};

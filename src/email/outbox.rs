@@ -12,7 +12,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{api::Versioned, error::AppResult, schema::notifications, types::Email};
+use crate::{
+    api::Versioned,
+    error::{AppError, AppResult},
+    schema::notifications,
+    types::Email,
+};
 
 /// The channel workers LISTEN on; queueing NOTIFYs it at commit.
 pub const CHANNEL: &str = "meridian_outbox";
@@ -37,6 +42,27 @@ struct NewRow<'a> {
     locale: &'a str,
     payload: &'a Value,
     dedupe_key: &'a str,
+}
+
+/// Queues `template` to an address the database holds (checked when it was
+/// written), in the caller's transaction.
+pub async fn queue_to(
+    conn: &mut AsyncPgConnection,
+    template: &'static str,
+    address: &str,
+    locale: String,
+    payload: Value,
+    dedupe_key: String,
+) -> AppResult<bool> {
+    let recipient = Email::parse(address).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let email = Outgoing {
+        template,
+        recipient,
+        locale,
+        payload,
+        dedupe_key,
+    };
+    queue(conn, &email).await
 }
 
 /// Queues an email inside the caller's transaction: if it rolls back,

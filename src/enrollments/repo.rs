@@ -22,12 +22,11 @@ use crate::{
         model::{CohortRow, CohortStatus},
         repo as cohorts,
     },
-    email::{self, Outgoing},
+    email::{self},
     error::{AppError, AppResult, Conflict},
     lifecycle::{self},
     schema::{enrollments, trainees},
     store::{Kind, Moving},
-    types::Email,
 };
 
 pub const ENTITY: &str = "enrollment";
@@ -128,18 +127,8 @@ async fn queue_mail(
     if let (Value::Object(p), Value::Object(e)) = (&mut payload, extra) {
         p.extend(e);
     }
-    let recipient = Email::parse(&m.email).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-    email::queue(
-        conn,
-        &Outgoing {
-            template,
-            recipient,
-            locale: m.locale,
-            payload,
-            dedupe_key: format!("{template}:{}", m.enrollment_id),
-        },
-    )
-    .await?;
+    let key = format!("{template}:{}", m.enrollment_id);
+    email::queue_to(conn, template, &m.email, m.locale, payload, key).await?;
     Ok(())
 }
 

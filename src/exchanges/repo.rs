@@ -28,12 +28,11 @@ use crate::{
         Role,
     },
     deletions::repo::Owners,
-    email::{self, Outgoing},
+    email::{self},
     error::{AppError, AppResult, Conflict},
     lifecycle::Lifecycle,
     schema::{exchange_agreements, exchanges, institutions, trainees, users},
     store::{Kind, Moving, Record},
-    types::Email,
 };
 
 /// 422 unless both institutions exist and lie in different countries.
@@ -502,19 +501,8 @@ async fn tell(conn: &mut AsyncPgConnection, e: &Exchange, template: &'static str
         "starts_on": e.starts_on, "ends_on": e.ends_on,
     });
     for (address, locale) in std::iter::once((trainee_email, trainee_locale)).chain(staff) {
-        let recipient =
-            Email::parse(&address).map_err(|err| AppError::Internal(anyhow::anyhow!(err)))?;
-        email::queue(
-            conn,
-            &Outgoing {
-                template,
-                dedupe_key: format!("{template}:{}:{}", e.id, recipient.as_str()),
-                recipient,
-                locale,
-                payload: payload.clone(),
-            },
-        )
-        .await?;
+        let key = format!("{template}:{}:{address}", e.id);
+        email::queue_to(conn, template, &address, locale, payload.clone(), key).await?;
     }
     Ok(())
 }

@@ -173,111 +173,102 @@ async fn relink(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The resources a cohort uses that the caller may read.
-#[utoipa::path(
-    tag = "resources",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Items<KnowledgeResource>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/cohorts/{id}/resources")]
-async fn cohort_resources(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    linked(&state, &caller, Holder::Cohort, *id).await
+/// The routes of the resources a cohort or venture uses: their list, and a
+/// link's `PUT` and `DELETE`, with their documentation.
+macro_rules! holder_routes {
+    (
+        $holder:ident, $list:ident($list_path:literal, $list_doc:literal),
+        $link:ident($link_path:literal, $link_doc:literal), $unlink:ident($unlink_doc:literal)
+    ) => {
+        #[doc = $list_doc]
+        #[utoipa::path(
+            tag = "resources",
+            params(("id" = Uuid, Path)),
+            responses(
+                (status = 200, body = Items<KnowledgeResource>),
+                (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[get($list_path)]
+        async fn $list(
+            state: web::Data<AppState>,
+            caller: Principal,
+            id: web::Path<Uuid>,
+        ) -> AppResult<HttpResponse> {
+            linked(&state, &caller, Holder::$holder, *id).await
+        }
+
+        #[doc = $link_doc]
+        #[utoipa::path(
+            tag = "resources",
+            params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
+            responses(
+                (status = 204, description = "Linked"),
+                (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+                (status = 409, body = Problem, description = "The resource is not published"),
+            ),
+            security(("bearer" = []))
+        )]
+        #[put($link_path)]
+        async fn $link(
+            state: web::Data<AppState>,
+            ctx: Ctx,
+            ids: web::Path<(Uuid, Uuid)>,
+        ) -> AppResult<HttpResponse> {
+            relink(&state, &ctx, Holder::$holder, *ids, true).await
+        }
+
+        #[doc = $unlink_doc]
+        #[utoipa::path(
+            tag = "resources",
+            params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
+            responses(
+                (status = 204, description = "Unlinked"),
+                (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+            ),
+            security(("bearer" = []))
+        )]
+        #[delete($link_path)]
+        async fn $unlink(
+            state: web::Data<AppState>,
+            ctx: Ctx,
+            ids: web::Path<(Uuid, Uuid)>,
+        ) -> AppResult<HttpResponse> {
+            relink(&state, &ctx, Holder::$holder, *ids, false).await
+        }
+    };
 }
 
-/// The resources a venture uses that the caller may read.
-#[utoipa::path(
-    tag = "resources",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Items<KnowledgeResource>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/ventures/{id}/resources")]
-async fn venture_resources(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    linked(&state, &caller, Holder::Venture, *id).await
-}
-
-/// Links a published resource to a cohort; linking twice changes nothing.
-#[utoipa::path(
-    tag = "resources",
-    params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Linked"),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "The resource is not published"),
+holder_routes!(
+    Cohort,
+    cohort_resources(
+        "/cohorts/{id}/resources",
+        "The resources a cohort uses that the caller may read."
     ),
-    security(("bearer" = []))
-)]
-#[put("/cohorts/{id}/resources/{resource_id}")]
-async fn link_cohort(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    ids: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
-    relink(&state, &ctx, Holder::Cohort, *ids, true).await
-}
-
-/// Unlinks a resource from a cohort; unlinking what is not linked changes
-/// nothing.
-#[utoipa::path(
-    tag = "resources",
-    params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
-    responses((status = 204, description = "Unlinked"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[delete("/cohorts/{id}/resources/{resource_id}")]
-async fn unlink_cohort(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    ids: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
-    relink(&state, &ctx, Holder::Cohort, *ids, false).await
-}
-
-/// Links a published resource to a venture; linking twice changes nothing.
-#[utoipa::path(
-    tag = "resources",
-    params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Linked"),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "The resource is not published"),
+    link_cohort(
+        "/cohorts/{id}/resources/{resource_id}",
+        "Links a published resource to a cohort; linking twice changes nothing."
     ),
-    security(("bearer" = []))
-)]
-#[put("/ventures/{id}/resources/{resource_id}")]
-async fn link_venture(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    ids: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
-    relink(&state, &ctx, Holder::Venture, *ids, true).await
-}
+    unlink_cohort(
+        "Unlinks a resource from a cohort; unlinking what is not linked changes nothing."
+    )
+);
 
-/// Unlinks a resource from a venture; unlinking what is not linked changes
-/// nothing.
-#[utoipa::path(
-    tag = "resources",
-    params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
-    responses((status = 204, description = "Unlinked"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[delete("/ventures/{id}/resources/{resource_id}")]
-async fn unlink_venture(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    ids: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
-    relink(&state, &ctx, Holder::Venture, *ids, false).await
-}
+holder_routes!(
+    Venture,
+    venture_resources(
+        "/ventures/{id}/resources",
+        "The resources a venture uses that the caller may read."
+    ),
+    link_venture(
+        "/ventures/{id}/resources/{resource_id}",
+        "Links a published resource to a venture; linking twice changes nothing."
+    ),
+    unlink_venture(
+        "Unlinks a resource from a venture; unlinking what is not linked changes nothing."
+    )
+);
 
 /// Routes of the catalogue and its public reading.
 pub fn routes(cfg: &mut web::ServiceConfig) {

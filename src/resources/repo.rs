@@ -13,12 +13,12 @@ use super::model::{
 use crate::{
     audit::{self, Actor},
     auth::{policy::Scope, scope::Scoped},
-    email::{self, Outgoing},
+    email::{self},
     error::{AppError, AppResult, Conflict},
     programmes::model::Theme,
     schema::{cohort_resources, cohorts, resources, users, venture_resources},
-    store::{Moving, Record},
-    types::{Email, LanguageTag},
+    store::Record,
+    types::LanguageTag,
 };
 
 crate::list_filter! {
@@ -48,83 +48,47 @@ crate::table_record!(
     created = crate::store::started,
 );
 
-/// Withdrawing a resource tells the coordinators of the cohorts that use
-/// it.
-impl Moving for KnowledgeResource {
-    type State = ResourceStatus;
-    type Held = ();
+// Withdrawing a resource tells the coordinators of the cohorts that use it.
+crate::status_moving!(
+    KnowledgeResource,
+    resources,
+    ResourceStatus,
+    after = withdrawn
+);
 
-    fn state(&self) -> ResourceStatus {
-        self.status
+/// Emails the coordinators of the cohorts that use a withdrawn resource.
+async fn withdrawn(
+    conn: &mut AsyncPgConnection,
+    _: &Actor,
+    _: &KnowledgeResource,
+    moved: &KnowledgeResource,
+) -> AppResult<()> {
+    if moved.status != ResourceStatus::Withdrawn {
+        return Ok(());
     }
-
-    async fn lock_for_move(
-        conn: &mut AsyncPgConnection,
-        scope: Scope,
-        id: Uuid,
-    ) -> AppResult<(Self, ())> {
-        Ok((<Self as Record>::lock(conn, scope, id).await?, ()))
+    let coordinators: Vec<(Uuid, String, String, String, String)> = cohort_resources::table
+        .inner_join(cohorts::table)
+        .inner_join(users::table.on(users::id.nullable().eq(cohorts::coordinator_id)))
+        .filter(cohort_resources::resource_id.eq(moved.id))
+        .filter(users::disabled.eq(false))
+        .select((
+            cohorts::id,
+            cohorts::title,
+            users::email,
+            users::full_name,
+            users::locale,
+        ))
+        .load(conn)
+        .await?;
+    for (cohort_id, cohort_title, address, full_name, locale) in coordinators {
+        let template = "resource_withdrawn";
+        let payload = json!({
+            "full_name": full_name, "resource_title": moved.title, "cohort_title": cohort_title,
+        });
+        let key = format!("{template}:{}:{}:{cohort_id}", moved.id, moved.version);
+        email::queue_to(conn, template, &address, locale, payload, key).await?;
     }
-
-    async fn set_state(
-        conn: &mut AsyncPgConnection,
-        before: &Self,
-        to: ResourceStatus,
-        _: Option<&str>,
-    ) -> AppResult<Self> {
-        Ok(diesel::update(resources::table.find(before.id))
-            .set(resources::status.eq(to))
-            .returning(KnowledgeResource::as_returning())
-            .get_result(conn)
-            .await?)
-    }
-
-    async fn after_move(
-        conn: &mut AsyncPgConnection,
-        _: &Actor,
-        _: &(),
-        _: &Self,
-        moved: &Self,
-    ) -> AppResult<()> {
-        if moved.status != ResourceStatus::Withdrawn {
-            return Ok(());
-        }
-        let coordinators: Vec<(Uuid, String, String, String, String)> = cohort_resources::table
-            .inner_join(cohorts::table)
-            .inner_join(users::table.on(users::id.nullable().eq(cohorts::coordinator_id)))
-            .filter(cohort_resources::resource_id.eq(moved.id))
-            .filter(users::disabled.eq(false))
-            .select((
-                cohorts::id,
-                cohorts::title,
-                users::email,
-                users::full_name,
-                users::locale,
-            ))
-            .load(conn)
-            .await?;
-        for (cohort_id, cohort_title, address, full_name, locale) in coordinators {
-            let recipient =
-                Email::parse(&address).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-            let template = "resource_withdrawn";
-            let payload = json!({
-                "full_name": full_name, "resource_title": moved.title, "cohort_title": cohort_title,
-            });
-            let dedupe_key = format!("{template}:{}:{}:{cohort_id}", moved.id, moved.version);
-            email::queue(
-                conn,
-                &Outgoing {
-                    template,
-                    recipient,
-                    locale,
-                    payload,
-                    dedupe_key,
-                },
-            )
-            .await?;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// What a resource is linked to.
@@ -139,6 +103,14 @@ impl Holder {
         match self {
             Holder::Cohort => "cohort",
             Holder::Venture => "venture",
+        }
+    }
+
+    /// The table of its links and the column naming it.
+    fn links(self) -> (&'static str, &'static str) {
+        match self {
+            Holder::Cohort => ("cohort_resources", "cohort_id"),
+            Holder::Venture => ("venture_resources", "venture_id"),
         }
     }
 }
@@ -162,28 +134,14 @@ pub async fn link(
                 "Only a published resource can be linked.",
             ));
         }
-        let written = match holder {
-            Holder::Cohort => {
-                diesel::insert_into(cohort_resources::table)
-                    .values((
-                        cohort_resources::cohort_id.eq(holder_id),
-                        cohort_resources::resource_id.eq(resource_id),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?
-            }
-            Holder::Venture => {
-                diesel::insert_into(venture_resources::table)
-                    .values((
-                        venture_resources::venture_id.eq(holder_id),
-                        venture_resources::resource_id.eq(resource_id),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?
-            }
-        };
+        let (table, column) = holder.links();
+        let written = diesel::sql_query(format!(
+            "INSERT INTO {table} ({column}, resource_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        ))
+        .bind::<diesel::sql_types::Uuid, _>(holder_id)
+        .bind::<diesel::sql_types::Uuid, _>(resource_id)
+        .execute(conn)
+        .await?;
         if written > 0 {
             let detail = json!({ holder.kind(): holder_id });
             audit::record(conn, actor.clone(), "resource", "link", resource_id, detail).await?;
@@ -201,18 +159,14 @@ pub async fn unlink(
     holder_id: Uuid,
     resource_id: Uuid,
 ) -> AppResult<()> {
-    let removed = match holder {
-        Holder::Cohort => {
-            diesel::delete(cohort_resources::table.find((holder_id, resource_id)))
-                .execute(conn)
-                .await?
-        }
-        Holder::Venture => {
-            diesel::delete(venture_resources::table.find((holder_id, resource_id)))
-                .execute(conn)
-                .await?
-        }
-    };
+    let (table, column) = holder.links();
+    let removed = diesel::sql_query(format!(
+        "DELETE FROM {table} WHERE {column} = $1 AND resource_id = $2"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(holder_id)
+    .bind::<diesel::sql_types::Uuid, _>(resource_id)
+    .execute(conn)
+    .await?;
     if removed > 0 {
         let detail = json!({ holder.kind(): holder_id });
         audit::record(

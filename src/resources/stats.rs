@@ -11,10 +11,11 @@
 //!
 //! Counting distinct trainees over every linked cohort takes seconds at
 //! programme scale, so each answer is kept with a fingerprint of the data it
-//! was counted from (the newest change of every table it reads, and the
-//! number of links): a read first compares the fingerprint, a few index
-//! lookups, and counts again only when something changed, one request at a
-//! time while the others wait for its result.
+//! was counted from (a count of the writes to the catalogue and its links,
+//! kept by triggers, and the newest change of every other table it reads):
+//! a read first compares the fingerprint, a few index lookups, and counts
+//! again only when something changed, one request at a time while the
+//! others wait for its result.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -116,13 +117,13 @@ pub enum Knowledge {
     },
 }
 
-/// What the counts were made from: they hold while it is the same.
+/// What the counts were made from: they hold while it is the same. Writes
+/// to the catalogue and its links are counted by triggers; the rest is the
+/// newest change of each table the counts read.
 const FINGERPRINT: &str = "SELECT concat_ws('|', \
-    (SELECT max(updated_at) FROM resources), (SELECT count(*) FROM resources), \
+    (SELECT n FROM change_counters WHERE name = 'knowledge'), \
     (SELECT max(updated_at) FROM cohorts), (SELECT max(updated_at) FROM ventures), \
-    (SELECT max(updated_at) FROM institutions), (SELECT max(updated_at) FROM enrollments), \
-    (SELECT count(*) || ':' || max(linked_at) FROM cohort_resources), \
-    (SELECT count(*) || ':' || max(linked_at) FROM venture_resources)) AS v";
+    (SELECT max(updated_at) FROM institutions), (SELECT max(updated_at) FROM enrollments)) AS v";
 
 #[derive(QueryableByName)]
 struct Fingerprint {
@@ -177,11 +178,10 @@ const USES: &str = "\
         FROM venture_resources l JOIN resources r ON r.id = l.resource_id \
         JOIN institutions o ON o.id = r.owner_institution_id \
         JOIN ventures v ON v.id = l.venture_id \
-    ), reached AS ( \
-        SELECT DISTINCT u.resource_id, u.owner_country, u.user_country, e.trainee_id \
-        FROM uses u JOIN enrollments e ON e.cohort_id = u.cohort_id \
-        WHERE e.status IN ('accepted', 'completed') \
     ) ";
+
+/// Trainees accepted into or having completed a cohort.
+const TAKEN: &str = "e.status IN ('accepted', 'completed')";
 
 /// How knowledge travels, per (owner country, user country) with their
 /// regions (`group_by=flow`, the default), or per kind and licence
@@ -210,14 +210,18 @@ pub async fn knowledge(
     match query.get("group_by").map(String::as_str) {
         None | Some("flow") => {
             let sql = format!(
-                "{USES} SELECT u.owner_country, u.user_country, \
+                "{USES}, reach AS ( \
+                   SELECT u.owner_country, u.user_country, count(DISTINCT e.trainee_id) AS n \
+                   FROM (SELECT DISTINCT owner_country, user_country, cohort_id FROM uses \
+                         WHERE cohort_id IS NOT NULL) u \
+                   JOIN enrollments e ON e.cohort_id = u.cohort_id AND {TAKEN} GROUP BY 1, 2) \
+                 SELECT u.owner_country, u.user_country, \
                         count(DISTINCT u.resource_id) AS resources, \
                         count(DISTINCT u.cohort_id) AS cohorts, \
                         count(DISTINCT u.venture_id) AS ventures, \
-                        (SELECT count(DISTINCT t.trainee_id) FROM reached t \
-                          WHERE t.owner_country = u.owner_country \
-                            AND t.user_country = u.user_country) AS trainees_reached \
-                 FROM uses u GROUP BY 1, 2 ORDER BY 1, 2"
+                        COALESCE(max(x.n), 0) AS trainees_reached \
+                 FROM uses u LEFT JOIN reach x USING (owner_country, user_country) \
+                 GROUP BY 1, 2 ORDER BY 1, 2"
             );
             let rows = counted(&state, &cache.flows, sql).await?;
             let items = rows
@@ -241,12 +245,17 @@ pub async fn knowledge(
         }
         Some("kind") => {
             let sql = format!(
-                "{USES} SELECT r.kind, r.licence, count(*) AS resources, \
-                        COALESCE(sum((SELECT count(*) FROM uses u WHERE u.resource_id = r.id)), 0)::bigint AS links, \
-                        (SELECT count(DISTINCT t.trainee_id) FROM reached t JOIN resources x \
-                           ON x.id = t.resource_id WHERE x.kind = r.kind AND x.licence = r.licence) \
-                           AS trainees_reached \
-                 FROM resources r WHERE r.status <> 'draft' GROUP BY 1, 2 ORDER BY 1, 2"
+                "{USES}, links AS (SELECT resource_id, count(*) AS n FROM uses GROUP BY 1), \
+                 reach AS ( \
+                   SELECT k.kind, k.licence, count(DISTINCT e.trainee_id) AS n \
+                   FROM (SELECT DISTINCT r.kind, r.licence, l.cohort_id FROM cohort_resources l \
+                         JOIN resources r ON r.id = l.resource_id) k \
+                   JOIN enrollments e ON e.cohort_id = k.cohort_id AND {TAKEN} GROUP BY 1, 2) \
+                 SELECT r.kind, r.licence, count(*) AS resources, \
+                        COALESCE(sum(l.n), 0)::bigint AS links, COALESCE(max(x.n), 0) AS trainees_reached \
+                 FROM resources r LEFT JOIN links l ON l.resource_id = r.id \
+                 LEFT JOIN reach x ON x.kind = r.kind AND x.licence = r.licence \
+                 WHERE r.status <> 'draft' GROUP BY 1, 2 ORDER BY 1, 2"
             );
             let rows = counted(&state, &cache.kinds, sql).await?;
             let items = rows

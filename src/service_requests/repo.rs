@@ -11,7 +11,6 @@ use crate::{
     error::{AppError, AppResult},
     incubators::model::Service,
     schema::{incubators, service_requests, ventures},
-    store::Moving,
 };
 
 crate::list_filter! {
@@ -91,36 +90,5 @@ crate::table_record!(
     created = crate::store::started,
 );
 
-/// Service requests move as the incubator's staff work on them.
-impl Moving for ServiceRequest {
-    type State = RequestStatus;
-    type Held = ();
-
-    fn state(&self) -> RequestStatus {
-        self.status
-    }
-
-    async fn lock_for_move(
-        conn: &mut AsyncPgConnection,
-        scope: Scope,
-        id: Uuid,
-    ) -> AppResult<(Self, ())> {
-        Ok((
-            <Self as crate::store::Record>::lock(conn, scope, id).await?,
-            (),
-        ))
-    }
-
-    async fn set_state(
-        conn: &mut AsyncPgConnection,
-        before: &Self,
-        to: RequestStatus,
-        _: Option<&str>,
-    ) -> AppResult<Self> {
-        Ok(diesel::update(service_requests::table.find(before.id))
-            .set(service_requests::status.eq(to))
-            .returning(ServiceRequest::as_returning())
-            .get_result(conn)
-            .await?)
-    }
-}
+// Service requests move as the incubator's staff work on them.
+crate::status_moving!(ServiceRequest, service_requests, RequestStatus);

@@ -14,13 +14,13 @@ use crate::{
     audit::Actor,
     auth::policy::Scope,
     deletions::repo::Owners,
-    email::{self, Outgoing},
+    email::{self},
     error::{AppError, AppResult, Conflict},
     incubators::{model::Incubator, repo as incubators},
     programmes::model::Theme,
     schema::{trainees, ventures},
     store::{Moving, Record},
-    types::{CountryCode, Email},
+    types::CountryCode,
 };
 
 crate::list_filter! {
@@ -225,23 +225,11 @@ impl Moving for Venture {
             .load(conn)
             .await?;
         for (trainee_id, address, given_name, locale) in founders {
-            let recipient =
-                Email::parse(&address).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
             let payload = json!({
                 "given_name": given_name, "venture_name": moved.name, "incubator_name": incubator.name,
             });
-            let dedupe_key = format!("{template}:{}:{trainee_id}", moved.id);
-            email::queue(
-                conn,
-                &Outgoing {
-                    template,
-                    recipient,
-                    locale,
-                    payload,
-                    dedupe_key,
-                },
-            )
-            .await?;
+            let key = format!("{template}:{}:{trainee_id}", moved.id);
+            email::queue_to(conn, template, &address, locale, payload, key).await?;
         }
         Ok(())
     }

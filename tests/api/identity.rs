@@ -317,7 +317,7 @@ async fn a_right_password_takes_its_attempt_back_and_clears_the_failures() {
         );
     }
     assert_eq!(login(&app, &email, PASSWORD).await.status(), 200);
-    assert_eq!(app.count("login_failures").await, 0);
+    assert_eq!(app.count("login_attempts").await, 0);
     for _ in 0..5 {
         assert_eq!(
             login(&app, &email, "wrong password here").await.status(),
