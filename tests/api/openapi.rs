@@ -32,6 +32,25 @@ async fn the_document_lists_exactly_the_endpoints_of_the_role_matrix() {
         .collect();
     expected.sort();
     assert_eq!(documented, expected);
+    // Problems are documented as they are sent, and every operation with a
+    // body documents the refusals of bodies.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let content = response["content"].as_object();
+                let json_problem = content
+                    .and_then(|c| c.get("application/json"))
+                    .is_some_and(|c| c["schema"]["$ref"] == "#/components/schemas/Problem");
+                assert!(!json_problem, "{method} {path} {status}");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    let problem = &op["responses"][status]["content"]["application/problem+json"];
+                    assert!(problem.is_object(), "{method} {path} {status}");
+                }
+            }
+        }
+    }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let types: Vec<&str> = doc["components"]["schemas"]["ProblemType"]["enum"]
