@@ -16,52 +16,95 @@ use crate::error::{AppError, AppResult};
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 128;
 
-/// Hashes computed at once: one per core but one, which is left to every
-/// other request, so that a burst of logins never starves readers. Each
-/// takes ~10 ms of a core and 19 MiB of working memory; more at once would
-/// not finish sooner.
-static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+/// A hash to compute on a hashing thread, with that thread's memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// The hashing threads: one per core but one (which is left to every other
+/// request), at a lower scheduling priority, so that a burst of logins never
+/// starves readers of CPU. Each keeps the working memory of its last hash
+/// for the next: hashing allocates nothing once warm, and the process holds
+/// one 19 MiB buffer per thread at most (left to the allocator, blocks freed
+/// on many threads were kept by its arenas: gigabytes after a burst). The
+/// semaphore has one permit per thread: a hash waits for a free thread,
+/// never in a queue.
+struct Hashers {
+    free: Semaphore,
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+static HASHERS: LazyLock<Hashers> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    Semaphore::new(cores.saturating_sub(1).clamp(1, 4))
+    let threads = cores.saturating_sub(1).clamp(1, 4);
+    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+    let queue = std::sync::Arc::new(Mutex::new(queue));
+    for n in 0..threads {
+        let queue = queue.clone();
+        std::thread::Builder::new()
+            .name(format!("hashing-{n}"))
+            .spawn(move || {
+                lower_priority();
+                let mut memory = Vec::new();
+                let ours = hasher().params().block_count();
+                loop {
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    job(&mut memory);
+                    // A stored hash with more memory than ours is rare: give
+                    // it back.
+                    if memory.len() > ours {
+                        memory.truncate(ours);
+                        memory.shrink_to_fit();
+                    }
+                }
+            })
+            .expect("a hashing thread starts");
+    }
+    Hashers {
+        free: Semaphore::new(threads),
+        jobs,
+    }
 });
 
-/// Working memory of finished hashes, kept for the next: hashing allocates
-/// nothing once warm, and the process holds one buffer per slot at most.
-/// Left to the allocator, 19 MiB blocks freed on many threads were kept by
-/// its arenas: gigabytes after a burst of logins.
-static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+/// Lowers the calling thread's scheduling priority (nice 10): under load
+/// it yields the CPU to request handling and the database.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `nice` only changes the calling thread's scheduling priority
+    // and reads or writes no memory of ours.
+    unsafe {
+        libc::nice(10);
+    }
+}
 
-/// How long a request waits for a hashing slot before it is answered 503.
+/// How long a request waits for a hashing thread before it is answered 503.
 const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Runs `work` on the blocking pool with a hashing slot and its memory;
-/// 503 when no slot frees within [`WAIT`]. Callers hold no pooled database
-/// connection meanwhile, so a burst of logins never starves other requests
-/// of connections.
+/// Runs `work` on a hashing thread with its memory; 503 when none frees
+/// within [`WAIT`]. Callers hold no pooled database connection meanwhile,
+/// so a burst of logins never starves other requests of connections.
 async fn bounded<T: Send + 'static>(
     work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
 ) -> AppResult<T> {
-    let _permit = tokio::time::timeout(WAIT, HASHING.acquire())
+    let permit = tokio::time::timeout(WAIT, HASHERS.free.acquire())
         .await
-        .map_err(|_| AppError::Unavailable("every password hashing slot is busy".into()))?
+        .map_err(|_| AppError::Unavailable("every password hashing thread is busy".into()))?
         .map_err(|e| AppError::Internal(e.into()))?;
-    tokio::task::spawn_blocking(move || {
-        let mut memory = MEMORY.lock().map(|mut m| m.pop()).ok().flatten();
-        let memory = memory.get_or_insert_with(Vec::new);
-        let done = work(memory);
-        // A stored hash with more memory than ours is rare: give it back.
-        let ours = hasher().params().block_count();
-        if memory.len() > ours {
-            memory.truncate(ours);
-            memory.shrink_to_fit();
-        }
-        if let Ok(mut pool) = MEMORY.lock() {
-            pool.push(std::mem::take(memory));
-        }
-        done
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))
+    let (done, result) = tokio::sync::oneshot::channel();
+    HASHERS
+        .jobs
+        .send(Box::new(move |memory: &mut Vec<Block>| {
+            // The thread is taken until the hash is done, even when the
+            // request that asked for it has gone.
+            let _taken = permit;
+            let _ = done.send(work(memory));
+        }))
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("the hashing threads stopped")))?;
+    result
+        .await
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("a hashing thread stopped")))
 }
 
 /// The raw argon2 output of `password` and `salt`, in `memory`.

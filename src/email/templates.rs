@@ -9,6 +9,27 @@ use rust_embed::RustEmbed;
 #[folder = "templates/email/"]
 struct Files;
 
+/// `{{ starts_on | date }}`: a `YYYY-MM-DD` date written as a reader of the
+/// email's locale expects it, with the month names of the locale data
+/// (`1 de marzo de 2027`, `2027年3月1日`). Cohort dates are the cohort's
+/// own, in its time zone; anything else is left as it is.
+fn local_date(state: &minijinja::State, value: String) -> String {
+    use chrono::{Locale, NaiveDate};
+    let Ok(date) = NaiveDate::parse_from_str(&value, "%Y-%m-%d") else {
+        return value;
+    };
+    let locale = state.lookup("locale");
+    let (pattern, locale) = match locale.as_ref().and_then(|l| l.as_str()) {
+        Some("fr") => ("%-d %B %Y", Locale::fr_FR),
+        Some("ar") => ("%-d %B %Y", Locale::ar_EG),
+        Some("es") => ("%-d de %B de %Y", Locale::es_ES),
+        Some("pt") => ("%-d de %B de %Y", Locale::pt_BR),
+        Some("zh") => ("%Y年%-m月%-d日", Locale::zh_CN),
+        _ => ("%-d %B %Y", Locale::en_GB),
+    };
+    date.format_localized(pattern, locale).to_string()
+}
+
 /// A rendered email, ready for a transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -43,6 +64,7 @@ impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_filter("date", local_date);
         for name in Files::iter() {
             let file = Files::get(&name).expect("listed file exists");
             let source = String::from_utf8_lossy(&file.data).into_owned();
@@ -126,8 +148,18 @@ mod tests {
         json!({"inviter": inviter, "role": "partner", "token": "abc", "expires_in_days": 7})
     }
 
+    /// The sentences of a text, for comparing translations: no sentence of
+    /// four words or more of the English email may be left in another.
+    fn sentences(text: &str) -> Vec<String> {
+        text.split(['.', ':', '\n', ';', '!'])
+            .map(str::trim)
+            .filter(|s| s.split_whitespace().count() >= 4)
+            .map(str::to_string)
+            .collect()
+    }
+
     #[test]
-    fn every_template_renders_in_english_french_and_arabic() {
+    fn every_template_renders_in_every_locale_without_english_left() {
         let t = Templates::new();
         assert_eq!(t.names().len(), 14);
         let payload = json!({
@@ -140,10 +172,25 @@ mod tests {
             "receiving_name": "Tsinghua University", "resource_title": "Crop disease images",
         });
         for name in t.names() {
-            for locale in ["en", "fr", "ar"] {
+            let english = t
+                .render(&name, "en", &payload, "https://meridian.example.org/")
+                .unwrap();
+            for locale in ["en", "fr", "ar", "es", "pt", "zh"] {
+                for file in ["subject.txt", "body.txt", "body.html"] {
+                    let own = format!("{name}/{locale}/{file}");
+                    assert!(t.env.get_template(&own).is_ok(), "{own} is missing");
+                }
                 let r = t
                     .render(&name, locale, &payload, "https://meridian.example.org/")
                     .unwrap();
+                if locale != "en" {
+                    let left: Vec<String> = sentences(&english.text)
+                        .into_iter()
+                        .filter(|s| r.text.contains(s.as_str()))
+                        .collect();
+                    assert!(left.is_empty(), "{name} {locale} keeps English: {left:?}");
+                    assert!(!r.text.contains("2027-03-01"), "{name} {locale}: a raw date");
+                }
                 assert!(!r.subject.is_empty());
                 assert!(
                     r.text.len() > 40 && !r.text.contains("{{"),
@@ -156,15 +203,36 @@ mod tests {
     }
 
     #[test]
+    fn dates_are_written_in_the_readers_language() {
+        let t = Templates::new();
+        let payload = json!({
+            "given_name": "Kwame", "cohort_title": "Crop vision", "program_title": "AI for agriculture",
+            "starts_on": "2027-03-01", "ends_on": "2027-04-01",
+        });
+        for (locale, expected) in [
+            ("en", "1 March 2027"),
+            ("fr", "1 mars 2027"),
+            ("es", "1 de marzo de 2027"),
+            ("pt", "1 de março de 2027"),
+            ("zh", "2027年3月1日"),
+        ] {
+            let r = t
+                .render("enrollment_accepted", locale, &payload, "http://x")
+                .unwrap();
+            assert!(r.text.contains(expected), "{locale}: {}", r.text);
+        }
+    }
+
+    #[test]
     fn unknown_locales_fall_back_to_english() {
         let t = Templates::new();
-        let zh = t
-            .render("invitation", "zh", &invitation("Li Wei"), "http://x")
+        let sw = t
+            .render("invitation", "sw", &invitation("Li Wei"), "http://x")
             .unwrap();
         let en = t
             .render("invitation", "en", &invitation("Li Wei"), "http://x")
             .unwrap();
-        assert_eq!(zh, en);
+        assert_eq!(sw, en);
     }
 
     #[test]
