@@ -82,29 +82,61 @@ fn lower_priority() {
 /// How long a request waits for a hashing thread before it is answered 503.
 const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Runs `work` on a hashing thread with its memory; 503 when none frees
-/// within [`WAIT`]. Callers hold no pooled database connection meanwhile,
-/// so a burst of logins never starves other requests of connections.
-async fn bounded<T: Send + 'static>(
-    work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-) -> AppResult<T> {
+/// A hashing thread taken for one request. A request takes it before any
+/// database work of its password check, so that however many logins
+/// arrive at once, only as many as there are threads reach the database
+/// pool and the rest wait without holding anything (or get 503).
+pub struct Slot {
+    /// Held until the slot is dropped.
+    _taken: tokio::sync::SemaphorePermit<'static>,
+}
+
+/// Takes a hashing thread; 503 when none frees within [`WAIT`].
+pub async fn slot() -> AppResult<Slot> {
     let permit = tokio::time::timeout(WAIT, HASHERS.free.acquire())
         .await
         .map_err(|_| AppError::Unavailable("every password hashing thread is busy".into()))?
         .map_err(|e| AppError::Internal(e.into()))?;
-    let (done, result) = tokio::sync::oneshot::channel();
-    HASHERS
-        .jobs
-        .send(Box::new(move |memory: &mut Vec<Block>| {
-            // The thread is taken until the hash is done, even when the
-            // request that asked for it has gone.
-            let _taken = permit;
-            let _ = done.send(work(memory));
-        }))
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("the hashing threads stopped")))?;
-    result
-        .await
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("a hashing thread stopped")))
+    Ok(Slot { _taken: permit })
+}
+
+impl Slot {
+    /// Runs `work` on the slot's thread with its memory.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        HASHERS
+            .jobs
+            .send(Box::new(move |memory: &mut Vec<Block>| {
+                let _ = done.send(work(memory));
+            }))
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the hashing threads stopped")))?;
+        result
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("a hashing thread stopped")))
+    }
+
+    /// A PHC string of `password` with the current parameters.
+    pub async fn hash(&self, password: SecretString) -> AppResult<String> {
+        self.run(move |memory| hash_with(password.expose_secret().as_bytes(), memory))
+            .await?
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing failed: {e}")))
+    }
+
+    /// Whether `password` matches `stored`. Without a stored hash a decoy is
+    /// checked, so that an unknown account costs the same time as a known one.
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> AppResult<bool> {
+        let has_hash = stored.is_some();
+        let ok = self
+            .run(move |memory| {
+                let stored = stored.as_deref().unwrap_or(DECOY_HASH.as_str());
+                matches(password.expose_secret().as_bytes(), stored, memory)
+            })
+            .await?;
+        Ok(ok && has_hash)
+    }
 }
 
 /// The raw argon2 output of `password` and `salt`, in `memory`.
@@ -211,11 +243,9 @@ pub fn needs_rehash(stored: &str) -> bool {
         || params.p_cost() < current.params().p_cost()
 }
 
-/// Hashes a password on the blocking pool.
+/// A PHC string of `password`, on a hashing thread taken for it.
 pub async fn hash(password: SecretString) -> AppResult<String> {
-    bounded(move |memory| hash_with(password.expose_secret().as_bytes(), memory))
-        .await?
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing failed: {e}")))
+    slot().await?.hash(password).await
 }
 
 /// A hash of a random password nobody has, so that an unknown email costs the
@@ -224,18 +254,6 @@ static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
     let password = SaltString::generate(&mut OsRng);
     hash_with(password.as_str().as_bytes(), &mut Vec::new()).unwrap_or_default()
 });
-
-/// Verifies a password against a stored hash (or the decoy when there is
-/// none) on the blocking pool.
-pub async fn verify(password: SecretString, stored: Option<String>) -> AppResult<bool> {
-    let has_hash = stored.is_some();
-    let ok = bounded(move |memory| {
-        let stored = stored.as_deref().unwrap_or(DECOY_HASH.as_str());
-        matches(password.expose_secret().as_bytes(), stored, memory)
-    })
-    .await?;
-    Ok(ok && has_hash)
-}
 
 #[cfg(test)]
 mod tests {

@@ -119,8 +119,11 @@ async fn login(
     let secret = c.required("password", body.password);
     let (email, secret) =
         c.finish(|| Some((email?.trim().to_lowercase(), SecretString::from(secret?))))?;
-    // The attempt counts before the password is checked; no connection is
-    // held while the hash runs.
+    // A hashing thread first: however many logins arrive at once, only as
+    // many as there are threads reach the database. The attempt counts
+    // before the password is checked; no connection is held while the hash
+    // runs.
+    let slot = password::slot().await?;
     let (attempt, user) = {
         let mut conn = state.pool.get().await?;
         let attempt = throttle::attempt(&mut conn, &email).await?;
@@ -132,19 +135,13 @@ async fn login(
         .as_ref()
         .filter(|u| !u.disabled)
         .and_then(|u| u.password_hash.clone());
-    let valid = match password::verify(secret.clone(), stored.clone()).await {
-        Ok(valid) => valid,
-        Err(e) => {
-            throttle::take_back(&mut *state.pool.get().await?, attempt).await?;
-            return Err(e);
-        }
-    };
-    // A stronger hash of a right password, when the parameters grew; best
-    // effort, another login will do it when hashing is busy now.
+    let valid = slot.verify(secret.clone(), stored.clone()).await?;
+    // A stronger hash of a right password, when the parameters grew.
     let rehashed = match stored.as_deref() {
-        Some(s) if valid && password::needs_rehash(s) => password::hash(secret).await.ok(),
+        Some(s) if valid && password::needs_rehash(s) => Some(slot.hash(secret).await?),
         _ => None,
     };
+    drop(slot);
     let mut conn = state.pool.get().await?;
     let user = match user {
         Some(u) if valid => u,

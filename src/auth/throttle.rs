@@ -80,16 +80,6 @@ pub async fn succeeded(conn: &mut AsyncPgConnection, attempt: Attempt) -> AppRes
     clear(conn, &attempt.email).await
 }
 
-/// The password could not be checked (the service was busy): the attempt
-/// does not count.
-pub async fn take_back(conn: &mut AsyncPgConnection, attempt: Attempt) -> AppResult<()> {
-    diesel::update(login_attempts::table.find(&attempt.email))
-        .set(login_attempts::n.eq(login_attempts::n - 1))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Forgets the failures of an address (a right password, a reset).
 pub async fn clear(conn: &mut AsyncPgConnection, email: &str) -> AppResult<()> {
     diesel::delete(login_attempts::table.find(email))

@@ -189,7 +189,10 @@ mod tests {
                         .filter(|s| r.text.contains(s.as_str()))
                         .collect();
                     assert!(left.is_empty(), "{name} {locale} keeps English: {left:?}");
-                    assert!(!r.text.contains("2027-03-01"), "{name} {locale}: a raw date");
+                    assert!(
+                        !r.text.contains("2027-03-01"),
+                        "{name} {locale}: a raw date"
+                    );
                 }
                 assert!(!r.subject.is_empty());
                 assert!(

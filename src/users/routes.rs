@@ -115,41 +115,26 @@ async fn update_me(
         // A wrong current password counts toward the account's lock like a
         // failed login, so a stolen access token cannot guess at leisure. No
         // connection is held while the hashes run.
+        let slot = password::slot().await?;
         let attempt = throttle::attempt(&mut *state.pool.get().await?, &current_user.email).await?;
-        let checked = password::verify(
-            SecretString::from(current),
-            current_user.password_hash.clone(),
-        )
-        .await;
-        let hashed = match checked {
-            Ok(true) => password::hash(SecretString::from(new)).await,
-            Ok(false) => {
-                let id = ctx.caller.user_id;
-                let mut conn = state.pool.get().await?;
-                audit::record(
-                    &mut conn,
-                    &ctx,
-                    "user",
-                    "password_check_failed",
-                    id,
-                    json!({}),
-                )
-                .await?;
-                return Err(AppError::invalid("current_password", "is wrong"));
-            }
-            Err(e) => Err(e),
-        };
-        let mut conn = state.pool.get().await?;
-        match hashed {
-            Ok(hash) => {
-                throttle::succeeded(&mut conn, attempt).await?;
-                changes.password_hash = Some(hash);
-            }
-            Err(e) => {
-                throttle::take_back(&mut conn, attempt).await?;
-                return Err(e);
-            }
+        let stored = current_user.password_hash.clone();
+        if !slot.verify(SecretString::from(current), stored).await? {
+            let id = ctx.caller.user_id;
+            let mut conn = state.pool.get().await?;
+            audit::record(
+                &mut conn,
+                &ctx,
+                "user",
+                "password_check_failed",
+                id,
+                json!({}),
+            )
+            .await?;
+            return Err(AppError::invalid("current_password", "is wrong"));
         }
+        changes.password_hash = Some(slot.hash(SecretString::from(new)).await?);
+        drop(slot);
+        throttle::succeeded(&mut *state.pool.get().await?, attempt).await?;
     }
     let mut conn = state.pool.get().await?;
     let updated = apply(&mut conn, &ctx, ctx.caller.user_id, expected, changes).await?;

@@ -635,15 +635,7 @@ async fn send(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u
 #[tokio::test]
 async fn every_operation_answers_every_role_as_the_policy_table_says() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let w = world(&app).await;
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {

@@ -365,6 +365,27 @@ impl TestApp {
         self.get(path, token).await.json().await.unwrap()
     }
 
+    /// The OpenAPI document, as anyone reads it.
+    pub async fn openapi(&self) -> Value {
+        let res = self
+            .request(Method::GET, "/api/v1/openapi.json", None)
+            .send()
+            .await
+            .unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// The CSV answer of a `GET`.
+    pub async fn csv(&self, path: &str, token: &str) -> String {
+        let res = self
+            .request(Method::GET, path, Some(token))
+            .header("accept", "text/csv")
+            .send()
+            .await
+            .unwrap();
+        res.text().await.unwrap()
+    }
+
     /// Creates a record with a `POST` that must answer 201; its JSON.
     pub async fn create(&self, path: &str, token: &str, body: &Value) -> Value {
         let res = self.post(path, token, body).await;

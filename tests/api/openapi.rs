@@ -9,15 +9,7 @@ use crate::{helpers::spawn_app, matrix::ENDPOINTS};
 #[tokio::test]
 async fn the_document_lists_exactly_the_endpoints_of_the_role_matrix() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let mut documented = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -153,15 +145,7 @@ fn refs(value: &Value, out: &mut Vec<String>) {
 #[tokio::test]
 async fn every_schema_the_document_refers_to_is_in_it() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let mut all = Vec::new();
     refs(&doc, &mut all);
     all.sort();

@@ -571,15 +571,7 @@ async fn knowledge_stats_count_flows_and_reach() {
     );
     let res = app.get("/api/v1/stats/knowledge", &c.partner.token).await;
     assert_problem(res, 403, "forbidden").await;
-    let csv = app
-        .request(Method::GET, "/api/v1/stats/knowledge", Some(t))
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = app.csv("/api/v1/stats/knowledge", t).await;
     assert!(
         csv.starts_with("owner_country,owner_region,user_country"),
         "{csv}"
