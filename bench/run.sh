@@ -148,7 +148,7 @@ reader=$(wrk -t1 -c8 -d5s --latency -H "Authorization: Bearer $ADMIN" "http://12
 wait $BURST
 BURST_LINE="Login burst (500 connections, 8 s): $(awk '/Requests\/sec/ {printf "%.0f answers/s", $2}' "$SQL/burst.txt"), \
 $(grep '^answers:' "$SQL/burst.txt"); a reader meanwhile: \
-$(echo "$reader" | awk '/Requests\/sec/ {printf "%.0f req/s", $2} $1 == "50%" {printf ", p50 %s", $2} $1 == "99%" {printf ", p99 %s", $2}')"
+$(echo "$reader" | awk '/Requests\/sec/ {r = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2} END {printf "%.0f req/s, p50 %s, p99 %s", r, p50, p99}')"
 
 echo
 echo "$EXPORT_LINE"
