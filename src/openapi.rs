@@ -209,10 +209,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 /// Problems as the server sends them: `application/problem+json`, and the
-/// refusals every operation may meet whatever its own rules (a body that is
-/// not JSON, too large or of another type; bad query parameters).
+/// refusals every operation may meet whatever its own rules (no valid
+/// token; a body that is not JSON, too large or of another type; bad query
+/// parameters).
 fn document_problems(op: &mut Value) {
     let has_body = op.get("requestBody").is_some();
+    let signed_in = op["security"].as_array().is_some_and(|s| !s.is_empty());
     let has_params = op["parameters"]
         .as_array()
         .is_some_and(|p| p.iter().any(|p| p["in"] != "header"));
@@ -221,6 +223,9 @@ fn document_problems(op: &mut Value) {
     };
     let problem = || json!({"$ref": "#/components/schemas/Problem"});
     let mut common: Vec<(&str, &str)> = Vec::new();
+    if signed_in {
+        common.push(("401", "No valid access token"));
+    }
     if has_body {
         common.extend([
             ("400", "The body is not JSON of the expected shape"),

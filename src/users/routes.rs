@@ -182,21 +182,29 @@ async fn apply(
     .await
 }
 
-/// Partner staff belong to an institution, trainees to a trainee record.
+/// Partner staff belong to an institution, trainees to a trainee record, and
+/// nobody else to either.
 fn check_role_links(
     role: Role,
     institution_id: Option<Uuid>,
     trainee_id: Option<Uuid>,
 ) -> AppResult<()> {
-    match role {
-        Role::Partner if institution_id.is_none() => Err(AppError::invalid(
+    match (role, institution_id, trainee_id) {
+        (Role::Partner, None, _) => Err(AppError::invalid(
             "institution_id",
             "is required for partner users",
         )),
-        Role::Trainee if trainee_id.is_none() => Err(AppError::invalid(
+        (Role::Trainee, _, None) => Err(AppError::invalid(
             "trainee_id",
             "is required for trainee users",
         )),
+        (role, Some(_), _) if role != Role::Partner => Err(AppError::invalid(
+            "institution_id",
+            "is only for partner users",
+        )),
+        (role, _, Some(_)) if role != Role::Trainee => {
+            Err(AppError::invalid("trainee_id", "is only for trainee users"))
+        }
         _ => Ok(()),
     }
 }
@@ -343,6 +351,15 @@ async fn update_user(
         },
         password_hash: None,
     };
+    // An admin never locks itself out: another admin must do it.
+    if *id == ctx.caller.user_id {
+        if changes.disabled == Some(true) {
+            c.error("disabled", "cannot disable your own account");
+        }
+        if changes.role.is_some_and(|r| r != ctx.caller.role) {
+            c.error("role", "cannot change your own role");
+        }
+    }
     let changes = c.finish(|| Some(changes))?;
     let mut conn = state.pool.get().await?;
     let updated = apply(&mut conn, &ctx, *id, expected, changes).await?;

@@ -239,6 +239,44 @@ async fn disabling_or_changing_a_role_stops_every_token_at_once() {
         .await;
     let problem = assert_problem(res, 422, "validation").await;
     assert_eq!(error_fields(&problem), ["institution_id"]);
+    // Only partners belong to an institution, only trainees to a record
+    // (found by the contract fuzzer: an admin given both).
+    let inst = app
+        .institution(&admin.token, "Addis Ababa University", "ET")
+        .await;
+    let trainee = app.trainee_record(None).await;
+    for (change, field) in [
+        (json!({"institution_id": inst["id"]}), "institution_id"),
+        (json!({"trainee_id": trainee}), "trainee_id"),
+    ] {
+        let res = app
+            .patch(&format!("/api/v1/users/{id}"), &admin.token, &change)
+            .await;
+        let problem = assert_problem(res, 422, "validation").await;
+        assert_eq!(error_fields(&problem), [field]);
+    }
+}
+
+/// Found by the contract fuzzer: an admin disabled itself, and with it the
+/// only way into the secretariat.
+#[tokio::test]
+async fn an_admin_cannot_disable_itself_or_change_its_own_role() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let own = format!("/api/v1/users/{}", admin.id);
+    for (change, field) in [
+        (json!({"disabled": true}), "disabled"),
+        (json!({"role": "viewer"}), "role"),
+    ] {
+        let res = app.patch(&own, &admin.token, &change).await;
+        let problem = assert_problem(res, 422, "validation").await;
+        assert_eq!(error_fields(&problem), [field]);
+    }
+    assert_eq!(app.get("/api/v1/me", &admin.token).await.status(), 200);
+    let res = app
+        .patch(&own, &admin.token, &json!({"full_name": "Amina Diallo"}))
+        .await;
+    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test]
