@@ -83,7 +83,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run().await?;
         }
         Command::Worker => {
-            let pool = db::pool(&url, settings.database.pool_size)?;
+            // The worker's LISTEN connection counts in the instance's cap.
+            let pool = db::pool(&url, settings.database.pool_size.saturating_sub(1).max(1))?;
             let worker = Worker::new(&settings, pool.clone(), &url, Metrics::new()?)?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let jobs =

@@ -42,7 +42,16 @@ pub struct Application {
 impl Application {
     /// Builds the state and binds `server.host:server.port` (0 picks a free port).
     pub fn build(settings: Settings, database_url: &str) -> anyhow::Result<Self> {
-        let pool = db::pool(database_url, settings.database.pool_size)?;
+        let threads = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let (background, per_thread) = split_pool(
+            settings.database.pool_size,
+            threads,
+            settings.worker.enabled,
+        )?;
+        let pool = db::pool(database_url, background)?;
         let state = web::Data::new(AppState {
             tokens: TokenService::new(&settings.auth),
             latest_migration: db::latest_migration(),
@@ -72,11 +81,6 @@ impl Application {
         ))?;
         let port = listener.local_addr()?.port();
         let server_settings = state.settings.server.clone();
-        let workers = match server_settings.workers {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        };
-        let per_worker = (state.settings.database.pool_size / workers).max(2);
         let (shared, url) = (state.clone(), database_url.to_string());
         let server = HttpServer::new(move || {
             // Each worker thread draws from a pool of its own: a connection's
@@ -84,7 +88,7 @@ impl Application {
             // query wakes another thread.
             let app_state = web::Data::new(AppState {
                 settings: shared.settings.clone(),
-                pool: db::pool(&url, per_worker).expect("a pool like the one built at start"),
+                pool: db::pool(&url, per_thread).expect("a pool like the one built at start"),
                 tokens: shared.tokens.clone(),
                 latest_migration: shared.latest_migration.clone(),
                 knowledge: shared.knowledge.clone(),
@@ -98,7 +102,7 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(from_fn(telemetry::observe))
         })
-        .workers(workers)
+        .workers(threads)
         .listen(listener)?
         .shutdown_timeout(server_settings.shutdown_timeout_secs);
         Ok(Application {
@@ -129,6 +133,29 @@ impl Application {
         }
         served
     }
+}
+
+/// How one instance's `database.pool_size` connections are shared, so that
+/// it never opens more: when the email worker runs, its `LISTEN`
+/// connection and one pooled connection for it and the jobs loop; the rest
+/// split evenly among the server's threads, a pool each. Answers the
+/// background pool's size and each thread's.
+fn split_pool(pool_size: usize, threads: usize, worker: bool) -> anyhow::Result<(usize, usize)> {
+    let background = if worker { 2 } else { 0 };
+    let per_thread = pool_size.saturating_sub(background) / threads.max(1);
+    if per_thread == 0 {
+        let worker = if worker {
+            " and two for the email worker"
+        } else {
+            ""
+        };
+        anyhow::bail!(
+            "configuration error: database.pool_size ({pool_size}) is below what this instance \
+             needs: one connection per server thread ({threads}){worker}; raise it or lower \
+             server.workers"
+        );
+    }
+    Ok((1, per_thread))
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -1,6 +1,8 @@
 use std::io::Read;
 
-use crate::helpers::{empty_database, spawn_app, spawn_app_on, spawn_app_with, test_settings};
+use crate::helpers::{
+    empty_database, spawn_app, spawn_app_on, spawn_app_with, test_settings, TestApp,
+};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_migrated() {
@@ -177,4 +179,50 @@ async fn metrics_need_the_token_when_one_is_set() {
         .await
         .unwrap()
         .contains("meridian_http_requests_total"));
+}
+
+/// Connections the server holds to its database, from PostgreSQL's view.
+async fn connections(app: &TestApp) -> i64 {
+    app.count(
+        "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND backend_type = 'client backend'",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_instance_never_opens_more_connections_than_its_pool_size() {
+    for (pool_size, threads, worker) in [(2, 2, false), (5, 2, true)] {
+        let mut settings = test_settings();
+        settings.database.pool_size = pool_size;
+        settings.server.workers = threads;
+        settings.worker.enabled = worker;
+        let app = spawn_app_with(settings).await;
+        let admin = app.admin().await;
+        let reads = (0..60).map(|n| {
+            let path = if n % 2 == 0 {
+                "/api/v1/cohorts"
+            } else {
+                "/api/v1/stats/overview"
+            };
+            app.get(path, &admin.token)
+        });
+        for res in futures_util::future::join_all(reads).await {
+            assert_eq!(res.status(), 200);
+        }
+        // Idle connections stay in their pools: the count is the most opened.
+        let opened = connections(&app).await;
+        assert!(
+            opened >= 1 && opened <= pool_size as i64,
+            "{pool_size}: {opened}"
+        );
+    }
+    // Too small a pool for the threads is refused at start, in one line.
+    let mut settings = test_settings();
+    settings.database.pool_size = 2;
+    settings.server.workers = 1;
+    settings.worker.enabled = true;
+    let refused = meridian::startup::Application::build(settings, "postgres://nowhere/none");
+    let message = refused.err().unwrap().to_string();
+    assert!(message.contains("database.pool_size (2)"), "{message}");
 }
