@@ -78,6 +78,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if settings.database.migrate_on_start {
                 db::migrate(&url).await?;
             }
+            if let Some(replica) = settings.database.configured_replica() {
+                if let Err(e) = db::pool(replica, 1)?.get().await {
+                    tracing::warn!(
+                        "database.replica_url: the replica does not answer ({e}); dashboards \
+                         and exports read the primary until it does"
+                    );
+                }
+            }
             let app = Application::build(settings, &url)?;
             tracing::info!(port = app.port(), "Meridian is serving");
             app.run().await?;

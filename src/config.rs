@@ -108,6 +108,9 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     /// Empty means "start the private local PostgreSQL".
     pub url: SecretString,
+    /// A streaming replica that dashboards and CSV exports read from;
+    /// empty means they read the primary.
+    pub replica_url: SecretString,
     pub pool_size: usize,
     pub migrate_on_start: bool,
     pub local_dir: PathBuf,
@@ -118,6 +121,12 @@ impl DatabaseSettings {
     /// The configured URL, if any.
     pub fn configured_url(&self) -> Option<&str> {
         let url = self.url.expose_secret().trim();
+        (!url.is_empty()).then_some(url)
+    }
+
+    /// The replica's URL, if one is configured.
+    pub fn configured_replica(&self) -> Option<&str> {
+        let url = self.replica_url.expose_secret().trim();
         (!url.is_empty()).then_some(url)
     }
 }
@@ -213,8 +222,13 @@ pub struct LogSettings {
 /// Secrets that can come from files, as container and orchestrator secrets
 /// are mounted: the variable naming the file, the variable it stands for,
 /// and the key it sets.
-const SECRET_FILES: [(&str, &str, &str); 4] = [
+const SECRET_FILES: [(&str, &str, &str); 5] = [
     ("DATABASE_URL_FILE", "DATABASE_URL", "database.url"),
+    (
+        "MERIDIAN__DATABASE__REPLICA_URL_FILE",
+        "MERIDIAN__DATABASE__REPLICA_URL",
+        "database.replica_url",
+    ),
     (
         "MERIDIAN__AUTH__JWT_SECRET_FILE",
         "MERIDIAN__AUTH__JWT_SECRET",

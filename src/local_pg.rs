@@ -79,6 +79,33 @@ impl LocalPostgres {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
+    /// Makes this cluster a streaming replica of `primary` (a base backup
+    /// that keeps following it), unless it holds data already; start it
+    /// with [`Self::ensure_running`].
+    pub fn follow(&self, primary: &LocalPostgres) -> anyhow::Result<()> {
+        if self.data_dir.join("PG_VERSION").exists() {
+            return Ok(());
+        }
+        let bin = bin_dir()?;
+        let root = is_root();
+        let base = self.data_dir.parent().unwrap_or(Path::new("/"));
+        if root {
+            run(Command::new("chown").args(["postgres:postgres"]).arg(base))?;
+        }
+        let mut backup = pg_command(&bin.join("pg_basebackup"), root);
+        backup
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-X", "stream", "-R"])
+            .args([
+                "-p",
+                &primary.port.to_string(),
+                "--checkpoint=fast",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&self.data_dir);
+        run(&mut backup).context("pg_basebackup failed")
+    }
+
     /// Initialises the cluster if needed and starts it unless it runs already.
     pub fn ensure_running(&self) -> anyhow::Result<()> {
         let bin = bin_dir()?;

@@ -19,18 +19,24 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The database answers and carries every migration.
+/// The database answers and carries every migration; `replica` says where
+/// dashboards and exports read: `replica`, `primary` (the replica does not
+/// answer; it is ready all the same) or `none` configured.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Ready"), (status = 503, description = "Not ready"))
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if db::is_ready(&state.pool, &state.latest_migration).await {
-        HttpResponse::Ok().json(json!({ "status": "ready" }))
-    } else {
-        HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" }))
+    if !db::is_ready(&state.pool, &state.latest_migration).await {
+        return HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" }));
     }
+    let replica = match &state.replica {
+        None => "none",
+        Some(_) if state.reader_is_replica().await => "replica",
+        Some(_) => "primary",
+    };
+    HttpResponse::Ok().json(json!({ "status": "ready", "replica": replica }))
 }
 
 /// Prometheus metrics: requests by route and status, latency, pool use,

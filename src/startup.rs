@@ -24,7 +24,7 @@ use crate::{
     exchanges, incubators, institutions,
     jobs::Jobs,
     milestones, openapi, ops, problems, programmes, resources, service_requests, sessions,
-    state::AppState,
+    state::{AppState, Replica},
     stats,
     telemetry::{self, Metrics},
     trainees, users, ventures,
@@ -56,9 +56,16 @@ impl Application {
             tokens: TokenService::new(&settings.auth),
             latest_migration: db::latest_migration(),
             knowledge: Default::default(),
+            replica: None,
             pool,
             settings,
         });
+        let replica_url = state
+            .settings
+            .database
+            .configured_replica()
+            .map(str::to_string);
+        let replica_down = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
         let metrics = Metrics::new()?;
         let background = if state.settings.worker.enabled {
             let worker = Worker::new(
@@ -92,6 +99,10 @@ impl Application {
                 tokens: shared.tokens.clone(),
                 latest_migration: shared.latest_migration.clone(),
                 knowledge: shared.knowledge.clone(),
+                replica: replica_url.as_deref().map(|url| {
+                    let pool = db::pool(url, per_thread).expect("a pool like the primary's");
+                    Replica::new(pool, replica_down.clone())
+                }),
             });
             App::new()
                 .app_data(app_state.clone())

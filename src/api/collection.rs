@@ -153,7 +153,7 @@ pub async fn list<C: Collection>(
     let mut params = ListParams::parse(query.into_inner(), C::Filter::SPEC);
     let filter = C::Filter::read(&mut params);
     let params = params.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.lister().await?;
     super::page(&C::list(&mut conn, scope, &params, &filter).await?)
 }
 

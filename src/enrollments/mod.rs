@@ -65,7 +65,7 @@ async fn list_enrollments(
         trainee_id: None,
     };
     let params = params.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.lister().await?;
     cohorts::get(&mut conn, *id).await?;
     api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
@@ -97,7 +97,7 @@ async fn list_all_enrollments(
     let mut params = ListParams::parse(query.into_inner(), repo::Filter::SPEC);
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.lister().await?;
     api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 

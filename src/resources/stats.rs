@@ -151,7 +151,7 @@ async fn counted<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
     sql: String,
 ) -> AppResult<Arc<Vec<T>>> {
     let now: Fingerprint = sql_query(FINGERPRINT)
-        .get_result(&mut *state.pool.get().await?)
+        .get_result(&mut *state.reader().await?)
         .await?;
     let mut kept = cache.lock().await;
     if let Some((print, rows)) = kept.as_ref() {
@@ -159,7 +159,7 @@ async fn counted<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
             return Ok(rows.clone());
         }
     }
-    let rows: Arc<Vec<T>> = Arc::new(sql_query(sql).load(&mut *state.pool.get().await?).await?);
+    let rows: Arc<Vec<T>> = Arc::new(sql_query(sql).load(&mut *state.reader().await?).await?);
     *kept = Some((now.v, rows.clone()));
     Ok(rows)
 }

@@ -17,6 +17,7 @@ mod lists;
 mod matrix;
 mod openapi;
 mod operations;
+mod replica;
 mod resources;
 mod smtp;
 mod stats;
