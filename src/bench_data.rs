@@ -9,7 +9,7 @@
 //! derived from each row's number, so references need no lookups.
 
 use diesel::{sql_query, sql_types::BigInt};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 /// How many of each record at scale 1.
 const BASE: [(&str, f64); 11] = [
@@ -239,7 +239,7 @@ pub async fn seed(url: &str, scale: f64) -> anyhow::Result<Vec<(String, i64)>> {
     if !(scale > 0.0 && scale <= 10.0) {
         anyhow::bail!("--scale must be above 0 and at most 10");
     }
-    let mut conn = AsyncPgConnection::establish(url).await?;
+    let mut conn = crate::db::connect(url).await?;
     #[derive(diesel::QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]

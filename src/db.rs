@@ -19,6 +19,9 @@ use diesel_async::{
     AsyncPgConnection,
 };
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use futures_util::FutureExt;
+
+use crate::pg_tls::{SslMode, Target};
 
 /// The pool every request draws from.
 pub type PgPool = Pool<AsyncPgConnection>;
@@ -36,8 +39,10 @@ const MIGRATION_LOCK: i64 = 0x6d65_7269_6469_616e;
 /// checkout, two per request): one that broke fails its next query, is
 /// marked broken, and is dropped on return.
 pub fn pool(url: &str, size: usize) -> anyhow::Result<PgPool> {
+    Target::parse(url)?;
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(|url| connect(url).boxed());
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)
@@ -48,13 +53,31 @@ pub fn pool(url: &str, size: usize) -> anyhow::Result<PgPool> {
         .context("building the database pool")
 }
 
+/// Opens a connection to `url`, over TLS as its `sslmode` asks
+/// ([`crate::pg_tls`]): the pool, the worker, migrations and the CLI all
+/// connect here.
+pub async fn connect(url: &str) -> diesel::ConnectionResult<AsyncPgConnection> {
+    use diesel::ConnectionError;
+    use diesel_async::AsyncConnection;
+    let bad = |e: String| ConnectionError::BadConnection(e);
+    let target = Target::parse(url).map_err(|e| bad(format!("{e:#}")))?;
+    if target.mode == SslMode::Disable {
+        return AsyncPgConnection::establish(&target.url).await;
+    }
+    let tls = target.connector().map_err(|e| bad(format!("{e:#}")))?;
+    let (client, connection) = tokio_postgres::connect(&target.url, tls)
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    AsyncPgConnection::try_from_client_and_connection(client, connection).await
+}
+
 /// Applies pending migrations under an advisory lock; returns how many ran.
 pub async fn migrate(url: &str) -> anyhow::Result<usize> {
-    let url = url.to_string();
+    let conn = connect(url)
+        .await
+        .context("connecting to the database to migrate")?;
     tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-        use diesel::Connection;
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .context("connecting to the database to migrate")?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut conn)?;
         let ran = conn
             .run_pending_migrations(MIGRATIONS)

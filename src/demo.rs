@@ -161,7 +161,7 @@ impl Dice {
 
 /// Creates the demo data set unless it is there; returns whether it did.
 pub async fn seed(url: &str) -> anyhow::Result<bool> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
+    let mut conn = crate::db::connect(url).await?;
     let present: Option<Uuid> = programs::table
         .filter(programs::code.eq(MARKER))
         .select(programs::id)

@@ -24,6 +24,7 @@ pub mod local_pg;
 pub mod milestones;
 pub mod openapi;
 pub mod ops;
+pub mod pg_tls;
 pub mod problems;
 pub mod programmes;
 pub mod resources;

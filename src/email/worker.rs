@@ -7,7 +7,7 @@
 use std::{pin::pin, sync::Arc, time::Duration};
 
 use chrono::Utc;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::{FutureExt, StreamExt};
 use rand::Rng;
 use tokio::sync::watch;
@@ -68,9 +68,7 @@ impl Worker {
     }
 
     async fn listen(&self) -> Option<AsyncPgConnection> {
-        let mut conn = AsyncPgConnection::establish(&self.database_url)
-            .await
-            .ok()?;
+        let mut conn = crate::db::connect(&self.database_url).await.ok()?;
         diesel::sql_query(format!("LISTEN {CHANNEL}"))
             .execute(&mut conn)
             .await
