@@ -74,6 +74,18 @@ impl LocalPostgres {
         self
     }
 
+    /// Adds a `postgres -c` setting, e.g. `ssl=on`.
+    pub fn with_setting(mut self, setting: &str) -> Self {
+        self.settings.push(setting.to_string());
+        self
+    }
+
+    /// The folder holding the cluster's data folder, its log and socket:
+    /// files the cluster reads (certificates) go here.
+    pub fn base_dir(&self) -> &Path {
+        self.data_dir.parent().unwrap_or(Path::new("/"))
+    }
+
     /// URL of a database in this cluster.
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
@@ -255,7 +267,7 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
 /// Creates `database` in the cluster at `admin_url` unless it exists.
 pub async fn ensure_database(admin_url: &str, database: &str) -> anyhow::Result<()> {
     use diesel::{sql_query, sql_types::Text, QueryableByName};
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    use diesel_async::RunQueryDsl;
 
     #[derive(QueryableByName)]
     struct Found {
@@ -263,7 +275,7 @@ pub async fn ensure_database(admin_url: &str, database: &str) -> anyhow::Result<
         #[allow(dead_code)]
         datname: String,
     }
-    let mut conn = AsyncPgConnection::establish(admin_url).await?;
+    let mut conn = crate::db::connect(admin_url).await?;
     let found: Vec<Found> = sql_query("SELECT datname FROM pg_database WHERE datname = $1")
         .bind::<Text, _>(database)
         .load(&mut conn)

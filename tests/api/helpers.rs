@@ -221,7 +221,7 @@ pub struct TestUser {
 impl TestApp {
     /// A connection to the test's database.
     pub async fn conn(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(&self.db_url).await.unwrap()
+        meridian::db::connect(&self.db_url).await.unwrap()
     }
 
     /// Inserts a user with a role and hands out a token for it.

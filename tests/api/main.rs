@@ -22,5 +22,6 @@ mod resources;
 mod smtp;
 mod stats;
 mod sync;
+mod tls;
 mod trainees;
 mod ventures;
