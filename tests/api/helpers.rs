@@ -123,7 +123,7 @@ async fn template() -> &'static str {
             let stale: Vec<Name> = sql_query(
                 "SELECT datname FROM pg_database d WHERE datname LIKE 'mt\\_%' \
                  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname) \
-                 AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '1 hour'",
+                 AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '10 minutes'",
             )
             .load(&mut conn)
             .await
