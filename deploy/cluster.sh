@@ -34,6 +34,9 @@ export MERIDIAN__AUTH__JWT_SECRET="${CLUSTER_JWT_SECRET:-cluster run key $(hostn
 export MERIDIAN__EMAIL__TRANSPORT=file
 export MERIDIAN__EMAIL__FILE_DIR="$RUN/mail"
 export MERIDIAN__WORKER__POLL_INTERVAL_MS=200
+# An email claimed by an instance that dies is retried after this lease.
+export MERIDIAN__WORKER__LEASE_SECS=5
+export MERIDIAN__EMAIL__SMTP_TIMEOUT_SECS=4
 export MERIDIAN__LOG__FILTER=warn
 
 instance() {

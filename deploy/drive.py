@@ -2,13 +2,15 @@
 """Drives a cluster started by deploy/cluster.sh and checks that it behaves
 as one service: tokens work on every instance, refresh rotation, the login
 lock and the per-IP limit hold across instances, and killing an instance
-in the middle of 200 concurrent creates loses nothing that was answered.
+in the middle of 200 concurrent creates loses nothing that was answered
+and sends no email twice.
 
-    python3 deploy/drive.py N ADMIN_EMAIL ADMIN_PASSWORD
+    python3 deploy/drive.py N ADMIN_EMAIL ADMIN_PASSWORD [IP_LIMIT] [MAIL_DIR]
 
 Standard library only. Exits non-zero on the first broken promise.
 """
 import concurrent.futures
+import glob
 import json
 import subprocess
 import sys
@@ -103,6 +105,9 @@ def main():
     victim = 2 if n > 1 else 1
 
     def create(i):
+        if i % 2:
+            return call(NGINX, "POST", "/api/v1/invitations",
+                        {"email": f"invitee-{i}@cluster.example", "role": "viewer"}, token=token)
         return call(NGINX, "POST", "/api/v1/institutions",
                     {"name": f"Cluster University {i}", "kind": "university", "country_code": "KE"},
                     token=token)
@@ -113,8 +118,10 @@ def main():
         subprocess.run(["bash", "deploy/cluster.sh", "kill", str(victim)], check=True)
         results = [f.result() for f in futures]
     subprocess.run(["bash", "deploy/cluster.sh", "revive", str(victim)], check=True)
-    created = [body["id"] for status, body in results if status == 201]
-    refused = sum(1 for status, _ in results if status != 201)
+    created = [body["id"] for i, (status, body) in enumerate(results) if status == 201 and i % 2 == 0]
+    invited = [f"invitee-{i}@cluster.example" for i, (status, _) in enumerate(results)
+               if status == 201 and i % 2]
+    refused = sum(1 for i, (status, _) in enumerate(results) if status != 201 and i % 2 == 0)
     rows = sql("SELECT count(*), count(DISTINCT name) FROM institutions WHERE name LIKE 'Cluster University %'")
     total, distinct = (int(x) for x in rows.split("|"))
     ids = ",".join(f"'{i}'" for i in created) or "NULL"
@@ -123,6 +130,23 @@ def main():
           f"{len(created)} creates answered 201 all exist once ({refused} cut off by the kill, "
           f"{total - len(created)} of them written)")
     check(call(NGINX, "GET", "/api/v1/me", token=token)[0] == 200, "the cluster serves again")
+
+    # Every invitation answered 201 is emailed exactly once, by whichever
+    # instance's worker claimed it.
+    mail_dir = sys.argv[5] if len(sys.argv) > 5 else "/var/tmp/meridian-cluster/mail"
+    deadline = time.time() + 60
+    while True:
+        letters = []
+        for path in glob.glob(f"{mail_dir}/*"):
+            with open(path, errors="replace") as f:
+                head = f.read(4096)
+            letters += [a for a in invited if f"<{a}>" in head or f"To: {a}" in head]
+        if len(letters) >= len(invited) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    twice = [a for a in set(letters) if letters.count(a) > 1]
+    check(set(letters) == set(invited) and not twice,
+          f"{len(invited)} invitations answered 201 are each emailed once ({len(twice)} twice)")
 
 
 if __name__ == "__main__":
