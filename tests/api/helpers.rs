@@ -594,3 +594,23 @@ impl TestApp {
             .await
     }
 }
+
+/// A port nobody listens on now, for a cluster of a test.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Clusters of a test, stopped however it ends.
+pub struct Clusters(pub Vec<meridian::local_pg::LocalPostgres>);
+
+impl Drop for Clusters {
+    fn drop(&mut self) {
+        for cluster in &self.0 {
+            let _ = cluster.stop();
+        }
+    }
+}

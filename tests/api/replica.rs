@@ -5,26 +5,7 @@ use meridian::local_pg::{ensure_database, LocalPostgres};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{eventually, spawn_app_on, test_settings};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Two clusters of this test, stopped however it ends.
-struct Clusters(Vec<LocalPostgres>);
-
-impl Drop for Clusters {
-    fn drop(&mut self) {
-        for cluster in &self.0 {
-            let _ = cluster.stop();
-        }
-    }
-}
+use crate::helpers::{eventually, free_port, spawn_app_on, test_settings, Clusters};
 
 #[tokio::test]
 async fn dashboards_read_the_replica_and_fall_back_to_the_primary_when_it_stops() {

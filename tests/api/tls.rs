@@ -7,7 +7,7 @@ use meridian::{db, local_pg::LocalPostgres};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app_on, test_settings};
+use crate::helpers::{free_port, spawn_app_on, test_settings, Clusters};
 
 /// A certificate authority: its certificate (PEM) and what signs with it.
 struct Authority {
@@ -34,22 +34,6 @@ fn private_file(path: &std::path::Path, text: &str) {
         .arg(path)
         .status()
         .unwrap();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Stopped(LocalPostgres);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.stop();
-    }
 }
 
 #[tokio::test]
@@ -85,7 +69,7 @@ async fn tls_to_postgres_checks_the_authority_and_the_host_name() {
             "ssl_key_file={}",
             base.join("server.key").display()
         ));
-    let guard = Stopped(cluster.clone());
+    let guard = Clusters(vec![cluster.clone()]);
     tokio::task::spawn_blocking({
         let cluster = cluster.clone();
         move || cluster.ensure_running()
