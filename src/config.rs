@@ -30,6 +30,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub stats: StatsSettings,
     pub metrics: MetricsSettings,
+    pub webhooks: WebhookSettings,
 }
 
 /// Who may read `/metrics`.
@@ -57,6 +58,15 @@ pub struct StatsSettings {
     /// Break-down counts below this (and above 0) are suppressed for
     /// viewers, so that a small cohort does not identify a person.
     pub min_cell: i64,
+}
+
+/// Webhook subscriptions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Hosts a subscription may call over plain http, and at addresses
+    /// inside the network (a receiver on the same machine, in tests).
+    pub allow_http_hosts: Vec<String>,
 }
 
 /// A trusted proxy: one address (`10.0.0.7`) or a CIDR range (`10.0.0.0/8`).
@@ -371,6 +381,7 @@ impl Settings {
                     .with_list_parse_key("server.trusted_proxies")
                     .with_list_parse_key("server.cors_allowed_origins")
                     .with_list_parse_key("auth.jwt_previous_secrets")
+                    .with_list_parse_key("webhooks.allow_http_hosts")
                     .try_parsing(true)
                     .source(Some(plain)),
             );

@@ -40,3 +40,4 @@ pub mod trainees;
 pub mod types;
 pub mod users;
 pub mod ventures;
+pub mod webhooks;

@@ -419,6 +419,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Uuid,
+        url -> Text,
+        events -> Array<Text>,
+        description -> Nullable<Text>,
+        active -> Bool,
+        institution_id -> Nullable<Uuid>,
+        secret -> Text,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
 diesel::joinable!(cohorts -> programs (program_id));
 diesel::joinable!(enrollments -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> trainees (trainee_id));
@@ -458,5 +474,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     exchanges,
     resources,
     cohort_resources,
-    venture_resources
+    venture_resources,
+    webhook_subscriptions
 );

@@ -27,7 +27,7 @@ use crate::{
     state::{AppState, Replica},
     stats,
     telemetry::{self, Metrics},
-    trainees, users, ventures,
+    trainees, users, ventures, webhooks,
 };
 
 /// A server bound to its port, not yet running.
@@ -276,6 +276,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 &[exchanges::routes],
             ))
             .service(group(&["/resources", "/public"], &[resources::routes]))
+            .service(group(&["/webhooks"], &[webhooks::routes]))
             .service(group(
                 &["/stats"],
                 &[stats::routes, resources::stats::routes],

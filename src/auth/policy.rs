@@ -37,6 +37,8 @@ pub enum Resource {
     Exchange,
     /// A knowledge resource of the catalogue.
     Knowledge,
+    /// A partner system's subscription to events.
+    Webhook,
     Stats,
 }
 
@@ -151,6 +153,11 @@ pub static TABLE: &[(Resource, Action, [Access; 5])] = {
         (Knowledge,      Update,           [A, A, O, N, N]),
         (Knowledge,      Delete,           [A, A, O, N, N]),
         (Knowledge,      Move,             [A, A, O, N, N]),
+        // Partner staff subscribe their institution's systems.
+        (Webhook,        Read,             [A, N, O, N, N]),
+        (Webhook,        Create,           [A, N, O, N, N]),
+        (Webhook,        Update,           [A, N, O, N, N]),
+        (Webhook,        Delete,           [A, N, O, N, N]),
         // Aggregates only, for dashboards.
         (Stats,          Read,             [A, A, N, N, A]),
     ]

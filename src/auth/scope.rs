@@ -7,12 +7,15 @@ use diesel::{
     dsl::sql,
     pg::Pg,
     sql_types::{Array, Bool, Uuid as SqlUuid},
-    BoolExpressionMethods, BoxableExpression, ExpressionMethods, QueryDsl,
+    BoolExpressionMethods, BoxableExpression, ExpressionMethods, NullableExpressionMethods,
+    QueryDsl,
 };
 use uuid::Uuid;
 
 use super::policy::Scope;
-use crate::schema::{attendance, enrollments, exchanges, resources, trainees, users, ventures};
+use crate::schema::{
+    attendance, enrollments, exchanges, resources, trainees, users, ventures, webhook_subscriptions,
+};
 
 /// A condition on the rows of table `T`.
 pub type Condition<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
@@ -142,6 +145,23 @@ impl Scoped for resources::table {
             )),
             Scope::Published(None) => Some(Box::new(published)),
             Scope::Trainee(_) | Scope::Author(_) | Scope::Nobody => Some(nothing()),
+        }
+    }
+}
+
+/// Partner staff manage their institution's subscriptions.
+impl Scoped for webhook_subscriptions::table {
+    fn condition(scope: Scope) -> Option<Condition<Self>> {
+        match scope {
+            Scope::All => None,
+            Scope::Institution(i) => Some(Box::new(
+                webhook_subscriptions::institution_id
+                    .assume_not_null()
+                    .eq(i),
+            )),
+            Scope::Trainee(_) | Scope::Author(_) | Scope::Published(_) | Scope::Nobody => {
+                Some(nothing())
+            }
         }
     }
 }

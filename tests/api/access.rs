@@ -276,6 +276,7 @@ enum Fixture {
     Notification,
     Certificate,
     Knowledge,
+    Webhook,
 }
 
 /// Every operation of the API and the question it asks the policy. An
@@ -392,6 +393,12 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("put" | "delete", "/ventures/{id}/resources/{resource_id}") => {
             May(R::Venture, Update, F::Venture)
         }
+        ("get", "/webhooks") => May(R::Webhook, Read, F::None),
+        ("post", "/webhooks") => May(R::Webhook, Create, F::None),
+        ("get", "/webhooks/{id}") => May(R::Webhook, Read, F::Webhook),
+        ("patch", "/webhooks/{id}") => May(R::Webhook, Update, F::Webhook),
+        ("delete", "/webhooks/{id}") => May(R::Webhook, Delete, F::Webhook),
+        ("post", "/webhooks/{id}/rotate-secret") => May(R::Webhook, Update, F::Webhook),
         ("get", "/stats/cohorts/{id}") => May(R::Stats, Read, F::Cohort),
         ("get", p) if p.starts_with("/stats/") => May(R::Stats, Read, F::None),
         ("get", "/audit-events") => May(R::AuditEvent, Read, F::None),
@@ -559,6 +566,18 @@ async fn world(app: &TestApp) -> World {
             .await;
         knowledge.push(sid(&created(res, "a resource").await));
     }
+    let mut hooks = Vec::new();
+    for owner in [&own, &other] {
+        let res = app
+            .post(
+                "/api/v1/webhooks",
+                &admin.token,
+                &json!({"url": "https://sis.example.org/meridian", "events": ["*"],
+                        "institution_id": owner["id"]}),
+            )
+            .await;
+        hooks.push(sid(&created(res, "a webhook subscription").await));
+    }
     let pair = |a: String, b: String| (a, b);
     let same = |a: String| (a.clone(), a);
     let records = [
@@ -597,6 +616,7 @@ async fn world(app: &TestApp) -> World {
             F::Knowledge,
             pair(knowledge[0].clone(), knowledge[1].clone()),
         ),
+        (F::Webhook, pair(hooks[0].clone(), hooks[1].clone())),
     ]
     .into_iter()
     .collect();

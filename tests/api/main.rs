@@ -25,3 +25,4 @@ mod sync;
 mod tls;
 mod trainees;
 mod ventures;
+mod webhooks;

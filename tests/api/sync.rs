@@ -272,6 +272,13 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
                     "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": ghana["id"]}),
         )
         .await;
+    let hook = app
+        .create(
+            "/api/v1/webhooks",
+            token,
+            &json!({"url": "https://sis.example.org/meridian", "events": ["trainee.created"]}),
+        )
+        .await;
     let id_of = |v: &Value| v["id"].as_str().unwrap().to_string();
     let notification: Uuid = {
         use diesel::QueryDsl;
@@ -332,6 +339,11 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
             "resources".into(),
             id_of(&resource),
             "UPDATE resources SET licence = 'MIT'".into(),
+        ),
+        (
+            "webhooks".into(),
+            id_of(&hook),
+            "UPDATE webhook_subscriptions SET description = 'Registry'".into(),
         ),
         (
             "users".into(),

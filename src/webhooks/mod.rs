@@ -1,0 +1,246 @@
+//! `/webhooks`: partner systems subscribe to the events of SPEC §4b. A
+//! subscription's signing secret (Standard Webhooks, `whsec_…`) is shown
+//! once, when it is made and when it is rotated. Its URL is https (or http
+//! to a host of `webhooks.allow_http_hosts`) and never reaches an address
+//! inside the network: checked when it is written, the host resolved.
+
+pub mod model;
+pub mod repo;
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    api::{self, collection, list::ListQuery, Versioned},
+    audit::Actor,
+    auth::{
+        policy::{may, Action, Resource},
+        Ctx, Principal,
+    },
+    error::{AppError, AppResult, Problem},
+    state::AppState,
+    store,
+};
+use model::{Subscription, SubscriptionInput};
+
+/// A subscription with its signing secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithSecret {
+    #[serde(flatten)]
+    pub subscription: Subscription,
+    /// Keep it: it is not shown again (rotate it to get a new one).
+    pub secret: String,
+}
+
+impl Versioned for WithSecret {
+    fn version(&self) -> i32 {
+        self.subscription.version
+    }
+}
+
+/// The secret after a rotation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Secret {
+    pub secret: String,
+}
+
+/// 422 on `url` when its host resolves to an address inside the network
+/// (unless the host is allowed); the literal address rules are the model's.
+async fn check_resolved(url: &str, allowed: &[String]) -> AppResult<()> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(());
+    };
+    let Some(host) = parsed.host_str() else {
+        return Ok(());
+    };
+    if allowed.iter().any(|h| h.eq_ignore_ascii_case(host))
+        || host.parse::<std::net::IpAddr>().is_ok()
+    {
+        return Ok(());
+    }
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    // A name that does not resolve now may later: it is checked again at
+    // each delivery.
+    let Ok(addresses) = tokio::net::lookup_host((host, port)).await else {
+        return Ok(());
+    };
+    for address in addresses {
+        if model::is_internal(address.ip()) {
+            return Err(AppError::invalid(
+                "url",
+                "resolves to a private, loopback or link-local address",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Lists the subscriptions: admins all, partner staff their institution's.
+#[utoipa::path(
+    tag = "webhooks",
+    params(
+        crate::api::list::CommonListParams,
+        ("active" = Option<bool>, Query),
+        ("institution_id" = Option<Uuid>, Query),
+    ),
+    responses(
+        (status = 200, body = crate::api::list::Page<Subscription>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/webhooks")]
+async fn list_webhooks(
+    state: web::Data<AppState>,
+    caller: Principal,
+    query: ListQuery,
+) -> AppResult<HttpResponse> {
+    collection::list::<Subscription>(&state, &caller, query).await
+}
+
+/// Subscribes a system to events; the answer carries the signing secret,
+/// this once.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = SubscriptionInput,
+    responses(
+        (status = 201, body = WithSecret, headers(("Location" = String), ("ETag" = String))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/webhooks")]
+async fn create_webhook(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    body: web::Json<SubscriptionInput>,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, Resource::Webhook, Action::Create)?;
+    let allowed = &state.settings.webhooks.allow_http_hosts;
+    let new = body
+        .into_inner()
+        .into_new_with(&ctx.caller, scope, allowed)?;
+    check_resolved(&new.url, allowed).await?;
+    let secret = new.secret.clone();
+    let mut conn = state.pool.get().await?;
+    let created: Subscription = store::create(&mut conn, &Actor::from(&ctx), scope, new).await?;
+    let location = format!("/api/v1/webhooks/{}", created.id);
+    api::created(
+        location,
+        &WithSecret {
+            subscription: created,
+            secret,
+        },
+    )
+}
+
+/// Reads a subscription (never its secret).
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Subscription, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/webhooks/{id}")]
+async fn get_webhook(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    collection::get::<Subscription>(&state, &caller, &req, *id).await
+}
+
+/// Changes a subscription's URL, events, description or `active`.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = SubscriptionInput,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Subscription, headers(("ETag" = String))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/webhooks/{id}")]
+async fn update_webhook(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<SubscriptionInput>,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, Resource::Webhook, Action::Update)?;
+    let expected = api::if_match(&req)?;
+    let allowed = &state.settings.webhooks.allow_http_hosts;
+    let changes = body.into_inner().into_changes_with(allowed)?;
+    if let Some(url) = &changes.url {
+        check_resolved(url, allowed).await?;
+    }
+    let mut conn = state.pool.get().await?;
+    let actor = Actor::from(&ctx);
+    let updated: Subscription =
+        store::update(&mut conn, &actor, scope, *id, expected, changes).await?;
+    api::record(&req, &updated)
+}
+
+/// Removes a subscription.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 412, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/webhooks/{id}")]
+async fn delete_webhook(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    collection::delete::<Subscription>(&state, &ctx, &req, *id).await
+}
+
+/// Replaces the signing secret; the answer carries the new one, this once.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Secret),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/webhooks/{id}/rotate-secret")]
+async fn rotate_secret(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, Resource::Webhook, Action::Update)?;
+    let secret = model::new_secret();
+    let mut conn = state.pool.get().await?;
+    repo::rotate_secret(&mut conn, &Actor::from(&ctx), scope, *id, &secret).await?;
+    api::ok(&Secret { secret })
+}
+
+/// Routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_webhooks)
+        .service(create_webhook)
+        .service(get_webhook)
+        .service(update_webhook)
+        .service(delete_webhook)
+        .service(rotate_secret);
+}

@@ -1,0 +1,66 @@
+//! The SQL of webhook subscriptions.
+
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::model::{NewSubscription, Subscription, SubscriptionChanges, SubscriptionInput};
+use crate::{
+    audit::{self, Actor},
+    auth::policy::Scope,
+    error::AppResult,
+    schema::webhook_subscriptions,
+    store::Record,
+};
+
+crate::list_filter! {
+    /// Filters of `GET /webhooks`.
+    pub struct Filter on webhook_subscriptions {
+        sorts: [created_at: timestamptz, updated_at: timestamptz],
+        default_sort: "created_at",
+        search: ["url", "description"],
+        columns: { active: bool, institution_id: Uuid },
+        custom: {},
+    }
+}
+
+crate::collection!(
+    Subscription: Webhook at "/webhooks",
+    input = SubscriptionInput, filter = Filter,
+    select = webhook_subscriptions::table.select(Subscription::as_select()), row = Subscription,
+);
+
+crate::table_record!(
+    Subscription [], webhook_subscriptions, Subscription,
+    kind = "webhook", new = NewSubscription, changes = SubscriptionChanges,
+);
+
+/// A new signing secret for a subscription in scope; the old one stops
+/// signing at once.
+pub async fn rotate_secret(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    scope: Scope,
+    id: Uuid,
+    secret: &str,
+) -> AppResult<()> {
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        <Subscription as Record>::lock(conn, scope, id).await?;
+        diesel::update(webhook_subscriptions::table.find(id))
+            .set(webhook_subscriptions::secret.eq(secret))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            actor.clone(),
+            "webhook",
+            "rotate_secret",
+            id,
+            json!({}),
+        )
+        .await
+    })
+    .await
+}

@@ -1,0 +1,170 @@
+//! Webhook subscriptions: who manages which, the secret shown once, and
+//! URLs that never reach inside the network.
+
+use meridian::auth::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, error_fields, spawn_app, spawn_app_with, test_settings};
+
+fn hook(url: &str) -> Value {
+    json!({"url": url, "events": ["enrollment.accepted", "exchange.approved"],
+           "description": "Student information system"})
+}
+
+#[tokio::test]
+async fn partners_subscribe_their_institution_and_see_the_secret_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let own = app
+        .institution(&admin.token, "Universidad de Chile", "CL")
+        .await;
+    let other = app
+        .institution(&admin.token, "Universidad de Lima", "PE")
+        .await;
+    let own_id = own["id"].as_str().unwrap().parse().unwrap();
+    let partner = app.user(Role::Partner, Some(own_id)).await;
+    let other_partner = app
+        .user(
+            Role::Partner,
+            Some(other["id"].as_str().unwrap().parse().unwrap()),
+        )
+        .await;
+
+    let made = app
+        .create(
+            "/api/v1/webhooks",
+            &partner.token,
+            &hook("https://sis.uchile.example/meridian"),
+        )
+        .await;
+    assert_eq!(made["institution_id"], own["id"]);
+    let secret = made["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let path = format!("/api/v1/webhooks/{}", made["id"].as_str().unwrap());
+    let read = app.get_json(&path, &partner.token).await;
+    assert!(read.get("secret").is_none(), "the secret is shown once");
+    assert_eq!(
+        read["events"],
+        json!(["enrollment.accepted", "exchange.approved"])
+    );
+
+    // Another institution's staff do not see it; coordinators may not at all.
+    assert_problem(app.get(&path, &other_partner.token).await, 404, "not-found").await;
+    let coordinator = app.user(Role::Coordinator, None).await;
+    assert_problem(app.get(&path, &coordinator.token).await, 403, "forbidden").await;
+    let listed = app.get_json("/api/v1/webhooks", &other_partner.token).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+    // A partner subscribes only its own institution.
+    let mut body = hook("https://sis.uchile.example/other");
+    body["institution_id"] = other["id"].clone();
+    let res = app.post("/api/v1/webhooks", &partner.token, &body).await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["institution_id"]
+    );
+
+    // Rotation: a new secret, shown once, and the stored one changes.
+    let listed = app.get_json("/api/v1/webhooks", &partner.token).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let res = app
+        .request(
+            Method::POST,
+            &format!("{path}/rotate-secret"),
+            Some(&partner.token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let rotated: Value = res.json().await.unwrap();
+    let new_secret = rotated["secret"].as_str().unwrap();
+    assert!(new_secret.starts_with("whsec_") && new_secret != secret);
+    assert_eq!(
+        app.count(&format!(
+            "webhook_subscriptions WHERE secret = '{new_secret}'"
+        ))
+        .await,
+        1
+    );
+    let res = app
+        .request(
+            Method::POST,
+            &format!("{path}/rotate-secret"),
+            Some(&other_partner.token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not-found").await;
+}
+
+#[tokio::test]
+async fn urls_inside_the_network_and_unknown_events_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for url in [
+        "http://sis.example.org/meridian",
+        "https://127.0.0.1/hook",
+        "https://10.0.0.8/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://localhost/hook",
+        "not a url",
+    ] {
+        let res = app.post("/api/v1/webhooks", &admin.token, &hook(url)).await;
+        let problem = assert_problem(res, 422, "validation").await;
+        assert_eq!(error_fields(&problem), ["url"], "{url}");
+    }
+    for events in [
+        json!([]),
+        json!(["enrollment.teleported"]),
+        json!("everything"),
+    ] {
+        let res = app
+            .post(
+                "/api/v1/webhooks",
+                &admin.token,
+                &json!({"url": "https://sis.example.org/meridian", "events": events}),
+            )
+            .await;
+        let problem = assert_problem(res, 422, "validation").await;
+        assert_eq!(error_fields(&problem), ["events"], "{events}");
+    }
+    assert_eq!(app.count("webhook_subscriptions").await, 0);
+    let made = app
+        .create(
+            "/api/v1/webhooks",
+            &admin.token,
+            &json!({"url": "https://sis.example.org/meridian", "events": ["*"]}),
+        )
+        .await;
+    // A change is checked the same way.
+    let path = format!("/api/v1/webhooks/{}", made["id"].as_str().unwrap());
+    let res = app
+        .patch(
+            &path,
+            &admin.token,
+            &json!({"url": "https://192.168.1.20/hook"}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&assert_problem(res, 422, "validation").await),
+        ["url"]
+    );
+
+    // A host listed in webhooks.allow_http_hosts may be called over http,
+    // inside the network: a receiver on this machine.
+    let mut settings = test_settings();
+    settings.webhooks.allow_http_hosts = vec!["127.0.0.1".into()];
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            "/api/v1/webhooks",
+            &admin.token,
+            &hook("http://127.0.0.1:9000/hook"),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+}
