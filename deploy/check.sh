@@ -11,7 +11,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/meridian-target}"
 export MERIDIAN_BIN="${MERIDIAN_BIN:-$CARGO_TARGET_DIR/release/meridian}"
 if ! command -v nginx >/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
 fi
 PASSWORD="cluster admin passphrase of the drive"
 trap 'bash deploy/cluster.sh stop' EXIT
