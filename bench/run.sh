@@ -120,6 +120,7 @@ run() {
   local rss
   rss=$(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status")
   printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$rps" "$p50" "$p99" "$errors" "$tps" "$ratio" "$rss"
+  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$name" "$rps" "$p50" "$p99" "$errors" "$tps" "$ratio" >>"$SQL/rows.tsv"
 }
 run "GET /cohorts/{id}" "$ADMIN" "/api/v1/cohorts/$COHORT" cohort
 run "GET /cohorts?limit=50" "$ADMIN" "/api/v1/cohorts?limit=50" cohorts
@@ -153,4 +154,36 @@ $(echo "$reader" | awk '/Requests\/sec/ {r = $2} $1 == "50%" {p50 = $2} $1 == "9
 echo
 echo "$EXPORT_LINE"
 echo "$BURST_LINE"
-echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status")"
+PEAK=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER/status")
+echo "server peak RSS: $PEAK MB"
+
+# The table as JSON in target/bench.json, beside the previous run's figures.
+mkdir -p target
+python3 - "$SQL/rows.tsv" "$PEAK" target/bench.json <<'PY'
+import json, os, sys
+rows_file, peak, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def number(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+rows = []
+for line in open(rows_file):
+    name, rps, p50, p99, errors, tps, ratio = line.rstrip("\n").split("\t")
+    rows.append({"scenario": name, "req_per_s": number(rps), "p50": p50, "p99": p99,
+                 "errors": int(errors or 0), "pgbench_tps": number(tps), "ratio": number(ratio),
+                 "peak_rss_mb": peak})
+before = {}
+if os.path.exists(out):
+    try:
+        before = {r["scenario"]: r for r in json.load(open(out))["scenarios"]}
+    except (ValueError, KeyError):
+        before = {}
+if before:
+    print("\n| scenario | req/s before | req/s now | p99 before | p99 now |\n|---|---|---|---|---|")
+    for r in rows:
+        b = before.get(r["scenario"], {})
+        print(f"| {r['scenario']} | {b.get('req_per_s', '-')} | {r['req_per_s']} | {b.get('p99', '-')} | {r['p99']} |")
+json.dump({"scenarios": rows}, open(out, "w"), indent=1)
+print(f"\nwritten to {out}")
+PY
