@@ -39,10 +39,12 @@ const MIGRATION_LOCK: i64 = 0x6d65_7269_6469_616e;
 /// checkout, two per request): one that broke fails its next query, is
 /// marked broken, and is dropped on return.
 pub fn pool(url: &str, size: usize) -> anyhow::Result<PgPool> {
-    Target::parse(url)?;
+    // The URL is read and the TLS set up (its CA file loaded) once, here:
+    // a bad one stops the start, and a new connection only connects.
+    let link = Link::new(url)?;
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(|url| connect(url).boxed());
+    config.custom_setup = Box::new(move |_| link.clone().open().boxed());
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)
@@ -53,22 +55,42 @@ pub fn pool(url: &str, size: usize) -> anyhow::Result<PgPool> {
         .context("building the database pool")
 }
 
+/// Where to connect, and the TLS to connect with (none for `disable`).
+#[derive(Clone)]
+struct Link {
+    target: Target,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+impl Link {
+    fn new(url: &str) -> anyhow::Result<Link> {
+        let target = Target::parse(url)?;
+        let tls = match target.mode {
+            SslMode::Disable => None,
+            _ => Some(target.connector()?),
+        };
+        Ok(Link { target, tls })
+    }
+
+    async fn open(self) -> diesel::ConnectionResult<AsyncPgConnection> {
+        use diesel_async::AsyncConnection;
+        let Some(tls) = self.tls else {
+            return AsyncPgConnection::establish(&self.target.url).await;
+        };
+        let (client, connection) = tokio_postgres::connect(&self.target.url, tls)
+            .await
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+        AsyncPgConnection::try_from_client_and_connection(client, connection).await
+    }
+}
+
 /// Opens a connection to `url`, over TLS as its `sslmode` asks
 /// ([`crate::pg_tls`]): the pool, the worker, migrations and the CLI all
-/// connect here.
+/// connect this way.
 pub async fn connect(url: &str) -> diesel::ConnectionResult<AsyncPgConnection> {
-    use diesel::ConnectionError;
-    use diesel_async::AsyncConnection;
-    let bad = |e: String| ConnectionError::BadConnection(e);
-    let target = Target::parse(url).map_err(|e| bad(format!("{e:#}")))?;
-    if target.mode == SslMode::Disable {
-        return AsyncPgConnection::establish(&target.url).await;
-    }
-    let tls = target.connector().map_err(|e| bad(format!("{e:#}")))?;
-    let (client, connection) = tokio_postgres::connect(&target.url, tls)
-        .await
-        .map_err(|e| bad(e.to_string()))?;
-    AsyncPgConnection::try_from_client_and_connection(client, connection).await
+    let link =
+        Link::new(url).map_err(|e| diesel::ConnectionError::BadConnection(format!("{e:#}")))?;
+    link.open().await
 }
 
 /// Applies pending migrations under an advisory lock; returns how many ran.

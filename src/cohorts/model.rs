@@ -222,7 +222,8 @@ pub struct CohortChanges {
     pub coordinator_id: Option<Option<Uuid>>,
 }
 
-fn tags(v: Vec<LanguageTag>) -> Vec<String> {
+/// Language tags as stored.
+pub fn tags(v: Vec<LanguageTag>) -> Vec<String> {
     v.into_iter().map(LanguageTag::into_inner).collect()
 }
 

@@ -165,11 +165,7 @@ async fn relink(
     let mut conn = state.pool.get().await?;
     holder_in_scope(&mut conn, &ctx.caller, holder, id, Action::Update).await?;
     let actor = Actor::from(ctx);
-    if on {
-        repo::link(&mut conn, &actor, holder, id, resource_id).await?;
-    } else {
-        repo::unlink(&mut conn, &actor, holder, id, resource_id).await?;
-    }
+    repo::set_link(&mut conn, &actor, (holder, id), resource_id, on).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

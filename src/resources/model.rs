@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::{
     api::input::{Checker, Field, Unknown},
     auth::{policy::Scope, Principal},
+    cohorts::model::tags,
     error::AppResult,
     incubators::model::names,
     lifecycle::Lifecycle,
@@ -152,10 +153,6 @@ pub struct ResourceChanges {
     pub licence: Option<String>,
     pub ip_terms: Option<IpTerms>,
     pub visibility: Option<Visibility>,
-}
-
-fn tags(languages: Vec<LanguageTag>) -> Vec<String> {
-    languages.into_iter().map(LanguageTag::into_inner).collect()
 }
 
 impl crate::api::collection::Input for ResourceInput {

@@ -115,71 +115,45 @@ impl Holder {
     }
 }
 
-/// Links a published resource to a cohort or a venture the caller may
-/// change; linking twice is linking once. 404 when either is missing, 409
-/// when the resource is not published.
-pub async fn link(
+/// Links (`on`) a published resource to a cohort or a venture the caller
+/// may change, or unlinks it; linking twice is linking once, unlinking
+/// what is not linked changes nothing. 404 when the resource is missing,
+/// 409 when a resource to link is not published.
+pub async fn set_link(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    holder: Holder,
-    holder_id: Uuid,
+    (holder, holder_id): (Holder, Uuid),
     resource_id: Uuid,
+    on: bool,
 ) -> AppResult<()> {
     use diesel_async::AsyncConnection;
+    let (table, column) = holder.links();
     conn.transaction(async |conn| {
-        let resource = <KnowledgeResource as Record>::find(conn, Scope::All, resource_id).await?;
-        if resource.status != ResourceStatus::Published {
-            return Err(AppError::conflict(
-                Conflict::ResourceNotPublished,
-                "Only a published resource can be linked.",
-            ));
-        }
-        let (table, column) = holder.links();
-        let written = diesel::sql_query(format!(
-            "INSERT INTO {table} ({column}, resource_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-        ))
-        .bind::<diesel::sql_types::Uuid, _>(holder_id)
-        .bind::<diesel::sql_types::Uuid, _>(resource_id)
-        .execute(conn)
-        .await?;
-        if written > 0 {
+        let sql = if on {
+            let resource = <KnowledgeResource as Record>::find(conn, Scope::All, resource_id).await?;
+            if resource.status != ResourceStatus::Published {
+                return Err(AppError::conflict(
+                    Conflict::ResourceNotPublished,
+                    "Only a published resource can be linked.",
+                ));
+            }
+            format!("INSERT INTO {table} ({column}, resource_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        } else {
+            format!("DELETE FROM {table} WHERE {column} = $1 AND resource_id = $2")
+        };
+        let changed = diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Uuid, _>(holder_id)
+            .bind::<diesel::sql_types::Uuid, _>(resource_id)
+            .execute(conn)
+            .await?;
+        if changed > 0 {
+            let action = if on { "link" } else { "unlink" };
             let detail = json!({ holder.kind(): holder_id });
-            audit::record(conn, actor.clone(), "resource", "link", resource_id, detail).await?;
+            audit::record(conn, actor.clone(), "resource", action, resource_id, detail).await?;
         }
         Ok(())
     })
     .await
-}
-
-/// Removes a link, if there is one.
-pub async fn unlink(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    holder: Holder,
-    holder_id: Uuid,
-    resource_id: Uuid,
-) -> AppResult<()> {
-    let (table, column) = holder.links();
-    let removed = diesel::sql_query(format!(
-        "DELETE FROM {table} WHERE {column} = $1 AND resource_id = $2"
-    ))
-    .bind::<diesel::sql_types::Uuid, _>(holder_id)
-    .bind::<diesel::sql_types::Uuid, _>(resource_id)
-    .execute(conn)
-    .await?;
-    if removed > 0 {
-        let detail = json!({ holder.kind(): holder_id });
-        audit::record(
-            conn,
-            actor.clone(),
-            "resource",
-            "unlink",
-            resource_id,
-            detail,
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// The resources linked to a cohort or venture that a reader of `scope`

@@ -823,6 +823,10 @@ async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_not
                "receiving_institution_id": t.china["id"], "agreement_id": agreement,
                "starts_on": "2027-09-01", "ends_on": "2028-02-28"})
     };
+    let resource = |owner: Value| {
+        json!({"title": "Crop vision", "kind": "course", "url": "https://open.example.org/c",
+               "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": owner})
+    };
     // (who, path, body naming a record out of scope, the same naming none,
     // the table that must stay as it is)
     let cases = [
@@ -855,6 +859,20 @@ async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_not
             json!({"institution_id": Uuid::now_v7(), "given_name": "Wei", "family_name": "Zhang",
                    "email": "wei@zju.edu.cn", "nationality": "CN", "gender": "male"}),
             "trainees",
+        ),
+        (
+            &t.ghana_staff,
+            "/api/v1/resources".to_string(),
+            resource(t.china["id"].clone()),
+            resource(json!(Uuid::now_v7())),
+            "resources",
+        ),
+        (
+            &t.ghana_staff,
+            "/api/v1/webhooks".to_string(),
+            json!({"url": "https://sis.example.org/hook", "events": ["*"], "institution_id": t.china["id"]}),
+            json!({"url": "https://sis.example.org/hook", "events": ["*"], "institution_id": Uuid::now_v7()}),
+            "webhook_subscriptions",
         ),
     ];
     for (who, path, out_of_scope, missing, table) in cases {
