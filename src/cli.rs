@@ -15,10 +15,11 @@ use crate::{
     email::worker::Worker,
     jobs::Jobs,
     local_pg,
-    startup::Application,
+    startup::{Application, Background},
     telemetry::{self, Metrics},
     types::{Email, Name},
     users,
+    webhooks::worker::Deliverer,
 };
 
 /// Meridian: programmes, cohorts, incubators and exchanges over REST.
@@ -91,17 +92,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run().await?;
         }
         Command::Worker => {
-            // The worker's LISTEN connection counts in the instance's cap.
-            let pool = db::pool(&url, settings.database.pool_size.saturating_sub(1).max(1))?;
-            let worker = Worker::new(&settings, pool.clone(), &url, Metrics::new()?)?;
+            // The workers' LISTEN connections count in the instance's cap.
+            let pool = db::pool(&url, settings.database.pool_size.saturating_sub(2).max(1))?;
+            let metrics = Metrics::new()?;
+            let background = Background {
+                worker: Worker::new(&settings, pool.clone(), &url, metrics.clone())?,
+                webhooks: Deliverer::new(&settings.webhooks, pool.clone(), &url, metrics)?,
+                jobs: Jobs::new(pool, settings.email.retention_days),
+            };
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let jobs =
-                tokio::spawn(Jobs::new(pool, settings.email.retention_days).run(stopped.clone()));
-            let running = tokio::spawn(worker.run(stopped));
+            let running = background.spawn(stopped);
             shutdown_signal().await;
             let _ = stop.send(true);
-            running.await?;
-            jobs.await?;
+            running.await;
         }
         Command::SeedDemo => {
             db::migrate(&url).await?;

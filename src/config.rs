@@ -67,6 +67,22 @@ pub struct WebhookSettings {
     /// Hosts a subscription may call over plain http, and at addresses
     /// inside the network (a receiver on the same machine, in tests).
     pub allow_http_hosts: Vec<String>,
+    /// How long a receiver has to answer a delivery.
+    pub timeout_ms: u64,
+    /// Deliveries in flight per process, and per subscription.
+    pub concurrency: usize,
+    pub per_subscription: usize,
+    /// Retries wait this long, then twice as long each time, up to six hours.
+    pub backoff_base_ms: u64,
+    /// A delivery is retried this long after its event, then `failed`.
+    pub retry_for_secs: u64,
+    /// A subscription that has failed this long without a success is
+    /// turned off, and its creator emailed.
+    pub disable_after_secs: u64,
+    /// How long a worker holds what it claimed; longer than `timeout_ms`.
+    pub lease_secs: u64,
+    /// How often workers look for due retries between notifications.
+    pub poll_interval_ms: u64,
 }
 
 /// A trusted proxy: one address (`10.0.0.7`) or a CIDR range (`10.0.0.0/8`).
@@ -463,6 +479,17 @@ impl Settings {
         if self.worker.lease_secs <= self.email.smtp_timeout_secs {
             anyhow::bail!(
                 "configuration error: worker.lease_secs must exceed email.smtp_timeout_secs"
+            );
+        }
+        let hooks = &self.webhooks;
+        if hooks.lease_secs * 1000 <= hooks.timeout_ms {
+            anyhow::bail!(
+                "configuration error: webhooks.lease_secs must exceed webhooks.timeout_ms"
+            );
+        }
+        if hooks.concurrency == 0 || hooks.per_subscription == 0 {
+            anyhow::bail!(
+                "configuration error: webhooks.concurrency and per_subscription must be at least 1"
             );
         }
         if self.database.pool_size == 0 {

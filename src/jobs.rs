@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::{sync::watch, time::MissedTickBehavior};
 
-use crate::{api::idempotency, db::PgPool, deletions, email, enrollments, stats};
+use crate::{api::idempotency, db::PgPool, deletions, email, enrollments, stats, webhooks};
 
 /// How often due cohort reminders are queued.
 const REMINDERS_EVERY: Duration = Duration::from_secs(60);
@@ -24,7 +24,7 @@ const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// The scheduled jobs of one instance.
 pub struct Jobs {
     pool: PgPool,
-    /// Days sent emails are kept.
+    /// Days sent emails and settled webhook deliveries are kept.
     retention_days: u32,
 }
 
@@ -76,6 +76,7 @@ impl Jobs {
         let mut conn = self.pool.get().await?;
         let keys = idempotency::purge_expired(&mut conn).await?;
         let sent = email::outbox::purge_sent(&mut conn, self.retention_days).await?;
-        Ok(keys + sent + deletions::repo::purge(&mut conn, deletions::KEPT_DAYS).await?)
+        let hooks = webhooks::delivery::purge(&mut conn, self.retention_days).await?;
+        Ok(keys + sent + hooks + deletions::repo::purge(&mut conn, deletions::KEPT_DAYS).await?)
     }
 }

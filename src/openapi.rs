@@ -124,6 +124,8 @@ use utoipa::{
         crate::webhooks::update_webhook,
         crate::webhooks::delete_webhook,
         crate::webhooks::rotate_secret,
+        crate::webhooks::list_deliveries,
+        crate::webhooks::retry_delivery,
         crate::audit::routes::list_events,
         crate::deletions::list_deletions,
         crate::email::routes::list_notifications,

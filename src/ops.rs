@@ -69,6 +69,9 @@ pub async fn metrics(
         if let Ok(depth) = outbox::depth(&mut conn).await {
             metrics.set_outbox_depth(&depth);
         }
+        if let Ok((pending, age)) = crate::webhooks::delivery::queue(&mut conn).await {
+            metrics.set_webhook_queue(pending, age);
+        }
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -432,9 +432,44 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        failing_since -> Nullable<Timestamptz>,
     }
 }
 
+diesel::table! {
+    webhook_events (id) {
+        id -> Uuid,
+        event_type -> Text,
+        record_id -> Uuid,
+        occurred_at -> Timestamptz,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        seq -> Int8,
+        subscription_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        record_id -> Uuid,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        response_status -> Nullable<Int4>,
+        response_body -> Nullable<Text>,
+        error -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(cohorts -> programs (program_id));
 diesel::joinable!(enrollments -> cohorts (cohort_id));
 diesel::joinable!(enrollments -> trainees (trainee_id));
@@ -475,5 +510,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     resources,
     cohort_resources,
     venture_resources,
-    webhook_subscriptions
+    webhook_deliveries,
+    webhook_events,
+    webhook_subscriptions,
 );

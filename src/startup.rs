@@ -28,14 +28,15 @@ use crate::{
     stats,
     telemetry::{self, Metrics},
     trainees, users, ventures, webhooks,
+    webhooks::worker::Deliverer,
 };
 
 /// A server bound to its port, not yet running.
 pub struct Application {
     port: u16,
     server: Server,
-    /// The email worker and the scheduled jobs, when this instance runs them.
-    background: Option<(Worker, Jobs)>,
+    /// The workers and the scheduled jobs, when this instance runs them.
+    background: Option<Background>,
     pub state: web::Data<AppState>,
 }
 
@@ -74,10 +75,17 @@ impl Application {
                 database_url,
                 metrics.clone(),
             )?;
-            Some((
+            let webhooks = Deliverer::new(
+                &state.settings.webhooks,
+                state.pool.clone(),
+                database_url,
+                metrics.clone(),
+            )?;
+            Some(Background {
                 worker,
-                Jobs::new(state.pool.clone(), state.settings.email.retention_days),
-            ))
+                webhooks,
+                jobs: Jobs::new(state.pool.clone(), state.settings.email.retention_days),
+            })
         } else {
             None
         };
@@ -133,30 +141,52 @@ impl Application {
     /// requests in flight and emails in hand are finished first.
     pub async fn run(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let background = self.background.map(|(worker, jobs)| {
-            let jobs = tokio::spawn(jobs.run(stopped.clone()));
-            (tokio::spawn(worker.run(stopped)), jobs)
-        });
+        let background = self.background.map(|b| b.spawn(stopped));
         let served = self.server.await;
         let _ = stop.send(true);
-        if let Some((worker, jobs)) = background {
-            let _ = tokio::join!(worker, jobs);
+        if let Some(running) = background {
+            running.await;
         }
         served
     }
 }
 
+/// What an instance runs besides serving: the email and webhook workers
+/// and the scheduled jobs.
+pub struct Background {
+    pub worker: Worker,
+    pub webhooks: Deliverer,
+    pub jobs: Jobs,
+}
+
+impl Background {
+    /// Starts all three until `stop` turns true; the answer waits for them
+    /// to finish what is in hand.
+    pub fn spawn(
+        self,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> impl std::future::Future<Output = ()> {
+        let jobs = tokio::spawn(self.jobs.run(stop.clone()));
+        let webhooks = tokio::spawn(self.webhooks.run(stop.clone()));
+        let worker = tokio::spawn(self.worker.run(stop));
+        async move {
+            let _ = tokio::join!(worker, webhooks, jobs);
+        }
+    }
+}
+
 /// How one instance's `database.pool_size` connections are shared, so that
-/// it never opens more: when the email worker runs, its `LISTEN`
-/// connection and one pooled connection for it and the jobs loop; the rest
+/// it never opens more: when the workers run, the `LISTEN` connections of
+/// the email and webhook workers and one pooled connection for them and the
+/// jobs loop; the rest
 /// split evenly among the server's threads, a pool each. Answers the
 /// background pool's size and each thread's.
 fn split_pool(pool_size: usize, threads: usize, worker: bool) -> anyhow::Result<(usize, usize)> {
-    let background = if worker { 2 } else { 0 };
+    let background = if worker { 3 } else { 0 };
     let per_thread = pool_size.saturating_sub(background) / threads.max(1);
     if per_thread == 0 {
         let worker = if worker {
-            " and two for the email worker"
+            " and three for the workers"
         } else {
             ""
         };

@@ -30,10 +30,33 @@ pub trait Changes: Default + PartialEq + Send + Sync {
 
 impl<T: Default + PartialEq + Send + Sync> Changes for T {}
 
+/// A write partner systems may hear of (SPEC §4b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Created,
+    Updated,
+    Deleted,
+    /// A move, by the state it reached.
+    Moved(&'static str),
+}
+
 /// A kind of record, by its name in the audit log and the move history.
 pub trait Kind {
     /// e.g. `program`.
     const KIND: &'static str;
+
+    /// Writes the events of a write in its transaction (a removal's before
+    /// the row goes); most kinds have none.
+    fn announce(
+        _conn: &mut AsyncPgConnection,
+        _write: Write,
+        _record: &Self,
+    ) -> impl Future<Output = AppResult<()>> + Send
+    where
+        Self: Sized,
+    {
+        ready(Ok(()))
+    }
 }
 
 /// A kind of record created through this module.
@@ -159,6 +182,7 @@ pub async fn create<R: Insert>(
         )
         .await?;
         R::created(conn, actor, &created).await?;
+        R::announce(conn, Write::Created, &created).await?;
         Ok(created)
     })
     .await
@@ -192,6 +216,7 @@ pub async fn update<R: Record>(
             audit::diff(&before, &after),
         )
         .await?;
+        R::announce(conn, Write::Updated, &after).await?;
         Ok(after)
     })
     .await
@@ -212,6 +237,7 @@ pub async fn delete<R: Record>(
         require_version(expected, before.version())?;
         R::check_remove(&before)?;
         let owners = R::owners(conn, &before).await?;
+        R::announce(conn, Write::Deleted, &before).await?;
         R::remove(conn, id).await?;
         deletions::record(conn, R::KIND, id, owners).await?;
         audit::record(
@@ -335,6 +361,7 @@ pub async fn transition<R: Moving>(
         )
         .await?;
         R::after_move(conn, actor, &held, &before, &after).await?;
+        R::announce(conn, Write::Moved(to.into()), &after).await?;
         Ok(after)
     })
     .await
@@ -359,10 +386,19 @@ macro_rules! table_insert {
     (
         $record:ty [$($at:ident)?], $table:ident, $row:ty, kind = $kind:literal, new = $new:ty
         $(, check_new = $check_new:path)?
-        $(, created = $created:path)? $(,)?
+        $(, created = $created:path)?
+        $(, announce = $announce:path)? $(,)?
     ) => {
         impl $crate::store::Kind for $record {
             const KIND: &'static str = $kind;
+
+            $(fn announce(
+                conn: &mut diesel_async::AsyncPgConnection,
+                write: $crate::store::Write,
+                record: &Self,
+            ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
+                $announce(conn, write, record)
+            })?
         }
 
         impl $crate::store::Insert for $record {
@@ -410,8 +446,8 @@ macro_rules! table_insert {
 /// `$record` with `From` (the same type when nothing is computed), `$new` is
 /// insertable and `$changes` a changeset; `[$at]` names the member that holds
 /// `id` and `version`, if they are not the record's own. `check_new`,
-/// `check_changes`, `created`, `check_remove`, `lock_first` and `owners`,
-/// when given, are the kind's hooks, in that order.
+/// `check_changes`, `created`, `check_remove`, `lock_first`, `owners` and
+/// `announce`, when given, are the kind's hooks, in that order.
 #[macro_export]
 macro_rules! table_record {
     (
@@ -422,7 +458,8 @@ macro_rules! table_record {
         $(, created = $created:path)?
         $(, check_remove = $check_remove:path)?
         $(, lock_first = $lock_first:path)?
-        $(, owners = $owners:path)? $(,)?
+        $(, owners = $owners:path)?
+        $(, announce = $announce:path)? $(,)?
     ) => {
         impl $crate::api::Versioned for $record {
             fn version(&self) -> i32 {
@@ -434,6 +471,7 @@ macro_rules! table_record {
             $record [$($at)?], $table, $row, kind = $kind, new = $new
             $(, check_new = $check_new)?
             $(, created = $created)?
+            $(, announce = $announce)?
         );
 
         impl $crate::store::Record for $record {

@@ -73,6 +73,9 @@ pub struct Metrics {
     outbox: IntGaugeVec,
     emails: IntCounterVec,
     email_latency: Histogram,
+    webhooks: IntCounterVec,
+    webhook_latency: Histogram,
+    webhook_queue: IntGaugeVec,
 }
 
 impl Metrics {
@@ -114,6 +117,32 @@ impl Metrics {
                 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0,
             ]),
         )?;
+        let webhooks = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook attempts by outcome (delivered, retried, failed), and subscriptions turned off",
+            ),
+            &["outcome"],
+        )?;
+        let webhook_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "webhook_delivery_seconds",
+                "Time from an event's commit to the receiver's 2xx",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 300.0, 3600.0,
+            ]),
+        )?;
+        let webhook_queue = IntGaugeVec::new(
+            Opts::new(
+                "webhook_queue",
+                "Pending webhook deliveries, and the age of the oldest in seconds",
+            ),
+            &["measure"],
+        )?;
+        registry.register(Box::new(webhooks.clone()))?;
+        registry.register(Box::new(webhook_latency.clone()))?;
+        registry.register(Box::new(webhook_queue.clone()))?;
         registry.register(Box::new(outbox.clone()))?;
         registry.register(Box::new(emails.clone()))?;
         registry.register(Box::new(email_latency.clone()))?;
@@ -128,7 +157,34 @@ impl Metrics {
             outbox,
             emails,
             email_latency,
+            webhooks,
+            webhook_latency,
+            webhook_queue,
         })
+    }
+
+    /// A webhook attempt's outcome; a delivery `waited` after its event.
+    pub fn webhook_outcome(&self, outcome: &str, waited: chrono::Duration) {
+        self.webhooks.with_label_values(&[outcome]).inc();
+        if outcome == "delivered" {
+            self.webhook_latency
+                .observe(waited.num_microseconds().unwrap_or(i64::MAX).max(0) as f64 / 1e6);
+        }
+    }
+
+    /// A subscription turned off after failing too long.
+    pub fn webhook_turned_off(&self) {
+        self.webhooks.with_label_values(&["turned_off"]).inc();
+    }
+
+    /// The webhook queue read from the database.
+    pub fn set_webhook_queue(&self, pending: i64, oldest_secs: f64) {
+        self.webhook_queue
+            .with_label_values(&["pending"])
+            .set(pending);
+        self.webhook_queue
+            .with_label_values(&["oldest_age_seconds"])
+            .set(oldest_secs as i64);
     }
 
     /// An email the server accepted, `waited` after it was queued.

@@ -49,7 +49,8 @@ unscoped!(
     cohorts,
     incubators,
     exchange_agreements,
-    service_requests
+    service_requests,
+    webhook_deliveries
 );
 
 fn nothing<T>() -> Condition<T> {

@@ -7,6 +7,7 @@ use diesel::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::{
     api::input::{Checker, Field, Unknown},
@@ -52,5 +53,35 @@ impl RevokeInput {
         let mut c = Checker::new(&self.unknown);
         let reason = c.required("reason", self.reason);
         Ok(c.finish(|| reason)?.into_inner())
+    }
+}
+
+/// A certificate as partner systems hear of it (`certificate.issued`,
+/// `certificate.revoked`): readable by whoever may read its enrollment.
+#[derive(Debug, Serialize, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::certificates)]
+pub struct Certificate {
+    pub id: Uuid,
+    pub enrollment_id: Uuid,
+    pub code: String,
+    pub issued_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl crate::webhooks::events::Subject for Certificate {
+    const RESOURCE: crate::auth::policy::Resource = crate::auth::policy::Resource::Enrollment;
+
+    fn subject_id(&self) -> Uuid {
+        self.id
+    }
+
+    async fn readable(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        scope: crate::auth::policy::Scope,
+    ) -> AppResult<bool> {
+        crate::webhooks::events::found(
+            crate::enrollments::repo::get(conn, scope, self.enrollment_id).await,
+        )
     }
 }

@@ -2,30 +2,33 @@
 //! enrollment, verified by code, revoked once.
 
 use chrono::Utc;
-use diesel::{sql_query, sql_types::Text, ExpressionMethods};
+use diesel::{sql_query, sql_types::Text, ExpressionMethods, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::Verification;
+use super::model::{Certificate, Verification};
 use crate::{
     audit::{self, Actor},
     error::{AppError, AppResult, Conflict},
     schema::certificates,
+    webhooks::events,
 };
 
 /// Issues the certificate of a completed enrollment; call in the move's
 /// transaction. Its code is 22 URL-safe characters (132 bits).
 pub async fn issue(conn: &mut AsyncPgConnection, enrollment_id: Uuid) -> AppResult<String> {
     let code = crate::auth::secret::generate().0[..22].to_string();
-    diesel::insert_into(certificates::table)
+    let issued: Certificate = diesel::insert_into(certificates::table)
         .values((
             certificates::id.eq(Uuid::now_v7()),
             certificates::enrollment_id.eq(enrollment_id),
             certificates::code.eq(&code),
         ))
-        .execute(conn)
+        .returning(Certificate::as_returning())
+        .get_result(conn)
         .await?;
+    events::emit(conn, "certificate.issued", &issued).await?;
     Ok(code)
 }
 
@@ -54,23 +57,25 @@ pub async fn revoke(
 ) -> AppResult<()> {
     conn.transaction(async |conn| {
         verification(conn, code).await?;
-        let revoked: Vec<Uuid> = diesel::update(certificates::table)
+        let revoked: Vec<Certificate> = diesel::update(certificates::table)
             .filter(certificates::code.eq(code))
             .filter(certificates::revoked_at.is_null())
             .set((
                 certificates::revoked_at.eq(Utc::now()),
                 certificates::revocation_reason.eq(reason),
             ))
-            .returning(certificates::id)
+            .returning(Certificate::as_returning())
             .get_results(conn)
             .await?;
-        let Some(id) = revoked.into_iter().next() else {
+        let Some(revoked) = revoked.into_iter().next() else {
             return Err(AppError::conflict(
                 Conflict::AlreadyRevoked,
                 "The certificate is already revoked.",
             ));
         };
+        events::emit(conn, "certificate.revoked", &revoked).await?;
         let changes = json!({ "reason": reason });
+        let id = revoked.id;
         audit::record(conn, actor.clone(), "certificate", "revoke", id, changes).await
     })
     .await

@@ -13,6 +13,8 @@ use uuid::Uuid;
 use super::model::{
     Cohort, CohortChanges, CohortInput, CohortRow, CohortStatus, Delivery, NewCohort,
 };
+use crate::store::Write;
+use crate::webhooks::events;
 use crate::{
     api::{
         collection::Collection,
@@ -132,7 +134,14 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<CohortRow
 /// A cohort's record is its row with the seats and waitlist computed.
 impl Kind for Cohort {
     const KIND: &'static str = ENTITY;
+
+    /// Partner systems hear of a cohort's creation and each move.
+    async fn announce(conn: &mut AsyncPgConnection, write: Write, cohort: &Self) -> AppResult<()> {
+        events::moves(conn, "cohort", write, cohort).await
+    }
 }
+
+crate::subject!(Cohort, Cohort);
 
 impl Insert for Cohort {
     type New = NewCohort;

@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn every_template_renders_in_every_locale_without_english_left() {
         let t = Templates::new();
-        assert_eq!(t.names().len(), 14);
+        assert_eq!(t.names().len(), 15);
         let payload = json!({
             "inviter": "Amina", "role": "partner", "token": "abc", "expires_in_days": 7,
             "full_name": "Kwame Mensah", "given_name": "Kwame", "cohort_title": "Crop vision",
@@ -170,6 +170,7 @@ mod tests {
             "venture_name": "AgriSense", "incubator_name": "Shenzhen AI Venture Hub",
             "trainee_name": "Kwame Mensah", "kind": "fellowship", "sending_name": "University of Ghana",
             "receiving_name": "Tsinghua University", "resource_title": "Crop disease images",
+            "url": "https://sis.ug.edu.gh/meridian", "failing_since": "2027-03-01",
         });
         for name in t.names() {
             let english = t

@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::model::{Enrollment, EnrollmentStatus};
+use crate::auth::policy::Resource;
+use crate::store::Write;
+use crate::webhooks::events::{self, Subject};
 use crate::{
     api::list::{self, ListParams, Page},
     audit::Actor,
@@ -170,6 +173,7 @@ pub async fn nominate(
             .await?;
         lifecycle::record(conn, actor.clone(), ENTITY, created.id, "new", "nominated", None).await?;
         mail(conn, created.id, "enrollment_nominated", json!({})).await?;
+        Enrollment::announce(conn, Write::Created, &created).await?;
         Ok(created)
     })
     .await
@@ -261,6 +265,23 @@ async fn ensure_attendance(
 
 impl Kind for Enrollment {
     const KIND: &'static str = ENTITY;
+
+    /// Partner systems hear of a nomination and each move.
+    async fn announce(conn: &mut AsyncPgConnection, write: Write, e: &Self) -> AppResult<()> {
+        events::moves(conn, ENTITY, write, e).await
+    }
+}
+
+impl Subject for Enrollment {
+    const RESOURCE: Resource = Resource::Enrollment;
+
+    fn subject_id(&self) -> Uuid {
+        self.id
+    }
+
+    async fn readable(&self, _: &mut AsyncPgConnection, scope: Scope) -> AppResult<bool> {
+        events::found(scope.require(self.institution_id, self.trainee_id))
+    }
 }
 
 /// Every move locks the cohort first: seats and quotas, attendance, the
@@ -395,12 +416,13 @@ async fn promote(
         if ensure_seat(conn, cohort, institution_id).await.is_err() {
             continue;
         }
-        diesel::update(enrollments::table.find(id))
+        let promoted: Enrollment = diesel::update(enrollments::table.find(id))
             .set((
                 enrollments::status.eq(EnrollmentStatus::Accepted),
                 enrollments::decided_at.eq(Utc::now()),
             ))
-            .execute(conn)
+            .returning(Enrollment::as_returning())
+            .get_result(conn)
             .await?;
         let note = Some("promoted from the waitlist");
         lifecycle::record(
@@ -414,6 +436,7 @@ async fn promote(
         )
         .await?;
         mail(conn, id, "enrollment_promoted", json!({})).await?;
+        Enrollment::announce(conn, Write::Moved("accepted"), &promoted).await?;
         return Ok(Some(id));
     }
     Ok(None)

@@ -10,6 +10,8 @@ use super::model::{
     IpTerms, KnowledgeResource, NewResource, ResourceChanges, ResourceInput, ResourceKind,
     ResourceStatus, Visibility,
 };
+use crate::store::Write;
+use crate::webhooks::events;
 use crate::{
     audit::{self, Actor},
     auth::{policy::Scope, scope::Scoped},
@@ -46,7 +48,23 @@ crate::table_record!(
     KnowledgeResource [], resources, KnowledgeResource,
     kind = "resource", new = NewResource, changes = ResourceChanges,
     created = crate::store::started,
+    announce = announce,
 );
+
+crate::subject!(KnowledgeResource, Knowledge);
+
+/// Partner systems hear of a resource when it is published.
+async fn announce(
+    conn: &mut AsyncPgConnection,
+    write: Write,
+    r: &KnowledgeResource,
+) -> AppResult<()> {
+    let reached = matches!(write, Write::Created | Write::Moved(_));
+    if reached && r.status == ResourceStatus::Published {
+        events::emit(conn, "resource.published", r).await?;
+    }
+    Ok(())
+}
 
 // Withdrawing a resource tells the coordinators of the cohorts that use it.
 crate::status_moving!(

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use actix_web::{http::header, post, web, HttpRequest, HttpResponse};
-use diesel::{ExpressionMethods, QueryDsl};
+use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::model::{NewTrainee, TraineeInput};
+use super::model::{NewTrainee, Trainee, TraineeInput};
 use crate::api::collection::Input;
 use crate::{
     api, audit,
@@ -23,6 +23,7 @@ use crate::{
     error::{payload_error, AppError, AppResult, FieldError, Problem},
     schema::trainees,
     state::AppState,
+    webhooks::events,
 };
 
 /// The header the file must start with.
@@ -303,10 +304,12 @@ pub(crate) async fn import(
     }
     conn.transaction(async |conn| {
         for chunk in new.chunks(1000) {
-            diesel::insert_into(trainees::table)
+            let created: Vec<Trainee> = diesel::insert_into(trainees::table)
                 .values(chunk)
-                .execute(conn)
+                .returning(Trainee::as_returning())
+                .get_results(conn)
                 .await?;
+            events::emit_each(conn, "trainee.created", &created).await?;
         }
         let summary = json!({ "institution_id": institution_id, "created": new.len() });
         audit::record(conn, &ctx, "trainee", "import", institution_id, summary).await

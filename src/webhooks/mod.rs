@@ -4,8 +4,11 @@
 //! to a host of `webhooks.allow_http_hosts`) and never reaches an address
 //! inside the network: checked when it is written, the host resolved.
 
+pub mod delivery;
+pub mod events;
 pub mod model;
 pub mod repo;
+pub mod worker;
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -13,7 +16,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api::{self, collection, list::ListQuery, Versioned},
+    api::{
+        self, collection,
+        list::{self, ListParams, ListQuery},
+        Versioned,
+    },
     audit::Actor,
     auth::{
         policy::{may, Action, Resource},
@@ -21,8 +28,9 @@ use crate::{
     },
     error::{AppError, AppResult, Problem},
     state::AppState,
-    store,
+    store::{self, Record},
 };
+use delivery::Delivery;
 use model::{Subscription, SubscriptionInput};
 
 /// A subscription with its signing secret, shown this once.
@@ -235,6 +243,68 @@ async fn rotate_secret(
     api::ok(&Secret { secret })
 }
 
+/// The delivery log of a subscription, oldest first (`sort=-created_at`
+/// for the latest): each delivery's status, attempts and last answer.
+#[utoipa::path(
+    tag = "webhooks",
+    params(
+        ("id" = Uuid, Path),
+        crate::api::list::CommonListParams,
+        ("status" = Option<String>, Query, description = "pending, delivered or failed"),
+        ("event_type" = Option<String>, Query),
+        ("record_id" = Option<Uuid>, Query),
+    ),
+    responses(
+        (status = 200, body = crate::api::list::Page<Delivery>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/webhooks/{id}/deliveries")]
+async fn list_deliveries(
+    state: web::Data<AppState>,
+    caller: Principal,
+    id: web::Path<Uuid>,
+    query: ListQuery,
+) -> AppResult<HttpResponse> {
+    use crate::api::collection::Filter;
+    let scope = may(&caller, Resource::Webhook, Action::Read)?;
+    let mut params = ListParams::parse(query.into_inner(), delivery::Filter::SPEC);
+    let filter = delivery::Filter::read(&mut params);
+    let params = params.finish()?;
+    let mut conn = state.pool.get().await?;
+    let id = Subscription::find(&mut conn, scope, *id).await?.id;
+    let build = || delivery::of(id, &filter);
+    api::page(&list::fetch(&mut conn, &params, build, |d: Delivery| d).await?)
+}
+
+/// Sends a delivery again, now, with the same `webhook-id`: one more
+/// attempt, whatever its status.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path), ("delivery_id" = Uuid, Path)),
+    responses(
+        (status = 202, body = Delivery),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
+async fn retry_delivery(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let scope = may(&ctx.caller, Resource::Webhook, Action::Update)?;
+    let (id, delivery_id) = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let again = repo::retry(&mut conn, &Actor::from(&ctx), scope, id, delivery_id).await?;
+    let mut res = api::ok(&again)?;
+    *res.status_mut() = actix_web::http::StatusCode::ACCEPTED;
+    Ok(res)
+}
+
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_webhooks)
@@ -242,5 +312,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(get_webhook)
         .service(update_webhook)
         .service(delete_webhook)
-        .service(rotate_secret);
+        .service(rotate_secret)
+        .service(list_deliveries)
+        .service(retry_delivery);
 }

@@ -5,7 +5,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::{NewSubscription, Subscription, SubscriptionChanges, SubscriptionInput};
+use super::{
+    delivery::{self, Delivery},
+    model::{NewSubscription, Subscription, SubscriptionChanges, SubscriptionInput},
+};
 use crate::{
     audit::{self, Actor},
     auth::policy::Scope,
@@ -35,6 +38,26 @@ crate::table_record!(
     Subscription [], webhook_subscriptions, Subscription,
     kind = "webhook", new = NewSubscription, changes = SubscriptionChanges,
 );
+
+/// Makes a delivery of a subscription in scope due now, with its audit
+/// record; 404 when either is missing or out of scope.
+pub async fn retry(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    scope: Scope,
+    id: Uuid,
+    delivery_id: Uuid,
+) -> AppResult<Delivery> {
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        <Subscription as Record>::find(conn, scope, id).await?;
+        let again = delivery::retry(conn, id, delivery_id).await?;
+        let changes = json!({ "delivery_id": delivery_id });
+        audit::record(conn, actor.clone(), "webhook", "retry", id, changes).await?;
+        Ok(again)
+    })
+    .await
+}
 
 /// A new signing secret for a subscription in scope; the old one stops
 /// signing at once.

@@ -398,7 +398,11 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/webhooks/{id}") => May(R::Webhook, Read, F::Webhook),
         ("patch", "/webhooks/{id}") => May(R::Webhook, Update, F::Webhook),
         ("delete", "/webhooks/{id}") => May(R::Webhook, Delete, F::Webhook),
-        ("post", "/webhooks/{id}/rotate-secret") => May(R::Webhook, Update, F::Webhook),
+        (
+            "post",
+            "/webhooks/{id}/rotate-secret" | "/webhooks/{id}/deliveries/{delivery_id}/retry",
+        ) => May(R::Webhook, Update, F::Webhook),
+        ("get", "/webhooks/{id}/deliveries") => May(R::Webhook, Read, F::Webhook),
         ("get", "/stats/cohorts/{id}") => May(R::Stats, Read, F::Cohort),
         ("get", p) if p.starts_with("/stats/") => May(R::Stats, Read, F::None),
         ("get", "/audit-events") => May(R::AuditEvent, Read, F::None),
@@ -576,7 +580,15 @@ async fn world(app: &TestApp) -> World {
                         "institution_id": owner["id"]}),
             )
             .await;
-        hooks.push(sid(&created(res, "a webhook subscription").await));
+        let hook = sid(&created(res, "a webhook subscription").await);
+        app.run_sql(&format!(
+            "INSERT INTO webhook_events (id, event_type, record_id, body) \
+               VALUES ('{hook}', 'trainee.created', '{hook}', '{{}}'); \
+             INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, record_id) \
+               VALUES ('{hook}', '{hook}', '{hook}', 'trainee.created', '{hook}');"
+        ))
+        .await;
+        hooks.push(hook);
     }
     let pair = |a: String, b: String| (a, b);
     let same = |a: String| (a.clone(), a);
@@ -687,6 +699,8 @@ async fn every_operation_answers_every_role_as_the_policy_table_says() {
                 path.replace("{id}", record)
                     .replace("{code}", record)
                     .replace("{resource_id}", draft)
+                    // Each fixture subscription has a delivery of its id.
+                    .replace("{delivery_id}", record)
             };
             assert_eq!(
                 send(&app, method, &at(own), None).await,

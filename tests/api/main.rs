@@ -25,4 +25,5 @@ mod sync;
 mod tls;
 mod trainees;
 mod ventures;
+mod webhook_delivery;
 mod webhooks;

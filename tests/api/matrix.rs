@@ -132,6 +132,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("patch", "/api/v1/webhooks/{id}", "AP"),
     e("delete", "/api/v1/webhooks/{id}", "AP"),
     e("post", "/api/v1/webhooks/{id}/rotate-secret", "AP"),
+    e("get", "/api/v1/webhooks/{id}/deliveries", "AP"),
+    e(
+        "post",
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry",
+        "AP",
+    ),
     e("get", "/api/v1/public/resources", "public"),
     e("get", "/api/v1/public/resources/{id}", "public"),
     e("get", "/api/v1/cohorts/{id}/resources", "ACPV"),
@@ -190,7 +196,8 @@ async fn every_endpoint_answers_every_role_as_the_matrix_says() {
             .path
             .replace("{id}", some_id)
             .replace("{code}", "no-such-code")
-            .replace("{resource_id}", some_id);
+            .replace("{resource_id}", some_id)
+            .replace("{delivery_id}", some_id);
         let method: Method = endpoint.method.to_uppercase().parse().unwrap();
         let send = |token: Option<String>| {
             let mut rb = app.request(method.clone(), &path, token.as_deref());
