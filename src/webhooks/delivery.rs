@@ -170,38 +170,37 @@ pub async fn record(
     retry_in_secs: Option<f64>,
     disable_after_secs: f64,
 ) -> AppResult<Option<TurnedOff>> {
+    let status = match (attempt.error.is_none(), retry_in_secs) {
+        (true, _) => "delivered",
+        (false, Some(_)) => "pending",
+        (false, None) => "failed",
+    };
+    // One statement: the attempt, and for a delivery the end of the
+    // subscription's failing spell.
+    diesel::sql_query(
+        "WITH d AS ( \
+           UPDATE webhook_deliveries SET status = $2, response_status = $3, \
+             response_body = $4, error = $5, last_attempt_at = now(), locked_until = NULL, \
+             updated_at = now(), \
+             delivered_at = CASE WHEN $2 = 'delivered' THEN now() END, \
+             next_attempt_at = now() + make_interval(secs => coalesce($6, 0)) \
+           WHERE id = $1 RETURNING subscription_id) \
+         UPDATE webhook_subscriptions s SET failing_since = NULL FROM d \
+         WHERE $2 = 'delivered' AND s.id = d.subscription_id AND s.failing_since IS NOT NULL",
+    )
+    .bind::<SqlUuid, _>(claimed.id)
+    .bind::<Text, _>(status)
+    .bind::<Nullable<Integer>, _>(attempt.status)
+    .bind::<Nullable<Text>, _>(attempt.body.as_deref())
+    .bind::<Nullable<Text>, _>(attempt.error.as_deref())
+    .bind::<Nullable<Double>, _>(retry_in_secs)
+    .execute(conn)
+    .await?;
+    if status == "delivered" {
+        return Ok(None);
+    }
     conn.transaction(async |conn| {
-        let delivered = attempt.error.is_none();
-        let status = match (delivered, retry_in_secs) {
-            (true, _) => "delivered",
-            (false, Some(_)) => "pending",
-            (false, None) => "failed",
-        };
-        diesel::sql_query(
-            "UPDATE webhook_deliveries SET status = $2, response_status = $3, \
-               response_body = $4, error = $5, last_attempt_at = now(), locked_until = NULL, \
-               updated_at = now(), \
-               delivered_at = CASE WHEN $2 = 'delivered' THEN now() END, \
-               next_attempt_at = now() + make_interval(secs => coalesce($6, 0)) \
-             WHERE id = $1",
-        )
-        .bind::<SqlUuid, _>(claimed.id)
-        .bind::<Text, _>(status)
-        .bind::<Nullable<Integer>, _>(attempt.status)
-        .bind::<Nullable<Text>, _>(attempt.body.as_deref())
-        .bind::<Nullable<Text>, _>(attempt.error.as_deref())
-        .bind::<Nullable<Double>, _>(retry_in_secs)
-        .execute(conn)
-        .await?;
         let subscription = webhook_subscriptions::table.find(claimed.subscription_id);
-        if delivered {
-            diesel::update(subscription)
-                .filter(webhook_subscriptions::failing_since.is_not_null())
-                .set(webhook_subscriptions::failing_since.eq(None::<DateTime<Utc>>))
-                .execute(conn)
-                .await?;
-            return Ok(None);
-        }
         diesel::update(subscription)
             .filter(webhook_subscriptions::failing_since.is_null())
             .set(webhook_subscriptions::failing_since.eq(diesel::dsl::now))

@@ -66,6 +66,9 @@ pub struct Subscription {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    /// Since when its deliveries have failed without a success, if they
+    /// have: after three days of it, the subscription is turned off.
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 /// The body of `POST` and `PATCH /webhooks`.

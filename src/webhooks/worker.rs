@@ -109,9 +109,12 @@ impl Deliverer {
         let mut listener = self.listen().await;
         let mut flying: JoinSet<Uuid> = JoinSet::new();
         let mut per_subscription: HashMap<Uuid, usize> = HashMap::new();
+        // Whether something may have come due: woken by a notification, the
+        // poll, or a subscription whose deliveries all finished.
+        let mut look = true;
         while !*stop.borrow() {
             let room = self.settings.concurrency.saturating_sub(flying.len());
-            let claimed = if room > 0 {
+            let claimed = if room > 0 && look {
                 let busy: Vec<Uuid> = per_subscription.keys().copied().collect();
                 self.claim(&busy, room).await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "claiming webhook deliveries failed");
@@ -129,32 +132,32 @@ impl Deliverer {
             if more && flying.len() < self.settings.concurrency {
                 continue;
             }
-            let listener_alive = match listener.as_mut() {
+            let (woke, listener_alive) = match listener.as_mut() {
                 Some(conn) => {
                     let mut stream = pin!(conn.notifications_stream());
                     let woke = tokio::select! {
                         Some(done) = flying.join_next(), if !flying.is_empty() => {
-                            settle(&mut per_subscription, done);
-                            true
+                            Some(settle(&mut per_subscription, done))
                         }
-                        n = stream.next() => matches!(n, Some(Ok(_))),
+                        n = stream.next() => matches!(n, Some(Ok(_))).then_some(true),
+                        _ = tokio::time::sleep(poll) => Some(true),
+                        _ = stop.changed() => Some(true),
+                    };
+                    while let Some(Some(Ok(_))) = stream.next().now_or_never() {}
+                    (woke.unwrap_or(true), woke.is_some())
+                }
+                None => {
+                    let woke = tokio::select! {
+                        Some(done) = flying.join_next(), if !flying.is_empty() => {
+                            settle(&mut per_subscription, done)
+                        }
                         _ = tokio::time::sleep(poll) => true,
                         _ = stop.changed() => true,
                     };
-                    while let Some(Some(Ok(_))) = stream.next().now_or_never() {}
-                    woke
-                }
-                None => {
-                    tokio::select! {
-                        Some(done) = flying.join_next(), if !flying.is_empty() => {
-                            settle(&mut per_subscription, done);
-                        }
-                        _ = tokio::time::sleep(poll) => {}
-                        _ = stop.changed() => {}
-                    }
-                    false
+                    (woke, false)
                 }
             };
+            look = woke;
             if !listener_alive {
                 listener = self.listen().await;
             }
@@ -286,13 +289,21 @@ impl Deliverer {
     }
 }
 
-/// Counts a finished delivery out of its subscription's share.
-fn settle(per_subscription: &mut HashMap<Uuid, usize>, done: Result<Uuid, tokio::task::JoinError>) {
-    let Ok(subscription) = done else { return };
-    if let Some(n) = per_subscription.get_mut(&subscription) {
-        *n -= 1;
-        if *n == 0 {
+/// Counts a finished delivery out of its subscription's share; answers
+/// whether the subscription has nothing in flight any more.
+fn settle(
+    per_subscription: &mut HashMap<Uuid, usize>,
+    done: Result<Uuid, tokio::task::JoinError>,
+) -> bool {
+    let Ok(subscription) = done else { return true };
+    match per_subscription.get_mut(&subscription) {
+        Some(n) if *n > 1 => {
+            *n -= 1;
+            false
+        }
+        _ => {
             per_subscription.remove(&subscription);
+            true
         }
     }
 }
