@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod cli;
 pub mod cohorts;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod deletions;
 pub mod demo;

@@ -17,7 +17,7 @@ use crate::{
     auth::{self, token::TokenService},
     certificates, cohorts,
     config::Settings,
-    db, deletions,
+    dashboard, db, deletions,
     email::{self, worker::Worker},
     enrollments,
     error::{self, AppError},
@@ -258,6 +258,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     .app_data(web::PathConfig::default().error_handler(error::path_error))
     .app_data(web::QueryConfig::default().error_handler(error::query_error))
     .configure(ops::routes)
+    .configure(dashboard::routes)
     .service(problems::describe)
     .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()))
     .route(
@@ -272,6 +273,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         web::scope("/api/v1")
             .wrap(from_fn(api::idempotency::idempotency))
             .wrap(from_fn(api::csv::negotiate))
+            .wrap(from_fn(api::revalidate))
             .wrap(from_fn(auth::throttle::limit_by_ip))
             .service(group(
                 &["/auth", "/invitations"],

@@ -81,16 +81,7 @@ fn tagged(
     body: serde_json::Result<Vec<u8>>,
     cache: Option<&'static str>,
 ) -> AppResult<HttpResponse> {
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == tag || t == "*")
-        });
-    let mut res = if matches {
+    let mut res = if none_match(req.headers(), &tag) {
         HttpResponse::NotModified().finish()
     } else {
         let bytes = body.map_err(|e| AppError::Internal(e.into()))?;
@@ -112,6 +103,68 @@ fn tagged(
     Ok(res)
 }
 
+/// Whether `If-None-Match` names `tag` (or `*`).
+pub fn none_match(headers: &header::HeaderMap, tag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == tag || t == "*")
+        })
+}
+
+/// An ETag of a body's bytes.
+pub fn content_tag(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..12]))
+}
+
+/// The most of an answer [`revalidate`] reads to tag it.
+const TAGGED_AT_MOST: u64 = 4 << 20;
+
+/// Tags the reads that carry no version of their own (statistics, lists)
+/// with an ETag of their bytes, with `Cache-Control: private, no-cache`,
+/// and answers 304 when `If-None-Match` names it: a dashboard reloaded over
+/// a metered link moves only headers while nothing changed. Streamed
+/// answers (whole-list CSV exports) are left as they are.
+pub async fn revalidate(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::body::{BodySize, MessageBody};
+    let get = req.method() == actix_web::http::Method::GET;
+    let res = next.call(req).await?.map_into_boxed_body();
+    let sized = matches!(res.response().body().size(), BodySize::Sized(n) if n <= TAGGED_AT_MOST);
+    if !get || !sized || res.status() != StatusCode::OK || res.headers().contains_key(header::ETAG)
+    {
+        return Ok(res);
+    }
+    let (req, res) = res.into_parts();
+    let (mut head, body) = res.into_parts();
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("an unreadable answer"))?;
+    let tag = content_tag(&bytes);
+    let headers = head.headers_mut();
+    headers.insert(header::ETAG, tag.parse().expect("a valid header"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("private, no-cache"),
+        );
+    }
+    let res = if none_match(req.headers(), &tag) {
+        *head.status_mut() = StatusCode::NOT_MODIFIED;
+        head.headers_mut().remove(header::CONTENT_TYPE);
+        head.set_body(actix_web::body::BoxBody::new(()))
+    } else {
+        head.set_body(bytes.boxed())
+    };
+    Ok(actix_web::dev::ServiceResponse::new(req, res))
+}
+
 /// How long any cache may keep what anyone may read.
 const PUBLIC_CACHE: &str = "public, max-age=300";
 
@@ -119,9 +172,7 @@ const PUBLIC_CACHE: &str = "public, max-age=300";
 /// may keep for five minutes; 304 when `If-None-Match` matches.
 pub fn public<T: Serialize>(req: &HttpRequest, body: &T) -> AppResult<HttpResponse> {
     let bytes = serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?;
-    let digest = Sha256::digest(&bytes);
-    let tag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..12]));
-    tagged(req, tag, Ok(bytes), Some(PUBLIC_CACHE))
+    tagged(req, content_tag(&bytes), Ok(bytes), Some(PUBLIC_CACHE))
 }
 
 /// [`public`] for a page of a list.

@@ -17,7 +17,7 @@ use crate::{error::AppResult, schema::webhook_deliveries, schema::webhook_subscr
 /// answer, cut at 1 KiB.
 #[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
 #[diesel(table_name = webhook_deliveries)]
-pub struct Delivery {
+pub struct WebhookDelivery {
     pub id: Uuid,
     /// The `webhook-id` header and the body's `id`: the same on every
     /// attempt.
@@ -58,12 +58,12 @@ pub fn of(
 ) -> webhook_deliveries::BoxedQuery<
     'static,
     diesel::pg::Pg,
-    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Delivery, diesel::pg::Pg>>,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<WebhookDelivery, diesel::pg::Pg>>,
 > {
     filter.narrow(
         webhook_deliveries::table
             .filter(webhook_deliveries::subscription_id.eq(subscription))
-            .select(Delivery::as_select())
+            .select(WebhookDelivery::as_select())
             .into_boxed(),
         crate::auth::policy::Scope::All,
     )
@@ -242,7 +242,7 @@ pub async fn retry(
     conn: &mut AsyncPgConnection,
     subscription: Uuid,
     id: Uuid,
-) -> AppResult<Delivery> {
+) -> AppResult<WebhookDelivery> {
     let delivery = diesel::update(
         webhook_deliveries::table
             .filter(webhook_deliveries::id.eq(id))
@@ -253,7 +253,7 @@ pub async fn retry(
         webhook_deliveries::next_attempt_at.eq(diesel::dsl::now),
         webhook_deliveries::updated_at.eq(diesel::dsl::now),
     ))
-    .returning(Delivery::as_returning())
+    .returning(WebhookDelivery::as_returning())
     .get_result(conn)
     .await?;
     diesel::sql_query(format!("NOTIFY {}", super::events::CHANNEL))

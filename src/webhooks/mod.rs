@@ -30,7 +30,7 @@ use crate::{
     state::AppState,
     store::{self, Record},
 };
-use delivery::Delivery;
+use delivery::WebhookDelivery;
 use model::{Subscription, SubscriptionInput};
 
 /// A subscription with its signing secret, shown this once.
@@ -255,7 +255,7 @@ async fn rotate_secret(
         ("record_id" = Option<Uuid>, Query),
     ),
     responses(
-        (status = 200, body = crate::api::list::Page<Delivery>),
+        (status = 200, body = crate::api::list::Page<WebhookDelivery>),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem),
     ),
@@ -276,7 +276,7 @@ async fn list_deliveries(
     let mut conn = state.pool.get().await?;
     let id = Subscription::find(&mut conn, scope, *id).await?.id;
     let build = || delivery::of(id, &filter);
-    api::page(&list::fetch(&mut conn, &params, build, |d: Delivery| d).await?)
+    api::page(&list::fetch(&mut conn, &params, build, |d: WebhookDelivery| d).await?)
 }
 
 /// Sends a delivery again, now, with the same `webhook-id`: one more
@@ -285,7 +285,7 @@ async fn list_deliveries(
     tag = "webhooks",
     params(("id" = Uuid, Path), ("delivery_id" = Uuid, Path)),
     responses(
-        (status = 202, body = Delivery),
+        (status = 202, body = WebhookDelivery),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
     ),
     security(("bearer" = []))

@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    delivery::{self, Delivery},
+    delivery::{self, WebhookDelivery},
     model::{NewSubscription, Subscription, SubscriptionChanges, SubscriptionInput},
 };
 use crate::{
@@ -47,7 +47,7 @@ pub async fn retry(
     scope: Scope,
     id: Uuid,
     delivery_id: Uuid,
-) -> AppResult<Delivery> {
+) -> AppResult<WebhookDelivery> {
     use diesel_async::AsyncConnection;
     conn.transaction(async |conn| {
         <Subscription as Record>::find(conn, scope, id).await?;

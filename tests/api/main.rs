@@ -4,6 +4,7 @@ mod access;
 mod audit;
 mod auth;
 mod cohorts;
+mod dashboard;
 mod email;
 mod enrollments;
 mod errors;
