@@ -94,6 +94,10 @@ def main():
 
     # The per-IP limit counts the client nginx forwards, across instances.
     limit = int(sys.argv[4]) if len(sys.argv) > 4 else 120
+    # The limiter counts per calendar minute: start early in one, so that
+    # the burst is not split between two windows.
+    if time.time() % 60 > 40:
+        time.sleep(61 - time.time() % 60)
     statuses = [call(NGINX, "POST", "/api/v1/auth/password-reset", {"email": "nobody@example.org"},
                      headers={"x-forwarded-for": "41.0.0.9"})[0] for _ in range(limit + 5)]
     check(statuses.count(202) <= limit and 429 in statuses,

@@ -487,6 +487,21 @@ async fn a_subscription_failing_for_days_is_turned_off_and_its_creator_told() {
     assert!(off, "turned off");
     let read = app.get_json(&path, &admin.token).await;
     assert!(read["failing_since"].is_string(), "{read}");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "meridian_webhook_deliveries_total{outcome=\"turned_off\"} 1",
+        "meridian_webhook_queue{measure=\"pending\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
     assert_eq!(
         app.count("notifications WHERE template = 'webhook_disabled'")
             .await,
@@ -536,4 +551,161 @@ async fn a_name_that_resolves_inside_the_network_is_refused_at_delivery() {
     .await;
     assert!(refused);
     assert!(receiver.received("/sis").is_empty());
+}
+
+#[tokio::test]
+async fn each_family_of_events_is_sent_by_its_write() {
+    let app = spawn_app_with(settings()).await;
+    let receiver = Receiver::start().await;
+    let admin = app.admin().await;
+    let token = &admin.token;
+    let ghana = app.institution(token, "University of Ghana", "GH").await;
+    let china = app.institution(token, "Tsinghua University", "CN").await;
+    subscribe(&app, token, format!("{}/all", receiver.base), json!(["*"])).await;
+
+    let agreement = app
+        .create(
+            "/api/v1/exchange-agreements",
+            token,
+            &json!({"institution_a_id": ghana["id"], "institution_b_id": china["id"],
+                    "title": "Ghana-Tsinghua AI fellowships", "valid_from": "2027-01-01",
+                    "valid_to": "2028-12-31", "kinds": ["fellowship"], "annual_quota": 2}),
+        )
+        .await;
+    let path = format!("/api/v1/exchange-agreements/{}", sid(&agreement));
+    let res = app
+        .patch(
+            &path,
+            token,
+            &json!({"title": "Ghana-Tsinghua fellowships"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let kofi = trainee(&app, token, &ghana, "Kofi").await;
+    app.create(
+        "/api/v1/exchanges",
+        token,
+        &json!({"kind": "fellowship", "trainee_id": kofi["id"], "sending_institution_id": ghana["id"],
+                "receiving_institution_id": china["id"], "agreement_id": agreement["id"],
+                "starts_on": "2027-09-01", "ends_on": "2028-02-28", "funding_usd": "18000"}),
+    )
+    .await;
+    let incubator = app
+        .create(
+            "/api/v1/incubators",
+            token,
+            &json!({"name": "Shenzhen AI Venture Hub", "host_institution_id": china["id"],
+                    "country_code": "CN", "city": "Shenzhen", "themes": ["agriculture"],
+                    "capacity": 3, "services": ["legal"]}),
+        )
+        .await;
+    app.create(
+        "/api/v1/ventures",
+        token,
+        &json!({"incubator_id": incubator["id"], "name": "AgriSense", "theme": "agriculture",
+                "country_code": "GH", "founder_trainee_ids": [kofi["id"]]}),
+    )
+    .await;
+    let resource = app
+        .create(
+            "/api/v1/resources",
+            token,
+            &json!({"title": "Crop vision", "kind": "course", "url": "https://open.example.org/c",
+                    "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": ghana["id"]}),
+        )
+        .await;
+    let resource = format!("/api/v1/resources/{}", sid(&resource));
+    app.moved(token, &resource, "published").await;
+    let gone = trainee(&app, token, &ghana, "Yaa").await;
+    let res = app
+        .delete(&format!("/api/v1/trainees/{}", sid(&gone)), token)
+        .await;
+    assert_eq!(res.status(), 204);
+
+    // A cohort taken to the end: a completion issues a certificate.
+    let programme = app.programme(token, "AIAG", &ghana).await;
+    let (_, cohort) = app
+        .open_cohort(token, &programme, &china, "C1", json!({}))
+        .await;
+    let e = app
+        .create(
+            &format!("{cohort}/enrollments"),
+            token,
+            &json!({ "trainee_id": kofi["id"] }),
+        )
+        .await;
+    let enrollment = format!("/api/v1/enrollments/{}", sid(&e));
+    app.moved(token, &enrollment, "accepted").await;
+    for to in ["closed", "running"] {
+        app.moved(token, &cohort, to).await;
+    }
+    app.moved(token, &enrollment, "completed").await;
+    let issued = eventually(10, || async {
+        receiver
+            .received("/all")
+            .iter()
+            .any(|r| r.json()["type"] == "certificate.issued")
+    })
+    .await;
+    assert!(issued);
+    let certificate = receiver
+        .received("/all")
+        .into_iter()
+        .map(|r| r.json())
+        .find(|b| b["type"] == "certificate.issued")
+        .unwrap();
+    assert_eq!(certificate["data"]["enrollment_id"], e["id"]);
+    let code = certificate["data"]["code"].as_str().unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/certificates/{code}/revoke"),
+            token,
+            &json!({"reason": "issued in error"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let expected = [
+        "agreement.created",
+        "agreement.updated",
+        "trainee.created",
+        "exchange.proposed",
+        "venture.applied",
+        "resource.published",
+        "trainee.deleted",
+        "cohort.draft",
+        "cohort.open",
+        "cohort.running",
+        "enrollment.nominated",
+        "enrollment.accepted",
+        "enrollment.completed",
+        "certificate.issued",
+        "certificate.revoked",
+    ];
+    let types = || {
+        receiver
+            .received("/all")
+            .iter()
+            .map(|r| r.json()["type"].as_str().unwrap().to_string())
+            .collect::<HashSet<_>>()
+    };
+    let all = eventually(10, || async {
+        expected.iter().all(|t| types().contains(*t))
+    })
+    .await;
+    assert!(
+        all,
+        "missing: {:?}",
+        expected
+            .iter()
+            .filter(|t| !types().contains(**t))
+            .collect::<Vec<_>>()
+    );
+    let deleted = receiver
+        .received("/all")
+        .into_iter()
+        .map(|r| r.json())
+        .find(|b| b["type"] == "trainee.deleted")
+        .unwrap();
+    assert_eq!(deleted["data"]["id"], gone["id"], "the record as it was");
 }
