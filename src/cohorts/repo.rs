@@ -131,6 +131,18 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<CohortRow
         .await?)
 }
 
+/// Reads a cohort and holds it against changes until the transaction ends,
+/// without excluding other readers: nominations, which take no seat, share
+/// it with one another and wait only for a move of the cohort or of a seat.
+pub async fn share(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<CohortRow> {
+    Ok(cohorts::table
+        .find(id)
+        .select(CohortRow::as_select())
+        .for_share()
+        .first(conn)
+        .await?)
+}
+
 /// A cohort's record is its row with the seats and waitlist computed.
 impl Kind for Cohort {
     const KIND: &'static str = ENTITY;

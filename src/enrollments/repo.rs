@@ -152,7 +152,7 @@ pub async fn nominate(
             .first(conn)
             .await?;
         scope.require(institution_id, trainee_id)?;
-        let cohort = cohorts::lock(conn, cohort_id).await?;
+        let cohort = cohorts::share(conn, cohort_id).await?;
         if !cohort.accepts_nominations(Utc::now()) {
             return Err(AppError::conflict(
                 Conflict::NominationsClosed,
