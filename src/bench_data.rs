@@ -276,6 +276,9 @@ pub async fn seed(url: &str, scale: f64) -> anyhow::Result<Vec<(String, i64)>> {
         sql_query("SELECT meridian_rebuild_tallies()")
             .execute(conn)
             .await?;
+        sql_query("SELECT meridian_count_cohort_seats()")
+            .execute(conn)
+            .await?;
         Ok(())
     })
     .await?;

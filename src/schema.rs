@@ -208,6 +208,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        seats_taken -> Int4,
+        waitlist_length -> Int4,
     }
 }
 

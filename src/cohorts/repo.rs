@@ -33,20 +33,11 @@ use crate::{
 
 pub const ENTITY: &str = "cohort";
 
-/// Seats taken and waitlist length of the cohort row in scope, as SQL. They
-/// are read from the dashboard tallies (migration 000006), kept in the
-/// transactions that move enrollments, so they are exact and cost a few rows
-/// instead of the cohort's enrollments. Seat decisions themselves count
-/// under the cohort's lock (`enrollments::repo`).
-const SEATS: &str = "(SELECT COALESCE(sum(n), 0)::bigint FROM \
-     (SELECT n FROM tallies WHERE scope_id = cohorts.id AND dim = 'all' \
-        AND status IN ('accepted', 'completed', 'not_completed') \
-      UNION ALL SELECT n FROM tally_deltas WHERE scope_id = cohorts.id AND dim = 'all' \
-        AND status IN ('accepted', 'completed', 'not_completed')) seats)";
-const WAITLIST: &str = "(SELECT COALESCE(sum(n), 0)::bigint FROM \
-     (SELECT n FROM tallies WHERE scope_id = cohorts.id AND dim = 'all' AND status = 'waitlisted' \
-      UNION ALL SELECT n FROM tally_deltas WHERE scope_id = cohorts.id AND dim = 'all' \
-        AND status = 'waitlisted') waiting)";
+/// Seats taken and waitlist length of a cohort: kept on its row by a
+/// trigger on enrollments (migration 000014), in the transactions that move
+/// them, so they are exact and read with the row.
+const SEATS: &str = "cohorts.seats_taken::bigint";
+const WAITLIST: &str = "cohorts.waitlist_length::bigint";
 
 crate::list_filter! {
     /// Filters of `GET /cohorts`.

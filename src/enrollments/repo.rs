@@ -179,19 +179,31 @@ pub async fn nominate(
     .await
 }
 
-async fn count_seats(
+/// Seats of a cohort taken now: kept on its row (as the moves of this
+/// transaction left it), which the caller holds locked.
+async fn seats_taken(conn: &mut AsyncPgConnection, cohort_id: Uuid) -> AppResult<i64> {
+    use crate::schema::cohorts;
+    let n: i32 = cohorts::table
+        .find(cohort_id)
+        .select(cohorts::seats_taken)
+        .first(conn)
+        .await?;
+    Ok(n.into())
+}
+
+/// Seats of a cohort held by an institution's trainees.
+async fn institution_seats(
     conn: &mut AsyncPgConnection,
     cohort_id: Uuid,
-    institution: Option<Uuid>,
+    institution: Uuid,
 ) -> AppResult<i64> {
-    let mut q = enrollments::table
+    Ok(enrollments::table
         .filter(enrollments::cohort_id.eq(cohort_id))
         .filter(enrollments::status.eq_any(EnrollmentStatus::SEATED))
-        .into_boxed();
-    if let Some(i) = institution {
-        q = q.filter(enrollments::institution_id.eq(i));
-    }
-    Ok(q.count().get_result(conn).await?)
+        .filter(enrollments::institution_id.eq(institution))
+        .count()
+        .get_result(conn)
+        .await?)
 }
 
 /// 409 unless the cohort has a seat, and the institution quota room, for
@@ -201,14 +213,14 @@ async fn ensure_seat(
     cohort: &CohortRow,
     institution_id: Uuid,
 ) -> AppResult<()> {
-    if count_seats(conn, cohort.id, None).await? >= i64::from(cohort.capacity) {
+    if seats_taken(conn, cohort.id).await? >= i64::from(cohort.capacity) {
         return Err(AppError::conflict(
             Conflict::CohortFull,
             "Every seat of the cohort is taken.",
         ));
     }
     if let Some(max) = cohort.max_per_institution {
-        if count_seats(conn, cohort.id, Some(institution_id)).await? >= i64::from(max) {
+        if institution_seats(conn, cohort.id, institution_id).await? >= i64::from(max) {
             return Err(AppError::conflict(
                 Conflict::InstitutionQuotaReached,
                 "The institution already has as many seats in this cohort as it may.",
