@@ -76,7 +76,7 @@ PARTNER=$(login bench-partner@bench.example)
 SQL=$(mktemp -d)
 ADMIN_ID=$(psql_ "SELECT id FROM users WHERE email = 'bench-admin@bench.example'")
 standing() { echo "SELECT role, disabled, token_version, institution_id, trainee_id FROM users WHERE id = '$1' LIMIT 1;"; }
-SEATS="(SELECT COALESCE(sum(n), 0)::bigint FROM (SELECT n FROM tallies WHERE scope_id = cohorts.id AND dim = 'all' AND status IN ('accepted', 'completed', 'not_completed') UNION ALL SELECT n FROM tally_deltas WHERE scope_id = cohorts.id AND dim = 'all' AND status IN ('accepted', 'completed', 'not_completed')) seats), (SELECT COALESCE(sum(n), 0)::bigint FROM (SELECT n FROM tallies WHERE scope_id = cohorts.id AND dim = 'all' AND status = 'waitlisted' UNION ALL SELECT n FROM tally_deltas WHERE scope_id = cohorts.id AND dim = 'all' AND status = 'waitlisted') waiting)"
+SEATS="cohorts.seats_taken::bigint, cohorts.waitlist_length::bigint"
 # The tallies of some dimensions over one scope, as src/stats/mod.rs reads them.
 tallies() {
   echo "SELECT scope_id AS scope_id, dim, key, status, sum(n)::bigint AS n FROM (SELECT scope_id, dim, key, status, n FROM tallies WHERE scope_id = '$1' AND dim = ANY('{$2}') UNION ALL SELECT scope_id, dim, key, status, n FROM tally_deltas WHERE scope_id = '$1' AND dim = ANY('{$2}')) t GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
