@@ -93,6 +93,16 @@ pub async fn connect(url: &str) -> diesel::ConnectionResult<AsyncPgConnection> {
     link.open().await
 }
 
+/// A connection of its own (outside the pools) that LISTENs on `channel`,
+/// for a worker to be woken by NOTIFY; `None` when it cannot be had now.
+pub async fn listen(url: &str, channel: &str) -> Option<AsyncPgConnection> {
+    let mut conn = connect(url).await.ok()?;
+    diesel_async::RunQueryDsl::execute(diesel::sql_query(format!("LISTEN {channel}")), &mut conn)
+        .await
+        .ok()?;
+    Some(conn)
+}
+
 /// Applies pending migrations under an advisory lock; returns how many ran.
 pub async fn migrate(url: &str) -> anyhow::Result<usize> {
     let conn = connect(url)

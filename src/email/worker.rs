@@ -7,7 +7,7 @@
 use std::{pin::pin, sync::Arc, time::Duration};
 
 use chrono::Utc;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use futures_util::{FutureExt, StreamExt};
 use rand::Rng;
 use tokio::sync::watch;
@@ -68,12 +68,7 @@ impl Worker {
     }
 
     async fn listen(&self) -> Option<AsyncPgConnection> {
-        let mut conn = crate::db::connect(&self.database_url).await.ok()?;
-        diesel::sql_query(format!("LISTEN {CHANNEL}"))
-            .execute(&mut conn)
-            .await
-            .ok()?;
-        Some(conn)
+        crate::db::listen(&self.database_url, CHANNEL).await
     }
 
     /// Delivers until `stop` turns true; what is in hand is finished first.

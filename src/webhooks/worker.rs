@@ -9,7 +9,7 @@
 use std::{collections::HashMap, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
 
 use chrono::Utc;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use futures_util::{FutureExt, StreamExt};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
@@ -94,12 +94,7 @@ impl Deliverer {
     }
 
     async fn listen(&self) -> Option<AsyncPgConnection> {
-        let mut conn = crate::db::connect(&self.database_url).await.ok()?;
-        diesel::sql_query(format!("LISTEN {CHANNEL}"))
-            .execute(&mut conn)
-            .await
-            .ok()?;
-        Some(conn)
+        crate::db::listen(&self.database_url, CHANNEL).await
     }
 
     /// Delivers until `stop` turns true; what is in flight is finished

@@ -17,7 +17,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use meridian::{auth::Role, config::Settings};
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, spawn_app_on, spawn_app_with, test_settings, TestApp};
+use crate::helpers::{eventually, spawn_app_on, spawn_app_with, test_settings, TestApp, TestUser};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -172,28 +172,49 @@ async fn trainee(app: &TestApp, token: &str, institution: &Value, name: &str) ->
     .await
 }
 
+/// An app whose workers deliver, a receiver, an admin and an institution.
+struct Scene {
+    app: TestApp,
+    receiver: Receiver,
+    admin: TestUser,
+    ghana: Value,
+}
+
+async fn scene(settings: Settings) -> Scene {
+    let app = spawn_app_with(settings).await;
+    let receiver = Receiver::start().await;
+    let admin = app.admin().await;
+    let ghana = app
+        .institution(&admin.token, "University of Ghana", "GH")
+        .await;
+    Scene {
+        app,
+        receiver,
+        admin,
+        ghana,
+    }
+}
+
+impl Scene {
+    /// The admin subscribes the receiver's `path` to `events`.
+    async fn hook(&self, path: &str, events: Value) -> Value {
+        let url = format!("{}{path}", self.receiver.base);
+        subscribe(&self.app, &self.admin.token, url, events).await
+    }
+}
+
 fn sid(v: &Value) -> &str {
     v["id"].as_str().unwrap()
 }
 
 #[tokio::test]
 async fn deliveries_are_signed_and_stop_verifying_with_a_rotated_secret() {
-    let app = spawn_app_with(settings()).await;
-    let receiver = Receiver::start().await;
-    let admin = app.admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
-    let hook = subscribe(
-        &app,
-        &admin.token,
-        format!("{}/sis", receiver.base),
-        json!(["trainee.created"]),
-    )
-    .await;
+    let s = scene(settings()).await;
+    let (app, receiver, admin, ghana) = (&s.app, &s.receiver, &s.admin, &s.ghana);
+    let hook = s.hook("/sis", json!(["trainee.created"])).await;
     let old = hook["secret"].as_str().unwrap().to_string();
 
-    let ama = trainee(&app, &admin.token, &ghana, "Ama").await;
+    let ama = trainee(app, &admin.token, ghana, "Ama").await;
     let first = &receiver.wait_for("/sis", 1).await[0];
     assert!(first.verifies(&old));
     let body = first.json();
@@ -210,7 +231,7 @@ async fn deliveries_are_signed_and_stop_verifying_with_a_rotated_secret() {
     assert_eq!(res.status(), 200);
     let rotated: Value = res.json().await.unwrap();
     let new = rotated["secret"].as_str().unwrap();
-    trainee(&app, &admin.token, &ghana, "Kofi").await;
+    trainee(app, &admin.token, ghana, "Kofi").await;
     let second = &receiver.wait_for("/sis", 2).await[1];
     assert!(second.verifies(new));
     assert!(!second.verifies(&old), "the old secret no longer signs");
@@ -232,23 +253,14 @@ async fn deliveries_are_signed_and_stop_verifying_with_a_rotated_secret() {
 
 #[tokio::test]
 async fn a_receiver_that_was_down_gets_everything_in_order_with_the_same_ids() {
-    let app = spawn_app_with(settings()).await;
-    let receiver = Receiver::start().await;
-    let admin = app.admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
+    let s = scene(settings()).await;
+    let (app, receiver, admin, ghana) = (&s.app, &s.receiver, &s.admin, &s.ghana);
+    s.hook("/sis", json!(["trainee.created", "trainee.updated"]))
         .await;
-    subscribe(
-        &app,
-        &admin.token,
-        format!("{}/sis", receiver.base),
-        json!(["trainee.created", "trainee.updated"]),
-    )
-    .await;
     receiver.failing.store(true, Ordering::SeqCst);
     let mut expected: HashMap<String, Vec<String>> = HashMap::new();
     for name in ["Abena", "Yaw"] {
-        let t = trainee(&app, &admin.token, &ghana, name).await;
+        let t = trainee(app, &admin.token, ghana, name).await;
         let path = format!("/api/v1/trainees/{}", sid(&t));
         let mut names = vec![name.to_string()];
         for n in 1..=3 {
@@ -321,17 +333,13 @@ async fn two_instances_deliver_each_event_once() {
 
 #[tokio::test]
 async fn a_partner_subscription_hears_only_of_its_institution() {
-    let app = spawn_app_with(settings()).await;
-    let receiver = Receiver::start().await;
-    let admin = app.admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
+    let s = scene(settings()).await;
+    let (app, receiver, admin, ghana) = (&s.app, &s.receiver, &s.admin, &s.ghana);
     let kenya = app
         .institution(&admin.token, "University of Nairobi", "KE")
         .await;
     let staff = app
-        .user(Role::Partner, Some(sid(&ghana).parse().unwrap()))
+        .user(Role::Partner, Some(sid(ghana).parse().unwrap()))
         .await;
     let events = json!([
         "trainee.created",
@@ -339,27 +347,21 @@ async fn a_partner_subscription_hears_only_of_its_institution() {
         "enrollment.accepted"
     ]);
     subscribe(
-        &app,
+        app,
         &staff.token,
         format!("{}/ghana", receiver.base),
         events,
     )
     .await;
-    subscribe(
-        &app,
-        &admin.token,
-        format!("{}/secretariat", receiver.base),
-        json!(["*"]),
-    )
-    .await;
+    s.hook("/secretariat", json!(["*"])).await;
 
-    let programme = app.programme(&admin.token, "AIAG", &ghana).await;
+    let programme = app.programme(&admin.token, "AIAG", ghana).await;
     let (_, cohort) = app
         .open_cohort(&admin.token, &programme, &kenya, "K1", json!({}))
         .await;
     let mut enrollments = Vec::new();
-    for (home, name) in [(&ghana, "Akosua"), (&kenya, "Wanjiru")] {
-        let t = trainee(&app, &admin.token, home, name).await;
+    for (home, name) in [(ghana, "Akosua"), (&kenya, "Wanjiru")] {
+        let t = trainee(app, &admin.token, home, name).await;
         let e = app
             .create(
                 &format!("{cohort}/enrollments"),
@@ -400,20 +402,16 @@ async fn a_partner_subscription_hears_only_of_its_institution() {
 async fn slow_redirecting_and_oversized_answers_fail_without_holding_up_others() {
     let mut settings = settings();
     settings.webhooks.retry_for_secs = 0;
-    let app = spawn_app_with(settings).await;
-    let receiver = Receiver::start().await;
-    let admin = app.admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
+    let s = scene(settings).await;
+    let (app, receiver, admin, ghana) = (&s.app, &s.receiver, &s.admin, &s.ghana);
     let mut hooks = HashMap::new();
     for path in ["/slow", "/redirect", "/huge", "/ok"] {
         let url = format!("{}{path}", receiver.base);
-        let hook = subscribe(&app, &admin.token, url, json!(["trainee.created"])).await;
+        let hook = subscribe(app, &admin.token, url, json!(["trainee.created"])).await;
         hooks.insert(path, sid(&hook).to_string());
     }
     let started = std::time::Instant::now();
-    trainee(&app, &admin.token, &ghana, "Adwoa").await;
+    trainee(app, &admin.token, ghana, "Adwoa").await;
     receiver.wait_for("/ok", 1).await;
     assert!(
         started.elapsed() < Duration::from_millis(1500),
@@ -455,7 +453,7 @@ async fn slow_redirecting_and_oversized_answers_fail_without_holding_up_others()
     let tries = receiver.received("/huge");
     assert_eq!(tries[0].id, tries[1].id);
     let other = app
-        .user(Role::Partner, Some(sid(&ghana).parse().unwrap()))
+        .user(Role::Partner, Some(sid(ghana).parse().unwrap()))
         .await;
     let res = app.post(&retry, &other.token, &json!({})).await;
     assert_eq!(res.status(), 404, "another's subscription is not found");
@@ -465,21 +463,11 @@ async fn slow_redirecting_and_oversized_answers_fail_without_holding_up_others()
 async fn a_subscription_failing_for_days_is_turned_off_and_its_creator_told() {
     let mut settings = settings();
     settings.webhooks.disable_after_secs = 1;
-    let app = spawn_app_with(settings).await;
-    let receiver = Receiver::start().await;
-    let admin = app.admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
-    let hook = subscribe(
-        &app,
-        &admin.token,
-        format!("{}/down", receiver.base),
-        json!(["*"]),
-    )
-    .await;
+    let s = scene(settings).await;
+    let (app, admin, ghana) = (&s.app, &s.admin, &s.ghana);
+    let hook = s.hook("/down", json!(["*"])).await;
     let path = format!("/api/v1/webhooks/{}", sid(&hook));
-    trainee(&app, &admin.token, &ghana, "Efua").await;
+    trainee(app, &admin.token, ghana, "Efua").await;
     let off = eventually(15, || async {
         app.get_json(&path, &admin.token).await["active"] == false
     })
@@ -520,19 +508,9 @@ async fn a_subscription_failing_for_days_is_turned_off_and_its_creator_told() {
 
 #[tokio::test]
 async fn a_name_that_resolves_inside_the_network_is_refused_at_delivery() {
-    let app = spawn_app_with(settings()).await;
-    let receiver = Receiver::start().await;
-    let admin = app.admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
-    let hook = subscribe(
-        &app,
-        &admin.token,
-        format!("{}/sis", receiver.base),
-        json!(["trainee.created"]),
-    )
-    .await;
+    let s = scene(settings()).await;
+    let (app, receiver, admin, ghana) = (&s.app, &s.receiver, &s.admin, &s.ghana);
+    let hook = s.hook("/sis", json!(["trainee.created"])).await;
     // As if its name now resolved to this machine.
     let port = receiver.base.rsplit(':').next().unwrap();
     app.run_sql(&format!(
@@ -540,7 +518,7 @@ async fn a_name_that_resolves_inside_the_network_is_refused_at_delivery() {
         sid(&hook)
     ))
     .await;
-    trainee(&app, &admin.token, &ghana, "Afua").await;
+    trainee(app, &admin.token, ghana, "Afua").await;
     let log = format!("/api/v1/webhooks/{}/deliveries", sid(&hook));
     let refused = eventually(10, || async {
         let page = app.get_json(&log, &admin.token).await;
@@ -555,13 +533,11 @@ async fn a_name_that_resolves_inside_the_network_is_refused_at_delivery() {
 
 #[tokio::test]
 async fn each_family_of_events_is_sent_by_its_write() {
-    let app = spawn_app_with(settings()).await;
-    let receiver = Receiver::start().await;
-    let admin = app.admin().await;
+    let s = scene(settings()).await;
+    let (app, receiver, admin, ghana) = (&s.app, &s.receiver, &s.admin, &s.ghana);
     let token = &admin.token;
-    let ghana = app.institution(token, "University of Ghana", "GH").await;
     let china = app.institution(token, "Tsinghua University", "CN").await;
-    subscribe(&app, token, format!("{}/all", receiver.base), json!(["*"])).await;
+    s.hook("/all", json!(["*"])).await;
 
     let agreement = app
         .create(
@@ -581,7 +557,7 @@ async fn each_family_of_events_is_sent_by_its_write() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let kofi = trainee(&app, token, &ghana, "Kofi").await;
+    let kofi = trainee(app, token, ghana, "Kofi").await;
     app.create(
         "/api/v1/exchanges",
         token,
@@ -616,14 +592,14 @@ async fn each_family_of_events_is_sent_by_its_write() {
         .await;
     let resource = format!("/api/v1/resources/{}", sid(&resource));
     app.moved(token, &resource, "published").await;
-    let gone = trainee(&app, token, &ghana, "Yaa").await;
+    let gone = trainee(app, token, ghana, "Yaa").await;
     let res = app
         .delete(&format!("/api/v1/trainees/{}", sid(&gone)), token)
         .await;
     assert_eq!(res.status(), 204);
 
     // A cohort taken to the end: a completion issues a certificate.
-    let programme = app.programme(token, "AIAG", &ghana).await;
+    let programme = app.programme(token, "AIAG", ghana).await;
     let (_, cohort) = app
         .open_cohort(token, &programme, &china, "C1", json!({}))
         .await;
