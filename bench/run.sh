@@ -75,6 +75,7 @@ PARTNER=$(login bench-partner@bench.example)
 # PostgreSQL does less on two cores, which would flatter the ratio).
 SQL=$(mktemp -d)
 ADMIN_ID=$(psql_ "SELECT id FROM users WHERE email = 'bench-admin@bench.example'")
+PARTNER_ID=$(psql_ "SELECT id FROM users WHERE email = 'bench-partner@bench.example'")
 standing() { echo "SELECT role, disabled, token_version, institution_id, trainee_id FROM users WHERE id = '$1' LIMIT 1;"; }
 SEATS="cohorts.seats_taken::bigint, cohorts.waitlist_length::bigint"
 # The tallies of some dimensions over one scope, as src/stats/mod.rs reads them.
@@ -90,12 +91,22 @@ NIL=00000000-0000-0000-0000-000000000000
   echo "SELECT dim, key, NULL::text AS label, status, n FROM ($(tallies "$NIL" "all,certified,cohorts,trainees,institutions,programs,ventures,venture_jobs,venture_funding_cents,exchanges")) t;"; } > "$SQL/overview.sql"
 { standing "$ADMIN_ID"
   echo "SELECT t.dim, t.key AS key, NULL::text AS label, t.status, sum(t.n)::bigint AS n FROM ($(tallies "$NIL" nationality)) t GROUP BY 1, 2, 3, 4 ORDER BY 2;"; } > "$SQL/by_country.sql"
+{ standing "$ADMIN_ID"; echo "SELECT * FROM users WHERE id = '$ADMIN_ID' LIMIT 1;"; } > "$SQL/me.sql"
+# A partner's new trainee, in one transaction: the e-mail checked free, the
+# row, its audit record, the webhook subscriptions that may hear of it.
+{ standing "$PARTNER_ID"; echo '\set n random(1, 9000000000000000000)'
+  echo "BEGIN;"
+  echo "SELECT id, institution_id FROM trainees WHERE email = 'pgbench-' || :client_id || '-' || :n || '@bench.example' LIMIT 1;"
+  echo "INSERT INTO trainees (id, institution_id, given_name, family_name, email, nationality, gender, locale) VALUES (gen_random_uuid(), md5('i1')::uuid, 'Ama', 'Mensah', 'pgbench-' || :client_id || '-' || :n || '@bench.example', 'GH', 'female', 'en') RETURNING *;"
+  echo "INSERT INTO audit_events (id, actor_id, action, entity_type, entity_id, changes, request_id) VALUES (gen_random_uuid(), '$PARTNER_ID', 'create', 'trainee', gen_random_uuid(), '{}', 'bench');"
+  echo "SELECT id, institution_id FROM webhook_subscriptions WHERE active = true AND events && ARRAY['trainee.created', '*'];"
+  echo "COMMIT;"; } > "$SQL/create_trainee.sql"
 { standing "$ADMIN_ID"; echo "SELECT capacity AS n FROM cohorts WHERE id = '$COHORT';"
   echo "SELECT dim, key, NULL::text AS label, status, n FROM ($(tallies "$COHORT" "all,nationality,gender,attendance")) t;"; } > "$SQL/cohort_stats.sql"
 
 pgbench_tps() {
   [ -z "$1" ] && { echo "-"; return; }
-  "$PG_BIN/pgbench" -n -M prepared -c "$POOL" -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" 2>/dev/null \
+  "$PG_BIN/pgbench" -n -M prepared --random-seed=rand -c "$POOL" -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" 2>/dev/null \
     | awk '/^tps/ {printf "%.0f", $3; exit}'
 }
 
@@ -136,6 +147,9 @@ read -r first total bytes < <(curl -s -o "$SQL/export.csv" -w '%{time_starttrans
 rows=$(($(wc -l < "$SQL/export.csv") - 1))
 rm -f "$SQL/export.csv"
 EXPORT_LINE=$(python3 -c "print(f'CSV export of GET /enrollments: {$rows:,} rows, {$bytes / 1e6:.0f} MB, first byte after {$first * 1000:.0f} ms, all in {$total:.1f} s ({$rows / $total:,.0f} rows/s), server RSS after it {$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status") / 1024:.0f} MB')")
+run "GET /me" "$ADMIN" "/api/v1/me" me
+run "partner POST /trainees" "$PARTNER" "/api/v1/trainees" create_trainee bench/create_trainee.lua \
+  "$(psql_ "SELECT institution_id FROM users WHERE id = '$PARTNER_ID'")"
 run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" "" bench/nominate.lua "$OPEN"
 
 # A burst of 500 concurrent logins, each at its own unknown address (each
