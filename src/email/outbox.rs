@@ -19,7 +19,8 @@ use crate::{
     types::Email,
 };
 
-/// The channel workers LISTEN on; queueing NOTIFYs it at commit.
+/// The channel workers LISTEN on; queueing NOTIFYs it at commit (a trigger
+/// of the outbox table).
 pub const CHANNEL: &str = "meridian_outbox";
 
 /// An email that domain code asks for.
@@ -80,11 +81,7 @@ pub async fn queue(conn: &mut AsyncPgConnection, email: &Outgoing) -> AppResult<
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;
-    if inserted > 0 {
-        diesel::sql_query(format!("NOTIFY {CHANNEL}"))
-            .execute(conn)
-            .await?;
-    }
+    // The insert NOTIFYs the workers (trigger `notifications_wake`).
     Ok(inserted > 0)
 }
 

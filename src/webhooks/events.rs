@@ -23,7 +23,8 @@ use crate::{
     store::{Moving, Write},
 };
 
-/// The channel delivery workers LISTEN on; an event NOTIFYs it at commit.
+/// The channel delivery workers LISTEN on; a delivery written NOTIFYs it at
+/// commit (a trigger of the deliveries table).
 pub const CHANNEL: &str = "meridian_webhooks";
 
 /// A record partner systems hear of.
@@ -150,7 +151,6 @@ pub async fn emit_each<R: Subject>(
     if asked.is_empty() {
         return Ok(());
     }
-    let mut wrote = false;
     for record in records {
         let mut to = Vec::with_capacity(asked.len());
         for (subscription, institution) in &asked {
@@ -164,13 +164,7 @@ pub async fn emit_each<R: Subject>(
         }
         if !to.is_empty() {
             write(conn, event_type, record, &to).await?;
-            wrote = true;
         }
-    }
-    if wrote {
-        diesel::sql_query(format!("NOTIFY {CHANNEL}"))
-            .execute(conn)
-            .await?;
     }
     Ok(())
 }
