@@ -97,6 +97,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server_settings = state.settings.server.clone();
         let (shared, url) = (state.clone(), database_url.to_string());
+        // Assembled once: each server thread serves a copy, and building it
+        // on every thread left megabytes of its scaffolding in their heaps.
+        let api_doc = openapi::document();
         let server = HttpServer::new(move || {
             // Each worker thread draws from a pool of its own: a connection's
             // I/O task then runs on the thread whose requests use it, and no
@@ -115,7 +118,7 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(metrics.clone())
-                .configure(|cfg| configure(cfg, &app_state.settings))
+                .configure(|cfg| configure(cfg, &app_state.settings, api_doc.clone()))
                 .wrap(cors(&app_state.settings.server.cors_allowed_origins))
                 .wrap(from_fn(problems::absolute_types))
                 .wrap(Compress::default())
@@ -249,7 +252,11 @@ fn group(prefixes: &[&str], modules: &[fn(&mut web::ServiceConfig)]) -> Scope {
 }
 
 /// Every route of the service.
-pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    settings: &Settings,
+    api_doc: utoipa::openapi::OpenApi,
+) {
     cfg.app_data(
         web::JsonConfig::default()
             .limit(settings.server.json_limit_bytes)
@@ -260,7 +267,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     .configure(ops::routes)
     .configure(dashboard::routes)
     .service(problems::describe)
-    .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()))
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", api_doc))
     .route(
         "/docs",
         web::get().to(|| async {
