@@ -5,6 +5,7 @@
 //! plain HTTP.
 
 use std::{
+    os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::Duration,
@@ -71,12 +72,15 @@ async fn programme(app: &TestApp) -> Value {
     programme
 }
 
-/// A chromedriver of this test, stopped when dropped.
+/// A chromedriver of this test in a process group of its own, stopped with
+/// the browser it started when dropped (a failed test does not close its
+/// session).
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
 }
@@ -87,6 +91,7 @@ async fn browser(downloads: &Path) -> Option<(Driver, Client)> {
     let port = free_port();
     let child = match Command::new("chromedriver")
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
