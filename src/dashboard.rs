@@ -8,7 +8,7 @@ use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
 
 use crate::{
-    api::{content_tag, none_match},
+    api::{digest_tag, none_match},
     error::AppError,
 };
 
@@ -23,7 +23,8 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
 
 fn serve(req: &HttpRequest, name: &str) -> Result<HttpResponse, AppError> {
     let file = Files::get(name).ok_or(AppError::NotFound)?;
-    let tag = content_tag(&file.data);
+    // The digest is taken when the binary is built, not per request.
+    let tag = digest_tag(&file.metadata.sha256_hash());
     let kind = match name.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
@@ -44,7 +45,11 @@ fn serve(req: &HttpRequest, name: &str) -> Result<HttpResponse, AppError> {
     Ok(if unchanged {
         res.finish()
     } else {
-        res.content_type(kind).body(file.data.into_owned())
+        let body = match file.data {
+            std::borrow::Cow::Borrowed(bytes) => web::Bytes::from_static(bytes),
+            std::borrow::Cow::Owned(bytes) => web::Bytes::from(bytes),
+        };
+        res.content_type(kind).body(body)
     })
 }
 

@@ -117,7 +117,11 @@ pub fn none_match(headers: &header::HeaderMap, tag: &str) -> bool {
 
 /// An ETag of a body's bytes.
 pub fn content_tag(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    digest_tag(&Sha256::digest(bytes))
+}
+
+/// The ETag of a body whose SHA-256 digest is `digest`.
+pub fn digest_tag(digest: &[u8]) -> String {
     format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..12]))
 }
 

@@ -153,10 +153,19 @@ pub async fn emit_each<R: Subject>(
     }
     for record in records {
         let mut to = Vec::with_capacity(asked.len());
+        // Whether each institution's staff may read it, asked once.
+        let mut readers: Vec<(Uuid, bool)> = Vec::new();
         for (subscription, institution) in &asked {
             let hears = match institution {
                 None => true,
-                Some(i) => partner_reads(conn, *i, record).await?,
+                Some(i) => match readers.iter().find(|(seen, _)| seen == i) {
+                    Some((_, reads)) => *reads,
+                    None => {
+                        let reads = partner_reads(conn, *i, record).await?;
+                        readers.push((*i, reads));
+                        reads
+                    }
+                },
             };
             if hears {
                 to.push(*subscription);

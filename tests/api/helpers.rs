@@ -366,6 +366,12 @@ impl TestApp {
     }
 
     /// The OpenAPI document, as anyone reads it.
+    /// The text of `/metrics` (no token: tests leave it public).
+    pub async fn metrics(&self) -> String {
+        let res = self.client.get(self.url("/metrics")).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
     pub async fn openapi(&self) -> Value {
         let res = self
             .request(Method::GET, "/api/v1/openapi.json", None)

@@ -59,15 +59,7 @@ async fn request_ids_are_echoed_or_made() {
 async fn metrics_count_requests_by_route_and_show_the_pool() {
     let app = spawn_app().await;
     app.client.get(app.url("/healthz")).send().await.unwrap();
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains(
             r#"meridian_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
@@ -89,15 +81,7 @@ async fn made_up_methods_are_counted_as_other() {
             .await
             .unwrap();
     }
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(text.contains(r#"method="other""#), "{text}");
     for method in ["BREW", "PROPFIND", "X-ANYTHING"] {
         assert!(!text.contains(method), "{text}");

@@ -475,15 +475,7 @@ async fn a_subscription_failing_for_days_is_turned_off_and_its_creator_told() {
     assert!(off, "turned off");
     let read = app.get_json(&path, &admin.token).await;
     assert!(read["failing_since"].is_string(), "{read}");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for line in [
         "meridian_webhook_deliveries_total{outcome=\"turned_off\"} 1",
         "meridian_webhook_queue{measure=\"pending\"} 1",
