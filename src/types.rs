@@ -496,6 +496,94 @@ fn string_schema(
         .into()
 }
 
+/// What a checked input value is stored as: the text of a name or code,
+/// the sorted distinct names of a list of enums, or the value itself.
+pub trait Stored {
+    type As;
+    fn stored(self) -> Self::As;
+}
+
+macro_rules! stored_as_itself {
+    ($($t:ty),*) => {
+        $(impl Stored for $t {
+            type As = $t;
+            fn stored(self) -> $t {
+                self
+            }
+        })*
+    };
+}
+
+stored_as_itself!(
+    uuid::Uuid,
+    i32,
+    bool,
+    chrono::NaiveDate,
+    chrono::DateTime<chrono::Utc>
+);
+
+macro_rules! stored_as_text {
+    ($($t:ty),*) => {
+        $(impl Stored for $t {
+            type As = String;
+            fn stored(self) -> String {
+                self.into_inner()
+            }
+        })*
+    };
+}
+
+stored_as_text!(Email, Code, TimeZone, WebUrl, HttpsUrl, Licence);
+
+impl<const MAX: usize> Stored for Text<MAX> {
+    type As = String;
+    fn stored(self) -> String {
+        self.into_inner()
+    }
+}
+
+impl Stored for CountryCode {
+    type As = String;
+    fn stored(self) -> String {
+        self.as_str()
+    }
+}
+
+impl Stored for Locale {
+    type As = String;
+    fn stored(self) -> String {
+        self.as_str().to_string()
+    }
+}
+
+impl Stored for Money {
+    type As = bigdecimal::BigDecimal;
+    fn stored(self) -> bigdecimal::BigDecimal {
+        self.into_inner()
+    }
+}
+
+/// Language tags keep the order given: the first is the main one.
+impl Stored for Vec<LanguageTag> {
+    type As = Vec<String>;
+    fn stored(self) -> Vec<String> {
+        self.into_iter().map(LanguageTag::into_inner).collect()
+    }
+}
+
+/// A string enum declared with [`text_enum!`](crate::text_enum).
+pub trait TextEnum: Into<&'static str> + Copy {}
+
+impl<E: TextEnum> Stored for Vec<E> {
+    type As = Vec<String>;
+    fn stored(self) -> Vec<String> {
+        let mut out: Vec<String> = self.into_iter().map(|e| e.into().to_string()).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
 /// Declares a string enum of the API and the database: `snake_case` in
 /// JSON, in query strings and in a `text` column whose CHECK constraint
 /// lists the same values; documented in the OpenAPI schema.
@@ -514,6 +602,15 @@ macro_rules! text_enum {
         #[strum(serialize_all = "snake_case")]
         pub enum $name {
             $($(#[$vmeta])* $variant),*
+        }
+
+        impl $crate::types::TextEnum for $name {}
+
+        impl $crate::types::Stored for $name {
+            type As = $name;
+            fn stored(self) -> $name {
+                self
+            }
         }
 
         impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod idempotency;
 pub mod input;
 pub mod list;
+pub mod record;
 
 use actix_web::{
     http::{header, StatusCode},

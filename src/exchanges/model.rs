@@ -9,10 +9,9 @@ use uuid::Uuid;
 
 use crate::{
     api::input::{Checker, Field, Unknown},
-    incubators::model::names,
     lifecycle::Lifecycle,
     schema::{exchange_agreements, exchanges},
-    types::{Money, Name},
+    types::{Money, Name, Stored},
 };
 
 crate::text_enum! {
@@ -171,7 +170,7 @@ impl crate::api::collection::Input for AgreementInput {
                 title: title?.into_inner(),
                 valid_from: from?,
                 valid_to: to?,
-                kinds: names(kinds?),
+                kinds: Stored::stored(kinds?),
                 annual_quota: quota?,
                 status,
             })
@@ -201,7 +200,7 @@ impl crate::api::collection::Input for AgreementInput {
                 .map(Name::into_inner),
             valid_from: c.patch("valid_from", self.valid_from).into_option(),
             valid_to: c.patch("valid_to", self.valid_to).into_option(),
-            kinds: c.patch("kinds", self.kinds).into_option().map(names),
+            kinds: c.patch("kinds", self.kinds).into_option().map(Stored::stored),
             annual_quota: c.patch("annual_quota", self.annual_quota).into_option(),
             status: c.patch("status", self.status).into_option(),
         };

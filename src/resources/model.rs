@@ -11,11 +11,10 @@ use crate::{
     auth::{policy::Scope, Principal},
     cohorts::model::tags,
     error::AppResult,
-    incubators::model::names,
     lifecycle::Lifecycle,
     programmes::model::Theme,
     schema::resources,
-    types::{HttpsUrl, LanguageTag, Licence, LongText, Name},
+    types::{HttpsUrl, LanguageTag, Licence, LongText, Name, Stored},
 };
 
 crate::text_enum! {
@@ -192,7 +191,7 @@ impl crate::api::collection::Input for ResourceInput {
                 description: description.map(LongText::into_inner),
                 url: url?.into_inner(),
                 languages: tags(languages),
-                themes: names(themes),
+                themes: Stored::stored(themes),
                 licence: licence?.into_inner(),
                 ip_terms: ip_terms?,
                 owner_institution_id: owner?,
@@ -224,7 +223,7 @@ impl crate::api::collection::Input for ResourceInput {
                 .into_option()
                 .map(HttpsUrl::into_inner),
             languages: c.patch("languages", self.languages).into_option().map(tags),
-            themes: c.patch("themes", self.themes).into_option().map(names),
+            themes: c.patch("themes", self.themes).into_option().map(Stored::stored),
             licence: c
                 .patch("licence", self.licence)
                 .into_option()
