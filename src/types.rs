@@ -295,7 +295,7 @@ impl ToSchema for TimeZone {}
 
 /// An amount of US dollars: a decimal string with at most two decimals,
 /// never negative, never a float.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Money(bigdecimal::BigDecimal);
 
@@ -568,6 +568,16 @@ impl Stored for Vec<LanguageTag> {
     type As = Vec<String>;
     fn stored(self) -> Vec<String> {
         self.into_iter().map(LanguageTag::into_inner).collect()
+    }
+}
+
+/// A list of ids is a set: sorted, without repeats.
+impl Stored for Vec<uuid::Uuid> {
+    type As = Vec<uuid::Uuid>;
+    fn stored(mut self) -> Vec<uuid::Uuid> {
+        self.sort();
+        self.dedup();
+        self
     }
 }
 
