@@ -2,16 +2,12 @@
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{AsChangeset, Insertable, Queryable, Selectable};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api::input::{Checker, Field, Unknown},
+    api::input::{Checker, Field},
     lifecycle::Lifecycle,
-    schema::{exchange_agreements, exchanges},
-    types::{Money, Name, Stored},
+    types::{Money, Name},
 };
 
 crate::text_enum! {
@@ -65,226 +61,85 @@ pub const USING_QUOTA: [ExchangeStatus; 3] = [
     ExchangeStatus::Completed,
 ];
 
-/// A bilateral agreement between two institutions in different countries.
-#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
-#[diesel(table_name = exchange_agreements)]
-pub struct Agreement {
-    pub id: Uuid,
-    pub institution_a_id: Uuid,
-    pub institution_b_id: Uuid,
-    pub title: String,
-    pub valid_from: NaiveDate,
-    pub valid_to: NaiveDate,
-    /// Exchange kinds it covers.
-    pub kinds: Vec<String>,
-    /// Exchanges per direction and calendar year.
-    pub annual_quota: i32,
-    pub status: AgreementStatus,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
-}
-
-/// The body of `POST` and `PATCH /exchange-agreements`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct AgreementInput {
-    #[serde(default)]
-    pub(crate) institution_a_id: Field<Uuid>,
-    #[serde(default)]
-    pub(crate) institution_b_id: Field<Uuid>,
-    #[serde(default)]
-    title: Field<Name>,
-    #[serde(default)]
-    valid_from: Field<NaiveDate>,
-    #[serde(default)]
-    valid_to: Field<NaiveDate>,
-    #[serde(default)]
-    kinds: Field<Vec<ExchangeKind>>,
-    #[serde(default)]
-    annual_quota: Field<i32>,
-    /// `terminated` ends it.
-    #[serde(default)]
-    status: Field<AgreementStatus>,
-    #[serde(flatten)]
-    #[schema(ignore)]
-    unknown: Unknown,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = exchange_agreements)]
-pub struct NewAgreement {
-    pub id: Uuid,
-    pub institution_a_id: Uuid,
-    pub institution_b_id: Uuid,
-    pub title: String,
-    pub valid_from: NaiveDate,
-    pub valid_to: NaiveDate,
-    pub kinds: Vec<String>,
-    pub annual_quota: i32,
-    pub status: AgreementStatus,
-}
-
-#[derive(Debug, Default, PartialEq, AsChangeset)]
-#[diesel(table_name = exchange_agreements)]
-pub struct AgreementChanges {
-    pub title: Option<String>,
-    pub valid_from: Option<NaiveDate>,
-    pub valid_to: Option<NaiveDate>,
-    pub kinds: Option<Vec<String>>,
-    pub annual_quota: Option<i32>,
-    pub status: Option<AgreementStatus>,
-}
-
-impl crate::api::collection::Input for AgreementInput {
-    type New = NewAgreement;
-    type Changes = AgreementChanges;
-
-    fn into_new(
-        self,
-        _: &crate::auth::Principal,
-        _: crate::auth::policy::Scope,
-    ) -> crate::error::AppResult<NewAgreement> {
-        let mut c = Checker::new(&self.unknown);
-        let a = c.required("institution_a_id", self.institution_a_id);
-        let b = c.required("institution_b_id", self.institution_b_id);
-        let title = c.required("title", self.title);
-        let from = c.required("valid_from", self.valid_from);
-        let to = c.required("valid_to", self.valid_to);
-        let kinds = c.required("kinds", self.kinds);
-        let quota = c.required("annual_quota", self.annual_quota);
-        let status = c.defaulted("status", self.status, AgreementStatus::Active);
-        if let (Some(f), Some(t)) = (from, to) {
-            c.ensure(f <= t, "valid_to", "must not be before valid_from");
-        }
-        if let Some(k) = &kinds {
-            c.ensure(!k.is_empty(), "kinds", "must name at least one kind");
-        }
-        if let Some(q) = quota {
-            c.ensure(q > 0, "annual_quota", "must be greater than 0");
-        }
-        c.finish(|| {
-            Some(NewAgreement {
-                id: Uuid::now_v7(),
-                institution_a_id: a?,
-                institution_b_id: b?,
-                title: title?.into_inner(),
-                valid_from: from?,
-                valid_to: to?,
-                kinds: Stored::stored(kinds?),
-                annual_quota: quota?,
-                status,
-            })
-        })
+crate::record! {
+    /// A bilateral agreement between two institutions in different countries.
+    pub struct Agreement in exchange_agreements;
+    /// The body of `POST` and `PATCH /exchange-agreements`.
+    pub struct AgreementInput => NewAgreement, AgreementChanges, check = check_agreement;
+    impl Input;
+    set {
+        id: Uuid = Uuid::now_v7(),
     }
-
-    fn into_changes(self) -> crate::error::AppResult<AgreementChanges> {
-        let mut c = Checker::new(&self.unknown);
-        for (name, absent) in [
-            (
-                "institution_a_id",
-                matches!(self.institution_a_id, Field::Absent),
-            ),
-            (
-                "institution_b_id",
-                matches!(self.institution_b_id, Field::Absent),
-            ),
-        ] {
-            if !absent {
-                c.error(name, "cannot be changed");
-            }
-        }
-        let changes = AgreementChanges {
-            title: c
-                .patch("title", self.title)
-                .into_option()
-                .map(Name::into_inner),
-            valid_from: c.patch("valid_from", self.valid_from).into_option(),
-            valid_to: c.patch("valid_to", self.valid_to).into_option(),
-            kinds: c.patch("kinds", self.kinds).into_option().map(Stored::stored),
-            annual_quota: c.patch("annual_quota", self.annual_quota).into_option(),
-            status: c.patch("status", self.status).into_option(),
-        };
-        if changes.kinds.as_ref().is_some_and(Vec::is_empty) {
-            c.error("kinds", "must name at least one kind");
-        }
-        if changes.annual_quota.is_some_and(|q| q <= 0) {
-            c.error("annual_quota", "must be greater than 0");
-        }
-        c.finish(|| Some(changes))
+    fixed {
+        institution_a_id: Uuid => Uuid,
+        institution_b_id: Uuid => Uuid,
+    }
+    fields {
+        title: String => Name [required],
+        valid_from: NaiveDate => NaiveDate [required],
+        valid_to: NaiveDate => NaiveDate [required],
+        /// Exchange kinds it covers.
+        kinds: Vec<String> => Vec<ExchangeKind> [required],
+        /// Exchanges per direction and calendar year.
+        annual_quota: i32 => i32 [required],
+        /// `terminated` ends it.
+        status: AgreementStatus => AgreementStatus [default(AgreementStatus::Active)],
+    }
+    kept {
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        version: i32,
     }
 }
 
-/// A move of a person between two institutions in different countries.
-#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
-#[diesel(table_name = exchanges)]
-pub struct Exchange {
-    pub id: Uuid,
-    pub kind: ExchangeKind,
-    pub trainee_id: Uuid,
-    pub sending_institution_id: Uuid,
-    pub receiving_institution_id: Uuid,
-    pub agreement_id: Option<Uuid>,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    /// US dollars, a decimal string.
-    #[schema(value_type = Option<String>)]
-    pub funding_usd: Option<BigDecimal>,
-    pub status: ExchangeStatus,
-    pub proposed_by: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
+fn check_agreement(c: &mut Checker, draft: &AgreementChanges, creating: bool) {
+    if let (true, Some(f), Some(t)) = (creating, draft.valid_from, draft.valid_to) {
+        c.ensure(f <= t, "valid_to", "must not be before valid_from");
+    }
+    if draft.kinds.as_ref().is_some_and(Vec::is_empty) {
+        c.error("kinds", "must name at least one kind");
+    }
+    if draft.annual_quota.is_some_and(|q| q <= 0) {
+        c.error("annual_quota", "must be greater than 0");
+    }
 }
 
-/// The body of `POST` and `PATCH /exchanges`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ExchangeInput {
-    #[serde(default)]
-    kind: Field<ExchangeKind>,
-    #[serde(default)]
-    trainee_id: Field<Uuid>,
-    #[serde(default)]
-    sending_institution_id: Field<Uuid>,
-    #[serde(default)]
-    receiving_institution_id: Field<Uuid>,
-    #[serde(default)]
-    agreement_id: Field<Uuid>,
-    #[serde(default)]
-    starts_on: Field<NaiveDate>,
-    #[serde(default)]
-    ends_on: Field<NaiveDate>,
-    #[serde(default)]
-    funding_usd: Field<Money>,
-    #[serde(flatten)]
-    #[schema(ignore)]
-    unknown: Unknown,
+crate::record! {
+    /// A move of a person between two institutions in different countries.
+    pub struct Exchange in exchanges;
+    /// The body of `POST` and `PATCH /exchanges`.
+    pub struct ExchangeInput => NewExchange, ExchangeChanges, check = check_exchange;
+    set {
+        id: Uuid = Uuid::now_v7(),
+        /// The user who proposed it (set from the caller).
+        proposed_by: Uuid = Uuid::nil(),
+    }
+    fixed {
+        trainee_id: Uuid => Uuid,
+        sending_institution_id: Uuid => Uuid,
+        receiving_institution_id: Uuid => Uuid,
+    }
+    fields {
+        kind: ExchangeKind => ExchangeKind [required],
+        agreement_id: Option<Uuid> => Uuid [optional],
+        starts_on: NaiveDate => NaiveDate [required],
+        ends_on: NaiveDate => NaiveDate [required],
+        /// US dollars, a decimal string.
+        #[schema(value_type = Option<String>)]
+        funding_usd: Option<BigDecimal> => Money [optional],
+    }
+    kept {
+        status: ExchangeStatus,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        version: i32,
+    }
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = exchanges)]
-pub struct NewExchange {
-    pub id: Uuid,
-    pub kind: ExchangeKind,
-    pub trainee_id: Uuid,
-    pub sending_institution_id: Uuid,
-    pub receiving_institution_id: Uuid,
-    pub agreement_id: Option<Uuid>,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub funding_usd: Option<BigDecimal>,
-    pub proposed_by: Uuid,
-}
-
-/// A checked change of an exchange: its kind, dates, funding and agreement
-/// (`null` clears the optional ones).
-#[derive(Debug, Default, PartialEq, AsChangeset)]
-#[diesel(table_name = exchanges)]
-pub struct ExchangeChanges {
-    pub kind: Option<ExchangeKind>,
-    pub agreement_id: Option<Option<Uuid>>,
-    pub starts_on: Option<NaiveDate>,
-    pub ends_on: Option<NaiveDate>,
-    pub funding_usd: Option<Option<BigDecimal>>,
+fn check_exchange(c: &mut Checker, draft: &ExchangeChanges, _creating: bool) {
+    if let (Some(s), Some(e)) = (draft.starts_on, draft.ends_on) {
+        c.ensure(s <= e, "ends_on", "must not be before starts_on");
+    }
 }
 
 impl ExchangeChanges {
@@ -304,82 +159,29 @@ impl crate::api::collection::Input for ExchangeInput {
     type New = NewExchange;
     type Changes = ExchangeChanges;
 
-    /// Checks a proposal; its proposer is the caller.
+    /// Checks a proposal; its proposer is the caller. The trainee and the
+    /// two institutions of an exchange never change.
     fn into_new(
-        self,
+        mut self,
         by: &crate::auth::Principal,
         _: crate::auth::policy::Scope,
     ) -> crate::error::AppResult<NewExchange> {
-        let proposed_by = by.user_id;
-        let mut c = Checker::new(&self.unknown);
-        let kind = c.required("kind", self.kind);
-        let trainee = c.required("trainee_id", self.trainee_id);
-        let sending = c.required("sending_institution_id", self.sending_institution_id);
-        let receiving = c.required("receiving_institution_id", self.receiving_institution_id);
-        let agreement = c.optional("agreement_id", self.agreement_id);
-        let starts = c.required("starts_on", self.starts_on);
-        let ends = c.required("ends_on", self.ends_on);
-        let funding = c.optional("funding_usd", self.funding_usd);
-        if let (Some(s), Some(e)) = (starts, ends) {
-            c.ensure(s <= e, "ends_on", "must not be before starts_on");
+        if let (Field::Value(s), Field::Value(r)) =
+            (&self.sending_institution_id, &self.receiving_institution_id)
+        {
+            if s == r {
+                self.receiving_institution_id =
+                    Field::Invalid("must differ from the sending institution".into());
+            }
         }
-        if let (Some(s), Some(r)) = (sending, receiving) {
-            c.ensure(
-                s != r,
-                "receiving_institution_id",
-                "must differ from the sending institution",
-            );
-        }
-        c.finish(|| {
-            Some(NewExchange {
-                id: Uuid::now_v7(),
-                kind: kind?,
-                trainee_id: trainee?,
-                sending_institution_id: sending?,
-                receiving_institution_id: receiving?,
-                agreement_id: agreement,
-                starts_on: starts?,
-                ends_on: ends?,
-                funding_usd: funding.map(Money::into_inner),
-                proposed_by,
-            })
+        let new = self.read_new()?;
+        Ok(NewExchange {
+            proposed_by: by.user_id,
+            ..new
         })
     }
 
-    /// Checks a change: the trainee and the two institutions of an exchange
-    /// never change.
     fn into_changes(self) -> crate::error::AppResult<ExchangeChanges> {
-        let mut c = Checker::new(&self.unknown);
-        for (field, absent) in [
-            ("trainee_id", matches!(self.trainee_id, Field::Absent)),
-            (
-                "sending_institution_id",
-                matches!(self.sending_institution_id, Field::Absent),
-            ),
-            (
-                "receiving_institution_id",
-                matches!(self.receiving_institution_id, Field::Absent),
-            ),
-        ] {
-            if !absent {
-                c.error(field, "cannot be changed");
-            }
-        }
-        let changes = ExchangeChanges {
-            kind: c.patch("kind", self.kind).into_option(),
-            agreement_id: c
-                .patch_nullable("agreement_id", self.agreement_id)
-                .into_option(),
-            starts_on: c.patch("starts_on", self.starts_on).into_option(),
-            ends_on: c.patch("ends_on", self.ends_on).into_option(),
-            funding_usd: c
-                .patch_nullable("funding_usd", self.funding_usd)
-                .into_option()
-                .map(|f| f.map(Money::into_inner)),
-        };
-        if let (Some(s), Some(e)) = (changes.starts_on, changes.ends_on) {
-            c.ensure(s <= e, "ends_on", "must not be before starts_on");
-        }
-        c.finish(|| Some(changes))
+        self.read_changes()
     }
 }
