@@ -27,7 +27,9 @@ impl<T: Stored, S: From<T::As>> Presence<T, S> for Required {
     }
 
     fn change(self, c: &mut Checker, name: &str, field: Field<T>) -> Option<S> {
-        c.patch(name, field).into_option().map(|v| S::from(v.stored()))
+        c.patch(name, field)
+            .into_option()
+            .map(|v| S::from(v.stored()))
     }
 }
 
@@ -58,6 +60,8 @@ impl<T: Stored, S: From<T::As>> Presence<T, S> for Default<T> {
 /// refused), its checked new record (`Insertable`) and its checked changes
 /// (`AsChangeset`), from one list of columns, in the row's order:
 ///
+/// - `id` (a UUIDv7 made at creation) comes first, and `created_at`,
+///   `updated_at` and `version` (kept by the database) last;
 /// - `set { name: Type = expr }`: set by the server at creation;
 /// - `fixed { name: Type => Input }`: given at creation, never changed;
 /// - `fields { name: Type => Input [required | optional | default(expr)] }`:
@@ -78,19 +82,24 @@ macro_rules! record {
         $(#[$input_meta:meta])*
         pub struct $input:ident => $new:ident, $changes:ident $(, check = $check:path)?;
         $(impl $collection:ident;)?
-        set { $($(#[$set_meta:meta])* $set:ident: $set_ty:ty = $init:expr,)* }
+        $(set { $($(#[$set_meta:meta])* $set:ident: $set_ty:ty = $init:expr,)* })?
         $(fixed { $($(#[$fixed_meta:meta])* $fixed:ident: $fixed_ty:ty => $fixed_in:ty,)* })?
         fields { $($(#[$meta:meta])* $field:ident: $ty:ty => $in:ty [$($presence:tt)*],)* }
-        kept { $($(#[$kept_meta:meta])* $kept:ident: $kept_ty:ty,)* }
+        $(kept { $($(#[$kept_meta:meta])* $kept:ident: $kept_ty:ty,)* })?
     ) => {
         $(#[$row_meta])*
         #[derive(Debug, Clone, serde::Serialize, diesel::Queryable, diesel::Selectable, utoipa::ToSchema)]
         #[diesel(table_name = $crate::schema::$table)]
         pub struct $row {
-            $($(#[$set_meta])* pub $set: $set_ty,)*
+            pub id: uuid::Uuid,
+            $($($(#[$set_meta])* pub $set: $set_ty,)*)?
             $($($(#[$fixed_meta])* pub $fixed: $fixed_ty,)*)?
             $($(#[$meta])* pub $field: $ty,)*
-            $($(#[$kept_meta])* pub $kept: $kept_ty,)*
+            $($($(#[$kept_meta])* pub $kept: $kept_ty,)*)?
+            pub created_at: chrono::DateTime<chrono::Utc>,
+            pub updated_at: chrono::DateTime<chrono::Utc>,
+            /// Grows on every change; the ETag.
+            pub version: i32,
         }
 
         $(#[$input_meta])*
@@ -107,7 +116,8 @@ macro_rules! record {
         #[derive(Debug, Clone, diesel::Insertable)]
         #[diesel(table_name = $crate::schema::$table)]
         pub struct $new {
-            $(pub $set: $set_ty,)*
+            pub id: uuid::Uuid,
+            $($(pub $set: $set_ty,)*)?
             $($(pub $fixed: $fixed_ty,)*)?
             $(pub $field: $ty,)*
         }
@@ -131,7 +141,8 @@ macro_rules! record {
                 $($check(&mut c, &draft, true);)?
                 c.finish(|| {
                     Some($new {
-                        $($set: $init,)*
+                        id: uuid::Uuid::now_v7(),
+                        $($($set: $init,)*)?
                         $($($fixed: $fixed?,)*)?
                         $($field: draft.$field?,)*
                     })

@@ -56,9 +56,6 @@ crate::record! {
     /// `/cohorts/{id}/transitions` only.
     pub struct CohortInput => NewCohort, CohortChanges, check = check;
     impl Input;
-    set {
-        id: Uuid = Uuid::now_v7(),
-    }
     fixed {
         /// Set at creation; cannot change.
         program_id: Uuid => Uuid,
@@ -93,9 +90,6 @@ crate::record! {
     }
     kept {
         status: CohortStatus,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        version: i32,
     }
 }
 

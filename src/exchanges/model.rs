@@ -1,7 +1,7 @@
 //! Exchange agreements and exchanges: records, lifecycle, input rules.
 
 use bigdecimal::BigDecimal;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::{
@@ -67,9 +67,6 @@ crate::record! {
     /// The body of `POST` and `PATCH /exchange-agreements`.
     pub struct AgreementInput => NewAgreement, AgreementChanges, check = check_agreement;
     impl Input;
-    set {
-        id: Uuid = Uuid::now_v7(),
-    }
     fixed {
         institution_a_id: Uuid => Uuid,
         institution_b_id: Uuid => Uuid,
@@ -84,11 +81,6 @@ crate::record! {
         annual_quota: i32 => i32 [required],
         /// `terminated` ends it.
         status: AgreementStatus => AgreementStatus [default(AgreementStatus::Active)],
-    }
-    kept {
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        version: i32,
     }
 }
 
@@ -110,7 +102,6 @@ crate::record! {
     /// The body of `POST` and `PATCH /exchanges`.
     pub struct ExchangeInput => NewExchange, ExchangeChanges, check = check_exchange;
     set {
-        id: Uuid = Uuid::now_v7(),
         /// The user who proposed it (set from the caller).
         proposed_by: Uuid = Uuid::nil(),
     }
@@ -130,9 +121,6 @@ crate::record! {
     }
     kept {
         status: ExchangeStatus,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        version: i32,
     }
 }
 

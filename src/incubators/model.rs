@@ -1,6 +1,5 @@
 //! Incubators: the record and its input rules.
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
@@ -35,9 +34,6 @@ crate::record! {
     /// The body of `POST` and `PATCH /incubators`.
     pub struct IncubatorInput => NewIncubator, IncubatorChanges, check = check;
     impl Input;
-    set {
-        id: Uuid = Uuid::now_v7(),
-    }
     fields {
         name: String => Name [required],
         host_institution_id: Uuid => Uuid [required],
@@ -48,11 +44,6 @@ crate::record! {
         capacity: i32 => i32 [required],
         services: Vec<String> => Vec<Service> [default(Vec::new())],
         status: IncubatorStatus => IncubatorStatus [default(IncubatorStatus::Active)],
-    }
-    kept {
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        version: i32,
     }
 }
 

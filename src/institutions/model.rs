@@ -1,9 +1,7 @@
 //! Institutions: the record, its API shape and the rules of its input.
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::{
     api::input::Field,
@@ -37,9 +35,6 @@ crate::record! {
     /// The body of `POST` and `PATCH /institutions`.
     pub struct InstitutionInput => NewInstitution, InstitutionChanges;
     impl Input;
-    set {
-        id: Uuid = Uuid::now_v7(),
-    }
     fields {
         name: String => Name [required],
         short_name: Option<String> => ShortText [optional],
@@ -51,12 +46,6 @@ crate::record! {
         contact_email: Option<String> => Email [optional],
         /// Defaults to `active`.
         status: InstitutionStatus => InstitutionStatus [default(InstitutionStatus::Active)],
-    }
-    kept {
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        /// Grows on every change; the ETag.
-        version: i32,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Programmes: the record, its input rules.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::{
@@ -38,9 +38,6 @@ crate::record! {
     /// The body of `POST` and `PATCH /programs`.
     pub struct ProgramInput => NewProgram, ProgramChanges, check = check;
     impl Input;
-    set {
-        id: Uuid = Uuid::now_v7(),
-    }
     fields {
         code: String => Code [required],
         title: String => Name [required],
@@ -51,11 +48,6 @@ crate::record! {
         ends_on: NaiveDate => NaiveDate [required],
         /// Defaults to `draft`.
         status: ProgramStatus => ProgramStatus [default(ProgramStatus::Draft)],
-    }
-    kept {
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        version: i32,
     }
 }
 

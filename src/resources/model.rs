@@ -1,6 +1,5 @@
 //! Knowledge resources: the record, its lifecycle and its input rules.
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
@@ -70,9 +69,6 @@ crate::record! {
     pub struct KnowledgeResource in resources;
     /// The body of `POST` and `PATCH /resources`.
     pub struct ResourceInput => NewResource, ResourceChanges;
-    set {
-        id: Uuid = Uuid::now_v7(),
-    }
     fixed {
         /// Partner staff may leave it out: their own institution. Fixed once
         /// shared.
@@ -94,9 +90,6 @@ crate::record! {
     }
     kept {
         status: ResourceStatus,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        version: i32,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Trainees: the people partner institutions nominate.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{Datelike, Utc};
 use uuid::Uuid;
 
 use crate::{
@@ -28,9 +28,6 @@ crate::record! {
     pub struct Trainee in trainees;
     /// The body of `POST` and `PATCH /trainees`.
     pub struct TraineeInput => NewTrainee, TraineeChanges, check = check;
-    set {
-        id: Uuid = Uuid::now_v7(),
-    }
     fields {
         /// The home institution; partner staff may leave it out: their own.
         institution_id: Uuid => Uuid [required],
@@ -43,11 +40,6 @@ crate::record! {
         birth_year: Option<i32> => i32 [optional],
         field: Option<String> => ShortText [optional],
         locale: String => Locale [default(Locale::En)],
-    }
-    kept {
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        version: i32,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Ventures: the record, its lifecycle and its input rules.
 
 use bigdecimal::BigDecimal;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::{
@@ -48,9 +48,6 @@ crate::record! {
     /// The body of `POST` and `PATCH /ventures`.
     pub struct VentureInput => NewVenture, VentureChanges, check = check;
     impl Input;
-    set {
-        id: Uuid = Uuid::now_v7(),
-    }
     fixed {
         /// Set at creation; cannot change.
         incubator_id: Uuid => Uuid,
@@ -71,9 +68,6 @@ crate::record! {
         status: VentureStatus,
         admitted_on: Option<NaiveDate>,
         graduated_on: Option<NaiveDate>,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        version: i32,
     }
 }
 
