@@ -62,7 +62,8 @@ impl<T: Stored, S: From<T::As>> Presence<T, S> for Default<T> {
 ///
 /// - `id` (a UUIDv7 made at creation) comes first, and `created_at`,
 ///   `updated_at` and `version` (kept by the database) last;
-/// - `set { name: Type = expr }`: set by the server at creation;
+/// - `set { name: Type = expr }`: set by the server at creation, from
+///   what `given` names (the parent of the path, the caller);
 /// - `fixed { name: Type => Input }`: given at creation, never changed;
 /// - `fields { name: Type => Input [required | optional | default(expr)] }`:
 ///   given at creation and changed by a `PATCH` (an optional one cleared
@@ -80,7 +81,8 @@ macro_rules! record {
         $(#[$row_meta:meta])*
         pub struct $row:ident in $table:ident;
         $(#[$input_meta:meta])*
-        pub struct $input:ident => $new:ident, $changes:ident $(, check = $check:path)?;
+        pub struct $input:ident => $new:ident, $changes:ident
+            $(, check = $check:path)? $(, given $arg:ident: $arg_ty:ty)?;
         $(impl $collection:ident;)?
         $(set { $($(#[$set_meta:meta])* $set:ident: $set_ty:ty = $init:expr,)* })?
         $(fixed { $($(#[$fixed_meta:meta])* $fixed:ident: $fixed_ty:ty => $fixed_in:ty,)* })?
@@ -131,7 +133,7 @@ macro_rules! record {
 
         impl $input {
             /// Reads a body into a new record.
-            pub fn read_new(self) -> $crate::error::AppResult<$new> {
+            pub fn read_new(self $(, $arg: $arg_ty)?) -> $crate::error::AppResult<$new> {
                 use $crate::api::record::Presence;
                 let mut c = $crate::api::input::Checker::new(&self.unknown);
                 $($(let $fixed = c.required(stringify!($fixed), self.$fixed).map($crate::types::Stored::stored);)*)?

@@ -100,10 +100,11 @@ crate::record! {
     /// A move of a person between two institutions in different countries.
     pub struct Exchange in exchanges;
     /// The body of `POST` and `PATCH /exchanges`.
-    pub struct ExchangeInput => NewExchange, ExchangeChanges, check = check_exchange;
+    pub struct ExchangeInput => NewExchange, ExchangeChanges,
+        check = check_exchange, given proposed_by: Uuid;
     set {
-        /// The user who proposed it (set from the caller).
-        proposed_by: Uuid = Uuid::nil(),
+        /// The user who proposed it.
+        proposed_by: Uuid = proposed_by,
     }
     fixed {
         trainee_id: Uuid => Uuid,
@@ -162,11 +163,7 @@ impl crate::api::collection::Input for ExchangeInput {
                     Field::Invalid("must differ from the sending institution".into());
             }
         }
-        let new = self.read_new()?;
-        Ok(NewExchange {
-            proposed_by: by.user_id,
-            ..new
-        })
+        self.read_new(by.user_id)
     }
 
     fn into_changes(self) -> crate::error::AppResult<ExchangeChanges> {

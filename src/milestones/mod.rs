@@ -61,7 +61,7 @@ pub(crate) async fn create_milestone(
     body: web::Json<MilestoneInput>,
 ) -> AppResult<HttpResponse> {
     let scope = may(&ctx.caller, Resource::Venture, Action::Update)?;
-    let new = body.into_inner().into_new(*id)?;
+    let new = body.into_inner().read_new(*id)?;
     let mut conn = state.pool.get().await?;
     Venture::find(&mut conn, scope, *id).await?;
     let created = store::create::<Milestone>(&mut conn, &Actor::from(&ctx), scope, new).await?;

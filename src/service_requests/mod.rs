@@ -100,7 +100,7 @@ pub(crate) async fn create_request(
     // The venture first: one out of scope answers 404 whatever the body.
     let mut conn = state.pool.get().await?;
     let venture = Venture::find(&mut conn, scope, *id).await?;
-    let new = body.into_inner().into_new(venture.id)?;
+    let new = body.into_inner().read_new(venture.id)?;
     let actor = Actor::from(&ctx);
     let created = store::create::<ServiceRequest>(&mut conn, &actor, scope, new).await?;
     api::created(format!("/api/v1/service-requests/{}", created.id), &created)
@@ -124,7 +124,7 @@ pub(crate) async fn update_request(
 ) -> AppResult<HttpResponse> {
     let scope = may(&ctx.caller, Resource::ServiceRequest, Action::Update)?;
     let expected = api::if_match(&req)?;
-    let changes = body.into_inner().into_changes()?;
+    let changes = body.into_inner().read_changes()?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::from(&ctx);
     let updated =

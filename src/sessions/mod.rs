@@ -68,7 +68,7 @@ async fn create_session(
     body: web::Json<SessionInput>,
 ) -> AppResult<HttpResponse> {
     let scope = may(&ctx.caller, Resource::Session, Action::Create)?;
-    let new = body.into_inner().into_new(*id)?;
+    let new = body.into_inner().read_new(*id)?;
     let mut conn = state.pool.get().await?;
     let created = store::create::<Session>(&mut conn, &Actor::from(&ctx), scope, new).await?;
     api::created(format!("/api/v1/sessions/{}", created.id), &created)

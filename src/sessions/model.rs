@@ -2,7 +2,7 @@
 //! that schedule one and take attendance.
 
 use chrono::{DateTime, Utc};
-use diesel::{Insertable, Queryable, Selectable};
+use diesel::{Queryable, Selectable};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,22 +13,31 @@ use crate::{
         Versioned,
     },
     error::AppResult,
-    schema::{attendance, sessions},
+    schema::attendance,
     types::Name,
 };
 
-/// A session of a cohort.
-#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
-#[diesel(table_name = sessions)]
-pub struct Session {
-    pub id: Uuid,
-    pub cohort_id: Uuid,
-    pub title: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
+crate::record! {
+    /// A session of a cohort.
+    pub struct Session in sessions;
+    /// The body of `POST /cohorts/{id}/sessions`.
+    pub struct SessionInput => NewSession, SessionChanges, check = check, given cohort_id: Uuid;
+    set {
+        cohort_id: Uuid = cohort_id,
+    }
+    fields {
+        title: String => Name [required],
+        #[schema(value_type = String, format = DateTime)]
+        starts_at: DateTime<Utc> => DateTime<Utc> [required],
+        #[schema(value_type = String, format = DateTime)]
+        ends_at: DateTime<Utc> => DateTime<Utc> [required],
+    }
+}
+
+fn check(c: &mut Checker, draft: &SessionChanges, _creating: bool) {
+    if let (Some(s), Some(e)) = (draft.starts_at, draft.ends_at) {
+        c.ensure(s < e, "ends_at", "must be after starts_at");
+    }
 }
 
 impl Versioned for Session {
@@ -57,22 +66,6 @@ pub struct Mark {
     pub marked_by: Option<Uuid>,
 }
 
-/// The body of `POST /cohorts/{id}/sessions`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct SessionInput {
-    #[serde(default)]
-    title: Field<Name>,
-    #[serde(default)]
-    #[schema(value_type = String, format = DateTime)]
-    starts_at: Field<DateTime<Utc>>,
-    #[serde(default)]
-    #[schema(value_type = String, format = DateTime)]
-    ends_at: Field<DateTime<Utc>>,
-    #[serde(flatten)]
-    #[schema(ignore)]
-    unknown: Unknown,
-}
-
 /// One member of the body of `PUT /sessions/{id}/attendance`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MarkInput {
@@ -83,39 +76,6 @@ pub struct MarkInput {
     #[serde(flatten)]
     #[schema(ignore)]
     unknown: Unknown,
-}
-
-/// A checked new session.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = sessions)]
-pub struct NewSession {
-    pub id: Uuid,
-    pub cohort_id: Uuid,
-    pub title: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-}
-
-impl SessionInput {
-    /// Checks a new session of a cohort.
-    pub fn into_new(self, cohort_id: Uuid) -> AppResult<NewSession> {
-        let mut c = Checker::new(&self.unknown);
-        let title = c.required("title", self.title);
-        let starts_at = c.required("starts_at", self.starts_at);
-        let ends_at = c.required("ends_at", self.ends_at);
-        if let (Some(s), Some(e)) = (starts_at, ends_at) {
-            c.ensure(s < e, "ends_at", "must be after starts_at");
-        }
-        c.finish(|| {
-            Some(NewSession {
-                id: Uuid::now_v7(),
-                cohort_id,
-                title: title?.into_inner(),
-                starts_at: starts_at?,
-                ends_at: ends_at?,
-            })
-        })
-    }
 }
 
 /// Checks attendance marks against the enrollments that hold a seat in the
