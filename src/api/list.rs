@@ -71,6 +71,43 @@ pub struct ListSpec {
     pub updated_column: Option<&'static str>,
 }
 
+/// Declares the list of the records of a table under one parent (a
+/// cohort's sessions, a venture's milestones): its `LIST` (one sort, a
+/// search) and `list(conn, params, parent)`, a page of the parent's rows.
+#[macro_export]
+macro_rules! child_list {
+    (
+        $(#[$meta:meta])*
+        $record:ident in $table:ident under $parent:ident,
+        sort = $sort:ident: $sort_type:literal, search = [$($search:literal),*] $(,)?
+    ) => {
+        /// What the list accepts.
+        pub static LIST: $crate::api::list::ListSpec = $crate::api::list::ListSpec {
+            sorts: &[$crate::api::list::SortField::new(stringify!($sort), $sort_type)],
+            default_sort: stringify!($sort),
+            search: &[$($search),*],
+            filters: &[],
+            updated_column: Some("updated_at"),
+        };
+
+        $(#[$meta])*
+        pub async fn list(
+            conn: &mut diesel_async::AsyncPgConnection,
+            params: &$crate::api::list::ListParams,
+            parent: uuid::Uuid,
+        ) -> $crate::error::AppResult<$crate::api::list::Page<$record>> {
+            use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+            let build = || {
+                $crate::schema::$table::table
+                    .select(<$record>::as_select())
+                    .filter($crate::schema::$table::$parent.eq(parent))
+                    .into_boxed()
+            };
+            $crate::api::list::fetch(conn, params, build, |r: $record| r).await
+        }
+    };
+}
+
 /// Declares the filters of a list: the struct, its `ListSpec` (sorts, the
 /// columns `q` searches, filter names; `updated_since` compares with
 /// `updated_at`), reading the filters from the query, and narrowing a boxed

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::model::{check_marks, Mark, MarkInput, NewSession, Session, SessionWithAttendance};
 use crate::{
-    api::list::{self, ListParams, ListSpec, Page, SortField},
     audit::{self, Actor},
     auth::{policy::Scope, scope::Scoped},
     cohorts::repo as cohorts,
@@ -18,29 +17,10 @@ use crate::{
     schema::{attendance, enrollments, sessions},
 };
 
-/// What a cohort's list of sessions accepts.
-pub static LIST: ListSpec = ListSpec {
-    sorts: &[SortField::new("starts_at", "timestamptz")],
-    default_sort: "starts_at",
-    search: &["title"],
-    filters: &[],
-    updated_column: Some("updated_at"),
-};
-
-/// A page of a cohort's sessions.
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    params: &ListParams,
-    cohort_id: Uuid,
-) -> AppResult<Page<Session>> {
-    let build = || {
-        sessions::table
-            .select(Session::as_select())
-            .filter(sessions::cohort_id.eq(cohort_id))
-            .into_boxed()
-    };
-    list::fetch(conn, params, build, |s: Session| s).await
-}
+crate::child_list!(
+    /// A page of a cohort's sessions.
+    Session in sessions under cohort_id, sort = starts_at: "timestamptz", search = ["title"],
+);
 
 /// Sessions count toward completion: they are scheduled under the cohort's
 /// lock, as outcomes are decided (404 for no cohort).
