@@ -16,9 +16,11 @@ use uuid::Uuid;
 
 use crate::{api::Versioned, auth::Role, error::AppResult, schema::users};
 
-/// A row of `users`, with the password hash that never leaves the server.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A user: a row of `users`, shown by the API without its password hash
+/// and token version, which never leave the server.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = users)]
+#[schema(as = User)]
 pub struct UserRow {
     pub id: Uuid,
     pub email: String,
@@ -29,48 +31,19 @@ pub struct UserRow {
     pub locale: String,
     pub disabled: bool,
     pub last_login_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    #[schema(ignore)]
     pub password_hash: Option<String>,
+    #[serde(skip)]
+    #[schema(ignore)]
     pub token_version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
 
-/// A user, as the API shows it: never the password hash.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct User {
-    pub id: Uuid,
-    pub email: String,
-    pub full_name: String,
-    pub role: Role,
-    pub institution_id: Option<Uuid>,
-    pub trainee_id: Option<Uuid>,
-    pub locale: String,
-    pub disabled: bool,
-    pub last_login_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
-}
-
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
-            id: r.id,
-            email: r.email,
-            full_name: r.full_name,
-            role: r.role,
-            institution_id: r.institution_id,
-            trainee_id: r.trainee_id,
-            locale: r.locale,
-            disabled: r.disabled,
-            last_login_at: r.last_login_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
-        }
-    }
-}
+/// A user as the API shows it.
+pub type User = UserRow;
 
 impl Versioned for User {
     fn version(&self) -> i32 {
