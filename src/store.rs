@@ -380,14 +380,16 @@ pub async fn started<R: Insert + Moving>(
 
 /// Implements [`Kind`] and [`Insert`] for a record created in one table:
 /// rows of `$table` are returned as `$row` and converted into `$record`;
-/// `check_new` and `created`, when given, are the kind's hooks.
+/// `check_new` and `created`, when given, are the kind's hooks; `announce =
+/// events::moves("noun")` (or `writes`, or a function of the same shape)
+/// tells partner systems of its writes (see [`crate::webhooks::events`]).
 #[macro_export]
 macro_rules! table_insert {
     (
         $record:ty [$($at:ident)?], $table:ident, $row:ty, kind = $kind:literal, new = $new:ty
         $(, check_new = $check_new:path)?
         $(, created = $created:path)?
-        $(, announce = $announce:path)? $(,)?
+        $(, announce = $($events:ident)::+($noun:literal))? $(,)?
     ) => {
         impl $crate::store::Kind for $record {
             const KIND: &'static str = $kind;
@@ -397,7 +399,7 @@ macro_rules! table_insert {
                 write: $crate::store::Write,
                 record: &Self,
             ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
-                $announce(conn, write, record)
+                $($events)::+(conn, $noun, write, record)
             })?
         }
 
@@ -459,7 +461,7 @@ macro_rules! table_record {
         $(, check_remove = $check_remove:path)?
         $(, lock_first = $lock_first:path)?
         $(, owners = $owners:path)?
-        $(, announce = $announce:path)? $(,)?
+        $(, announce = $($events:ident)::+($noun:literal))? $(,)?
     ) => {
         impl $crate::api::Versioned for $record {
             fn version(&self) -> i32 {
@@ -471,7 +473,7 @@ macro_rules! table_record {
             $record [$($at)?], $table, $row, kind = $kind, new = $new
             $(, check_new = $check_new)?
             $(, created = $created)?
-            $(, announce = $announce)?
+            $(, announce = $($events)::+($noun))?
         );
 
         impl $crate::store::Record for $record {

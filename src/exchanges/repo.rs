@@ -16,7 +16,6 @@ use super::model::{
     Agreement, AgreementChanges, AgreementInput, AgreementStatus, Exchange, ExchangeChanges,
     ExchangeInput, ExchangeKind, ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
 };
-use crate::store::Write;
 use crate::webhooks::events;
 use crate::{
     api::{
@@ -127,19 +126,10 @@ crate::table_record!(
     Agreement [], exchange_agreements, Agreement,
     kind = "exchange_agreement", new = NewAgreement, changes = AgreementChanges,
     check_new = parties_cross_border,
-    announce = announce_agreement,
+    announce = events::writes("agreement"),
 );
 
 crate::subject!(Agreement, Agreement);
-
-/// Partner systems hear of agreements made and changed.
-async fn announce_agreement(
-    conn: &mut AsyncPgConnection,
-    write: Write,
-    a: &Agreement,
-) -> AppResult<()> {
-    events::writes(conn, "agreement", write, a).await
-}
 
 /// Every recorded change of an agreement, oldest first.
 pub async fn agreement_history(
@@ -371,19 +361,10 @@ crate::table_record!(
     check_remove = never_approved,
     lock_first = lock_agreements,
     owners = owners,
-    announce = announce_exchange,
+    announce = events::moves("exchange"),
 );
 
 crate::subject!(Exchange, Exchange);
-
-/// Partner systems hear of an exchange's proposal and each move.
-async fn announce_exchange(
-    conn: &mut AsyncPgConnection,
-    write: Write,
-    e: &Exchange,
-) -> AppResult<()> {
-    events::moves(conn, "exchange", write, e).await
-}
 
 /// 409 unless an agreement allows approving this exchange: active, of a
 /// covered kind, within its dates, and with quota left in that year and

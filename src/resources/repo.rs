@@ -48,20 +48,22 @@ crate::table_record!(
     KnowledgeResource [], resources, KnowledgeResource,
     kind = "resource", new = NewResource, changes = ResourceChanges,
     created = crate::store::started,
-    announce = announce,
+    announce = published("resource"),
 );
 
 crate::subject!(KnowledgeResource, Knowledge);
 
-/// Partner systems hear of a resource when it is published.
-async fn announce(
+/// Partner systems hear of a resource when it is published:
+/// `<noun>.published`.
+async fn published(
     conn: &mut AsyncPgConnection,
+    noun: &str,
     write: Write,
     r: &KnowledgeResource,
 ) -> AppResult<()> {
     let reached = matches!(write, Write::Created | Write::Moved(_));
     if reached && r.status == ResourceStatus::Published {
-        events::emit(conn, "resource.published", r).await?;
+        events::emit(conn, &format!("{noun}.published"), r).await?;
     }
     Ok(())
 }

@@ -6,7 +6,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::model::{Gender, NewTrainee, Trainee, TraineeChanges, TraineeInput};
-use crate::store::Write;
 use crate::webhooks::events;
 use crate::{
     auth::policy::{self, Scope},
@@ -105,12 +104,7 @@ crate::table_record!(
     check_new = new_email_free,
     check_changes = change_allowed,
     owners = owners,
-    announce = announce,
+    announce = events::writes("trainee"),
 );
 
 crate::subject!(Trainee, Trainee);
-
-/// Partner systems hear of trainees created, changed and removed.
-async fn announce(conn: &mut AsyncPgConnection, write: Write, t: &Trainee) -> AppResult<()> {
-    events::writes(conn, "trainee", write, t).await
-}

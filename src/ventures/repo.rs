@@ -10,7 +10,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::model::{NewVenture, Venture, VentureChanges, VentureInput, VentureStatus};
-use crate::store::Write;
 use crate::webhooks::events;
 use crate::{
     audit::Actor,
@@ -129,15 +128,10 @@ crate::table_record!(
     check_new = founders_exist,
     check_changes = new_founders_exist,
     owners = owners,
-    announce = announce,
+    announce = events::moves("venture"),
 );
 
 crate::subject!(Venture, Venture);
-
-/// Partner systems hear of a venture's application and each move.
-async fn announce(conn: &mut AsyncPgConnection, write: Write, v: &Venture) -> AppResult<()> {
-    events::moves(conn, "venture", write, v).await
-}
 
 /// Admitting checks the incubator's capacity (admitted plus incubating)
 /// under its row lock; admissions and graduations email the founders.
