@@ -56,7 +56,46 @@ OPEN=$(psql_ "UPDATE cohorts SET status = 'open', nominations_open_at = now() - 
               nominations_close_at = now() + interval '30 days', capacity = 1000000
               WHERE id = (SELECT id FROM cohorts WHERE status = 'open' ORDER BY id LIMIT 1) RETURNING id")
 psql_ "SELECT id FROM trainees
-       WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN')" > bench/trainees.txt
+       WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN') ORDER BY id" > bench/trainees.txt
+# A hundred more open cohorts without quotas: nominations spread over them,
+# and acceptances of 600 nominations in each (made here in SQL, as the
+# seeding makes them: the acceptances are what is measured).
+psql_ "CREATE TABLE bench_spread AS SELECT id FROM cohorts
+       WHERE status IN ('open', 'closed') AND id <> '$OPEN' ORDER BY id LIMIT 100"
+psql_ "UPDATE cohorts SET status = 'open', nominations_open_at = now() - interval '1 day',
+       nominations_close_at = now() + interval '30 days', capacity = 1000000, max_per_institution = NULL
+       WHERE id IN (SELECT id FROM bench_spread)"
+psql_ "INSERT INTO enrollments (id, cohort_id, trainee_id, institution_id, nominated_by)
+       SELECT gen_random_uuid(), c.id, t.id, t.institution_id,
+              (SELECT id FROM users WHERE email = 'bench-admin@bench.example')
+       FROM bench_spread c CROSS JOIN LATERAL (
+         SELECT id, institution_id FROM trainees t WHERE NOT EXISTS
+           (SELECT 1 FROM enrollments e WHERE e.cohort_id = c.id AND e.trainee_id = t.id)
+         ORDER BY md5(c.id::text || t.id::text) LIMIT 1200) t"
+# What each write scenario is given, over HTTP and (another share of the
+# same kind, so that no row is written twice) to pgbench: `bench_pool`
+# holds pgbench's, taken in order through a sequence per scenario.
+psql_ "CREATE TABLE bench_pool (scenario text, n int, a uuid, b uuid, PRIMARY KEY (scenario, n))"
+psql_ "CREATE TABLE bench_accepts AS SELECT cohort_id, id, row_number() OVER (ORDER BY md5(id::text)) AS n
+       FROM enrollments WHERE cohort_id IN (SELECT id FROM bench_spread) AND status = 'nominated'"
+psql_ "SELECT cohort_id || ' ' || id FROM bench_accepts WHERE n <= 48000 ORDER BY n" > bench/accepts.txt
+psql_ "INSERT INTO bench_pool SELECT 'accept', n - 48000, cohort_id, id FROM bench_accepts WHERE n > 48000"
+psql_ "CREATE TABLE bench_pairs AS SELECT c.id AS cohort_id, t.id AS trainee_id,
+         row_number() OVER (PARTITION BY c.id ORDER BY md5(c.id::text || t.id::text)) AS k
+       FROM bench_spread c CROSS JOIN LATERAL (
+         SELECT id FROM trainees t WHERE NOT EXISTS
+           (SELECT 1 FROM enrollments e WHERE e.cohort_id = c.id AND e.trainee_id = t.id)
+         ORDER BY md5(c.id::text || t.id::text) LIMIT 2000) t"
+psql_ "SELECT cohort_id || ' ' || trainee_id FROM bench_pairs WHERE k <= 1000
+       ORDER BY md5(cohort_id::text || trainee_id::text)" > bench/spread.txt
+psql_ "INSERT INTO bench_pool SELECT 'nominate_spread', row_number() OVER (ORDER BY md5(cohort_id::text || trainee_id::text)),
+       cohort_id, trainee_id FROM bench_pairs WHERE k > 1000"
+psql_ "INSERT INTO bench_pool SELECT 'nominate', row_number() OVER (ORDER BY id), '$OPEN', id FROM trainees
+       WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN') ORDER BY id OFFSET 60000"
+psql_ "CREATE SEQUENCE bench_nominate; CREATE SEQUENCE bench_nominate_spread; CREATE SEQUENCE bench_accept"
+# Fold the tally deltas those rows made, as the server's job would.
+psql_ "SELECT meridian_fold_tallies()" >/dev/null
+psql_ "VACUUM ANALYZE enrollments, tallies, tally_deltas"
 
 "$BIN" serve & SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "${SQL:-}"' EXIT
@@ -76,7 +115,9 @@ PARTNER=$(login bench-partner@bench.example)
 SQL=$(mktemp -d)
 ADMIN_ID=$(psql_ "SELECT id FROM users WHERE email = 'bench-admin@bench.example'")
 PARTNER_ID=$(psql_ "SELECT id FROM users WHERE email = 'bench-partner@bench.example'")
-standing() { echo "SELECT role, disabled, token_version, institution_id, trainee_id FROM users WHERE id = '$1' LIMIT 1;"; }
+standing() {
+  echo "SELECT role, disabled, token_version, institution_id, trainee_id, EXISTS (SELECT * FROM refresh_tokens WHERE family_id = gen_random_uuid() AND revoked_at IS NOT NULL) FROM users WHERE id = '$1' LIMIT 1;"
+}
 SEATS="cohorts.seats_taken::bigint, cohorts.waitlist_length::bigint"
 # The tallies of some dimensions over one scope, as src/stats/mod.rs reads them.
 tallies() {
@@ -104,6 +145,36 @@ NIL=00000000-0000-0000-0000-000000000000
 { standing "$ADMIN_ID"; echo "SELECT capacity AS n FROM cohorts WHERE id = '$COHORT';"
   echo "SELECT dim, key, NULL::text AS label, status, n FROM ($(tallies "$COHORT" "all,nationality,gender,attendance")) t;"; } > "$SQL/cohort_stats.sql"
 
+# A nomination and an acceptance, as src/enrollments/repo.rs sends them:
+# the pool's next pair (one read more than the server does), then the
+# trainee, the cohort (shared, or locked for a seat), the row, its history,
+# audit record, email (its payload read, then queued) and the webhook read.
+EMAIL_READ="SELECT e.id AS enrollment_id, t.email, t.given_name, t.locale, c.title AS cohort_title, c.starts_on, c.ends_on, p.title AS program_title, i.name AS institution_name FROM enrollments e JOIN trainees t ON t.id = e.trainee_id JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id JOIN institutions i ON i.id = e.institution_id WHERE e.id = :id;"
+PAYLOAD='{"ends_on": "2024-01-27", "starts_on": "2023-12-13", "given_name": "Given", "cohort_title": "Cohort", "program_title": "AI programme", "institution_name": "Bench University"}'
+moved() { # $1 from, $2 to
+  echo "INSERT INTO transitions (id, entity_type, entity_id, from_status, to_status, by_user, note) VALUES (gen_random_uuid(), 'enrollment', :id, '$1', '$2', '$ADMIN_ID', NULL);"
+  echo "INSERT INTO audit_events (id, actor_id, action, entity_type, entity_id, changes, request_id) VALUES (gen_random_uuid(), '$ADMIN_ID', 'enrollment.transition', 'enrollment', :id, '{\"note\": null, \"status\": {\"to\": \"$2\", \"from\": \"$1\"}}', 'bench');"
+  echo "$EMAIL_READ"
+  echo "INSERT INTO notifications (id, template, recipient, locale, payload, dedupe_key) VALUES (gen_random_uuid(), 'enrollment_$2', 'trainee@bench.example', 'en', '$PAYLOAD', 'enrollment_$2:' || :id) ON CONFLICT DO NOTHING;"
+  echo "SELECT id, institution_id FROM webhook_subscriptions WHERE active = true AND events && ARRAY['enrollment.$2', '*'];"
+}
+for scenario in nominate nominate_spread; do
+  { standing "$ADMIN_ID"; echo "BEGIN;"
+    echo "SELECT a AS cohort_id, b AS trainee_id FROM bench_pool WHERE scenario = '$scenario' AND n = (SELECT nextval('bench_$scenario'))"; echo '\gset'
+    echo "SELECT institution_id FROM trainees WHERE id = :trainee_id LIMIT 1"; echo '\gset'
+    echo "SELECT * FROM cohorts WHERE id = :cohort_id LIMIT 1 FOR SHARE;"
+    echo "INSERT INTO enrollments (id, cohort_id, trainee_id, institution_id, motivation, nominated_by) VALUES (gen_random_uuid(), :cohort_id, :trainee_id, :institution_id, NULL, '$ADMIN_ID') RETURNING *"; echo '\gset'
+    moved new nominated; echo "COMMIT;"; } > "$SQL/$scenario.sql"
+done
+{ standing "$ADMIN_ID"; echo "BEGIN;"
+  echo "SELECT a AS cohort_id, b AS id FROM bench_pool WHERE scenario = 'accept' AND n = (SELECT nextval('bench_accept'))"; echo '\gset'
+  echo "SELECT cohort_id FROM enrollments WHERE id = :id LIMIT 1;"
+  echo "SELECT * FROM cohorts WHERE id = :cohort_id LIMIT 1 FOR UPDATE;"
+  echo "SELECT * FROM enrollments WHERE id = :id LIMIT 1 FOR UPDATE;"
+  echo "SELECT seats_taken FROM cohorts WHERE id = :cohort_id LIMIT 1;"
+  echo "UPDATE enrollments SET status = 'accepted', decided_at = now(), note = NULL WHERE id = :id RETURNING *;"
+  moved nominated accepted; echo "COMMIT;"; } > "$SQL/accept.sql"
+
 pgbench_tps() {
   [ -z "$1" ] && { echo "-"; return; }
   "$PG_BIN/pgbench" -n -M prepared --random-seed=rand -c "$POOL" -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" 2>/dev/null \
@@ -112,11 +183,11 @@ pgbench_tps() {
 
 printf "| scenario | req/s | p50 | p99 | errors | pgbench tps | ratio | server RSS after |\n|---|---|---|---|---|---|---|---|\n"
 run() {
-  local name="$1" token="$2" path="$3" sql="$4" script="${5:-}" arg="${6:-}"
+  local name="$1" token="$2" path="$3" sql="$4" script="${5:-}" arg="${6:-}" mode="${7:-}"
   local out
   if [ -n "$script" ]; then
     out=$(wrk -t2 -c64 -d"${SECONDS_EACH}s" --latency -H "Authorization: Bearer $token" \
-          -H 'Content-Type: application/json' -s "$script" "http://127.0.0.1:$PORT$path" -- "$arg")
+          -H 'Content-Type: application/json' -s "$script" "http://127.0.0.1:$PORT$path" -- "$arg" "$mode")
   else
     out=$(wrk -t2 -c64 -d"${SECONDS_EACH}s" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT$path")
   fi
@@ -150,7 +221,9 @@ EXPORT_LINE=$(python3 -c "print(f'CSV export of GET /enrollments: {$rows:,} rows
 run "GET /me" "$ADMIN" "/api/v1/me" me
 run "partner POST /trainees" "$PARTNER" "/api/v1/trainees" create_trainee bench/create_trainee.lua \
   "$(psql_ "SELECT institution_id FROM users WHERE id = '$PARTNER_ID'")"
-run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" "" bench/nominate.lua "$OPEN"
+run "POST nominate" "$ADMIN" "/api/v1/cohorts/$OPEN/enrollments" nominate bench/nominate.lua "$OPEN"
+run "POST nominate, 100 cohorts" "$ADMIN" "/api/v1/cohorts" nominate_spread bench/spread.lua bench/spread.txt nominate
+run "POST accept, 100 cohorts" "$ADMIN" "/api/v1/enrollments" accept bench/spread.lua bench/accepts.txt accept
 
 # A burst of 500 concurrent logins, each at its own unknown address (each
 # pays for a hash), while another client reads a cohort: hashing is bounded
