@@ -446,7 +446,8 @@ macro_rules! table_insert {
 /// Implements [`Record`] (and [`Versioned`]) for a record read from one
 /// table: rows of `$table` are selected as `$row` and converted into
 /// `$record` with `From` (the same type when nothing is computed), `$new` is
-/// insertable and `$changes` a changeset; `[$at]` names the member that holds
+/// insertable and `$changes` a changeset (those of [`Forms`](crate::api::record::Forms) of the row when
+/// not named); `[$at]` names the member that holds
 /// `id` and `version`, if they are not the record's own. `check_new`,
 /// `check_changes`, `created`, `check_remove`, `lock_first`, `owners` and
 /// `announce`, when given, are the kind's hooks, in that order.
@@ -564,6 +565,17 @@ macro_rules! table_record {
                 $owners(conn, record)
             })?
         }
+    };
+    (
+        $record:ty [$($at:ident)?], $table:ident, $row:ty, kind = $kind:literal
+        $(, $hook:ident = $($value:tt)::+ $(($noun:literal))?)* $(,)?
+    ) => {
+        $crate::table_record!(
+            $record [$($at)?], $table, $row, kind = $kind,
+            new = <$row as $crate::api::record::Forms>::New,
+            changes = <$row as $crate::api::record::Forms>::Changes
+            $(, $hook = $($value)::+ $(($noun))?)*
+        );
     };
 }
 

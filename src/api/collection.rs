@@ -95,35 +95,38 @@ pub trait Collection: Record {
     ) -> impl Future<Output = AppResult<Page<Self>>>;
 }
 
-/// Implements [`Collection`] for a record listed straight from one query:
-/// `select` is the query of every row (narrowed by the filter and the
-/// caller's scope), whose rows, of type `row`, convert into the record.
-/// `people` and `trim` keep people outside the reader's scope out of the
-/// records it reads.
+/// Declares a collection kept in one table: its [`Collection`] (listed
+/// straight from the table, narrowed by the filter, `Filter` unless named,
+/// and the caller's scope) and its store ([`table_record!`], with the hooks
+/// after `;`). A record that wraps its row names the row with `as` and the
+/// member holding it in brackets. `people` and `trim` keep people outside
+/// the reader's scope out of the records it reads.
 #[macro_export]
 macro_rules! collection {
     (
-        $record:ty: $resource:ident at $path:literal,
-        input = $input:ty, filter = $filter:ty, select = $select:expr, row = $row:ty
-        $(, people = $people:path, trim = $trim:path)? $(,)?
+        $record:ident $([$at:ident] as $row:ty)?: $resource:ident at $path:literal in $table:ident,
+        kind = $kind:literal $(, filter = $filter:ty)?
+        $(, people = $people:path, trim = $trim:path)? $(,)? $(; $($hooks:tt)*)?
     ) => {
         impl $crate::api::collection::Collection for $record {
             const RESOURCE: $crate::auth::policy::Resource =
                 $crate::auth::policy::Resource::$resource;
             const PATH: &'static str = $path;
-            type Input = $input;
-            type Filter = $filter;
+            type Input = <$crate::__or!($($row)?; $record) as $crate::api::record::Forms>::Input;
+            type Filter = $crate::__or!($($filter)?; Filter);
 
             async fn list(
                 conn: &mut diesel_async::AsyncPgConnection,
                 scope: $crate::auth::policy::Scope,
                 params: &$crate::api::list::ListParams,
-                filter: &$filter,
+                filter: &Self::Filter,
             ) -> $crate::error::AppResult<$crate::api::list::Page<Self>> {
                 use diesel::{QueryDsl, SelectableHelper};
+                type Row = $crate::__or!($($row)?; $record);
                 let people = <Self as $crate::api::collection::Collection>::visible_people(conn, scope).await?;
-                let build = || filter.narrow($select.into_boxed(), scope);
-                let to_item = |r: $row| Self::from(r).for_reader(&people);
+                let select = || $crate::schema::$table::table.select(Row::as_select());
+                let build = || filter.narrow(select().into_boxed(), scope);
+                let to_item = |r: Row| Self::from(r).for_reader(&people);
                 $crate::api::list::fetch(conn, params, build, to_item).await
             }
 
@@ -140,6 +143,11 @@ macro_rules! collection {
                 $trim(self, people)
             })?
         }
+
+        $crate::table_record!(
+            $record [$($at)?], $table, $crate::__or!($($row)?; $record), kind = $kind
+            $(, $($hooks)*)?
+        );
     };
 }
 

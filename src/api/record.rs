@@ -55,6 +55,27 @@ impl<T: Stored, S: From<T::As>> Presence<T, S> for Default<T> {
     }
 }
 
+/// The body, new record and changes of a record declared with
+/// [`record!`](crate::record), for the store and the collection routes.
+pub trait Forms {
+    type Input;
+    type New;
+    type Changes;
+}
+
+/// The first type given, or the default after `;`: optional types of the
+/// declaring macros.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __or {
+    ($given:ty; $default:ty) => {
+        $given
+    };
+    (; $default:ty) => {
+        $default
+    };
+}
+
 /// Declares a record: its row (`Queryable`, `Selectable`, serialized as
 /// the API shows it), its body (every member optional, unknown members
 /// refused), its checked new record (`Insertable`) and its checked changes
@@ -129,6 +150,12 @@ macro_rules! record {
         #[diesel(table_name = $crate::schema::$table)]
         pub struct $changes {
             $(pub $field: Option<$ty>,)*
+        }
+
+        impl $crate::api::record::Forms for $row {
+            type Input = $input;
+            type New = $new;
+            type Changes = $changes;
         }
 
         impl $input {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::model::{
     Agreement, AgreementChanges, AgreementInput, AgreementStatus, Exchange, ExchangeChanges,
-    ExchangeInput, ExchangeKind, ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
+    ExchangeKind, ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
 };
 use crate::webhooks::events;
 use crate::{
@@ -212,9 +212,15 @@ crate::list_filter! {
 }
 
 crate::collection!(
-    Exchange: Exchange at "/exchanges",
-    input = ExchangeInput, filter = ExchangeFilter,
-    select = exchanges::table.select(Exchange::as_select()), row = Exchange,
+    Exchange: Exchange at "/exchanges" in exchanges,
+    kind = "exchange", filter = ExchangeFilter;
+    check_new = proposable,
+    check_changes = changeable,
+    created = crate::store::started,
+    check_remove = never_approved,
+    lock_first = lock_agreements,
+    owners = owners,
+    announce = events::moves("exchange"),
 );
 
 /// 422 unless the agreement exists and binds these two institutions.
@@ -351,18 +357,6 @@ async fn lock_agreements(
     }
     Ok(())
 }
-
-crate::table_record!(
-    Exchange [], exchanges, Exchange,
-    kind = "exchange", new = NewExchange, changes = ExchangeChanges,
-    check_new = proposable,
-    check_changes = changeable,
-    created = crate::store::started,
-    check_remove = never_approved,
-    lock_first = lock_agreements,
-    owners = owners,
-    announce = events::moves("exchange"),
-);
 
 crate::subject!(Exchange, Exchange);
 

@@ -3,7 +3,7 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::model::{Incubator, IncubatorChanges, IncubatorInput, IncubatorStatus, NewIncubator};
+use super::model::{Incubator, IncubatorStatus};
 use crate::{
     auth::policy::Scope, error::AppResult, schema::incubators, store::Record, types::CountryCode,
 };
@@ -20,17 +20,11 @@ crate::list_filter! {
 }
 
 crate::collection!(
-    Incubator: Incubator at "/incubators",
-    input = IncubatorInput, filter = Filter,
-    select = incubators::table.select(Incubator::as_select()), row = Incubator,
+    Incubator: Incubator at "/incubators" in incubators,
+    kind = "incubator",
 );
 
 /// Locks an incubator: admissions are decided under this lock.
 pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Incubator> {
     <Incubator as Record>::lock(conn, Scope::All, id).await
 }
-
-crate::table_record!(
-    Incubator [], incubators, Incubator,
-    kind = "incubator", new = NewIncubator, changes = IncubatorChanges,
-);

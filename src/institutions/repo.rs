@@ -1,9 +1,6 @@
 //! The SQL of institutions.
 
-use super::model::{
-    Institution, InstitutionChanges, InstitutionInput, InstitutionKind, InstitutionRow,
-    InstitutionStatus, NewInstitution,
-};
+use super::model::{Institution, InstitutionKind, InstitutionRow, InstitutionStatus};
 use crate::{schema::institutions, types::CountryCode};
 
 crate::list_filter! {
@@ -18,16 +15,6 @@ crate::list_filter! {
 }
 
 crate::collection!(
-    Institution: Institution at "/institutions",
-    input = InstitutionInput, filter = Filter,
-    select = institutions::table.select(InstitutionRow::as_select()), row = InstitutionRow,
-);
-
-crate::table_record!(
-    Institution[row],
-    institutions,
-    InstitutionRow,
+    Institution [row] as InstitutionRow: Institution at "/institutions" in institutions,
     kind = "institution",
-    new = NewInstitution,
-    changes = InstitutionChanges,
 );

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::model::{NewProgram, Program, ProgramChanges, ProgramInput, ProgramStatus, Theme};
+use super::model::{Program, ProgramStatus, Theme};
 use crate::schema::programs;
 
 crate::list_filter! {
@@ -17,12 +17,6 @@ crate::list_filter! {
 }
 
 crate::collection!(
-    Program: Program at "/programs",
-    input = ProgramInput, filter = Filter,
-    select = programs::table.select(Program::as_select()), row = Program,
-);
-
-crate::table_record!(
-    Program [], programs, Program,
-    kind = "program", new = NewProgram, changes = ProgramChanges,
+    Program: Program at "/programs" in programs,
+    kind = "program",
 );

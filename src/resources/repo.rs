@@ -6,10 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::{
-    IpTerms, KnowledgeResource, NewResource, ResourceChanges, ResourceInput, ResourceKind,
-    ResourceStatus, Visibility,
-};
+use super::model::{IpTerms, KnowledgeResource, ResourceKind, ResourceStatus, Visibility};
 use crate::store::Write;
 use crate::webhooks::events;
 use crate::{
@@ -39,14 +36,8 @@ crate::list_filter! {
 }
 
 crate::collection!(
-    KnowledgeResource: Knowledge at "/resources",
-    input = ResourceInput, filter = Filter,
-    select = resources::table.select(KnowledgeResource::as_select()), row = KnowledgeResource,
-);
-
-crate::table_record!(
-    KnowledgeResource [], resources, KnowledgeResource,
-    kind = "resource", new = NewResource, changes = ResourceChanges,
+    KnowledgeResource: Knowledge at "/resources" in resources,
+    kind = "resource";
     created = crate::store::started,
     announce = published("resource"),
 );

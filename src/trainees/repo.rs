@@ -5,7 +5,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::{Gender, NewTrainee, Trainee, TraineeChanges, TraineeInput};
+use super::model::{Gender, NewTrainee, Trainee, TraineeChanges};
 use crate::webhooks::events;
 use crate::{
     auth::policy::{self, Scope},
@@ -27,9 +27,12 @@ crate::list_filter! {
 }
 
 crate::collection!(
-    Trainee: Trainee at "/trainees",
-    input = TraineeInput, filter = Filter,
-    select = trainees::table.select(Trainee::as_select()), row = Trainee,
+    Trainee: Trainee at "/trainees" in trainees,
+    kind = "trainee";
+    check_new = new_email_free,
+    check_changes = change_allowed,
+    owners = owners,
+    announce = events::writes("trainee"),
 );
 
 /// 409 naming the holder of an email when the caller may see it.
@@ -97,14 +100,5 @@ async fn owners(_: &mut AsyncPgConnection, t: &Trainee) -> AppResult<Owners> {
         trainees: vec![t.id],
     })
 }
-
-crate::table_record!(
-    Trainee [], trainees, Trainee,
-    kind = "trainee", new = NewTrainee, changes = TraineeChanges,
-    check_new = new_email_free,
-    check_changes = change_allowed,
-    owners = owners,
-    announce = events::writes("trainee"),
-);
 
 crate::subject!(Trainee, Trainee);

@@ -9,7 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::{NewVenture, Venture, VentureChanges, VentureInput, VentureStatus};
+use super::model::{NewVenture, Venture, VentureChanges, VentureStatus};
 use crate::webhooks::events;
 use crate::{
     audit::Actor,
@@ -69,10 +69,12 @@ fn keep_founders(mut venture: Venture, people: &HashSet<Uuid>) -> Venture {
 }
 
 crate::collection!(
-    Venture: Venture at "/ventures",
-    input = VentureInput, filter = Filter,
-    select = ventures::table.select(Venture::as_select()), row = Venture,
-    people = founders_in_scope, trim = keep_founders,
+    Venture: Venture at "/ventures" in ventures,
+    kind = "venture", people = founders_in_scope, trim = keep_founders;
+    check_new = founders_exist,
+    check_changes = new_founders_exist,
+    owners = owners,
+    announce = events::moves("venture"),
 );
 
 async fn check_founders(conn: &mut AsyncPgConnection, founders: &[Uuid]) -> AppResult<()> {
@@ -121,15 +123,6 @@ async fn owners(conn: &mut AsyncPgConnection, v: &Venture) -> AppResult<Owners> 
         trainees: v.founder_trainee_ids.clone(),
     })
 }
-
-crate::table_record!(
-    Venture [], ventures, Venture,
-    kind = "venture", new = NewVenture, changes = VentureChanges,
-    check_new = founders_exist,
-    check_changes = new_founders_exist,
-    owners = owners,
-    announce = events::moves("venture"),
-);
 
 crate::subject!(Venture, Venture);
 

@@ -114,6 +114,12 @@ pub struct SubscriptionChanges {
     pub active: Option<bool>,
 }
 
+impl crate::api::record::Forms for Subscription {
+    type Input = SubscriptionInput;
+    type New = NewSubscription;
+    type Changes = SubscriptionChanges;
+}
+
 /// A new signing secret in the Standard Webhooks format: `whsec_` and 32
 /// random bytes in base64.
 pub fn new_secret() -> String {

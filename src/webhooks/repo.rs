@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     delivery::{self, WebhookDelivery},
-    model::{NewSubscription, Subscription, SubscriptionChanges, SubscriptionInput},
+    model::Subscription,
 };
 use crate::{
     audit::{self, Actor},
@@ -29,14 +29,8 @@ crate::list_filter! {
 }
 
 crate::collection!(
-    Subscription: Webhook at "/webhooks",
-    input = SubscriptionInput, filter = Filter,
-    select = webhook_subscriptions::table.select(Subscription::as_select()), row = Subscription,
-);
-
-crate::table_record!(
-    Subscription [], webhook_subscriptions, Subscription,
-    kind = "webhook", new = NewSubscription, changes = SubscriptionChanges,
+    Subscription: Webhook at "/webhooks" in webhook_subscriptions,
+    kind = "webhook",
 );
 
 /// Makes a delivery of a subscription in scope due now, with its audit
