@@ -18,6 +18,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 
+/// What a handler answers.
+pub type Answer = AppResult<HttpResponse>;
+
 /// A record that carries a version. Its ETag is the version, followed by
 /// whatever else of its answer can change while the version does not (a
 /// cohort's seats, a session's attendance), so that a cached answer is

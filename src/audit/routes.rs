@@ -1,6 +1,6 @@
 //! `GET /audit-events`: the audit log, for the secretariat.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use uuid::Uuid;
@@ -10,14 +10,11 @@ use crate::{
     api::{
         self,
         list::{self, ListParams, ListQuery, ListSpec, Page, SortField},
+        Answer,
     },
-    auth::{
-        policy::{self, Action, Resource},
-        Principal,
-    },
-    error::AppResult,
+    auth::policy::{self, Action, Resource},
+    auth::Call,
     schema::audit_events,
-    state::AppState,
 };
 
 static LIST: ListSpec = ListSpec {
@@ -55,12 +52,8 @@ static LIST: ListSpec = ListSpec {
     security(("bearer" = []))
 )]
 #[get("/audit-events")]
-pub async fn list_events(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    policy::may(&caller, Resource::AuditEvent, Action::Read)?;
+pub async fn list_events(call: Call, query: ListQuery) -> Answer {
+    policy::may(&call.caller, Resource::AuditEvent, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let entity_type: Option<String> = params.filter("entity_type");
     let entity_id: Option<Uuid> = params.filter("entity_id");
@@ -93,7 +86,7 @@ pub async fn list_events(
         }
         q
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     let page = list::fetch(&mut conn, &params, build, |e: AuditEvent| e).await?;
     api::page(&page)
 }

@@ -129,6 +129,38 @@ impl FromRequest for Principal {
     }
 }
 
+/// What an authenticated handler is called with: the application, the
+/// caller (alone, and with the request id its writes record) and the
+/// request, for its conditional headers. Handlers take out what they use
+/// in their signature: `Call { state, ctx, .. }: Call`.
+pub struct Call {
+    pub state: web::Data<AppState>,
+    pub caller: Principal,
+    pub ctx: Ctx,
+    pub req: HttpRequest,
+}
+
+impl FromRequest for Call {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let ctx = Ctx::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no state")))?;
+            let ctx = ctx.await?;
+            Ok(Call {
+                state,
+                caller: ctx.caller.clone(),
+                ctx,
+                req,
+            })
+        })
+    }
+}
+
 impl From<&Ctx> for Actor {
     fn from(ctx: &Ctx) -> Self {
         Actor {

@@ -7,12 +7,10 @@ pub mod repo;
 use actix_web::{get, post, web, HttpResponse};
 
 use crate::{
-    api,
+    api::{self, Answer},
     audit::Actor,
-    auth::{
-        policy::{may, Action, Resource},
-        Ctx,
-    },
+    auth::policy::{may, Action, Resource},
+    auth::Call,
     error::{AppResult, Problem},
     state::AppState,
 };
@@ -43,16 +41,11 @@ async fn verify(state: web::Data<AppState>, code: web::Path<String>) -> AppResul
     security(("bearer" = []))
 )]
 #[post("/certificates/{code}/revoke")]
-async fn revoke(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    code: web::Path<String>,
-    body: web::Json<RevokeInput>,
-) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Certificate, Action::Update)?;
+async fn revoke(call: Call, code: web::Path<String>, body: web::Json<RevokeInput>) -> Answer {
+    may(&call.ctx.caller, Resource::Certificate, Action::Update)?;
     let reason = body.into_inner().into_reason()?;
-    let mut conn = state.pool.get().await?;
-    repo::revoke(&mut conn, &Actor::from(&ctx), &code, &reason).await?;
+    let mut conn = call.state.pool.get().await?;
+    repo::revoke(&mut conn, &Actor::from(&call.ctx), &code, &reason).await?;
     api::ok(&repo::verification(&mut conn, &code).await?)
 }
 

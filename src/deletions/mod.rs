@@ -6,17 +6,17 @@
 
 pub mod repo;
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 
 use crate::{
     api::{
         self,
         list::{CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
+        Answer,
     },
-    auth::{policy, Principal},
-    error::{AppError, AppResult, Problem},
-    state::AppState,
+    auth::{policy, Call},
+    error::{AppError, Problem},
 };
 use repo::{Deletion, COLLECTIONS};
 
@@ -47,11 +47,7 @@ static LIST: ListSpec = ListSpec {
     security(("bearer" = []))
 )]
 #[get("/deletions")]
-async fn list_deletions(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
+async fn list_deletions(call: Call, query: ListQuery) -> Answer {
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let since: Option<DateTime<Utc>> = params.filter("since");
     let asked: Option<String> = params.filter("type");
@@ -69,11 +65,11 @@ async fn list_deletions(
         .iter()
         .filter(|(name, _, _)| asked.as_deref().is_none_or(|a| a == *name))
         .filter_map(|(name, kind, resource)| {
-            let scope = policy::may(&caller, *resource, policy::Action::Read).ok()?;
+            let scope = policy::may(&call.caller, *resource, policy::Action::Read).ok()?;
             Some((*name, *kind, scope))
         })
         .collect();
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     api::page(&repo::feed(&mut conn, &params, &kinds, since).await?)
 }
 

@@ -1,6 +1,6 @@
 //! The outbox for admins: list, read, retry failed emails.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::Deserialize;
@@ -12,15 +12,13 @@ use crate::{
     api::{
         self,
         list::{self, CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
+        Answer,
     },
     audit,
-    auth::{
-        policy::{may, Action, Resource},
-        Ctx, Principal,
-    },
-    error::{AppError, AppResult, Conflict, Problem},
+    auth::policy::{may, Action, Resource},
+    auth::Call,
+    error::{AppError, Conflict, Problem},
     schema::notifications,
-    state::AppState,
 };
 
 static LIST: ListSpec = ListSpec {
@@ -60,12 +58,8 @@ pub enum DeliveryStatus {
     security(("bearer" = []))
 )]
 #[get("/notifications")]
-async fn list_notifications(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Notification, Action::Read)?;
+async fn list_notifications(call: Call, query: ListQuery) -> Answer {
+    may(&call.caller, Resource::Notification, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let status: Option<DeliveryStatus> = params.filter("status");
     let template: Option<String> = params.filter("template");
@@ -86,7 +80,7 @@ async fn list_notifications(
         }
         q
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     api::page(&list::fetch(&mut conn, &params, build, Notification::from).await?)
 }
 
@@ -101,20 +95,15 @@ async fn list_notifications(
     security(("bearer" = []))
 )]
 #[get("/notifications/{id}")]
-async fn get_notification(
-    state: web::Data<AppState>,
-    caller: Principal,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Notification, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+async fn get_notification(call: Call, id: web::Path<Uuid>) -> Answer {
+    may(&call.caller, Resource::Notification, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
     let row: NotificationRow = notifications::table
         .find(*id)
         .select(NotificationRow::as_select())
         .first(&mut conn)
         .await?;
-    api::record(&req, &Notification::from(row))
+    api::record(&call.req, &Notification::from(row))
 }
 
 /// Queues a failed email again, with a fresh set of attempts.
@@ -129,15 +118,10 @@ async fn get_notification(
     security(("bearer" = []))
 )]
 #[post("/notifications/{id}/retry")]
-async fn retry_notification(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Notification, Action::Update)?;
+async fn retry_notification(call: Call, id: web::Path<Uuid>) -> Answer {
+    may(&call.ctx.caller, Resource::Notification, Action::Update)?;
     let id = *id;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     let row = conn
         .transaction(async |conn| {
             let Some(row) = outbox::retry(conn, id).await? else {
@@ -154,7 +138,7 @@ async fn retry_notification(
             };
             audit::record(
                 conn,
-                &ctx,
+                &call.ctx,
                 "notification",
                 "retry",
                 id,
@@ -164,7 +148,7 @@ async fn retry_notification(
             Ok(row)
         })
         .await?;
-    api::record(&req, &Notification::from(row))
+    api::record(&call.req, &Notification::from(row))
 }
 
 /// Routes of this module.

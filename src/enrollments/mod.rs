@@ -4,7 +4,7 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{get, post, web, ResponseError};
 use uuid::Uuid;
 
 use crate::{
@@ -12,16 +12,14 @@ use crate::{
         self,
         collection::Filter,
         list::{CommonListParams, Items, ListParams, ListQuery, ListSpec, Page},
+        Answer,
     },
     audit::Actor,
-    auth::{
-        policy::{self, may, Action, Resource},
-        Ctx, Principal,
-    },
+    auth::policy::{self, may, Action, Resource},
+    auth::Call,
     cohorts::repo as cohorts,
-    error::{AppResult, Problem},
+    error::Problem,
     lifecycle::{self, Move, MoveInput},
-    state::AppState,
     store::{self, Within},
 };
 use model::{BulkMoveInput, BulkResult, Enrollment, EnrollmentStatus, NominationInput};
@@ -50,13 +48,8 @@ static LIST: ListSpec = ListSpec {
     security(("bearer" = []))
 )]
 #[get("/cohorts/{id}/enrollments")]
-async fn list_enrollments(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Enrollment, Action::Read)?;
+async fn list_enrollments(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
+    let scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         cohort_id: Some(*id),
@@ -65,7 +58,7 @@ async fn list_enrollments(
         trainee_id: None,
     };
     let params = params.finish()?;
-    let mut conn = state.lister().await?;
+    let mut conn = call.state.lister().await?;
     cohorts::get(&mut conn, *id).await?;
     api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
@@ -88,16 +81,12 @@ async fn list_enrollments(
     security(("bearer" = []))
 )]
 #[get("/enrollments")]
-async fn list_all_enrollments(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Enrollment, Action::Read)?;
+async fn list_all_enrollments(call: Call, query: ListQuery) -> Answer {
+    let scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), repo::Filter::SPEC);
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
-    let mut conn = state.lister().await?;
+    let mut conn = call.state.lister().await?;
     api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 
@@ -116,18 +105,13 @@ async fn list_all_enrollments(
     security(("bearer" = []))
 )]
 #[post("/cohorts/{id}/enrollments")]
-async fn nominate(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    body: web::Json<NominationInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Enrollment, Action::Create)?;
+async fn nominate(call: Call, id: web::Path<Uuid>, body: web::Json<NominationInput>) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Create)?;
     let (trainee_id, motivation) = body.into_inner().parse()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     let created = repo::nominate(
         &mut conn,
-        &Actor::from(&ctx),
+        &Actor::from(&call.ctx),
         scope,
         *id,
         trainee_id,
@@ -149,15 +133,10 @@ async fn nominate(
     security(("bearer" = []))
 )]
 #[get("/enrollments/{id}")]
-async fn get_enrollment(
-    state: web::Data<AppState>,
-    caller: Principal,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Enrollment, Action::Read)?;
-    let mut conn = state.pool.get().await?;
-    api::record(&req, &repo::get(&mut conn, scope, *id).await?)
+async fn get_enrollment(call: Call, id: web::Path<Uuid>) -> Answer {
+    let scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
+    api::record(&call.req, &repo::get(&mut conn, scope, *id).await?)
 }
 
 /// Moves an enrollment. Accepting checks seats (409 `cohort-full`) and the
@@ -176,17 +155,12 @@ async fn get_enrollment(
     security(("bearer" = []))
 )]
 #[post("/enrollments/{id}/transitions")]
-async fn move_enrollment(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    body: web::Json<MoveInput>,
-) -> AppResult<HttpResponse> {
-    let read = may(&ctx.caller, Resource::Enrollment, Action::Read)?;
+async fn move_enrollment(call: Call, id: web::Path<Uuid>, body: web::Json<MoveInput>) -> Answer {
+    let read = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let (to, note) = body.into_inner().parse::<EnrollmentStatus>()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     let action = policy::enrollment_move(to == EnrollmentStatus::Withdrawn);
-    let scope = match may(&ctx.caller, Resource::Enrollment, action) {
+    let scope = match may(&call.ctx.caller, Resource::Enrollment, action) {
         Ok(scope) => scope,
         Err(refused) => {
             // Out of scope stays 404; in scope but not allowed is 403.
@@ -195,7 +169,7 @@ async fn move_enrollment(
         }
     };
     let moved =
-        store::transition::<Enrollment>(&mut conn, &Actor::from(&ctx), scope, *id, to, note)
+        store::transition::<Enrollment>(&mut conn, &Actor::from(&call.ctx), scope, *id, to, note)
             .await?;
     api::ok(&moved)
 }
@@ -211,15 +185,11 @@ async fn move_enrollment(
     security(("bearer" = []))
 )]
 #[get("/enrollments/{id}/transitions")]
-async fn enrollment_history(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Enrollment, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+async fn enrollment_history(call: Call, id: web::Path<Uuid>) -> Answer {
+    let scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
     repo::get(&mut conn, scope, *id).await?;
-    lifecycle::history(&mut conn, &caller, repo::ENTITY, *id).await
+    lifecycle::history(&mut conn, &call.caller, repo::ENTITY, *id).await
 }
 
 /// Moves many enrollments of a cohort at once; each moves or fails on its
@@ -236,23 +206,18 @@ async fn enrollment_history(
     security(("bearer" = []))
 )]
 #[post("/cohorts/{id}/enrollments/transitions")]
-async fn move_many(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    body: web::Json<BulkMoveInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Enrollment, Action::Move)?;
+async fn move_many(call: Call, id: web::Path<Uuid>, body: web::Json<BulkMoveInput>) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Move)?;
     let (ids, to, note) = body.into_inner().parse()?;
     let cohort_id = *id;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     cohorts::get(&mut conn, cohort_id).await?;
-    let actor = Actor::from(&ctx);
+    let actor = Actor::from(&call.ctx);
     let within = Within {
         scope,
         parent_id: Some(cohort_id),
     };
-    let base = state.settings.public_base_url.trim_end_matches('/');
+    let base = call.state.settings.public_base_url.trim_end_matches('/');
     let mut results = Vec::with_capacity(ids.len());
     for enrollment_id in ids {
         let outcome = store::transition::<Enrollment>(

@@ -4,17 +4,14 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web};
 use uuid::Uuid;
 
 use crate::{
-    api::{self, list::Items},
-    auth::{
-        policy::{may, Action, Resource},
-        Principal,
-    },
-    error::{AppResult, Problem},
-    state::AppState,
+    api::{self, list::Items, Answer},
+    auth::policy::{may, Action, Resource},
+    auth::Call,
+    error::Problem,
 };
 use model::{
     Agreement, AgreementInput, AgreementStatus, Exchange, ExchangeInput, ExchangeKind,
@@ -45,13 +42,9 @@ crate::collection_routes!(
     security(("bearer" = []))
 )]
 #[get("/exchange-agreements/{id}/usage")]
-async fn agreement_usage(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Agreement, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+async fn agreement_usage(call: Call, id: web::Path<Uuid>) -> Answer {
+    may(&call.caller, Resource::Agreement, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
     api::ok(&Items {
         items: repo::usage(&mut conn, *id).await?,
     })
@@ -68,16 +61,12 @@ async fn agreement_usage(
     security(("bearer" = []))
 )]
 #[get("/exchange-agreements/{id}/history")]
-async fn agreement_history(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Agreement, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+async fn agreement_history(call: Call, id: web::Path<Uuid>) -> Answer {
+    may(&call.caller, Resource::Agreement, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
     let mut events = repo::agreement_history(&mut conn, *id).await?;
     // Partner staff read the agreement, not who on the staff changed it.
-    if !caller.is_staff() {
+    if !call.caller.is_staff() {
         events.iter_mut().for_each(|e| e.actor_id = None);
     }
     api::ok(&Items { items: events })

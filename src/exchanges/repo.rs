@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{
-    Agreement, AgreementChanges, AgreementInput, AgreementStatus, Exchange, ExchangeChanges,
-    ExchangeKind, ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
+    Agreement, AgreementInput, AgreementStatus, Exchange, ExchangeChanges, ExchangeKind,
+    ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
 };
 use crate::webhooks::events;
 use crate::{
@@ -124,7 +124,7 @@ async fn parties_cross_border(
 
 crate::table_record!(
     Agreement [], exchange_agreements, Agreement,
-    kind = "exchange_agreement", new = NewAgreement, changes = AgreementChanges,
+    kind = "exchange_agreement",
     check_new = parties_cross_border,
     announce = events::writes("agreement"),
 );

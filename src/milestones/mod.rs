@@ -4,21 +4,19 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web};
 use uuid::Uuid;
 
 use crate::{
     api::{
         self,
         list::{CommonListParams, ListParams, ListQuery, Page},
+        Answer,
     },
     audit::Actor,
-    auth::{
-        policy::{may, Action, Resource},
-        Ctx, Principal,
-    },
-    error::{AppResult, Problem},
-    state::AppState,
+    auth::policy::{may, Action, Resource},
+    auth::Call,
+    error::Problem,
     store::{self, Record},
     ventures::model::Venture,
 };
@@ -32,15 +30,10 @@ use model::{Milestone, MilestoneInput};
     security(("bearer" = []))
 )]
 #[get("/ventures/{id}/milestones")]
-pub(crate) async fn list_milestones(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Venture, Action::Read)?;
+pub(crate) async fn list_milestones(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
+    let scope = may(&call.caller, Resource::Venture, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     let venture = Venture::find(&mut conn, scope, *id).await?;
     api::page(&repo::list(&mut conn, &params, venture.id).await?)
 }
@@ -55,16 +48,16 @@ pub(crate) async fn list_milestones(
 )]
 #[post("/ventures/{id}/milestones")]
 pub(crate) async fn create_milestone(
-    state: web::Data<AppState>,
-    ctx: Ctx,
+    call: Call,
     id: web::Path<Uuid>,
     body: web::Json<MilestoneInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Venture, Action::Update)?;
+) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Venture, Action::Update)?;
     let new = body.into_inner().read_new(*id)?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     Venture::find(&mut conn, scope, *id).await?;
-    let created = store::create::<Milestone>(&mut conn, &Actor::from(&ctx), scope, new).await?;
+    let created =
+        store::create::<Milestone>(&mut conn, &Actor::from(&call.ctx), scope, new).await?;
     api::created(format!("/api/v1/ventures/{}/milestones", *id), &created)
 }
 

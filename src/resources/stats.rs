@@ -19,7 +19,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web};
 use diesel::{
     sql_query,
     sql_types::{BigInt, Text},
@@ -30,11 +30,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    api,
-    auth::{
-        policy::{self, may, Action, Resource},
-        Principal,
-    },
+    api::{self, Answer},
+    auth::policy::{self, may, Action, Resource},
+    auth::Call,
     error::{AppError, AppResult, Problem},
     state::AppState,
     stats::cell,
@@ -196,17 +194,13 @@ const TAKEN: &str = "e.status IN ('accepted', 'completed')";
     security(("bearer" = []))
 )]
 #[get("/stats/knowledge")]
-pub async fn knowledge(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: web::Query<HashMap<String, String>>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Stats, Action::Read)?;
+pub async fn knowledge(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
+    may(&call.caller, Resource::Stats, Action::Read)?;
     if let Some(k) = query.keys().find(|k| k.as_str() != "group_by") {
         return Err(AppError::invalid(k.clone(), "unknown query parameter"));
     }
-    let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
-    let cache = &state.knowledge;
+    let smallest = policy::smallest_cell(&call.caller, call.state.settings.stats.min_cell);
+    let cache = &call.state.knowledge;
     match query.get("group_by").map(String::as_str) {
         None | Some("flow") => {
             let sql = format!(
@@ -223,7 +217,7 @@ pub async fn knowledge(
                  FROM uses u LEFT JOIN reach x USING (owner_country, user_country) \
                  GROUP BY 1, 2 ORDER BY 1, 2"
             );
-            let rows = counted(&state, &cache.flows, sql).await?;
+            let rows = counted(&call.state, &cache.flows, sql).await?;
             let items = rows
                 .iter()
                 .map(|f| Flow {
@@ -257,7 +251,7 @@ pub async fn knowledge(
                  LEFT JOIN reach x ON x.kind = r.kind AND x.licence = r.licence \
                  WHERE r.status <> 'draft' GROUP BY 1, 2 ORDER BY 1, 2"
             );
-            let rows = counted(&state, &cache.kinds, sql).await?;
+            let rows = counted(&call.state, &cache.kinds, sql).await?;
             let items = rows
                 .iter()
                 .map(|k| KindRow {

@@ -5,7 +5,7 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
@@ -13,12 +13,11 @@ use crate::{
         self,
         collection::Filter as _,
         list::{self, CommonListParams, ListParams, ListQuery, Page},
+        Answer,
     },
     audit::Actor,
-    auth::{
-        policy::{may, Action, Resource, Scope},
-        Ctx, Principal,
-    },
+    auth::policy::{may, Action, Resource, Scope},
+    auth::Call,
     error::{AppResult, Problem},
     incubators::model::Service,
     state::AppState,
@@ -54,13 +53,12 @@ async fn page(
 )]
 #[get("/ventures/{id}/service-requests")]
 pub(crate) async fn list_venture_requests(
-    state: web::Data<AppState>,
-    caller: Principal,
+    call: Call,
     id: web::Path<Uuid>,
     query: ListQuery,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Venture, Action::Read)?;
-    page(&state, query, Some((scope, *id))).await
+) -> Answer {
+    let scope = may(&call.caller, Resource::Venture, Action::Read)?;
+    page(&call.state, query, Some((scope, *id))).await
 }
 
 /// The coordinators' queue: service requests across incubators, oldest
@@ -72,13 +70,9 @@ pub(crate) async fn list_venture_requests(
     security(("bearer" = []))
 )]
 #[get("/service-requests")]
-pub(crate) async fn request_queue(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::ServiceRequest, Action::Read)?;
-    page(&state, query, None).await
+pub(crate) async fn request_queue(call: Call, query: ListQuery) -> Answer {
+    may(&call.caller, Resource::ServiceRequest, Action::Read)?;
+    page(&call.state, query, None).await
 }
 
 /// Asks the incubator for one of the services it offers (422 otherwise).
@@ -91,17 +85,16 @@ pub(crate) async fn request_queue(
 )]
 #[post("/ventures/{id}/service-requests")]
 pub(crate) async fn create_request(
-    state: web::Data<AppState>,
-    ctx: Ctx,
+    call: Call,
     id: web::Path<Uuid>,
     body: web::Json<RequestInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::ServiceRequest, Action::Create)?;
+) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::ServiceRequest, Action::Create)?;
     // The venture first: one out of scope answers 404 whatever the body.
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     let venture = Venture::find(&mut conn, scope, *id).await?;
     let new = body.into_inner().read_new(venture.id)?;
-    let actor = Actor::from(&ctx);
+    let actor = Actor::from(&call.ctx);
     let created = store::create::<ServiceRequest>(&mut conn, &actor, scope, new).await?;
     api::created(format!("/api/v1/service-requests/{}", created.id), &created)
 }
@@ -116,20 +109,18 @@ pub(crate) async fn create_request(
 )]
 #[patch("/service-requests/{id}")]
 pub(crate) async fn update_request(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
+    call: Call,
     id: web::Path<Uuid>,
     body: web::Json<RequestInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::ServiceRequest, Action::Update)?;
-    let expected = api::if_match(&req)?;
+) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::ServiceRequest, Action::Update)?;
+    let expected = api::if_match(&call.req)?;
     let changes = body.into_inner().read_changes()?;
-    let mut conn = state.pool.get().await?;
-    let actor = Actor::from(&ctx);
+    let mut conn = call.state.pool.get().await?;
+    let actor = Actor::from(&call.ctx);
     let updated =
         store::update::<ServiceRequest>(&mut conn, &actor, scope, *id, expected, changes).await?;
-    api::record(&req, &updated)
+    api::record(&call.req, &updated)
 }
 
 crate::lifecycle_routes!(

@@ -84,7 +84,7 @@ async fn reassignable(
 
 crate::table_record!(
     ServiceRequest [], service_requests, ServiceRequest,
-    kind = "service_request", new = NewRequest, changes = RequestChanges,
+    kind = "service_request",
     check_new = offered_and_assignable,
     check_changes = reassignable,
     created = crate::store::started,

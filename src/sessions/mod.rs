@@ -4,22 +4,20 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web};
 use uuid::Uuid;
 
 use crate::{
     api::{
         self,
         list::{CommonListParams, ListParams, ListQuery, Page},
+        Answer,
     },
     audit::Actor,
-    auth::{
-        policy::{may, Action, Resource},
-        Ctx, Principal,
-    },
+    auth::policy::{may, Action, Resource},
+    auth::Call,
     cohorts::repo as cohorts,
-    error::{AppResult, Problem},
-    state::AppState,
+    error::Problem,
     store,
 };
 use model::{MarkInput, Session, SessionInput, SessionWithAttendance};
@@ -35,15 +33,10 @@ use model::{MarkInput, Session, SessionInput, SessionWithAttendance};
     security(("bearer" = []))
 )]
 #[get("/cohorts/{id}/sessions")]
-async fn list_sessions(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Session, Action::Read)?;
+async fn list_sessions(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
+    may(&call.caller, Resource::Session, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     cohorts::get(&mut conn, *id).await?;
     api::page(&repo::list(&mut conn, &params, *id).await?)
 }
@@ -61,16 +54,11 @@ async fn list_sessions(
     security(("bearer" = []))
 )]
 #[post("/cohorts/{id}/sessions")]
-async fn create_session(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    body: web::Json<SessionInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Session, Action::Create)?;
+async fn create_session(call: Call, id: web::Path<Uuid>, body: web::Json<SessionInput>) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Session, Action::Create)?;
     let new = body.into_inner().read_new(*id)?;
-    let mut conn = state.pool.get().await?;
-    let created = store::create::<Session>(&mut conn, &Actor::from(&ctx), scope, new).await?;
+    let mut conn = call.state.pool.get().await?;
+    let created = store::create::<Session>(&mut conn, &Actor::from(&call.ctx), scope, new).await?;
     api::created(format!("/api/v1/sessions/{}", created.id), &created)
 }
 
@@ -85,24 +73,19 @@ async fn create_session(
     security(("bearer" = []))
 )]
 #[get("/sessions/{id}")]
-async fn get_session(
-    state: web::Data<AppState>,
-    caller: Principal,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Session, Action::Read)?;
-    let marks = may(&caller, Resource::Enrollment, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+async fn get_session(call: Call, id: web::Path<Uuid>) -> Answer {
+    may(&call.caller, Resource::Session, Action::Read)?;
+    let marks = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
     let mut session = repo::with_attendance(&mut conn, marks, *id).await?;
     // Who took attendance is staff, whom partner staff may not read.
-    if !caller.is_staff() {
+    if !call.caller.is_staff() {
         session
             .attendance
             .iter_mut()
             .for_each(|m| m.marked_by = None);
     }
-    api::record(&req, &session)
+    api::record(&call.req, &session)
 }
 
 /// Records attendance: one mark per accepted enrollment of the session's
@@ -120,14 +103,13 @@ async fn get_session(
 )]
 #[put("/sessions/{id}/attendance")]
 async fn put_attendance(
-    state: web::Data<AppState>,
-    ctx: Ctx,
+    call: Call,
     id: web::Path<Uuid>,
     body: web::Json<Vec<MarkInput>>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Session, Action::Update)?;
-    let mut conn = state.pool.get().await?;
-    repo::mark(&mut conn, &Actor::from(&ctx), *id, body.into_inner()).await?;
+) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Session, Action::Update)?;
+    let mut conn = call.state.pool.get().await?;
+    repo::mark(&mut conn, &Actor::from(&call.ctx), *id, body.into_inner()).await?;
     api::ok(&repo::with_attendance(&mut conn, scope, *id).await?)
 }
 /// Routes of this module.

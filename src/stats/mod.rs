@@ -17,10 +17,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    api,
+    api::{self, Answer},
     auth::{
         policy::{self, may, Action, Resource},
-        Principal,
+        Call, Principal,
     },
     db::Prepared,
     error::{AppError, AppResult, Problem},
@@ -414,16 +414,12 @@ fn sum_of(rows: &[Tally], dim: &str) -> i64 {
     security(("bearer" = []))
 )]
 #[get("/stats/overview")]
-async fn overview(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: web::Query<HashMap<String, String>>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Stats, Action::Read)?;
+async fn overview(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
+    may(&call.caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &[])?;
     let dated = s.from.is_some() || s.to.is_some();
     let over = Over::scoped(&s);
-    let mut conn = state.reader().await?;
+    let mut conn = call.state.reader().await?;
     let c = &mut conn;
     // Figures of the kept cohorts, then those of the whole portfolio: one
     // query when nothing narrows them.
@@ -513,12 +509,8 @@ async fn overview(
     security(("bearer" = []))
 )]
 #[get("/stats/enrollments")]
-async fn enrollments_by(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: web::Query<HashMap<String, String>>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Stats, Action::Read)?;
+async fn enrollments_by(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
+    may(&call.caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &["group_by"])?;
     let group_by = query
         .get("group_by")
@@ -569,7 +561,7 @@ async fn enrollments_by(
         "SELECT t.dim, {key} AS key, {label} AS label, t.status, sum(t.n)::bigint AS n \
          FROM ({{tallies}}) t {join} GROUP BY 1, 2, 3, 4 ORDER BY 2"
     );
-    let mut conn = state.reader().await?;
+    let mut conn = call.state.reader().await?;
     let rows = tallies(&mut conn, &sql, &over, &[dim], by_cohort).await?;
     let mut grouped: BTreeMap<String, (Option<String>, BTreeMap<String, i64>)> = BTreeMap::new();
     for r in rows {
@@ -584,7 +576,7 @@ async fn enrollments_by(
         let entry = grouped.entry(key).or_insert((r.label, BTreeMap::new()));
         *entry.1.entry(r.status).or_insert(0) += r.n;
     }
-    let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
+    let smallest = policy::smallest_cell(&call.caller, call.state.settings.stats.min_cell);
     let items = grouped
         .into_iter()
         .map(|(key, (label, by_status))| Group {
@@ -614,13 +606,9 @@ struct Number {
     security(("bearer" = []))
 )]
 #[get("/stats/cohorts/{id}")]
-async fn cohort(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Stats, Action::Read)?;
-    let mut conn = state.reader().await?;
+async fn cohort(call: Call, id: web::Path<Uuid>) -> Answer {
+    may(&call.caller, Resource::Stats, Action::Read)?;
+    let mut conn = call.state.reader().await?;
     let query =
         sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1").bind::<SqlUuid, _>(*id);
     let Number { n: capacity } = Prepared(query).get_result(&mut conn).await?;
@@ -639,7 +627,7 @@ async fn cohort(
     let absent = attendance.get("absent").copied().unwrap_or(0);
     let seats_taken = SEATED.iter().map(|s| count(s)).sum();
     let decided = count("completed") + count("not_completed");
-    let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
+    let smallest = policy::smallest_cell(&call.caller, call.state.settings.stats.min_cell);
     let (by_country, small_country) = cells(by_key(&rows, "nationality", &SEATED), smallest);
     let (by_gender, small_gender) = cells(by_key(&rows, "gender", &SEATED), smallest);
     api::ok(&CohortStats {
@@ -689,13 +677,9 @@ struct Flow {
     security(("bearer" = []))
 )]
 #[get("/stats/exchanges/flows")]
-async fn flows(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: web::Query<HashMap<String, String>>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Stats, Action::Read)?;
-    let smallest = policy::smallest_cell(&caller, state.settings.stats.min_cell);
+async fn flows(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
+    may(&call.caller, Resource::Stats, Action::Read)?;
+    let smallest = policy::smallest_cell(&call.caller, call.state.settings.stats.min_cell);
     let year: Option<i32> = match query.get("year") {
         Some(y) => Some(
             y.parse()
@@ -706,7 +690,7 @@ async fn flows(
     if let Some(k) = query.keys().find(|k| k.as_str() != "year") {
         return Err(AppError::invalid(k.clone(), "unknown query parameter"));
     }
-    let mut conn = state.reader().await?;
+    let mut conn = call.state.reader().await?;
     let rows: Vec<Flow> = sql_query(
         "SELECT si.country_code AS from_country, ri.country_code AS to_country, x.status, count(*) AS n \
          FROM exchanges x JOIN institutions si ON si.id = x.sending_institution_id \

@@ -3,7 +3,7 @@
 //! ventures it founded with their jobs and funding; and the knowledge
 //! resources of the cohorts it took.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web};
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
@@ -18,17 +18,16 @@ use uuid::Uuid;
 
 use super::model::Trainee;
 use crate::{
-    api,
+    api::{self, Answer},
     auth::{
         policy::{may, Action, Resource, Scope},
         scope::Scoped,
-        Principal,
+        Call,
     },
-    error::{AppResult, Problem},
+    error::Problem,
     exchanges::model::Exchange,
     resources::{self, model::ResourceKind},
     schema::{exchanges, ventures},
-    state::AppState,
     store::Record,
     ventures::model::Venture,
 };
@@ -149,19 +148,15 @@ struct Row {
     security(("bearer" = []))
 )]
 #[get("/trainees/{id}/journey")]
-pub(crate) async fn journey(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&caller, Resource::Trainee, Action::Read)?;
-    // Each part of the journey stays in the caller's scope of its kind: a
+pub(crate) async fn journey(call: Call, id: web::Path<Uuid>) -> Answer {
+    let scope = may(&call.caller, Resource::Trainee, Action::Read)?;
+    // Each part of the journey stays in the call.caller's scope of its kind: a
     // partner sees its own institution's enrollments of the trainee and the
     // exchanges its institution takes part in.
-    let enrollment_scope = may(&caller, Resource::Enrollment, Action::Read)?;
-    let exchange_scope = may(&caller, Resource::Exchange, Action::Read)?;
-    let knowledge_scope = may(&caller, Resource::Knowledge, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+    let enrollment_scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    let exchange_scope = may(&call.caller, Resource::Exchange, Action::Read)?;
+    let knowledge_scope = may(&call.caller, Resource::Knowledge, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
     let trainee = Trainee::find(&mut conn, scope, *id).await?;
     let institution = match enrollment_scope {
         Scope::Institution(i) => Some(i),

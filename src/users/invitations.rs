@@ -20,13 +20,13 @@ use crate::{
     api::{
         self,
         input::{Checker, Field, Unknown},
-        Versioned,
+        Answer, Versioned,
     },
     audit::{self, Actor},
     auth::{
         password,
         policy::{self, may, Action, Resource, Scope},
-        secret, Ctx, Role,
+        secret, Call, Role,
     },
     email::{self, Outgoing},
     error::{AppError, AppResult, Conflict, Problem},
@@ -112,12 +112,8 @@ pub struct InvitationInput {
     security(("bearer" = []))
 )]
 #[post("/invitations")]
-async fn create_invitation(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    body: web::Json<InvitationInput>,
-) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::Invitation, Action::Create)?;
+async fn create_invitation(call: Call, body: web::Json<InvitationInput>) -> Answer {
+    may(&call.ctx.caller, Resource::Invitation, Action::Create)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let email = c.required("email", body.email);
@@ -152,11 +148,11 @@ async fn create_invitation(
         None => {}
     }
     let (email, role) = c.finish(|| Some((email?, role?)))?;
-    if !policy::may_invite(ctx.caller.role, role) {
+    if !policy::may_invite(call.ctx.caller.role, role) {
         return Err(AppError::Forbidden);
     }
     let (token, token_hash) = secret::generate();
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     let invitation = conn
         .transaction(async |conn| {
             let taken: Option<Uuid> = users::table
@@ -172,7 +168,7 @@ async fn create_invitation(
                 ));
             }
             let inviter: String = users::table
-                .find(ctx.caller.user_id)
+                .find(call.ctx.caller.user_id)
                 .select(users::full_name)
                 .first(conn)
                 .await?;
@@ -184,7 +180,7 @@ async fn create_invitation(
                     institution_id,
                     trainee_id,
                     locale: locale.as_str().to_string(),
-                    invited_by: ctx.caller.user_id,
+                    invited_by: call.ctx.caller.user_id,
                     token_hash,
                     expires_at: Utc::now() + VALID_FOR,
                 })
@@ -209,7 +205,7 @@ async fn create_invitation(
             .await?;
             audit::record(
                 conn,
-                &ctx,
+                &call.ctx,
                 "invitation",
                 "create",
                 invitation.id,
@@ -236,14 +232,9 @@ async fn create_invitation(
     security(("bearer" = []))
 )]
 #[get("/invitations/{id}")]
-async fn get_invitation(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Invitation, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+async fn get_invitation(call: Call, id: web::Path<Uuid>) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Invitation, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
     let mut query = invitations::table
         .find(*id)
         .select(Invitation::as_select())
@@ -253,7 +244,7 @@ async fn get_invitation(
         Scope::Author(sender) => query = query.filter(invitations::invited_by.eq(sender)),
         _ => return Err(AppError::NotFound),
     }
-    api::record(&req, &query.first::<Invitation>(&mut conn).await?)
+    api::record(&call.req, &query.first::<Invitation>(&mut conn).await?)
 }
 
 /// The body of `POST /auth/invitations/accept`.

@@ -1,6 +1,6 @@
 //! `/me` for every signed-in user, `/users` for the secretariat.
 
-use actix_web::{get, patch, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, web};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::AsyncConnection;
 use secrecy::SecretString;
@@ -15,16 +15,16 @@ use crate::{
         self,
         input::{Checker, Field, Patch, Unknown},
         list::{self, CommonListParams, ListParams, ListQuery, ListSpec, Page, SortField},
+        Answer,
     },
     audit,
     auth::{
         password,
         policy::{may, Action, Resource},
-        sessions, throttle, Ctx, Principal, Role,
+        sessions, throttle, Call, Ctx, Role,
     },
     error::{AppError, AppResult, Problem},
     schema::users,
-    state::AppState,
     store::Changes as _,
     types::{Locale, Name},
 };
@@ -38,15 +38,11 @@ const ENTITY: &str = "user";
     security(("bearer" = []))
 )]
 #[get("/me")]
-async fn me(
-    state: web::Data<AppState>,
-    caller: Principal,
-    req: HttpRequest,
-) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+async fn me(call: Call) -> Answer {
+    let mut conn = call.state.pool.get().await?;
     api::record(
-        &req,
-        &User::from(super::row(&mut conn, caller.user_id).await?),
+        &call.req,
+        &User::from(super::row(&mut conn, call.caller.user_id).await?),
     )
 }
 
@@ -81,13 +77,8 @@ pub struct MeInput {
     security(("bearer" = []))
 )]
 #[patch("/me")]
-async fn update_me(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
-    body: web::Json<MeInput>,
-) -> AppResult<HttpResponse> {
-    let expected = api::if_match(&req)?;
+async fn update_me(call: Call, body: web::Json<MeInput>) -> Answer {
+    let expected = api::if_match(&call.req)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let full_name = c.patch("full_name", body.full_name).into_option();
@@ -97,7 +88,8 @@ async fn update_me(
     if new.is_some() && current.is_none() {
         c.error("current_password", "is required to set a new password");
     }
-    let current_user = super::row(&mut *state.pool.get().await?, ctx.caller.user_id).await?;
+    let current_user =
+        super::row(&mut *call.state.pool.get().await?, call.ctx.caller.user_id).await?;
     if let Some(new) = &new {
         if let Err(msg) =
             password::check_strength(new, &[&current_user.email, &current_user.full_name])
@@ -116,14 +108,15 @@ async fn update_me(
         // failed login, so a stolen access token cannot guess at leisure. No
         // connection is held while the hashes run.
         let slot = password::slot().await?;
-        let attempt = throttle::attempt(&mut *state.pool.get().await?, &current_user.email).await?;
+        let attempt =
+            throttle::attempt(&mut *call.state.pool.get().await?, &current_user.email).await?;
         let stored = current_user.password_hash.clone();
         if !slot.verify(SecretString::from(current), stored).await? {
-            let id = ctx.caller.user_id;
-            let mut conn = state.pool.get().await?;
+            let id = call.ctx.caller.user_id;
+            let mut conn = call.state.pool.get().await?;
             audit::record(
                 &mut conn,
-                &ctx,
+                &call.ctx,
                 "user",
                 "password_check_failed",
                 id,
@@ -134,11 +127,18 @@ async fn update_me(
         }
         changes.password_hash = Some(slot.hash(SecretString::from(new)).await?);
         drop(slot);
-        throttle::succeeded(&mut *state.pool.get().await?, attempt).await?;
+        throttle::succeeded(&mut *call.state.pool.get().await?, attempt).await?;
     }
-    let mut conn = state.pool.get().await?;
-    let updated = apply(&mut conn, &ctx, ctx.caller.user_id, expected, changes).await?;
-    api::record(&req, &updated)
+    let mut conn = call.state.pool.get().await?;
+    let updated = apply(
+        &mut conn,
+        &call.ctx,
+        call.ctx.caller.user_id,
+        expected,
+        changes,
+    )
+    .await?;
+    api::record(&call.req, &updated)
 }
 
 /// Applies a checked change under the row lock, with the audit record; a
@@ -237,12 +237,8 @@ static LIST: ListSpec = ListSpec {
     security(("bearer" = []))
 )]
 #[get("/users")]
-async fn list_users(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::User, Action::Read)?;
+async fn list_users(call: Call, query: ListQuery) -> Answer {
+    may(&call.caller, Resource::User, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let role: Option<Role> = params.filter("role");
     let institution_id: Option<Uuid> = params.filter("institution_id");
@@ -261,7 +257,7 @@ async fn list_users(
         }
         q
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     api::page(&list::fetch(&mut conn, &params, build, User::from).await?)
 }
 
@@ -276,15 +272,10 @@ async fn list_users(
     security(("bearer" = []))
 )]
 #[get("/users/{id}")]
-async fn get_user(
-    state: web::Data<AppState>,
-    caller: Principal,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    may(&caller, Resource::User, Action::Read)?;
-    let mut conn = state.pool.get().await?;
-    api::record(&req, &User::from(super::row(&mut conn, *id).await?))
+async fn get_user(call: Call, id: web::Path<Uuid>) -> Answer {
+    may(&call.caller, Resource::User, Action::Read)?;
+    let mut conn = call.state.pool.get().await?;
+    api::record(&call.req, &User::from(super::row(&mut conn, *id).await?))
 }
 
 /// The body of `PATCH /users/{id}`.
@@ -321,15 +312,9 @@ pub struct UserInput {
     security(("bearer" = []))
 )]
 #[patch("/users/{id}")]
-async fn update_user(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-    body: web::Json<UserInput>,
-) -> AppResult<HttpResponse> {
-    may(&ctx.caller, Resource::User, Action::Update)?;
-    let expected = api::if_match(&req)?;
+async fn update_user(call: Call, id: web::Path<Uuid>, body: web::Json<UserInput>) -> Answer {
+    may(&call.ctx.caller, Resource::User, Action::Update)?;
+    let expected = api::if_match(&call.req)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let changes = UserChanges {
@@ -352,18 +337,18 @@ async fn update_user(
         password_hash: None,
     };
     // An admin never locks itself out: another admin must do it.
-    if *id == ctx.caller.user_id {
+    if *id == call.ctx.caller.user_id {
         if changes.disabled == Some(true) {
             c.error("disabled", "cannot disable your own account");
         }
-        if changes.role.is_some_and(|r| r != ctx.caller.role) {
+        if changes.role.is_some_and(|r| r != call.ctx.caller.role) {
             c.error("role", "cannot change your own role");
         }
     }
     let changes = c.finish(|| Some(changes))?;
-    let mut conn = state.pool.get().await?;
-    let updated = apply(&mut conn, &ctx, *id, expected, changes).await?;
-    api::record(&req, &updated)
+    let mut conn = call.state.pool.get().await?;
+    let updated = apply(&mut conn, &call.ctx, *id, expected, changes).await?;
+    api::record(&call.req, &updated)
 }
 
 /// Routes of this module.

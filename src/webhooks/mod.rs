@@ -10,7 +10,7 @@ pub mod model;
 pub mod repo;
 pub mod worker;
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -19,15 +19,12 @@ use crate::{
     api::{
         self, collection,
         list::{self, ListParams, ListQuery},
-        Versioned,
+        Answer, Versioned,
     },
     audit::Actor,
-    auth::{
-        policy::{may, Action, Resource},
-        Ctx, Principal,
-    },
+    auth::policy::{may, Action, Resource},
+    auth::Call,
     error::{AppError, AppResult, Problem},
-    state::AppState,
     store::{self, Record},
 };
 use delivery::WebhookDelivery;
@@ -100,12 +97,8 @@ async fn check_resolved(url: &str, allowed: &[String]) -> AppResult<()> {
     security(("bearer" = []))
 )]
 #[get("/webhooks")]
-async fn list_webhooks(
-    state: web::Data<AppState>,
-    caller: Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    collection::list::<Subscription>(&state, &caller, query).await
+async fn list_webhooks(call: Call, query: ListQuery) -> Answer {
+    collection::list::<Subscription>(&call.state, &call.caller, query).await
 }
 
 /// Subscribes a system to events; the answer carries the signing secret,
@@ -120,20 +113,17 @@ async fn list_webhooks(
     security(("bearer" = []))
 )]
 #[post("/webhooks")]
-async fn create_webhook(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    body: web::Json<SubscriptionInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Webhook, Action::Create)?;
-    let allowed = &state.settings.webhooks.allow_http_hosts;
+async fn create_webhook(call: Call, body: web::Json<SubscriptionInput>) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Create)?;
+    let allowed = &call.state.settings.webhooks.allow_http_hosts;
     let new = body
         .into_inner()
-        .into_new_with(&ctx.caller, scope, allowed)?;
+        .into_new_with(&call.ctx.caller, scope, allowed)?;
     check_resolved(&new.url, allowed).await?;
     let secret = new.secret.clone();
-    let mut conn = state.pool.get().await?;
-    let created: Subscription = store::create(&mut conn, &Actor::from(&ctx), scope, new).await?;
+    let mut conn = call.state.pool.get().await?;
+    let created: Subscription =
+        store::create(&mut conn, &Actor::from(&call.ctx), scope, new).await?;
     let location = format!("/api/v1/webhooks/{}", created.id);
     api::created(
         location,
@@ -156,13 +146,8 @@ async fn create_webhook(
     security(("bearer" = []))
 )]
 #[get("/webhooks/{id}")]
-async fn get_webhook(
-    state: web::Data<AppState>,
-    caller: Principal,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    collection::get::<Subscription>(&state, &caller, &req, *id).await
+async fn get_webhook(call: Call, id: web::Path<Uuid>) -> Answer {
+    collection::get::<Subscription>(&call.state, &call.caller, &call.req, *id).await
 }
 
 /// Changes a subscription's URL, events, description or `active`.
@@ -179,24 +164,22 @@ async fn get_webhook(
 )]
 #[patch("/webhooks/{id}")]
 async fn update_webhook(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
+    call: Call,
     id: web::Path<Uuid>,
     body: web::Json<SubscriptionInput>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Webhook, Action::Update)?;
-    let expected = api::if_match(&req)?;
-    let allowed = &state.settings.webhooks.allow_http_hosts;
+) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Update)?;
+    let expected = api::if_match(&call.req)?;
+    let allowed = &call.state.settings.webhooks.allow_http_hosts;
     let changes = body.into_inner().into_changes_with(allowed)?;
     if let Some(url) = &changes.url {
         check_resolved(url, allowed).await?;
     }
-    let mut conn = state.pool.get().await?;
-    let actor = Actor::from(&ctx);
+    let mut conn = call.state.pool.get().await?;
+    let actor = Actor::from(&call.ctx);
     let updated: Subscription =
         store::update(&mut conn, &actor, scope, *id, expected, changes).await?;
-    api::record(&req, &updated)
+    api::record(&call.req, &updated)
 }
 
 /// Removes a subscription.
@@ -211,13 +194,8 @@ async fn update_webhook(
     security(("bearer" = []))
 )]
 #[delete("/webhooks/{id}")]
-async fn delete_webhook(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    collection::delete::<Subscription>(&state, &ctx, &req, *id).await
+async fn delete_webhook(call: Call, id: web::Path<Uuid>) -> Answer {
+    collection::delete::<Subscription>(&call.state, &call.ctx, &call.req, *id).await
 }
 
 /// Replaces the signing secret; the answer carries the new one, this once.
@@ -231,15 +209,11 @@ async fn delete_webhook(
     security(("bearer" = []))
 )]
 #[post("/webhooks/{id}/rotate-secret")]
-async fn rotate_secret(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Webhook, Action::Update)?;
+async fn rotate_secret(call: Call, id: web::Path<Uuid>) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Update)?;
     let secret = model::new_secret();
-    let mut conn = state.pool.get().await?;
-    repo::rotate_secret(&mut conn, &Actor::from(&ctx), scope, *id, &secret).await?;
+    let mut conn = call.state.pool.get().await?;
+    repo::rotate_secret(&mut conn, &Actor::from(&call.ctx), scope, *id, &secret).await?;
     api::ok(&Secret { secret })
 }
 
@@ -262,18 +236,13 @@ async fn rotate_secret(
     security(("bearer" = []))
 )]
 #[get("/webhooks/{id}/deliveries")]
-async fn list_deliveries(
-    state: web::Data<AppState>,
-    caller: Principal,
-    id: web::Path<Uuid>,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
+async fn list_deliveries(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
     use crate::api::collection::Filter;
-    let scope = may(&caller, Resource::Webhook, Action::Read)?;
+    let scope = may(&call.caller, Resource::Webhook, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), delivery::Filter::SPEC);
     let filter = delivery::Filter::read(&mut params);
     let params = params.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.state.pool.get().await?;
     let id = Subscription::find(&mut conn, scope, *id).await?.id;
     let build = || delivery::of(id, &filter);
     api::page(&list::fetch(&mut conn, &params, build, |d: WebhookDelivery| d).await?)
@@ -291,15 +260,11 @@ async fn list_deliveries(
     security(("bearer" = []))
 )]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
-async fn retry_delivery(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, Resource::Webhook, Action::Update)?;
+async fn retry_delivery(call: Call, path: web::Path<(Uuid, Uuid)>) -> Answer {
+    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Update)?;
     let (id, delivery_id) = path.into_inner();
-    let mut conn = state.pool.get().await?;
-    let again = repo::retry(&mut conn, &Actor::from(&ctx), scope, id, delivery_id).await?;
+    let mut conn = call.state.pool.get().await?;
+    let again = repo::retry(&mut conn, &Actor::from(&call.ctx), scope, id, delivery_id).await?;
     let mut res = api::ok(&again)?;
     *res.status_mut() = actix_web::http::StatusCode::ACCEPTED;
     Ok(res)
