@@ -2,12 +2,11 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::helpers::spawn_app_with_admin;
 
 #[tokio::test]
 async fn create_update_and_delete_are_recorded_with_changes_and_request_id() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "University of Lagos", "NG")
         .await;

@@ -8,7 +8,7 @@ use meridian::{auth::Role, schema::users};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with_admin, TestApp};
 
 const PASSWORD: &str = "a long enough passphrase";
 
@@ -18,13 +18,7 @@ async fn user_with_password(app: &TestApp, role: Role) -> (crate::helpers::TestU
         .map_err(|e| e.to_string())
         .unwrap();
     let user = app.user_with_password(role, None, Some(hash)).await;
-    let mut conn = app.conn().await;
-    let email: String = users::table
-        .find(user.id)
-        .select(users::email)
-        .first(&mut conn)
-        .await
-        .unwrap();
+    let email = app.email_of(user.id).await;
     (user, email)
 }
 
@@ -33,11 +27,11 @@ async fn login_issues_a_working_access_token() {
     let app = spawn_app().await;
     let (user, email) = user_with_password(&app, Role::Coordinator).await;
     let res = app
-        .request(Method::POST, "/api/v1/auth/login", None)
-        .json(&json!({"email": email.to_uppercase(), "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(
+            "/api/v1/auth/login",
+            &json!({"email": email.to_uppercase(), "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -60,11 +54,11 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
         ("nobody@example.org", PASSWORD),
     ] {
         let res = app
-            .request(Method::POST, "/api/v1/auth/login", None)
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap();
+            .post_anonymous(
+                "/api/v1/auth/login",
+                &json!({"email": email, "password": password}),
+            )
+            .await;
         bodies.push(assert_problem(res, 401, "unauthorized").await);
     }
     assert_eq!(bodies[0], bodies[1]);
@@ -78,8 +72,7 @@ fn sign(claims: &Value, secret: &[u8], alg: Algorithm, kid: Option<&str>) -> Str
 
 #[tokio::test]
 async fn forged_expired_and_foreign_tokens_are_401() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let secret = b"meridian-test-secret-of-at-least-32-bytes";
     let kid = "k1";
     let k1 = Some(kid);
@@ -161,17 +154,14 @@ async fn forged_expired_and_foreign_tokens_are_401() {
 
 #[tokio::test]
 async fn a_token_in_the_query_string_is_not_accepted() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
-        .request(
+        .send(
             Method::GET,
             &format!("/api/v1/me?access_token={}", admin.token),
             None,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_problem(res, 401, "unauthorized").await;
 }
 
@@ -205,8 +195,7 @@ async fn a_disabled_deleted_or_revoked_user_token_is_401() {
 /// The role matrix of the institutions and audit endpoints.
 #[tokio::test]
 async fn each_role_gets_exactly_its_rights_on_institutions_and_audit() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "Cheikh Anta Diop University", "SN")
         .await;
@@ -282,11 +271,11 @@ async fn each_role_gets_exactly_its_rights_on_institutions_and_audit() {
 async fn without_a_token_the_api_is_401_but_probes_are_open() {
     let app = spawn_app().await;
     for path in ["/api/v1/institutions", "/api/v1/me", "/api/v1/audit-events"] {
-        let res = app.request(Method::GET, path, None).send().await.unwrap();
+        let res = app.send(Method::GET, path, None).await;
         assert_problem(res, 401, "unauthorized").await;
     }
     for path in ["/healthz", "/readyz", "/api/v1/openapi.json", "/docs/"] {
-        let res = app.request(Method::GET, path, None).send().await.unwrap();
+        let res = app.send(Method::GET, path, None).await;
         assert_eq!(res.status(), 200, "{path}");
     }
 }
@@ -310,11 +299,11 @@ async fn create_admin_checks_its_input_and_the_account_can_log_in() {
         .await
         .unwrap();
     let res = app
-        .request(Method::POST, "/api/v1/auth/login", None)
-        .json(&json!({"email": "ops@example.org", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(
+            "/api/v1/auth/login",
+            &json!({"email": "ops@example.org", "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["role"], "admin");

@@ -18,7 +18,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{free_port, spawn_app, TestApp};
+use crate::helpers::{free_port, id, path_of, spawn_app, spawn_app_with_admin, TestApp};
 
 const PASSWORD: &str = "a long enough passphrase";
 
@@ -45,20 +45,21 @@ async fn account(app: &TestApp, role: Role, institution: Option<Uuid>) -> (Strin
 /// every chart has something to draw.
 async fn programme(app: &TestApp) -> Value {
     let admin = app.admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
-    let kenya = app
-        .institution(&admin.token, "University of Nairobi", "KE")
+    let [ghana, kenya] = app
+        .institutions(
+            &admin.token,
+            [
+                ("University of Ghana", "GH"),
+                ("University of Nairobi", "KE"),
+            ],
+        )
         .await;
     let programme = app.programme(&admin.token, "AIAG", &ghana).await;
     let (_, cohort) = app
         .open_cohort(&admin.token, &programme, &kenya, "K1", json!({}))
         .await;
     for home in [&ghana, &kenya] {
-        let trainee = app
-            .trainee_record(Some(home["id"].as_str().unwrap().parse().unwrap()))
-            .await;
+        let trainee = app.trainee_record(Some(id(home))).await;
         let e = app
             .create(
                 &format!("{cohort}/enrollments"),
@@ -66,7 +67,7 @@ async fn programme(app: &TestApp) -> Value {
                 &json!({ "trainee_id": trainee }),
             )
             .await;
-        let path = format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap());
+        let path = path_of("enrollments", &e);
         app.moved(&admin.token, &path, "accepted").await;
     }
     programme
@@ -359,17 +360,11 @@ async fn a_coordinator_reads_the_dashboard_in_english_and_arabic_and_downloads_c
 
 #[tokio::test]
 async fn a_partner_is_told_the_dashboard_is_not_theirs() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let ghana = app
         .institution(&admin.token, "University of Ghana", "GH")
         .await;
-    let (email, _) = account(
-        &app,
-        Role::Partner,
-        Some(ghana["id"].as_str().unwrap().parse().unwrap()),
-    )
-    .await;
+    let (email, _) = account(&app, Role::Partner, Some(id(&ghana))).await;
     let downloads = tempfile::tempdir().unwrap();
     let Some((_driver, client)) = browser(downloads.path()).await else {
         return;

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{
-        assert_problem, eventually, fresh_database, mail_settings, spawn_app_on, spawn_app_with,
-        test_settings, TestApp,
+        assert_problem, eventually, fresh_database, id, mail_settings, path_of, spawn_app_on,
+        spawn_app_with, test_settings, TestApp,
     },
     smtp::{Mode, SmtpServer},
 };
@@ -356,10 +356,8 @@ async fn only_admins_read_the_outbox() {
     let page: Value = app
         .get_json("/api/v1/notifications?template=invitation", &admin.token)
         .await;
-    let id = page["items"][0]["id"].as_str().unwrap().to_string();
-    let one = app
-        .get(&format!("/api/v1/notifications/{id}"), &admin.token)
-        .await;
+    let notification = path_of("notifications", &page["items"][0]);
+    let one = app.get(&notification, &admin.token).await;
     assert_eq!(one.status(), 200);
     for role in [
         Role::Coordinator,
@@ -371,23 +369,16 @@ async fn only_admins_read_the_outbox() {
             let i = app
                 .institution(&admin.token, &format!("Inst {role:?}"), "KE")
                 .await;
-            Some(i["id"].as_str().unwrap().parse().unwrap())
+            Some(id(&i))
         } else {
             None
         };
         let user = app.user(role, inst).await;
-        for path in [
-            "/api/v1/notifications".to_string(),
-            format!("/api/v1/notifications/{id}"),
-        ] {
+        for path in ["/api/v1/notifications".to_string(), notification.clone()] {
             assert_problem(app.get(&path, &user.token).await, 403, "forbidden").await;
         }
         let res = app
-            .post(
-                &format!("/api/v1/notifications/{id}/retry"),
-                &user.token,
-                &json!({}),
-            )
+            .post(&format!("{notification}/retry"), &user.token, &json!({}))
             .await;
         assert_problem(res, 403, "forbidden").await;
     }

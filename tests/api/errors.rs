@@ -3,12 +3,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{assert_problem, error_fields, spawn_app};
+use crate::helpers::{assert_invalid, assert_problem, error_fields, spawn_app_with_admin};
 
 #[tokio::test]
 async fn malformed_json_is_400() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
         .request(Method::POST, "/api/v1/institutions", Some(&admin.token))
         .header("content-type", "application/json")
@@ -30,8 +29,7 @@ async fn malformed_json_is_400() {
 
 #[tokio::test]
 async fn a_wrong_content_type_is_415() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     for content_type in [
         None,
         Some("text/plain"),
@@ -50,8 +48,7 @@ async fn a_wrong_content_type_is_415() {
 
 #[tokio::test]
 async fn a_body_over_one_mebibyte_is_413() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let huge = "x".repeat(1024 * 1024 + 10);
     let res = app
         .post(
@@ -66,8 +63,7 @@ async fn a_body_over_one_mebibyte_is_413() {
 
 #[tokio::test]
 async fn every_invalid_field_is_listed_at_once() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
         .post(
             "/api/v1/institutions",
@@ -83,32 +79,30 @@ async fn every_invalid_field_is_listed_at_once() {
             }),
         )
         .await;
-    let body = assert_problem(res, 422, "validation").await;
-    assert_eq!(
-        error_fields(&body),
-        [
+    assert_invalid(
+        res,
+        &[
             "colour",
             "contact_email",
             "country_code",
             "kind",
             "name",
             "status",
-            "website"
-        ]
-    );
+            "website",
+        ],
+    )
+    .await;
     assert_eq!(app.count("institutions").await, 0);
     assert_eq!(app.count("audit_events").await, 0);
 }
 
 #[tokio::test]
 async fn missing_required_fields_are_each_named() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
         .post("/api/v1/institutions", &admin.token, &json!({}))
         .await;
-    let body = assert_problem(res, 422, "validation").await;
-    assert_eq!(error_fields(&body), ["country_code", "kind", "name"]);
+    assert_invalid(res, &["country_code", "kind", "name"]).await;
     let res = app
         .post(
             "/api/v1/institutions",
@@ -116,14 +110,12 @@ async fn missing_required_fields_are_each_named() {
             &json!({"name": null, "kind": "ngo", "country_code": "GH"}),
         )
         .await;
-    let body = assert_problem(res, 422, "validation").await;
-    assert_eq!(error_fields(&body), ["name"]);
+    assert_invalid(res, &["name"]).await;
 }
 
 #[tokio::test]
 async fn ids_that_are_not_uuids_and_unknown_routes_are_404() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
         .get("/api/v1/institutions/not-a-uuid", &admin.token)
         .await;
@@ -141,8 +133,7 @@ async fn ids_that_are_not_uuids_and_unknown_routes_are_404() {
 
 #[tokio::test]
 async fn list_parameters_out_of_range_are_422() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     for query in [
         "limit=0",
         "limit=201",

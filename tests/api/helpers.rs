@@ -188,6 +188,13 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_settings()).await
 }
 
+/// Starts the app on a fresh database, with an admin of it.
+pub async fn spawn_app_with_admin() -> (TestApp, TestUser) {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    (app, admin)
+}
+
 /// Starts the app with adjusted settings on a fresh database.
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let db_url = fresh_database().await;
@@ -310,6 +317,18 @@ impl TestApp {
         id
     }
 
+    /// The email address of a user.
+    pub async fn email_of(&self, user: Uuid) -> String {
+        use diesel::QueryDsl;
+        use meridian::schema::users;
+        users::table
+            .find(user)
+            .select(users::email)
+            .first(&mut self.conn().await)
+            .await
+            .unwrap()
+    }
+
     /// A trainee account for an existing trainee record.
     pub async fn user_for_trainee(&self, trainee_id: Uuid) -> TestUser {
         let mut conn = self.conn().await;
@@ -337,6 +356,17 @@ impl TestApp {
         TestUser { id, token }
     }
 
+    /// A user of a role who belongs to `institution` (a record's JSON).
+    pub async fn member(&self, role: Role, institution: &Value) -> TestUser {
+        self.user(role, Some(id(institution))).await
+    }
+
+    /// Audit events of an action.
+    pub async fn audited(&self, action: &str) -> i64 {
+        self.count(&format!("audit_events WHERE action = '{action}'"))
+            .await
+    }
+
     pub async fn admin(&self) -> TestUser {
         self.user(Role::Admin, None).await
     }
@@ -353,11 +383,33 @@ impl TestApp {
         rb
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token))
+    /// Sends a request with no body, signed by `token` when there is one.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>) -> Response {
+        self.request(method, path, token).send().await.unwrap()
+    }
+
+    /// Sends a JSON body, signed by `token` when there is one.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: &impl serde::Serialize,
+    ) -> Response {
+        self.request(method, path, token)
+            .json(body)
             .send()
             .await
             .unwrap()
+    }
+
+    /// A `POST` of a JSON body without a token (the `/auth` endpoints).
+    pub async fn post_anonymous(&self, path: &str, body: &Value) -> Response {
+        self.send_json(Method::POST, path, None, body).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.send(Method::GET, path, Some(token)).await
     }
 
     /// The JSON body of a `GET`.
@@ -365,19 +417,15 @@ impl TestApp {
         self.get(path, token).await.json().await.unwrap()
     }
 
-    /// The OpenAPI document, as anyone reads it.
     /// The text of `/metrics` (no token: tests leave it public).
     pub async fn metrics(&self) -> String {
         let res = self.client.get(self.url("/metrics")).send().await.unwrap();
         res.text().await.unwrap()
     }
 
+    /// The OpenAPI document, as anyone reads it.
     pub async fn openapi(&self) -> Value {
-        let res = self
-            .request(Method::GET, "/api/v1/openapi.json", None)
-            .send()
-            .await
-            .unwrap();
+        let res = self.send(Method::GET, "/api/v1/openapi.json", None).await;
         res.json().await.unwrap()
     }
 
@@ -400,26 +448,32 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, Some(token))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.send_json(Method::POST, path, Some(token), body).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &impl serde::Serialize) -> Response {
+        self.send_json(Method::PUT, path, Some(token), body).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::PATCH, path, Some(token))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.send_json(Method::PATCH, path, Some(token), body).await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.request(Method::DELETE, path, Some(token))
-            .send()
-            .await
-            .unwrap()
+        self.send(Method::DELETE, path, Some(token)).await
+    }
+
+    /// Creates institutions of (name, country) as `token`; their JSON.
+    pub async fn institutions<const N: usize>(
+        &self,
+        token: &str,
+        named: [(&str, &str); N],
+    ) -> [Value; N] {
+        let mut made = Vec::with_capacity(N);
+        for (name, country) in named {
+            made.push(self.institution(token, name, country).await);
+        }
+        made.try_into().unwrap()
     }
 
     /// Creates an institution as `token` and returns its JSON.
@@ -435,7 +489,6 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
-    /// Rows in a table of the test's database.
     /// Runs SQL statements straight on the test database.
     pub async fn run_sql(&self, statements: &str) {
         use diesel_async::SimpleAsyncConnection;
@@ -446,6 +499,8 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{statements}: {e}"));
     }
 
+    /// Rows in a table of the test's database (`table` may carry a
+    /// `WHERE` clause).
     pub async fn count(&self, table: &str) -> i64 {
         #[derive(QueryableByName)]
         struct Count {
@@ -480,6 +535,24 @@ pub async fn assert_problem(res: Response, status: u16, kind: &str) -> Value {
     assert_eq!(body["status"], status);
     assert!(body["title"].is_string() && body["detail"].is_string());
     body
+}
+
+/// Asserts a 422 validation problem naming exactly `fields` (sorted);
+/// returns its body.
+pub async fn assert_invalid(res: Response, fields: &[&str]) -> Value {
+    let problem = assert_problem(res, 422, "validation").await;
+    assert_eq!(error_fields(&problem), fields);
+    problem
+}
+
+/// The id of a record's JSON.
+pub fn id(record: &Value) -> Uuid {
+    record["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// The path of a record of a collection: `/api/v1/{collection}/{id}`.
+pub fn path_of(collection: &str, record: &Value) -> String {
+    format!("/api/v1/{collection}/{}", record["id"].as_str().unwrap())
 }
 
 /// The fields named in a 422 problem.

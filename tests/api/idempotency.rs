@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with_admin, TestApp};
 
 async fn post_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> reqwest::Response {
     app.request(Method::POST, "/api/v1/institutions", Some(token))
@@ -16,8 +16,7 @@ async fn post_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> r
 
 #[tokio::test]
 async fn the_same_key_and_body_replay_the_first_answer() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
     let first = post_with_key(&app, &admin.token, "create-cairo-1", &body).await;
     assert_eq!(first.status(), 201);
@@ -35,8 +34,7 @@ async fn the_same_key_and_body_replay_the_first_answer() {
 
 #[tokio::test]
 async fn the_same_key_with_another_body_is_422() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
     post_with_key(&app, &admin.token, "k-1", &body).await;
     let other =
@@ -64,8 +62,7 @@ async fn keys_of_one_user_never_replay_for_another() {
 
 #[tokio::test]
 async fn failed_requests_are_replayed_too_and_write_nothing() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let body = json!({"name": "", "kind": "university", "country_code": "EG"});
     let res = post_with_key(&app, &admin.token, "bad-1", &body).await;
     assert_problem(res, 422, "validation").await;
@@ -77,8 +74,7 @@ async fn failed_requests_are_replayed_too_and_write_nothing() {
 
 #[tokio::test]
 async fn a_key_past_its_24_hours_is_new_again() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
     assert_eq!(
         post_with_key(&app, &admin.token, "yearly", &body)
@@ -102,8 +98,7 @@ async fn a_key_past_its_24_hours_is_new_again() {
 
 #[tokio::test]
 async fn a_key_whose_first_request_died_is_leased_for_a_minute_only() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let body = json!({"name": "Makerere University", "kind": "university", "country_code": "UG"});
     // The first request claimed the key and died before its answer was kept.
     assert_eq!(

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{
-        assert_problem, error_fields, eventually, mail_settings, spawn_app, spawn_app_with,
-        test_settings, TestApp,
+        assert_invalid, assert_problem, eventually, id, mail_settings, spawn_app, spawn_app_with,
+        spawn_app_with_admin, test_settings, TestApp,
     },
     smtp::SmtpServer,
 };
@@ -33,26 +33,28 @@ async fn account(app: &TestApp, role: Role) -> (uuid::Uuid, String) {
         let inst = app
             .institution(&admin.token, "University of Cape Town", "ZA")
             .await;
-        Some(inst["id"].as_str().unwrap().parse().unwrap())
+        Some(id(&inst))
     } else {
         None
     };
     let user = app.user_with_password(role, institution, Some(hash)).await;
-    let email: String = users::table
-        .find(user.id)
-        .select(users::email)
-        .first(&mut app.conn().await)
-        .await
-        .unwrap();
-    (user.id, email)
+    (user.id, app.email_of(user.id).await)
 }
 
 async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.request(Method::POST, "/api/v1/auth/login", None)
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
+    app.post_anonymous(
+        "/api/v1/auth/login",
+        &json!({"email": email, "password": password}),
+    )
+    .await
+}
+
+/// `times` logins of `email` with a wrong password, each refused.
+async fn fail_logins(app: &TestApp, email: &str, times: usize) {
+    for _ in 0..times {
+        let res = login(app, email, "wrong password here").await;
+        assert_problem(res, 401, "unauthorized").await;
+    }
 }
 
 async fn tokens(app: &TestApp, email: &str) -> (String, String) {
@@ -66,11 +68,48 @@ async fn tokens(app: &TestApp, email: &str) -> (String, String) {
 }
 
 async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
-    app.request(Method::POST, "/api/v1/auth/refresh", None)
-        .json(&json!({"refresh_token": token}))
-        .send()
+    app.post_anonymous("/api/v1/auth/refresh", &json!({"refresh_token": token}))
         .await
-        .unwrap()
+}
+
+/// Asks for a password reset of an address; the answer is always 202.
+async fn ask_reset(app: &TestApp, email: &str) -> reqwest::Response {
+    app.post_anonymous("/api/v1/auth/password-reset", &json!({ "email": email }))
+        .await
+}
+
+/// Sets a time column of the refresh token `token` a second into the past.
+async fn expire_refresh(app: &TestApp, token: &str, column: &str) {
+    let digest: String = meridian::auth::secret::digest(token)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    app.run_sql(&format!(
+        "UPDATE refresh_tokens SET {column} = now() - interval '1 second' \
+         WHERE token_hash = '\\x{digest}'"
+    ))
+    .await;
+}
+
+async fn accept_invitation(
+    app: &TestApp,
+    token: &str,
+    full_name: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.post_anonymous(
+        "/api/v1/auth/invitations/accept",
+        &json!({"token": token, "full_name": full_name, "password": password}),
+    )
+    .await
+}
+
+async fn confirm_reset(app: &TestApp, token: &str) -> reqwest::Response {
+    app.post_anonymous(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"token": token, "new_password": NEW_PASSWORD}),
+    )
+    .await
 }
 
 fn link_token(message: &crate::smtp::Received) -> String {
@@ -101,13 +140,7 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_whole_login() {
     for access in [&first_access, &second_access] {
         assert_problem(app.get("/api/v1/me", access).await, 401, "unauthorized").await;
     }
-    let reuse: i64 = audit_events::table
-        .filter(audit_events::action.eq("user.token_reuse"))
-        .count()
-        .get_result(&mut app.conn().await)
-        .await
-        .unwrap();
-    assert_eq!(reuse, 1);
+    assert_eq!(app.audited("user.token_reuse").await, 1);
     // Another login of the same user is unaffected.
     let (_, other) = tokens(&app, &email).await;
     assert_eq!(refresh(&app, &other).await.status(), 200);
@@ -121,7 +154,7 @@ async fn a_refresh_sent_again_with_its_idempotency_key_is_reuse_not_a_replay() {
     let send = || {
         app.request(Method::POST, "/api/v1/auth/refresh", None)
             .header("idempotency-key", "refresh-once")
-            .json(&json!({"refresh_token": first}))
+            .json(&json!({ "refresh_token": first }))
             .send()
     };
     let res = send().await.unwrap();
@@ -153,23 +186,12 @@ async fn refresh_tokens_die_after_24_hours_unused_and_7_days_after_login() {
     let app = spawn_app().await;
     let (_, email) = account(&app, Role::Viewer).await;
     let mut conn = app.conn().await;
-    let (_, idle) = tokens(&app, &email).await;
-    let digest = meridian::auth::secret::digest(&idle);
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&digest)))
-        .set(refresh_tokens::expires_at.eq(Utc::now() - Duration::seconds(1)))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    assert_problem(refresh(&app, &idle).await, 401, "unauthorized").await;
-
-    let (_, old_login) = tokens(&app, &email).await;
-    let digest = meridian::auth::secret::digest(&old_login);
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&digest)))
-        .set(refresh_tokens::family_expires_at.eq(Utc::now() - Duration::seconds(1)))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    assert_problem(refresh(&app, &old_login).await, 401, "unauthorized").await;
+    // Idle for a day, then logged in a week ago.
+    for column in ["expires_at", "family_expires_at"] {
+        let (_, token) = tokens(&app, &email).await;
+        expire_refresh(&app, &token, column).await;
+        assert_problem(refresh(&app, &token).await, 401, "unauthorized").await;
+    }
 
     // A fresh token never outlives its login.
     let (_, fresh) = tokens(&app, &email).await;
@@ -202,11 +224,8 @@ async fn logout_ends_the_login_and_its_access_tokens_at_once() {
     let (other_access, _) = tokens(&app, &email).await;
     assert_eq!(app.get("/api/v1/me", &access).await.status(), 200);
     let res = app
-        .request(Method::POST, "/api/v1/auth/logout", None)
-        .json(&json!({"refresh_token": token}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/api/v1/auth/logout", &json!({"refresh_token": token}))
+        .await;
     assert_eq!(res.status(), 204);
     assert_problem(refresh(&app, &token).await, 401, "unauthorized").await;
     // The login's access token ends with it; another login goes on.
@@ -216,8 +235,7 @@ async fn logout_ends_the_login_and_its_access_tokens_at_once() {
 
 #[tokio::test]
 async fn disabling_or_changing_a_role_stops_every_token_at_once() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     for change in [json!({"disabled": true}), json!({"role": "viewer"})] {
         let (id, email) = account(&app, Role::Coordinator).await;
         let (access, refresh_token) = tokens(&app, &email).await;
@@ -230,15 +248,6 @@ async fn disabling_or_changing_a_role_stops_every_token_at_once() {
     }
     // A partner must keep an institution.
     let (id, _) = account(&app, Role::Viewer).await;
-    let res = app
-        .patch(
-            &format!("/api/v1/users/{id}"),
-            &admin.token,
-            &json!({"role": "partner"}),
-        )
-        .await;
-    let problem = assert_problem(res, 422, "validation").await;
-    assert_eq!(error_fields(&problem), ["institution_id"]);
     // Only partners belong to an institution, only trainees to a record
     // (found by the contract fuzzer: an admin given both).
     let inst = app
@@ -246,14 +255,14 @@ async fn disabling_or_changing_a_role_stops_every_token_at_once() {
         .await;
     let trainee = app.trainee_record(None).await;
     for (change, field) in [
+        (json!({"role": "partner"}), "institution_id"),
         (json!({"institution_id": inst["id"]}), "institution_id"),
         (json!({"trainee_id": trainee}), "trainee_id"),
     ] {
         let res = app
             .patch(&format!("/api/v1/users/{id}"), &admin.token, &change)
             .await;
-        let problem = assert_problem(res, 422, "validation").await;
-        assert_eq!(error_fields(&problem), [field]);
+        assert_invalid(res, &[field]).await;
     }
 }
 
@@ -261,16 +270,13 @@ async fn disabling_or_changing_a_role_stops_every_token_at_once() {
 /// only way into the secretariat.
 #[tokio::test]
 async fn an_admin_cannot_disable_itself_or_change_its_own_role() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let own = format!("/api/v1/users/{}", admin.id);
     for (change, field) in [
         (json!({"disabled": true}), "disabled"),
         (json!({"role": "viewer"}), "role"),
     ] {
-        let res = app.patch(&own, &admin.token, &change).await;
-        let problem = assert_problem(res, 422, "validation").await;
-        assert_eq!(error_fields(&problem), [field]);
+        assert_invalid(app.patch(&own, &admin.token, &change).await, &[field]).await;
     }
     assert_eq!(app.get("/api/v1/me", &admin.token).await.status(), 200);
     let res = app
@@ -283,19 +289,8 @@ async fn an_admin_cannot_disable_itself_or_change_its_own_role() {
 async fn five_failed_logins_lock_the_address_for_the_window() {
     let app = spawn_app().await;
     let (_, email) = account(&app, Role::Viewer).await;
-    for _ in 0..5 {
-        assert_problem(
-            login(&app, &email, "wrong password here").await,
-            401,
-            "unauthorized",
-        )
-        .await;
-        assert_problem(
-            login(&app, "ghost@example.org", "wrong password here").await,
-            401,
-            "unauthorized",
-        )
-        .await;
+    for address in [email.as_str(), "ghost@example.org"] {
+        fail_logins(&app, address, 5).await;
     }
     for address in [email.as_str(), "ghost@example.org"] {
         let res = login(&app, address, PASSWORD).await;
@@ -310,13 +305,7 @@ async fn five_failed_logins_lock_the_address_for_the_window() {
     // Other accounts are not affected.
     let (_, other) = account(&app, Role::Viewer).await;
     assert_eq!(login(&app, &other, PASSWORD).await.status(), 200);
-    let failures: i64 = audit_events::table
-        .filter(audit_events::action.eq("user.login_failed"))
-        .count()
-        .get_result(&mut app.conn().await)
-        .await
-        .unwrap();
-    assert_eq!(failures, 10);
+    assert_eq!(app.audited("user.login_failed").await, 10);
 }
 
 #[tokio::test]
@@ -335,33 +324,17 @@ async fn of_forty_wrong_passwords_sent_at_once_at_most_five_get_a_verdict() {
     assert_eq!(verdicts, 5);
     // Locked: the right password gets no verdict either.
     assert_eq!(login(&app, &email, PASSWORD).await.status(), 429);
-    let audited: i64 = audit_events::table
-        .filter(audit_events::action.eq("user.login_failed"))
-        .count()
-        .get_result(&mut app.conn().await)
-        .await
-        .unwrap();
-    assert_eq!(audited, 5);
+    assert_eq!(app.audited("user.login_failed").await, 5);
 }
 
 #[tokio::test]
 async fn a_right_password_takes_its_attempt_back_and_clears_the_failures() {
     let app = spawn_app().await;
     let (_, email) = account(&app, Role::Viewer).await;
-    for _ in 0..4 {
-        assert_eq!(
-            login(&app, &email, "wrong password here").await.status(),
-            401
-        );
-    }
+    fail_logins(&app, &email, 4).await;
     assert_eq!(login(&app, &email, PASSWORD).await.status(), 200);
     assert_eq!(app.count("login_attempts").await, 0);
-    for _ in 0..5 {
-        assert_eq!(
-            login(&app, &email, "wrong password here").await.status(),
-            401
-        );
-    }
+    fail_logins(&app, &email, 5).await;
     assert_eq!(login(&app, &email, PASSWORD).await.status(), 429);
 }
 
@@ -370,7 +343,7 @@ async fn auth_requests_are_limited_per_client_ip() {
     let mut settings = test_settings();
     settings.auth.ip_limit_per_minute = 3;
     let app = spawn_app_with(settings).await;
-    let attempt = |xff: &'static str| {
+    let attempt = |app: &TestApp, xff: &'static str| {
         app.request(Method::POST, "/api/v1/auth/password-reset", None)
             .header("x-forwarded-for", xff)
             .json(&json!({"email": "someone@example.org"}))
@@ -382,22 +355,14 @@ async fn auth_requests_are_limited_per_client_ip() {
         tokio::time::sleep(std::time::Duration::from_secs((61 - second) as u64)).await;
     }
     for _ in 0..3 {
-        assert_eq!(attempt("41.0.0.1").await.unwrap().status(), 202);
+        assert_eq!(attempt(&app, "41.0.0.1").await.unwrap().status(), 202);
     }
     // The peer is not a trusted proxy: a forged X-Forwarded-For changes nothing.
-    let res = attempt("41.0.0.2").await.unwrap();
+    let res = attempt(&app, "41.0.0.2").await.unwrap();
     assert!(res.headers().contains_key("retry-after"));
     assert_problem(res, 429, "too-many-requests").await;
     // Other endpoints are not limited.
-    assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.send(Method::GET, "/healthz", None).await.status(), 200);
 
     let mut settings = test_settings();
     settings.auth.ip_limit_per_minute = 3;
@@ -405,13 +370,7 @@ async fn auth_requests_are_limited_per_client_ip() {
     let behind_proxy = spawn_app_with(settings).await;
     for ip in ["41.0.0.1", "41.0.0.2", "41.0.0.3", "41.0.0.4"] {
         for _ in 0..3 {
-            let res = behind_proxy
-                .request(Method::POST, "/api/v1/auth/password-reset", None)
-                .header("x-forwarded-for", ip)
-                .json(&json!({"email": "someone@example.org"}))
-                .send()
-                .await
-                .unwrap();
+            let res = attempt(&behind_proxy, ip).await.unwrap();
             assert_eq!(res.status(), 202, "{ip}");
         }
     }
@@ -443,8 +402,7 @@ async fn an_invitation_is_emailed_accepted_once_and_gives_a_working_account() {
             &json!({"email": "fatou@ucad.sn", "role": "partner"}),
         )
         .await;
-    let problem = assert_problem(res, 422, "validation").await;
-    assert_eq!(error_fields(&problem), ["institution_id"]);
+    assert_invalid(res, &["institution_id"]).await;
     let invitation = app.create("/api/v1/invitations", &coordinator.token, &json!({"email": "Fatou@UCAD.sn", "role": "partner", "institution_id": inst["id"], "locale": "fr"})).await;
     assert!(invitation.get("token_hash").is_none());
 
@@ -466,22 +424,24 @@ async fn an_invitation_is_emailed_accepted_once_and_gives_a_working_account() {
     assert!(forgotten, "the token stays in the outbox");
     assert_eq!(app.count("notifications").await, 1);
 
-    let accept = |token: String, password: &'static str| {
-        app.request(Method::POST, "/api/v1/auth/invitations/accept", None)
-            .json(&json!({"token": token, "full_name": "Fatou Ndiaye", "password": password}))
-            .send()
-    };
-    let res = accept(token.clone(), "password1234").await.unwrap();
-    let problem = assert_problem(res, 422, "validation").await;
-    assert_eq!(error_fields(&problem), ["password"]);
-    let res = accept(token.clone(), PASSWORD).await.unwrap();
+    assert_invalid(
+        accept_invitation(&app, &token, "Fatou Ndiaye", "password1234").await,
+        &["password"],
+    )
+    .await;
+    let res = accept_invitation(&app, &token, "Fatou Ndiaye", PASSWORD).await;
     assert_eq!(res.status(), 201);
     let user: Value = res.json().await.unwrap();
     assert_eq!(user["role"], "partner");
     assert_eq!(user["institution_id"], inst["id"]);
     assert_eq!(user["email"], "fatou@ucad.sn");
     assert_eq!(user["locale"], "fr");
-    assert_problem(accept(token, PASSWORD).await.unwrap(), 401, "unauthorized").await;
+    assert_problem(
+        accept_invitation(&app, &token, "Fatou Ndiaye", PASSWORD).await,
+        401,
+        "unauthorized",
+    )
+    .await;
     assert_eq!(login(&app, "fatou@ucad.sn", PASSWORD).await.status(), 200);
 
     // An existing address cannot be invited again.
@@ -514,12 +474,7 @@ async fn an_expired_invitation_is_refused() {
         .execute(&mut app.conn().await)
         .await
         .unwrap();
-    let res = app
-        .request(Method::POST, "/api/v1/auth/invitations/accept", None)
-        .json(&json!({"token": token, "full_name": "Late Comer", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = accept_invitation(&app, &token, "Late Comer", PASSWORD).await;
     assert_problem(res, 401, "unauthorized").await;
     assert_eq!(app.count("users").await, 1);
 }
@@ -530,16 +485,8 @@ async fn a_password_reset_is_emailed_only_to_known_accounts_and_ends_sessions() 
     let app = spawn_app_with(mail_settings(&smtp.url())).await;
     let (_, email) = account(&app, Role::Coordinator).await;
     let (access, refresh_token) = tokens(&app, &email).await;
-    let ask = |address: String| {
-        app.request(Method::POST, "/api/v1/auth/password-reset", None)
-            .json(&json!({ "email": address }))
-            .send()
-    };
-    assert_eq!(
-        ask("nobody@example.org".into()).await.unwrap().status(),
-        202
-    );
-    assert_eq!(ask(email.to_uppercase()).await.unwrap().status(), 202);
+    assert_eq!(ask_reset(&app, "nobody@example.org").await.status(), 202);
+    assert_eq!(ask_reset(&app, &email.to_uppercase()).await.status(), 202);
     let mail = smtp.wait_for(1, 10).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
@@ -550,27 +497,22 @@ async fn a_password_reset_is_emailed_only_to_known_accounts_and_ends_sessions() 
     assert!(mail[0].to[0].contains(&email));
     let token = link_token(&mail[0]);
 
-    let confirm = |token: String| {
-        app.request(Method::POST, "/api/v1/auth/password-reset/confirm", None)
-            .json(&json!({"token": token, "new_password": NEW_PASSWORD}))
-            .send()
-    };
-    assert_eq!(confirm(token.clone()).await.unwrap().status(), 204);
-    assert_problem(confirm(token).await.unwrap(), 401, "unauthorized").await;
+    assert_eq!(confirm_reset(&app, &token).await.status(), 204);
+    assert_problem(confirm_reset(&app, &token).await, 401, "unauthorized").await;
     assert_problem(app.get("/api/v1/me", &access).await, 401, "unauthorized").await;
     assert_problem(refresh(&app, &refresh_token).await, 401, "unauthorized").await;
     assert_problem(login(&app, &email, PASSWORD).await, 401, "unauthorized").await;
     assert_eq!(login(&app, &email, NEW_PASSWORD).await.status(), 200);
 
     // Reset links expire after an hour.
-    assert_eq!(ask(email.clone()).await.unwrap().status(), 202);
+    assert_eq!(ask_reset(&app, &email).await.status(), 202);
     let token = link_token(&smtp.wait_for(2, 10).await[1]);
     diesel::update(password_resets::table)
         .set(password_resets::expires_at.eq(Utc::now() - Duration::seconds(1)))
         .execute(&mut app.conn().await)
         .await
         .unwrap();
-    assert_problem(confirm(token).await.unwrap(), 401, "unauthorized").await;
+    assert_problem(confirm_reset(&app, &token).await, 401, "unauthorized").await;
 }
 
 #[tokio::test]
@@ -593,49 +535,27 @@ async fn me_changes_name_and_locale_and_a_password_only_with_the_current_one() {
     );
 
     // A partner cannot change its own role or institution.
-    let res = app
-        .patch(
-            "/api/v1/me",
-            &access,
-            &json!({"role": "admin", "institution_id": null}),
-        )
-        .await;
-    let problem = assert_problem(res, 422, "validation").await;
-    assert_eq!(error_fields(&problem), ["institution_id", "role"]);
-
-    let res = app
-        .patch(
-            "/api/v1/me",
-            &access,
-            &json!({"new_password": NEW_PASSWORD}),
-        )
-        .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["current_password"]
-    );
-    let res = app
-        .patch(
-            "/api/v1/me",
-            &access,
-            &json!({"current_password": "not it at all", "new_password": NEW_PASSWORD}),
-        )
-        .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["current_password"]
-    );
-    let res = app
-        .patch(
-            "/api/v1/me",
-            &access,
-            &json!({"current_password": PASSWORD, "new_password": "qwertyuiop123"}),
-        )
-        .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["new_password"]
-    );
+    let refused: [(Value, &[&str]); 4] = [
+        (
+            json!({"role": "admin", "institution_id": null}),
+            &["institution_id", "role"],
+        ),
+        (
+            json!({ "new_password": NEW_PASSWORD }),
+            &["current_password"],
+        ),
+        (
+            json!({"current_password": "not it at all", "new_password": NEW_PASSWORD}),
+            &["current_password"],
+        ),
+        (
+            json!({"current_password": PASSWORD, "new_password": "qwertyuiop123"}),
+            &["new_password"],
+        ),
+    ];
+    for (change, fields) in refused {
+        assert_invalid(app.patch("/api/v1/me", &access, &change).await, fields).await;
+    }
     let res = app
         .patch(
             "/api/v1/me",
@@ -673,12 +593,7 @@ async fn a_login_rehashes_a_password_stored_with_weaker_parameters() {
     let user = app
         .user_with_password(Role::Viewer, None, Some(weak.clone()))
         .await;
-    let email: String = users::table
-        .find(user.id)
-        .select(users::email)
-        .first(&mut app.conn().await)
-        .await
-        .unwrap();
+    let email = app.email_of(user.id).await;
     assert_eq!(login(&app, &email, PASSWORD).await.status(), 200);
     let stored: Option<String> = users::table
         .find(user.id)
@@ -738,8 +653,11 @@ async fn a_wrong_current_password_counts_toward_the_lock_and_is_audited() {
         }
     };
     for _ in 0..5 {
-        let p = assert_problem(change("not my password at all").await, 422, "validation").await;
-        assert_eq!(error_fields(&p), ["current_password"]);
+        assert_invalid(
+            change("not my password at all").await,
+            &["current_password"],
+        )
+        .await;
     }
     // The account is now locked, for the right password too, and for logins.
     let res = change(PASSWORD).await;
@@ -751,13 +669,11 @@ async fn a_wrong_current_password_counts_toward_the_lock_and_is_audited() {
         "too-many-requests",
     )
     .await;
-    let audited: i64 = audit_events::table
-        .filter(audit_events::action.eq("user.password_check_failed"))
-        .filter(audit_events::entity_id.eq(id))
-        .count()
-        .get_result(&mut app.conn().await)
-        .await
-        .unwrap();
+    let audited = app
+        .count(&format!(
+            "audit_events WHERE action = 'user.password_check_failed' AND entity_id = '{id}'"
+        ))
+        .await;
     assert_eq!(audited, 5);
 }
 
@@ -765,14 +681,10 @@ async fn a_wrong_current_password_counts_toward_the_lock_and_is_audited() {
 async fn an_account_gets_at_most_three_reset_emails_an_hour_even_under_concurrency() {
     let app = spawn_app().await;
     let (id, email) = account(&app, Role::Viewer).await;
-    let asks = (0..8).map(|_| {
-        app.request(Method::POST, "/api/v1/auth/password-reset", None)
-            .json(&json!({ "email": email }))
-            .send()
-    });
+    let asks = (0..8).map(|_| ask_reset(&app, &email));
     for res in futures_util::future::join_all(asks).await {
         // The answer never tells that the limit was met.
-        assert_eq!(res.unwrap().status(), 202);
+        assert_eq!(res.status(), 202);
     }
     // The work follows the answer.
     let resets = format!("password_resets WHERE user_id = '{id}'");
@@ -787,13 +699,7 @@ async fn an_account_gets_at_most_three_reset_emails_an_hour_even_under_concurren
     // An hour later the account may ask again.
     app.run_sql("UPDATE password_resets SET created_at = created_at - interval '61 minutes'")
         .await;
-    let res = app
-        .request(Method::POST, "/api/v1/auth/password-reset", None)
-        .json(&json!({ "email": email }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
+    assert_eq!(ask_reset(&app, &email).await.status(), 202);
     let fourth = eventually(5, || async {
         app.count("notifications WHERE template = 'password_reset'")
             .await

@@ -4,7 +4,7 @@ use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, error_fields, spawn_app, TestApp};
+use crate::helpers::{assert_invalid, assert_problem, error_fields, spawn_app_with_admin, TestApp};
 
 const HEADER: &str = "given_name,family_name,email,nationality,gender,birth_year,field,locale\n";
 
@@ -23,17 +23,11 @@ async fn send(app: &TestApp, token: &str, query: &str, body: Vec<u8>) -> reqwest
 
 #[tokio::test]
 async fn a_dry_run_writes_nothing_and_a_real_run_writes_every_row() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "Universidad de Costa Rica", "CR")
         .await;
-    let partner = app
-        .user(
-            Role::Partner,
-            Some(inst["id"].as_str().unwrap().parse().unwrap()),
-        )
-        .await;
+    let partner = app.member(Role::Partner, &inst).await;
     let csv = format!(
         "{HEADER}Valeria,Mora,valeria@ucr.ac.cr,CR,female,1999,Computer vision,es\n\
          Diego,Solano,diego@ucr.ac.cr,cr,male,,,\n\
@@ -64,18 +58,13 @@ async fn a_dry_run_writes_nothing_and_a_real_run_writes_every_row() {
     assert_eq!(listed["items"][0]["institution_id"], inst["id"]);
     // The same file again: every row's email is taken, nothing is written.
     let res = send(&app, &partner.token, "", csv.into_bytes()).await;
-    let p = assert_problem(res, 422, "validation").await;
-    assert_eq!(
-        error_fields(&p),
-        ["line 2: email", "line 3: email", "line 4: email"]
-    );
+    assert_invalid(res, &["line 2: email", "line 3: email", "line 4: email"]).await;
     assert_eq!(app.count("trainees").await, 3);
 }
 
 #[tokio::test]
 async fn every_bad_row_is_reported_by_line_and_nothing_is_written() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "Makerere University", "UG")
         .await;
@@ -87,17 +76,17 @@ async fn every_bad_row_is_reported_by_line_and_nothing_is_written() {
          Peter,Again,PETER@mak.ac.ug,UG,male,,,\n"
     );
     let res = send(&app, &admin.token, &q, csv.into_bytes()).await;
-    let p = assert_problem(res, 422, "validation").await;
-    assert_eq!(
-        error_fields(&p),
-        [
+    assert_invalid(
+        res,
+        &[
             "line 3: email",
             "line 4: birth_year",
             "line 4: gender",
             "line 4: locale",
-            "line 5: email"
-        ]
-    );
+            "line 5: email",
+        ],
+    )
+    .await;
     assert_eq!(app.count("trainees").await, 0);
 
     // Structural problems: the header, the encoding, the column count.
@@ -142,25 +131,16 @@ async fn every_bad_row_is_reported_by_line_and_nothing_is_written() {
         .unwrap();
     assert_problem(res, 415, "unsupported-media-type").await;
     let res = send(&app, &admin.token, "", HEADER.as_bytes().to_vec()).await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["institution_id"]
-    );
+    assert_invalid(res, &["institution_id"]).await;
 }
 
 #[tokio::test]
 async fn the_report_has_a_row_per_data_row_with_the_same_lines_for_crlf_and_lf() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "Universidade de São Paulo", "BR")
         .await;
-    let partner = app
-        .user(
-            Role::Partner,
-            Some(inst["id"].as_str().unwrap().parse().unwrap()),
-        )
-        .await;
+    let partner = app.member(Role::Partner, &inst).await;
     let lf = format!(
         "{HEADER}Joana,Silva,joana@usp.br,BR,female,1998,,pt\n\
          Pedro,Souza,not-an-email,BR,male,,,pt\n\
@@ -183,8 +163,7 @@ async fn the_report_has_a_row_per_data_row_with_the_same_lines_for_crlf_and_lf()
     let mut seen = Vec::new();
     for file in [lf.clone(), crlf] {
         let res = send(&app, &partner.token, "?dry_run=true", file.into_bytes()).await;
-        let p = assert_problem(res, 422, "validation").await;
-        assert_eq!(error_fields(&p), ["line 3: email"]);
+        let p = assert_invalid(res, &["line 3: email"]).await;
         let rows = statuses(&p);
         assert_eq!(
             rows,

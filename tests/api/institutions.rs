@@ -4,12 +4,11 @@ use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, error_fields, spawn_app};
+use crate::helpers::{assert_invalid, assert_problem, id, path_of, spawn_app_with_admin};
 
 #[tokio::test]
 async fn create_answers_201_with_location_etag_and_un_regions() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
         .post(
             "/api/v1/institutions",
@@ -29,10 +28,7 @@ async fn create_answers_201_with_location_etag_and_un_regions() {
     let location = res.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(res.headers()["etag"], "\"1\"");
     let body: Value = res.json().await.unwrap();
-    assert_eq!(
-        location,
-        format!("/api/v1/institutions/{}", body["id"].as_str().unwrap())
-    );
+    assert_eq!(location, path_of("institutions", &body));
     assert_eq!(body["name"], "Addis Ababa University");
     assert_eq!(body["country_code"], "ET");
     assert_eq!(body["region"], "africa");
@@ -40,7 +36,7 @@ async fn create_answers_201_with_location_etag_and_un_regions() {
     assert_eq!(body["contact_email"], "partnerships@aau.edu.et");
     assert_eq!(body["status"], "active");
     assert_eq!(body["version"], 1);
-    let id: uuid::Uuid = body["id"].as_str().unwrap().parse().unwrap();
+    let id: uuid::Uuid = id(&body);
     assert_eq!(id.get_version_num(), 7);
 
     let fetched: Value = app.get_json(&location, &admin.token).await;
@@ -49,12 +45,11 @@ async fn create_answers_201_with_location_etag_and_un_regions() {
 
 #[tokio::test]
 async fn get_sends_an_etag_and_answers_304_when_unchanged() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "Universidad de Chile", "CL")
         .await;
-    let path = format!("/api/v1/institutions/{}", inst["id"].as_str().unwrap());
+    let path = path_of("institutions", &inst);
     let res = app.get(&path, &admin.token).await;
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(etag, "\"1\"");
@@ -80,12 +75,11 @@ async fn get_sends_an_etag_and_answers_304_when_unchanged() {
 
 #[tokio::test]
 async fn patch_changes_only_what_is_sent_and_null_clears() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "University of Ghana", "GH")
         .await;
-    let path = format!("/api/v1/institutions/{}", inst["id"].as_str().unwrap());
+    let path = path_of("institutions", &inst);
     let res = app
         .patch(
             &path,
@@ -117,8 +111,7 @@ async fn patch_changes_only_what_is_sent_and_null_clears() {
             &json!({"name": null, "kind": "castle", "city": "Legon"}),
         )
         .await;
-    let problem = assert_problem(res, 422, "validation").await;
-    assert_eq!(error_fields(&problem), ["kind", "name"]);
+    assert_invalid(res, &["kind", "name"]).await;
     let body: Value = app.get_json(&path, &admin.token).await;
     assert_eq!(body["city"], "Accra");
     assert_eq!(body["version"], 3);
@@ -126,12 +119,11 @@ async fn patch_changes_only_what_is_sent_and_null_clears() {
 
 #[tokio::test]
 async fn patch_with_a_stale_if_match_is_412_and_writes_nothing() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "Universidade de Sao Paulo", "BR")
         .await;
-    let path = format!("/api/v1/institutions/{}", inst["id"].as_str().unwrap());
+    let path = path_of("institutions", &inst);
     let res = app
         .request(Method::PATCH, &path, Some(&admin.token))
         .header("if-match", "\"1\"")
@@ -157,8 +149,7 @@ async fn patch_with_a_stale_if_match_is_412_and_writes_nothing() {
 
 #[tokio::test]
 async fn the_same_name_in_one_country_is_409_but_fine_elsewhere() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     app.institution(&admin.token, "National University", "NG")
         .await;
     let res = app
@@ -176,17 +167,18 @@ async fn the_same_name_in_one_country_is_409_but_fine_elsewhere() {
 
 #[tokio::test]
 async fn delete_removes_a_record_without_dependants_only() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let lonely = app
-        .institution(&admin.token, "Lonely Institute", "PK")
+    let (app, admin) = spawn_app_with_admin().await;
+    let [lonely, busy] = app
+        .institutions(
+            &admin.token,
+            [("Lonely Institute", "PK"), ("Busy Institute", "PK")],
+        )
         .await;
-    let busy = app.institution(&admin.token, "Busy Institute", "PK").await;
     let busy_id = busy["id"].as_str().unwrap();
     app.user(Role::Partner, Some(busy_id.parse().unwrap()))
         .await;
 
-    let path = format!("/api/v1/institutions/{}", lonely["id"].as_str().unwrap());
+    let path = path_of("institutions", &lonely);
     let res = app
         .request(Method::DELETE, &path, Some(&admin.token))
         .header("if-match", "\"7\"")

@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::helpers::{assert_problem, spawn_app_with_admin, TestApp};
 
 async fn seed(app: &TestApp, token: &str) {
     let rows = [
@@ -61,8 +61,7 @@ async fn walk(app: &TestApp, token: &str, query: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_cursor_walk_visits_every_record_once_in_order() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     seed(&app, &admin.token).await;
 
     let by_creation = walk(&app, &admin.token, "").await;
@@ -87,8 +86,7 @@ async fn a_cursor_walk_visits_every_record_once_in_order() {
 
 #[tokio::test]
 async fn a_cursor_of_another_sort_is_refused() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     seed(&app, &admin.token).await;
     let page: Value = app
         .get_json("/api/v1/institutions?limit=2&sort=name", &admin.token)
@@ -105,8 +103,7 @@ async fn a_cursor_of_another_sort_is_refused() {
 
 #[tokio::test]
 async fn count_filters_and_search_narrow_the_list() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     seed(&app, &admin.token).await;
     let get = |q: &'static str| {
         let app = &app;
@@ -139,8 +136,7 @@ async fn count_filters_and_search_narrow_the_list() {
 
 #[tokio::test]
 async fn updated_since_returns_only_what_changed() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     seed(&app, &admin.token).await;
     let all: Value = app
         .get_json("/api/v1/institutions?sort=created_at", &admin.token)
@@ -167,8 +163,7 @@ async fn updated_since_returns_only_what_changed() {
 
 #[tokio::test]
 async fn lists_and_dashboards_answer_csv_when_asked() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     seed(&app, &admin.token).await;
     app.post(
         "/api/v1/institutions",
@@ -249,13 +244,15 @@ async fn res_headers_lack_cursor(app: &TestApp, token: &str, cursor: &str) -> bo
 
 #[tokio::test]
 async fn a_csv_export_streams_the_whole_list_in_order_within_scope() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let home = app
-        .institution(&admin.token, "Universidade Eduardo Mondlane", "MZ")
-        .await;
-    let other = app
-        .institution(&admin.token, "Makerere University", "UG")
+    let (app, admin) = spawn_app_with_admin().await;
+    let [home, other] = app
+        .institutions(
+            &admin.token,
+            [
+                ("Universidade Eduardo Mondlane", "MZ"),
+                ("Makerere University", "UG"),
+            ],
+        )
         .await;
     // More than two export pages, one with a formula for a name.
     app.run_sql(&format!(
@@ -308,12 +305,7 @@ async fn a_csv_export_streams_the_whole_list_in_order_within_scope() {
 
     let (_, kenyans) = export("/api/v1/trainees?nationality=KE", admin.token.clone()).await;
     assert_eq!(kenyans.len(), 781, "filters hold");
-    let stranger = app
-        .user(
-            Role::Partner,
-            Some(other["id"].as_str().unwrap().parse().unwrap()),
-        )
-        .await;
+    let stranger = app.member(Role::Partner, &other).await;
     let (_, theirs) = export("/api/v1/trainees", stranger.token.clone()).await;
     assert!(theirs.is_empty(), "scopes hold");
 

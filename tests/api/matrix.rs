@@ -6,7 +6,7 @@ use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{id, spawn_app_with_admin};
 
 /// One endpoint and who may use it at all: `public` needs no token; else the
 /// letters of the roles (Admin, Coordinator, Partner, Trainee, Viewer).
@@ -173,12 +173,11 @@ fn letter(role: Role) -> char {
 
 #[tokio::test]
 async fn every_endpoint_answers_every_role_as_the_matrix_says() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let inst = app
         .institution(&admin.token, "Universidad Nacional de Colombia", "CO")
         .await;
-    let inst_id = inst["id"].as_str().unwrap().parse().unwrap();
+    let inst_id = id(&inst);
     let mut callers = Vec::new();
     for role in [
         Role::Admin,

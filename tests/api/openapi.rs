@@ -4,7 +4,10 @@ use meridian::error::Conflict;
 use serde_json::Value;
 use strum::VariantArray;
 
-use crate::{helpers::spawn_app, matrix::ENDPOINTS};
+use crate::{
+    helpers::{spawn_app, spawn_app_with_admin},
+    matrix::ENDPOINTS,
+};
 
 #[tokio::test]
 async fn the_document_lists_exactly_the_endpoints_of_the_role_matrix() {
@@ -91,8 +94,7 @@ async fn the_interactive_page_is_served_by_the_binary() {
 
 #[tokio::test]
 async fn every_problem_type_is_an_absolute_uri_that_answers() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
         .get(
             "/api/v1/cohorts/01a22228-d8ed-7441-b9a0-c214e2fc361d",

@@ -5,7 +5,7 @@ use meridian::local_pg::{ensure_database, LocalPostgres};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{eventually, free_port, spawn_app_on, test_settings, Clusters};
+use crate::helpers::{eventually, free_port, path_of, spawn_app_on, test_settings, Clusters};
 
 #[tokio::test]
 async fn dashboards_read_the_replica_and_fall_back_to_the_primary_when_it_stops() {
@@ -73,7 +73,7 @@ async fn dashboards_read_the_replica_and_fall_back_to_the_primary_when_it_stops(
     let second = app
         .institution(&admin.token, "University of Ibadan", "NG")
         .await;
-    let path = format!("/api/v1/institutions/{}", second["id"].as_str().unwrap());
+    let path = path_of("institutions", &second);
     assert_eq!(app.get(&path, &admin.token).await.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(institutions().await, 1, "the replica is paused");

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{
-    assert_problem, error_fields, spawn_app, spawn_app_with, test_settings, TestApp, TestUser,
+    assert_invalid, assert_problem, id, path_of, spawn_app_with, spawn_app_with_admin,
+    test_settings, TestApp, TestUser,
 };
 
 fn course(owner: &Value) -> Value {
@@ -34,17 +35,16 @@ struct Catalogue {
 }
 
 async fn catalogue() -> Catalogue {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let own = app
-        .institution(&admin.token, "Tsinghua University", "CN")
-        .await;
-    let other = app
-        .institution(&admin.token, "University of Ghana", "GH")
+    let (app, admin) = spawn_app_with_admin().await;
+    let [own, other] = app
+        .institutions(
+            &admin.token,
+            [("Tsinghua University", "CN"), ("University of Ghana", "GH")],
+        )
         .await;
     let coordinator = app.user(Role::Coordinator, None).await;
-    let partner = app.user(Role::Partner, Some(id(&own))).await;
-    let other_partner = app.user(Role::Partner, Some(id(&other))).await;
+    let partner = app.member(Role::Partner, &own).await;
+    let other_partner = app.member(Role::Partner, &other).await;
     let viewer = app.user(Role::Viewer, None).await;
     Catalogue {
         app,
@@ -58,14 +58,6 @@ async fn catalogue() -> Catalogue {
     }
 }
 
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
-}
-
-fn path_of(v: &Value) -> String {
-    format!("/api/v1/resources/{}", v["id"].as_str().unwrap())
-}
-
 #[tokio::test]
 async fn partners_share_their_own_institutions_resources_and_readers_see_what_is_published() {
     let c = catalogue().await;
@@ -77,7 +69,7 @@ async fn partners_share_their_own_institutions_resources_and_readers_see_what_is
         .await;
     assert_eq!(draft["owner_institution_id"], c.own["id"]);
     assert_eq!(draft["status"], "draft");
-    let path = path_of(&draft);
+    let path = path_of("resources", &draft);
 
     // A draft: its institution's staff and programme staff read it; nobody else.
     for (who, status) in [
@@ -119,18 +111,12 @@ async fn partners_share_their_own_institutions_resources_and_readers_see_what_is
             &json!({"owner_institution_id": c.other["id"]}),
         )
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["owner_institution_id"]
-    );
+    assert_invalid(res, &["owner_institution_id"]).await;
     let before = app.count("resources").await;
     let res = app
         .post("/api/v1/resources", &c.partner.token, &course(&c.other))
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["owner_institution_id"]
-    );
+    assert_invalid(res, &["owner_institution_id"]).await;
     assert_eq!(app.count("resources").await, before);
     // Viewers and trainees share nothing.
     let res = app
@@ -146,7 +132,7 @@ async fn the_lifecycle_is_draft_published_withdrawn_and_back() {
     let r = app
         .create("/api/v1/resources", &c.coordinator.token, &course(&c.own))
         .await;
-    let path = path_of(&r);
+    let path = path_of("resources", &r);
     let res = app.move_to(&c.coordinator.token, &path, "withdrawn").await;
     let problem = assert_problem(res, 409, "illegal-transition").await;
     assert_eq!(problem["allowed"], json!(["published"]));
@@ -182,10 +168,9 @@ async fn bad_resources_answer_422_naming_each_field_and_write_nothing() {
     b.insert("visibility".into(), json!("everyone"));
     b.insert("colour".into(), json!("blue"));
     let res = app.post("/api/v1/resources", &c.admin.token, &body).await;
-    let problem = assert_problem(res, 422, "validation").await;
-    assert_eq!(
-        error_fields(&problem),
-        [
+    assert_invalid(
+        res,
+        &[
             "colour",
             "ip_terms",
             "kind",
@@ -193,31 +178,29 @@ async fn bad_resources_answer_422_naming_each_field_and_write_nothing() {
             "licence",
             "themes",
             "url",
-            "visibility"
-        ]
-    );
+            "visibility",
+        ],
+    )
+    .await;
     let res = app
         .post("/api/v1/resources", &c.admin.token, &json!({}))
         .await;
-    let problem = assert_problem(res, 422, "validation").await;
-    assert_eq!(
-        error_fields(&problem),
-        [
+    assert_invalid(
+        res,
+        &[
             "ip_terms",
             "kind",
             "licence",
             "owner_institution_id",
             "title",
-            "url"
-        ]
-    );
+            "url",
+        ],
+    )
+    .await;
     let mut body = course(&c.own);
     body["owner_institution_id"] = json!(Uuid::now_v7());
     let res = app.post("/api/v1/resources", &c.admin.token, &body).await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["owner_institution_id"]
-    );
+    assert_invalid(res, &["owner_institution_id"]).await;
     assert_eq!(app.count("resources").await, 0);
     // An SPDX expression of several licences is fine.
     let mut body = course(&c.own);
@@ -259,10 +242,7 @@ async fn lists_filter_by_kind_theme_language_and_licence() {
         assert_eq!(got, titles, "{query}");
     }
     let res = app.get("/api/v1/resources?theme=astrology", t).await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["theme"]
-    );
+    assert_invalid(res, &["theme"]).await;
     let res = app.get("/api/v1/resources?format=xml", t).await;
     assert_problem(res, 422, "validation").await;
 }
@@ -279,17 +259,15 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
     let partners = app.create("/api/v1/resources", t, &body).await;
     app.create("/api/v1/resources", t, &course(&c.other)).await;
     for r in [&public, &partners] {
-        app.moved(t, &path_of(r), "published").await;
+        app.moved(t, &path_of("resources", r), "published").await;
     }
     let res = app
-        .request(
+        .send(
             Method::GET,
             "/api/v1/public/resources?visibility=partners",
             None,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "public, max-age=300");
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
@@ -317,7 +295,7 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
         "/api/v1/public/resources/{}",
         public["id"].as_str().unwrap()
     );
-    let res = app.request(Method::GET, &one, None).send().await.unwrap();
+    let res = app.send(Method::GET, &one, None).await;
     assert_eq!(res.status(), 200);
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     let res = app
@@ -329,7 +307,11 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
     assert_eq!(res.status(), 304);
     // A change changes the tag.
     let res = app
-        .patch(&path_of(&public), t, &json!({"title": "Crop vision"}))
+        .patch(
+            &path_of("resources", &public),
+            t,
+            &json!({"title": "Crop vision"}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let res = app
@@ -343,11 +325,7 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
         "/api/v1/public/resources/{}",
         partners["id"].as_str().unwrap()
     );
-    let res = app
-        .request(Method::GET, &hidden, None)
-        .send()
-        .await
-        .unwrap();
+    let res = app.send(Method::GET, &hidden, None).await;
     assert_problem(res, 404, "not-found").await;
 }
 
@@ -371,11 +349,11 @@ async fn public_reading_is_limited_per_client_ip_apart_from_logins() {
     assert!(res.headers().contains_key("retry-after"));
     assert_problem(res, 429, "too-many-requests").await;
     let login = app
-        .request(Method::POST, "/api/v1/auth/password-reset", None)
-        .json(&json!({"email": "someone@example.org"}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "someone@example.org"}),
+        )
+        .await;
     assert_eq!(login.status(), 202, "logins count on their own");
 }
 
@@ -394,7 +372,7 @@ async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
 
     let res = put(t).await.unwrap();
     assert_problem(res, 409, "resource-not-published").await;
-    app.moved(t, &path_of(&r), "published").await;
+    app.moved(t, &path_of("resources", &r), "published").await;
     let res = put(&c.partner.token).await.unwrap();
     assert_problem(res, 403, "forbidden").await;
     for _ in 0..2 {
@@ -402,11 +380,7 @@ async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
     }
     assert_eq!(app.count("cohort_resources").await, 1);
     let missing = format!("{cohort_path}/resources/{}", Uuid::now_v7());
-    let res = app
-        .request(Method::PUT, &missing, Some(t))
-        .send()
-        .await
-        .unwrap();
+    let res = app.send(Method::PUT, &missing, Some(t)).await;
     assert_problem(res, 404, "not-found").await;
     let used = app
         .get_json(&format!("{cohort_path}/resources"), &c.viewer.token)
@@ -415,12 +389,11 @@ async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
 
     // A linked resource stays; withdrawing it tells the cohort's coordinator.
     let res = app
-        .request(Method::DELETE, &path_of(&r), Some(t))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::DELETE, &path_of("resources", &r), Some(t))
+        .await;
     assert_problem(res, 409, "has-dependants").await;
-    app.moved(&c.partner.token, &path_of(&r), "withdrawn").await;
+    app.moved(&c.partner.token, &path_of("resources", &r), "withdrawn")
+        .await;
     let queued = app
         .count("notifications WHERE template = 'resource_withdrawn'")
         .await;
@@ -434,11 +407,7 @@ async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
         "viewers read published ones only"
     );
 
-    let res = app
-        .request(Method::DELETE, &link, Some(t))
-        .send()
-        .await
-        .unwrap();
+    let res = app.send(Method::DELETE, &link, Some(t)).await;
     assert_eq!(res.status(), 204);
     assert_eq!(app.count("cohort_resources").await, 0);
 }
@@ -465,7 +434,7 @@ async fn knowledge_stats_count_flows_and_reach() {
                 &json!({ "trainee_id": trainee }),
             )
             .await;
-        let path = format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap());
+        let path = path_of("enrollments", &e);
         if e["status"] != "accepted" {
             app.moved(t, &path, "accepted").await;
         }
@@ -491,7 +460,7 @@ async fn knowledge_stats_count_flows_and_reach() {
     dataset["kind"] = json!("dataset");
     let unused = app.create("/api/v1/resources", t, &dataset).await;
     for x in [&r, &unused] {
-        app.moved(t, &path_of(x), "published").await;
+        app.moved(t, &path_of("resources", x), "published").await;
     }
     let rid = r["id"].as_str().unwrap();
     for link in [
@@ -501,11 +470,7 @@ async fn knowledge_stats_count_flows_and_reach() {
             venture["id"].as_str().unwrap()
         ),
     ] {
-        let res = app
-            .request(Method::PUT, &link, Some(t))
-            .send()
-            .await
-            .unwrap();
+        let res = app.send(Method::PUT, &link, Some(t)).await;
         assert_eq!(res.status(), 204);
     }
 
@@ -555,20 +520,13 @@ async fn knowledge_stats_count_flows_and_reach() {
         "/api/v1/ventures/{}/resources/{rid}",
         venture["id"].as_str().unwrap()
     );
-    let res = app
-        .request(Method::DELETE, &venture_link, Some(t))
-        .send()
-        .await
-        .unwrap();
+    let res = app.send(Method::DELETE, &venture_link, Some(t)).await;
     assert_eq!(res.status(), 204);
     let flows = app.get_json("/api/v1/stats/knowledge", t).await;
     assert_eq!(flows["items"].as_array().unwrap().len(), 1);
     assert_eq!(flows["items"][0]["user_country"], "KE");
     let res = app.get("/api/v1/stats/knowledge?group_by=licence", t).await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["group_by"]
-    );
+    assert_invalid(res, &["group_by"]).await;
     let res = app.get("/api/v1/stats/knowledge", &c.partner.token).await;
     assert_problem(res, 403, "forbidden").await;
     let csv = app.csv("/api/v1/stats/knowledge", t).await;

@@ -6,20 +6,20 @@ use diesel_async::RunQueryDsl;
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp};
+use crate::helpers::{assert_problem, path_of, spawn_app, spawn_app_with_admin, TestApp};
 
 #[tokio::test]
 async fn dashboards_count_exactly_and_never_show_a_person() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let host = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
-    let kenya = app
-        .institution(&admin.token, "University of Nairobi", "KE")
-        .await;
-    let nigeria = app
-        .institution(&admin.token, "University of Lagos", "NG")
+    let (app, admin) = spawn_app_with_admin().await;
+    let [host, kenya, nigeria] = app
+        .institutions(
+            &admin.token,
+            [
+                ("University of Ghana", "GH"),
+                ("University of Nairobi", "KE"),
+                ("University of Lagos", "NG"),
+            ],
+        )
         .await;
     let c = app.user(Role::Coordinator, None).await;
     let programme = app.programme(&c.token, "AI4AG", &host).await;
@@ -80,7 +80,7 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
             )
             .await;
         let e: Value = res.json().await.unwrap();
-        let path = format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap());
+        let path = path_of("enrollments", &e);
         app.moved(&c.token, &path, outcome).await;
     }
     let res = app
@@ -115,12 +115,8 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
             .await;
         let v: Value = res.json().await.unwrap();
         if admit {
-            app.move_to(
-                &c.token,
-                &format!("/api/v1/ventures/{}", v["id"].as_str().unwrap()),
-                "admitted",
-            )
-            .await;
+            app.move_to(&c.token, &path_of("ventures", &v), "admitted")
+                .await;
         }
     }
 
@@ -298,12 +294,7 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
         assert!(!all.contains(secret), "{secret} leaked");
     }
 
-    let partner = app
-        .user(
-            Role::Partner,
-            Some(kenya["id"].as_str().unwrap().parse().unwrap()),
-        )
-        .await;
+    let partner = app.member(Role::Partner, &kenya).await;
     assert_problem(
         app.get("/api/v1/stats/overview", &partner.token).await,
         403,
@@ -441,8 +432,7 @@ async fn tally_drift(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn tallies_follow_every_change_and_survive_folding() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let host = app
         .institution(&admin.token, "Zhejiang University", "CN")
         .await;
@@ -466,7 +456,7 @@ async fn tallies_follow_every_change_and_survive_folding() {
     for res in futures_util::future::join_all(nominate).await {
         assert_eq!(res.status(), 201);
         let e: Value = res.json().await.unwrap();
-        enrollments.push(format!("/api/v1/enrollments/{}", e["id"].as_str().unwrap()));
+        enrollments.push(path_of("enrollments", &e));
     }
     let accept = enrollments
         .iter()
@@ -560,8 +550,7 @@ async fn tallies_follow_every_change_and_survive_folding() {
 
 #[tokio::test]
 async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let host = app
         .institution(&admin.token, "Tsinghua University", "CN")
         .await;

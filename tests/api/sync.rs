@@ -5,7 +5,7 @@ use meridian::auth::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{assert_problem, error_fields, spawn_app, TestApp};
+use crate::helpers::{assert_invalid, id, path_of, spawn_app_with_admin, TestApp};
 
 fn ids(feed: &Value) -> Vec<(String, String)> {
     feed["items"]
@@ -27,17 +27,19 @@ async fn deleted(app: &TestApp, path: &str, token: &str) {
 
 #[tokio::test]
 async fn deletions_reach_those_who_could_read_the_record_and_no_one_else() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
+    let (app, admin) = spawn_app_with_admin().await;
+    let [ghana, china, spare] = app
+        .institutions(
+            &admin.token,
+            [
+                ("University of Ghana", "GH"),
+                ("Zhejiang University", "CN"),
+                ("Spare Institute", "KE"),
+            ],
+        )
         .await;
-    let china = app
-        .institution(&admin.token, "Zhejiang University", "CN")
-        .await;
-    let spare = app.institution(&admin.token, "Spare Institute", "KE").await;
-    let ghana_id: Uuid = ghana["id"].as_str().unwrap().parse().unwrap();
-    let china_id: Uuid = china["id"].as_str().unwrap().parse().unwrap();
+    let ghana_id: Uuid = id(&ghana);
+    let china_id: Uuid = id(&china);
     let ghana_staff = app.user(Role::Partner, Some(ghana_id)).await;
     let china_staff = app.user(Role::Partner, Some(china_id)).await;
     let viewer = app.user(Role::Viewer, None).await;
@@ -92,22 +94,15 @@ async fn deletions_reach_those_who_could_read_the_record_and_no_one_else() {
 
 #[tokio::test]
 async fn a_bad_since_or_type_is_named() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
         .get("/api/v1/deletions?since=yesterday", &admin.token)
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["since"]
-    );
+    assert_invalid(res, &["since"]).await;
     let res = app
         .get("/api/v1/deletions?type=castles", &admin.token)
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["type"]
-    );
+    assert_invalid(res, &["type"]).await;
     let res = app
         .get(
             "/api/v1/deletions?type=trainees&since=2026-01-01T00:00:00Z",
@@ -121,8 +116,7 @@ async fn a_bad_since_or_type_is_named() {
 
 #[tokio::test]
 async fn pages_link_to_the_next_one_and_csv_downloads_are_named() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     for (name, country) in [("Université de Dakar", "SN"), ("جامعة القاهرة", "EG")] {
         app.institution(&admin.token, name, country).await;
     }
@@ -194,12 +188,11 @@ async fn etag_of(app: &TestApp, path: &str, token: &str, tag: Option<&str>) -> (
 
 #[tokio::test]
 async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let token = &admin.token;
     let ghana = app.institution(token, "University of Ghana", "GH").await;
     let china = app.institution(token, "Zhejiang University", "CN").await;
-    let ghana_id: Uuid = ghana["id"].as_str().unwrap().parse().unwrap();
+    let ghana_id: Uuid = id(&ghana);
     let programme = app.programme(token, "SYNC", &china).await;
     let (cohort, cohort_path) = app
         .open_cohort(token, &programme, &china, "S1", json!({"capacity": 5}))
@@ -212,7 +205,7 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
             &json!({ "trainee_id": trainee }),
         )
         .await;
-    let enrollment_path = format!("/api/v1/enrollments/{}", enrollment["id"].as_str().unwrap());
+    let enrollment_path = path_of("enrollments", &enrollment);
     let now = chrono::Utc::now();
     let session = app
         .create(
@@ -221,7 +214,7 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
             &json!({"title": "Day 1", "starts_at": now, "ends_at": now + chrono::Duration::hours(2)}),
         )
         .await;
-    let session_path = format!("/api/v1/sessions/{}", session["id"].as_str().unwrap());
+    let session_path = path_of("sessions", &session);
     let incubator = app
         .create(
             "/api/v1/incubators",

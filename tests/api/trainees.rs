@@ -3,37 +3,29 @@
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, error_fields, spawn_app};
+use crate::helpers::{assert_invalid, assert_problem, path_of, spawn_app, spawn_app_with_admin};
 
 #[tokio::test]
 async fn partners_manage_only_their_own_institutions_trainees() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let mine = app
-        .institution(&admin.token, "Universidade Eduardo Mondlane", "MZ")
-        .await;
-    let theirs = app
-        .institution(&admin.token, "Universiti Malaya", "MY")
-        .await;
-    let partner = app
-        .user(
-            Role::Partner,
-            Some(mine["id"].as_str().unwrap().parse().unwrap()),
+    let (app, admin) = spawn_app_with_admin().await;
+    let [mine, theirs] = app
+        .institutions(
+            &admin.token,
+            [
+                ("Universidade Eduardo Mondlane", "MZ"),
+                ("Universiti Malaya", "MY"),
+            ],
         )
         .await;
-    let other = app
-        .user(
-            Role::Partner,
-            Some(theirs["id"].as_str().unwrap().parse().unwrap()),
-        )
-        .await;
+    let partner = app.member(Role::Partner, &mine).await;
+    let other = app.member(Role::Partner, &theirs).await;
     let body = json!({"given_name": "Nelia", "family_name": "Macuacua", "email": "Nelia@UEM.ac.mz",
                       "nationality": "mz", "gender": "female", "field": "Remote sensing"});
     let t = app.create("/api/v1/trainees", &partner.token, &body).await;
     assert_eq!(t["institution_id"], mine["id"]);
     assert_eq!(t["email"], "nelia@uem.ac.mz");
     assert_eq!(t["nationality"], "MZ");
-    let path = format!("/api/v1/trainees/{}", t["id"].as_str().unwrap());
+    let path = path_of("trainees", &t);
 
     let mut foreign = body.clone();
     foreign["email"] = json!("someone@um.edu.my");
@@ -92,7 +84,7 @@ async fn a_trainee_reads_itself_and_edits_only_its_contact_details() {
     let listed: Value = app.get_json("/api/v1/trainees", &me.token).await;
     let items = listed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
-    let path = format!("/api/v1/trainees/{}", items[0]["id"].as_str().unwrap());
+    let path = path_of("trainees", &items[0]);
     let res = app
         .patch(
             &path,
@@ -117,8 +109,7 @@ async fn a_trainee_reads_itself_and_edits_only_its_contact_details() {
 
 #[tokio::test]
 async fn bad_trainee_input_lists_every_field() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     let res = app
         .post(
             "/api/v1/trainees",
@@ -127,10 +118,9 @@ async fn bad_trainee_input_lists_every_field() {
                     "birth_year": 1850, "locale": "de"}),
         )
         .await;
-    let p = assert_problem(res, 422, "validation").await;
-    assert_eq!(
-        error_fields(&p),
-        [
+    assert_invalid(
+        res,
+        &[
             "birth_year",
             "email",
             "family_name",
@@ -138,8 +128,9 @@ async fn bad_trainee_input_lists_every_field() {
             "given_name",
             "institution_id",
             "locale",
-            "nationality"
-        ]
-    );
+            "nationality",
+        ],
+    )
+    .await;
     assert_eq!(app.count("trainees").await, 0);
 }

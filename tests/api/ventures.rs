@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{
-        assert_problem, error_fields, mail_settings, spawn_app_with, test_settings, TestApp,
-        TestUser,
+        assert_invalid, assert_problem, id, mail_settings, path_of, spawn_app_with, test_settings,
+        TestApp, TestUser,
     },
     smtp::SmtpServer,
 };
@@ -34,7 +34,7 @@ async fn incubator(app: &TestApp, token: &str, capacity: i32) -> Value {
 async fn venture(app: &TestApp, token: &str, incubator: &Value, founders: &[Uuid]) -> String {
     let v = app.create("/api/v1/ventures", token, &json!({"incubator_id": incubator["id"], "name": "AgriSense", "theme": "agriculture", "country_code": "KE", "founder_trainee_ids": founders, "jobs_created": 12, "funding_raised_usd": "250000.5"})).await;
     assert_eq!(v["funding_raised_usd"], "250000.50");
-    format!("/api/v1/ventures/{}", v["id"].as_str().unwrap())
+    path_of("ventures", &v)
 }
 
 async fn coordinator(app: &TestApp) -> TestUser {
@@ -52,11 +52,7 @@ async fn bad_incubators_and_ventures_list_every_field() {
             &json!({"name": "X", "country_code": "CN", "capacity": 0, "services": ["legal", "catering"]}),
         )
         .await;
-    let p = assert_problem(res, 422, "validation").await;
-    assert_eq!(
-        error_fields(&p),
-        ["capacity", "host_institution_id", "services"]
-    );
+    assert_invalid(res, &["capacity", "host_institution_id", "services"]).await;
     let inc = incubator(&app, &c.token, 3).await;
     let res = app
         .post(
@@ -66,8 +62,7 @@ async fn bad_incubators_and_ventures_list_every_field() {
                     "jobs_created": -1, "funding_raised_usd": 12.5}),
         )
         .await;
-    let p = assert_problem(res, 422, "validation").await;
-    assert_eq!(error_fields(&p), ["funding_raised_usd", "jobs_created"]);
+    assert_invalid(res, &["funding_raised_usd", "jobs_created"]).await;
     for bad in ["1.005", "-3"] {
         let res = app
             .post(
@@ -77,10 +72,7 @@ async fn bad_incubators_and_ventures_list_every_field() {
                         "funding_raised_usd": bad}),
             )
             .await;
-        assert_eq!(
-            error_fields(&assert_problem(res, 422, "validation").await),
-            ["funding_raised_usd"]
-        );
+        assert_invalid(res, &["funding_raised_usd"]).await;
     }
     let res = app
         .post(
@@ -90,10 +82,7 @@ async fn bad_incubators_and_ventures_list_every_field() {
                     "founder_trainee_ids": [Uuid::now_v7()]}),
         )
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["founder_trainee_ids"]
-    );
+    assert_invalid(res, &["founder_trainee_ids"]).await;
     assert_eq!(app.count("ventures").await, 0);
 }
 
@@ -136,7 +125,7 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
     let inst = app
         .institution(&admin.token, "Jomo Kenyatta University", "KE")
         .await;
-    let inst_id: Uuid = inst["id"].as_str().unwrap().parse().unwrap();
+    let inst_id: Uuid = id(&inst);
     let founder = app.trainee_record(Some(inst_id)).await;
     let inc = incubator(&app, &c.token, 5).await;
     let path = venture(&app, &c.token, &inc, &[founder]).await;
@@ -178,12 +167,7 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
     let other_inst = app
         .institution(&admin.token, "Makerere University", "UG")
         .await;
-    let other = app
-        .user(
-            Role::Partner,
-            Some(other_inst["id"].as_str().unwrap().parse().unwrap()),
-        )
-        .await;
+    let other = app.member(Role::Partner, &other_inst).await;
     assert_problem(app.get(&path, &other.token).await, 404, "not-found").await;
     let viewer = app.user(Role::Viewer, None).await;
     assert_problem(
@@ -211,10 +195,7 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
             &json!({"service": "mentoring", "description": "Pitch coaching"}),
         )
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["service"]
-    );
+    assert_invalid(res, &["service"]).await;
     let mut ids = Vec::new();
     for what in [
         "GPU hours for crop-disease model",
@@ -233,10 +214,7 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
             )
             .await;
         assert_eq!(r["status"], "open");
-        ids.push(format!(
-            "/api/v1/service-requests/{}",
-            r["id"].as_str().unwrap()
-        ));
+        ids.push(path_of("service-requests", &r));
     }
     let queue: Value = app
         .get_json("/api/v1/service-requests?status=open", &c.token)
@@ -288,10 +266,7 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
             &json!({"due_on": "someday"}),
         )
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["due_on", "title"]
-    );
+    assert_invalid(res, &["due_on", "title"]).await;
     let listed: Value = app.get_json(&format!("{path}/milestones"), &c.token).await;
     assert_eq!(listed["items"][0]["title"], "First paying cooperative");
 }

@@ -17,7 +17,9 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use meridian::{auth::Role, config::Settings};
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, spawn_app_on, spawn_app_with, test_settings, TestApp, TestUser};
+use crate::helpers::{
+    eventually, path_of, spawn_app_on, spawn_app_with, test_settings, TestApp, TestUser,
+};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -224,7 +226,7 @@ async fn deliveries_are_signed_and_stop_verifying_with_a_rotated_secret() {
     assert!(body["occurred_at"].as_str().unwrap().ends_with('Z'));
     assert!(!first.verifies("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
 
-    let path = format!("/api/v1/webhooks/{}", sid(&hook));
+    let path = path_of("webhooks", &hook);
     let res = app
         .post(&format!("{path}/rotate-secret"), &admin.token, &json!({}))
         .await;
@@ -261,7 +263,7 @@ async fn a_receiver_that_was_down_gets_everything_in_order_with_the_same_ids() {
     let mut expected: HashMap<String, Vec<String>> = HashMap::new();
     for name in ["Abena", "Yaw"] {
         let t = trainee(app, &admin.token, ghana, name).await;
-        let path = format!("/api/v1/trainees/{}", sid(&t));
+        let path = path_of("trainees", &t);
         let mut names = vec![name.to_string()];
         for n in 1..=3 {
             let renamed = format!("{name}{n}");
@@ -369,7 +371,7 @@ async fn a_partner_subscription_hears_only_of_its_institution() {
                 &json!({ "trainee_id": t["id"] }),
             )
             .await;
-        let path = format!("/api/v1/enrollments/{}", sid(&e));
+        let path = path_of("enrollments", &e);
         app.moved(&admin.token, &path, "accepted").await;
         enrollments.push(sid(&e).to_string());
     }
@@ -466,7 +468,7 @@ async fn a_subscription_failing_for_days_is_turned_off_and_its_creator_told() {
     let s = scene(settings).await;
     let (app, admin, ghana) = (&s.app, &s.admin, &s.ghana);
     let hook = s.hook("/down", json!(["*"])).await;
-    let path = format!("/api/v1/webhooks/{}", sid(&hook));
+    let path = path_of("webhooks", &hook);
     trainee(app, &admin.token, ghana, "Efua").await;
     let off = eventually(15, || async {
         app.get_json(&path, &admin.token).await["active"] == false
@@ -540,7 +542,7 @@ async fn each_family_of_events_is_sent_by_its_write() {
                     "valid_to": "2028-12-31", "kinds": ["fellowship"], "annual_quota": 2}),
         )
         .await;
-    let path = format!("/api/v1/exchange-agreements/{}", sid(&agreement));
+    let path = path_of("exchange-agreements", &agreement);
     let res = app
         .patch(
             &path,
@@ -582,12 +584,10 @@ async fn each_family_of_events_is_sent_by_its_write() {
                     "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": ghana["id"]}),
         )
         .await;
-    let resource = format!("/api/v1/resources/{}", sid(&resource));
+    let resource = path_of("resources", &resource);
     app.moved(token, &resource, "published").await;
     let gone = trainee(app, token, ghana, "Yaa").await;
-    let res = app
-        .delete(&format!("/api/v1/trainees/{}", sid(&gone)), token)
-        .await;
+    let res = app.delete(&path_of("trainees", &gone), token).await;
     assert_eq!(res.status(), 204);
 
     // A cohort taken to the end: a completion issues a certificate.
@@ -602,7 +602,7 @@ async fn each_family_of_events_is_sent_by_its_write() {
             &json!({ "trainee_id": kofi["id"] }),
         )
         .await;
-    let enrollment = format!("/api/v1/enrollments/{}", sid(&e));
+    let enrollment = path_of("enrollments", &e);
     app.moved(token, &enrollment, "accepted").await;
     for to in ["closed", "running"] {
         app.moved(token, &cohort, to).await;

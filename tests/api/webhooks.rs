@@ -5,7 +5,10 @@ use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, error_fields, spawn_app, spawn_app_with, test_settings};
+use crate::helpers::{
+    assert_invalid, assert_problem, error_fields, id, path_of, spawn_app_with,
+    spawn_app_with_admin, test_settings,
+};
 
 fn hook(url: &str) -> Value {
     json!({"url": url, "events": ["enrollment.accepted", "exchange.approved"],
@@ -14,22 +17,19 @@ fn hook(url: &str) -> Value {
 
 #[tokio::test]
 async fn partners_subscribe_their_institution_and_see_the_secret_once() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let own = app
-        .institution(&admin.token, "Universidad de Chile", "CL")
-        .await;
-    let other = app
-        .institution(&admin.token, "Universidad de Lima", "PE")
-        .await;
-    let own_id = own["id"].as_str().unwrap().parse().unwrap();
-    let partner = app.user(Role::Partner, Some(own_id)).await;
-    let other_partner = app
-        .user(
-            Role::Partner,
-            Some(other["id"].as_str().unwrap().parse().unwrap()),
+    let (app, admin) = spawn_app_with_admin().await;
+    let [own, other] = app
+        .institutions(
+            &admin.token,
+            [
+                ("Universidad de Chile", "CL"),
+                ("Universidad de Lima", "PE"),
+            ],
         )
         .await;
+    let own_id = id(&own);
+    let partner = app.user(Role::Partner, Some(own_id)).await;
+    let other_partner = app.member(Role::Partner, &other).await;
 
     let made = app
         .create(
@@ -41,7 +41,7 @@ async fn partners_subscribe_their_institution_and_see_the_secret_once() {
     assert_eq!(made["institution_id"], own["id"]);
     let secret = made["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("whsec_"), "{secret}");
-    let path = format!("/api/v1/webhooks/{}", made["id"].as_str().unwrap());
+    let path = path_of("webhooks", &made);
     let read = app.get_json(&path, &partner.token).await;
     assert!(read.get("secret").is_none(), "the secret is shown once");
     assert_eq!(
@@ -59,23 +59,18 @@ async fn partners_subscribe_their_institution_and_see_the_secret_once() {
     let mut body = hook("https://sis.uchile.example/other");
     body["institution_id"] = other["id"].clone();
     let res = app.post("/api/v1/webhooks", &partner.token, &body).await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["institution_id"]
-    );
+    assert_invalid(res, &["institution_id"]).await;
 
     // Rotation: a new secret, shown once, and the stored one changes.
     let listed = app.get_json("/api/v1/webhooks", &partner.token).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     let res = app
-        .request(
+        .send(
             Method::POST,
             &format!("{path}/rotate-secret"),
             Some(&partner.token),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 200);
     let rotated: Value = res.json().await.unwrap();
     let new_secret = rotated["secret"].as_str().unwrap();
@@ -88,21 +83,18 @@ async fn partners_subscribe_their_institution_and_see_the_secret_once() {
         1
     );
     let res = app
-        .request(
+        .send(
             Method::POST,
             &format!("{path}/rotate-secret"),
             Some(&other_partner.token),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_problem(res, 404, "not-found").await;
 }
 
 #[tokio::test]
 async fn urls_inside_the_network_and_unknown_events_are_refused() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin) = spawn_app_with_admin().await;
     for url in [
         "http://sis.example.org/meridian",
         "https://127.0.0.1/hook",
@@ -140,7 +132,7 @@ async fn urls_inside_the_network_and_unknown_events_are_refused() {
         )
         .await;
     // A change is checked the same way.
-    let path = format!("/api/v1/webhooks/{}", made["id"].as_str().unwrap());
+    let path = path_of("webhooks", &made);
     let res = app
         .patch(
             &path,
@@ -148,10 +140,7 @@ async fn urls_inside_the_network_and_unknown_events_are_refused() {
             &json!({"url": "https://192.168.1.20/hook"}),
         )
         .await;
-    assert_eq!(
-        error_fields(&assert_problem(res, 422, "validation").await),
-        ["url"]
-    );
+    assert_invalid(res, &["url"]).await;
 
     // A host listed in webhooks.allow_http_hosts may be called over http,
     // inside the network: a receiver on this machine.
