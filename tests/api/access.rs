@@ -88,14 +88,10 @@ async fn a_partner_cannot_propose_an_exchange_for_another_institutions_trainee()
         .await;
     assert_eq!(journey["steps"].as_array().unwrap().len(), 0);
     // Its own trainee, it may propose; staff may name anyone's.
-    let res = app
-        .post("/api/v1/exchanges", &t.china_staff.token, &body(chinese))
+    app.create("/api/v1/exchanges", &t.china_staff.token, &body(chinese))
         .await;
-    assert_eq!(res.status(), 201);
-    let res = app
-        .post("/api/v1/exchanges", &t.coordinator.token, &body(ghanaian))
+    app.create("/api/v1/exchanges", &t.coordinator.token, &body(ghanaian))
         .await;
-    assert_eq!(res.status(), 201);
 }
 
 #[tokio::test]
@@ -407,6 +403,22 @@ fn sid(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
+/// Creates a fellowship agreement of two institutions for 2027–2028.
+async fn agreement(
+    app: &TestApp,
+    token: &str,
+    a: &Value,
+    b: &Value,
+    title: &str,
+    quota: u32,
+) -> Value {
+    let body = json!({"institution_a_id": a["id"], "institution_b_id": b["id"], "title": title,
+                      "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
+                      "annual_quota": quota});
+    app.create("/api/v1/exchange-agreements", token, &body)
+        .await
+}
+
 /// Creates a record with a `POST` that must answer 201; its id.
 async fn made(app: &TestApp, path: &str, token: &str, body: Value) -> String {
     sid(&app.create(path, token, &body).await)
@@ -463,10 +475,7 @@ async fn world(app: &TestApp) -> World {
     let requests = format!("/api/v1/ventures/{}/service-requests", ventures[0]);
     let body = json!({"service": "compute", "description": "GPU hours"});
     let request = made(app, &requests, &token, body).await;
-    let body = json!({"institution_a_id": own["id"], "institution_b_id": host["id"], "title": "Ghana-Tsinghua",
-                      "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
-                      "annual_quota": 5});
-    let agreement = made(app, "/api/v1/exchange-agreements", &token, body).await;
+    let agreement = sid(&agreement(app, &token, &own, &host, "Ghana-Tsinghua", 5).await);
     let mut exchanges = Vec::new();
     for (trainee, from) in [(own_trainee, &own), (other_trainee, &other)] {
         let body = json!({"kind": "fellowship", "trainee_id": trainee, "sending_institution_id": from["id"],
@@ -675,14 +684,13 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
         .open_cohort(token, &programme, &t.china, "E1", json!({}))
         .await;
     let trainee = app.trainee_record(Some(id(&t.ghana))).await;
-    let res = app
-        .post(
+    let e = app
+        .create(
             &format!("{cohort}/enrollments"),
             &t.ghana_staff.token,
             &json!({ "trainee_id": trainee }),
         )
         .await;
-    let e: Value = res.json().await.unwrap();
     let path = path_of("enrollments", &e);
     app.moved(token, &path, "accepted").await;
     let by = |history: &Value| -> Vec<Value> {
@@ -701,20 +709,8 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
         let seen: Value = app.get_json(&history, &reader.token).await;
         assert_eq!(by(&seen), [Value::Null, Value::Null]);
     }
-    let res = app
-        .post(
-            "/api/v1/exchange-agreements",
-            token,
-            &json!({"institution_a_id": t.ghana["id"], "institution_b_id": t.china["id"], "title": "Ghana-Zhejiang",
-                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
-                    "annual_quota": 2}),
-        )
-        .await;
-    let agreement: Value = res.json().await.unwrap();
-    let history = format!(
-        "/api/v1/exchange-agreements/{}/history",
-        agreement["id"].as_str().unwrap()
-    );
+    let agreement = agreement(&app, token, &t.ghana, &t.china, "Ghana-Zhejiang", 2).await;
+    let history = format!("{}/history", path_of("exchange-agreements", &agreement));
     let staff: Value = app.get_json(&history, token).await;
     assert_eq!(staff["items"][0]["actor_id"], json!(t.coordinator.id));
     let partner: Value = app.get_json(&history, &t.ghana_staff.token).await;
@@ -730,30 +726,12 @@ async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_not
     let (_, cohort) = app
         .open_cohort(token, &programme, &t.china, "B1", json!({}))
         .await;
-    let res = app
-        .post(
-            "/api/v1/exchange-agreements",
-            token,
-            &json!({"institution_a_id": t.ghana["id"], "institution_b_id": t.china["id"], "title": "Ghana-Zhejiang",
-                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
-                    "annual_quota": 2}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
+    agreement(&app, token, &t.ghana, &t.china, "Ghana-Zhejiang", 2).await;
     let admin = app.admin().await;
     let kenya = app
         .institution(&admin.token, "Strathmore University", "KE")
         .await;
-    let res = app
-        .post(
-            "/api/v1/exchange-agreements",
-            token,
-            &json!({"institution_a_id": kenya["id"], "institution_b_id": t.china["id"], "title": "Kenya-Zhejiang",
-                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship"],
-                    "annual_quota": 2}),
-        )
-        .await;
-    let unrelated: Value = res.json().await.unwrap();
+    let unrelated = agreement(&app, token, &kenya, &t.china, "Kenya-Zhejiang", 2).await;
     let foreign_trainee = app.trainee_record(Some(id(&t.china))).await;
     let own_trainee = app.trainee_record(Some(id(&t.ghana))).await;
     let cohort_body = |coordinator: Value| {

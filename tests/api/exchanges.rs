@@ -35,17 +35,12 @@ async fn setup(app: &TestApp) -> Setup {
         )
         .await;
     let coordinator = app.user(Role::Coordinator, None).await;
-    let res = app
-        .post(
-            "/api/v1/exchange-agreements",
-            &coordinator.token,
-            &json!({"institution_a_id": ghana["id"], "institution_b_id": china["id"], "title": "Ghana-Tsinghua AI fellowships",
-                    "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship", "visiting_scholar"],
-                    "annual_quota": 2}),
-        )
+    let body = json!({"institution_a_id": ghana["id"], "institution_b_id": china["id"], "title": "Ghana-Tsinghua AI fellowships",
+                     "valid_from": "2027-01-01", "valid_to": "2028-12-31", "kinds": ["fellowship", "visiting_scholar"],
+                     "annual_quota": 2});
+    let agreement = app
+        .create("/api/v1/exchange-agreements", &coordinator.token, &body)
         .await;
-    assert_eq!(res.status(), 201);
-    let agreement = res.json().await.unwrap();
     let trainee = app.trainee_record(Some(id(&ghana))).await;
     Setup {
         coordinator,

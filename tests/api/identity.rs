@@ -460,14 +460,12 @@ async fn an_expired_invitation_is_refused() {
     let smtp = SmtpServer::start().await;
     let app = spawn_app_with(mail_settings(&smtp.url())).await;
     let admin = app.admin().await;
-    let res = app
-        .post(
-            "/api/v1/invitations",
-            &admin.token,
-            &json!({"email": "late@example.org", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
+    app.create(
+        "/api/v1/invitations",
+        &admin.token,
+        &json!({"email": "late@example.org", "role": "viewer"}),
+    )
+    .await;
     let token = link_token(&smtp.wait_for(1, 10).await[0]);
     diesel::update(invitations::table)
         .set(invitations::expires_at.eq(Utc::now() - Duration::seconds(1)))

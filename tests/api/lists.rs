@@ -24,14 +24,12 @@ async fn seed(app: &TestApp, token: &str) {
         ("Ministry of ICT", "RW", "government"),
     ];
     for (name, country, kind) in rows {
-        let res = app
-            .post(
-                "/api/v1/institutions",
-                token,
-                &json!({"name": name, "country_code": country, "kind": kind}),
-            )
-            .await;
-        assert_eq!(res.status(), 201);
+        app.create(
+            "/api/v1/institutions",
+            token,
+            &json!({"name": name, "country_code": country, "kind": kind}),
+        )
+        .await;
     }
 }
 

@@ -62,58 +62,33 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
     ];
     let mut first_trainee = None;
     for (name, email, nationality, gender, inst, outcome) in people {
-        let res = app
-            .post(
-                "/api/v1/trainees",
-                &c.token,
-                &json!({"given_name": name, "family_name": "Tester", "email": email, "nationality": nationality,
-                        "gender": gender, "institution_id": inst["id"]}),
-            )
-            .await;
-        let t: Value = res.json().await.unwrap();
+        let body = json!({"given_name": name, "family_name": "Tester", "email": email, "nationality": nationality,
+                         "gender": gender, "institution_id": inst["id"]});
+        let t = app.create("/api/v1/trainees", &c.token, &body).await;
         first_trainee.get_or_insert(t["id"].clone());
-        let res = app
-            .post(
+        let e = app
+            .create(
                 &format!("{cohort_path}/enrollments"),
                 &c.token,
                 &json!({"trainee_id": t["id"]}),
             )
             .await;
-        let e: Value = res.json().await.unwrap();
         let path = path_of("enrollments", &e);
         app.moved(&c.token, &path, outcome).await;
     }
-    let res = app
-        .post(
-            "/api/v1/exchanges",
-            &c.token,
-            &json!({"kind": "internship", "trainee_id": first_trainee.unwrap(), "sending_institution_id": kenya["id"],
-                    "receiving_institution_id": host["id"], "starts_on": "2027-03-01", "ends_on": "2027-06-01"}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let res = app
-        .post(
-            "/api/v1/incubators",
-            &c.token,
-            &json!({"name": "Accra AI Hub", "host_institution_id": host["id"], "country_code": "GH", "capacity": 4,
-                    "services": ["legal"]}),
-        )
-        .await;
-    let incubator: Value = res.json().await.unwrap();
+    let body = json!({"kind": "internship", "trainee_id": first_trainee.unwrap(), "sending_institution_id": kenya["id"],
+                     "receiving_institution_id": host["id"], "starts_on": "2027-03-01", "ends_on": "2027-06-01"});
+    app.create("/api/v1/exchanges", &c.token, &body).await;
+    let body = json!({"name": "Accra AI Hub", "host_institution_id": host["id"], "country_code": "GH", "capacity": 4,
+                     "services": ["legal"]});
+    let incubator = app.create("/api/v1/incubators", &c.token, &body).await;
     for (name, jobs, funding, admit) in [
         ("CropLens", 5, "1000.50", true),
         ("GridSight", 0, "0", false),
     ] {
-        let res = app
-            .post(
-                "/api/v1/ventures",
-                &c.token,
-                &json!({"incubator_id": incubator["id"], "name": name, "theme": "agriculture", "country_code": "GH",
-                        "jobs_created": jobs, "funding_raised_usd": funding}),
-            )
-            .await;
-        let v: Value = res.json().await.unwrap();
+        let body = json!({"incubator_id": incubator["id"], "name": name, "theme": "agriculture", "country_code": "GH",
+                         "jobs_created": jobs, "funding_raised_usd": funding});
+        let v = app.create("/api/v1/ventures", &c.token, &body).await;
         if admit {
             app.move_to(&c.token, &path_of("ventures", &v), "admitted")
                 .await;
@@ -569,14 +544,12 @@ async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
             .await;
         for _ in 0..nominees {
             let t = app.trainee_record(None).await;
-            let res = app
-                .post(
-                    &format!("{path}/enrollments"),
-                    &c.token,
-                    &json!({"trainee_id": t}),
-                )
-                .await;
-            assert_eq!(res.status(), 201);
+            app.create(
+                &format!("{path}/enrollments"),
+                &c.token,
+                &json!({"trainee_id": t}),
+            )
+            .await;
         }
         cohorts.push(cohort);
     }

@@ -148,12 +148,10 @@ async fn urls_inside_the_network_and_unknown_events_are_refused() {
     settings.webhooks.allow_http_hosts = vec!["127.0.0.1".into()];
     let app = spawn_app_with(settings).await;
     let admin = app.admin().await;
-    let res = app
-        .post(
-            "/api/v1/webhooks",
-            &admin.token,
-            &hook("http://127.0.0.1:9000/hook"),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
+    app.create(
+        "/api/v1/webhooks",
+        &admin.token,
+        &hook("http://127.0.0.1:9000/hook"),
+    )
+    .await;
 }
