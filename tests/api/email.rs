@@ -164,12 +164,19 @@ async fn with_the_server_down_the_email_waits_then_arrives_once() {
     assert_eq!(smtp.messages().len(), 1);
 }
 
+/// An SMTP server answering in `mode`, and an app with one invitation
+/// queued for it under `key`.
+async fn one_invitation_to(mode: Mode, key: &str) -> (SmtpServer, TestApp) {
+    let smtp = SmtpServer::start().await;
+    smtp.set_mode(mode);
+    let app = spawn_app_with(mail_settings(&smtp.url())).await;
+    enqueue(&app, &[invitation("kwame@ug.edu.gh", "en", key)]).await;
+    (smtp, app)
+}
+
 #[tokio::test]
 async fn a_deferring_server_is_retried_with_back_off() {
-    let smtp = SmtpServer::start().await;
-    smtp.set_mode(Mode::Defer);
-    let app = spawn_app_with(mail_settings(&smtp.url())).await;
-    enqueue(&app, &[invitation("kwame@ug.edu.gh", "en", "deferred")]).await;
+    let (smtp, app) = one_invitation_to(Mode::Defer, "deferred").await;
     assert!(
         eventually(10, || async {
             let (status, attempts, error) = status_of(&mut app.conn().await, "deferred").await;
@@ -183,10 +190,7 @@ async fn a_deferring_server_is_retried_with_back_off() {
 
 #[tokio::test]
 async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
-    let smtp = SmtpServer::start().await;
-    smtp.set_mode(Mode::Reject);
-    let app = spawn_app_with(mail_settings(&smtp.url())).await;
-    enqueue(&app, &[invitation("kwame@ug.edu.gh", "en", "rejected")]).await;
+    let (smtp, app) = one_invitation_to(Mode::Reject, "rejected").await;
     assert!(
         eventually(10, || async {
             let (status, attempts, error) = status_of(&mut app.conn().await, "rejected").await;
@@ -203,16 +207,10 @@ async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["payload"]["token"], "[hidden]");
     assert_eq!(items[0]["payload"]["inviter"], "Amina Diallo");
-    let id = items[0]["id"].as_str().unwrap();
+    let retry = format!("{}/retry", path_of("notifications", &items[0]));
 
     smtp.set_mode(Mode::Accept);
-    let res = app
-        .post(
-            &format!("/api/v1/notifications/{id}/retry"),
-            &admin.token,
-            &json!({}),
-        )
-        .await;
+    let res = app.post(&retry, &admin.token, &json!({})).await;
     assert_eq!(res.status(), 200);
     assert_eq!(smtp.wait_for(1, 10).await.len(), 1);
     assert!(
@@ -222,13 +220,7 @@ async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
         .await
     );
     // Only failed emails can be retried.
-    let res = app
-        .post(
-            &format!("/api/v1/notifications/{id}/retry"),
-            &admin.token,
-            &json!({}),
-        )
-        .await;
+    let res = app.post(&retry, &admin.token, &json!({})).await;
     assert_problem(res, 409, "not-failed").await;
     let audit: Value = app
         .get_json(

@@ -24,6 +24,13 @@ struct World {
     partner_b: TestUser,
 }
 
+/// A fresh app and its world.
+async fn spawned_world(cohort_extra: Value) -> (TestApp, World) {
+    let app = spawn_app().await;
+    let w = world(&app, cohort_extra).await;
+    (app, w)
+}
+
 async fn world(app: &TestApp, cohort_extra: Value) -> World {
     let admin = app.admin().await;
     let [host, inst_a, inst_b] = app
@@ -95,8 +102,7 @@ async fn nominated(app: &TestApp, w: &World, partner: &TestUser, email: &str) ->
 
 #[tokio::test]
 async fn partners_nominate_their_own_trainees_into_open_cohorts_once() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({})).await;
+    let (app, w) = spawned_world(json!({})).await;
     let t = trainee(&app, &w.partner_a, "aline@ur.ac.rw").await;
     let res = nominate(&app, &w, &w.partner_b, &t).await;
     assert_problem(res, 404, "not-found").await;
@@ -168,8 +174,7 @@ async fn nominations_outside_an_open_window_are_refused() {
 
 #[tokio::test]
 async fn every_illegal_enrollment_move_is_409_with_the_allowed_moves() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({})).await;
+    let (app, w) = spawned_world(json!({})).await;
     let token = &w.coordinator.token;
     let path = nominated(&app, &w, &w.partner_a, "a@ur.ac.rw").await;
     let expect = |from: &'static str, allowed: Value| (from, allowed);
@@ -229,8 +234,7 @@ async fn every_illegal_enrollment_move_is_409_with_the_allowed_moves() {
 
 #[tokio::test]
 async fn a_hundred_concurrent_accepts_never_overfill_a_cohort() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({"capacity": 3})).await;
+    let (app, w) = spawned_world(json!({"capacity": 3})).await;
     let mut conn = app.conn().await;
     let mut ids = Vec::new();
     for _ in 0..100 {
@@ -276,8 +280,7 @@ async fn a_hundred_concurrent_accepts_never_overfill_a_cohort() {
 
 #[tokio::test]
 async fn the_institution_quota_holds_and_the_waitlist_is_promoted_in_order() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({"capacity": 2, "max_per_institution": 1})).await;
+    let (app, w) = spawned_world(json!({"capacity": 2, "max_per_institution": 1})).await;
     let token = &w.coordinator.token;
     let a1 = nominated(&app, &w, &w.partner_a, "a1@ur.ac.rw").await;
     let a2 = nominated(&app, &w, &w.partner_a, "a2@ur.ac.rw").await;
@@ -326,8 +329,7 @@ async fn the_institution_quota_holds_and_the_waitlist_is_promoted_in_order() {
 
 #[tokio::test]
 async fn without_auto_promote_a_freed_seat_stays_free() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({"capacity": 1, "auto_promote": false})).await;
+    let (app, w) = spawned_world(json!({"capacity": 1, "auto_promote": false})).await;
     let token = &w.coordinator.token;
     let a = nominated(&app, &w, &w.partner_a, "a@ur.ac.rw").await;
     let b = nominated(&app, &w, &w.partner_b, "b@uh.cu").await;
@@ -341,8 +343,7 @@ async fn without_auto_promote_a_freed_seat_stays_free() {
 
 #[tokio::test]
 async fn only_coordinators_decide_while_partners_and_trainees_may_withdraw_their_own() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({})).await;
+    let (app, w) = spawned_world(json!({})).await;
     let a = nominated(&app, &w, &w.partner_a, "a@ur.ac.rw").await;
     assert_problem(
         app.move_to(&w.partner_a.token, &a, "accepted").await,
@@ -386,8 +387,7 @@ async fn only_coordinators_decide_while_partners_and_trainees_may_withdraw_their
 
 #[tokio::test]
 async fn bulk_moves_answer_a_result_per_enrollment() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({"capacity": 1})).await;
+    let (app, w) = spawned_world(json!({"capacity": 1})).await;
     let a = nominated(&app, &w, &w.partner_a, "a@ur.ac.rw").await;
     let b = nominated(&app, &w, &w.partner_b, "b@uh.cu").await;
     let id_of = |p: &str| p.rsplit('/').next().unwrap().to_string();
@@ -430,8 +430,7 @@ async fn bulk_moves_answer_a_result_per_enrollment() {
 
 #[tokio::test]
 async fn completing_needs_attendance_and_issues_a_verifiable_certificate() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({"capacity": 5, "min_attendance_pct": 80})).await;
+    let (app, w) = spawned_world(json!({"capacity": 5, "min_attendance_pct": 80})).await;
     let token = &w.coordinator.token;
     let a = nominated(&app, &w, &w.partner_a, "a@ur.ac.rw").await;
     let b = nominated(&app, &w, &w.partner_b, "b@uh.cu").await;
@@ -650,8 +649,7 @@ async fn the_week_ahead_reminder_goes_once_to_each_accepted_trainee_from_any_num
 
 #[tokio::test]
 async fn the_list_of_all_enrollments_keeps_to_the_callers_scope() {
-    let app = spawn_app().await;
-    let w = world(&app, json!({"capacity": 5})).await;
+    let (app, w) = spawned_world(json!({"capacity": 5})).await;
     let a1 = nominated(&app, &w, &w.partner_a, "aline@ur.ac.rw").await;
     nominated(&app, &w, &w.partner_a, "eric@ur.ac.rw").await;
     nominated(&app, &w, &w.partner_b, "yusimi@uh.cu").await;

@@ -145,21 +145,20 @@ async fn template() -> &'static str {
 /// A fresh database of this test, migrated.
 pub async fn fresh_database() -> String {
     let template = template().await;
-    let name = format!("mt_{}", Uuid::now_v7().simple());
-    let mut conn = AsyncPgConnection::establish(admin_url()).await.unwrap();
-    sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    url_of(&name)
+    new_database(&format!("TEMPLATE {template}")).await
 }
 
 /// An empty database, without migrations.
 pub async fn empty_database() -> String {
     tokio::task::spawn_blocking(admin_url).await.unwrap();
+    new_database("").await
+}
+
+/// Creates a database of a new name with `options`; its URL.
+async fn new_database(options: &str) -> String {
     let name = format!("mt_{}", Uuid::now_v7().simple());
     let mut conn = AsyncPgConnection::establish(admin_url()).await.unwrap();
-    sql_query(format!("CREATE DATABASE {name}"))
+    sql_query(format!("CREATE DATABASE {name} {options}"))
         .execute(&mut conn)
         .await
         .unwrap();
@@ -412,6 +411,22 @@ impl TestApp {
         self.send(Method::GET, path, Some(token)).await
     }
 
+    /// A `GET` that revalidates a copy: `If-None-Match: etag`.
+    pub async fn revalidate(&self, path: &str, token: Option<&str>, etag: &str) -> Response {
+        self.request(Method::GET, path, token)
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The JSON body of a `GET` that must answer 200.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        let res = self.get(path, token).await;
+        assert_eq!(res.status(), 200, "{path}");
+        res.json().await.unwrap()
+    }
+
     /// The JSON body of a `GET`.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         self.get(path, token).await.json().await.unwrap()
@@ -453,6 +468,22 @@ impl TestApp {
 
     pub async fn put(&self, path: &str, token: &str, body: &impl serde::Serialize) -> Response {
         self.send_json(Method::PUT, path, Some(token), body).await
+    }
+
+    /// A `PATCH` on condition that the record is at `etag` (`If-Match`).
+    pub async fn patch_if_match(
+        &self,
+        path: &str,
+        token: &str,
+        etag: &str,
+        body: &Value,
+    ) -> Response {
+        self.request(Method::PATCH, path, Some(token))
+            .header("if-match", etag)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {

@@ -53,22 +53,12 @@ async fn get_sends_an_etag_and_answers_304_when_unchanged() {
     let res = app.get(&path, &admin.token).await;
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(etag, "\"1\"");
-    let res = app
-        .request(Method::GET, &path, Some(&admin.token))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = app.revalidate(&path, Some(&admin.token), &etag).await;
     assert_eq!(res.status(), 304);
     assert!(res.bytes().await.unwrap().is_empty());
     app.patch(&path, &admin.token, &json!({"city": "Santiago"}))
         .await;
-    let res = app
-        .request(Method::GET, &path, Some(&admin.token))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = app.revalidate(&path, Some(&admin.token), &etag).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["etag"], "\"2\"");
 }
@@ -125,20 +115,12 @@ async fn patch_with_a_stale_if_match_is_412_and_writes_nothing() {
         .await;
     let path = path_of("institutions", &inst);
     let res = app
-        .request(Method::PATCH, &path, Some(&admin.token))
-        .header("if-match", "\"1\"")
-        .json(&json!({"city": "Sao Paulo"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_if_match(&path, &admin.token, "\"1\"", &json!({"city": "Sao Paulo"}))
+        .await;
     assert_eq!(res.status(), 200);
     let res = app
-        .request(Method::PATCH, &path, Some(&admin.token))
-        .header("if-match", "\"1\"")
-        .json(&json!({"city": "Campinas"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_if_match(&path, &admin.token, "\"1\"", &json!({"city": "Campinas"}))
+        .await;
     assert_problem(res, 412, "precondition-failed").await;
     let body: Value = app.get_json(&path, &admin.token).await;
     assert_eq!(body["city"], "Sao Paulo");

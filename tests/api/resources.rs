@@ -279,31 +279,15 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
         .map(|r| &r["id"])
         .collect();
     assert_eq!(ids, [&public["id"]], "only the published public one");
-    let again = app
-        .request(
-            Method::GET,
-            "/api/v1/public/resources?visibility=partners",
-            None,
-        )
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let partners_only = "/api/v1/public/resources?visibility=partners";
+    let again = app.revalidate(partners_only, None, &etag).await;
     assert_eq!(again.status(), 304);
 
-    let one = format!(
-        "/api/v1/public/resources/{}",
-        public["id"].as_str().unwrap()
-    );
+    let one = path_of("public/resources", &public);
     let res = app.send(Method::GET, &one, None).await;
     assert_eq!(res.status(), 200);
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
-    let res = app
-        .request(Method::GET, &one, None)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = app.revalidate(&one, None, &etag).await;
     assert_eq!(res.status(), 304);
     // A change changes the tag.
     let res = app
@@ -314,17 +298,9 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let res = app
-        .request(Method::GET, &one, None)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = app.revalidate(&one, None, &etag).await;
     assert_eq!(res.status(), 200);
-    let hidden = format!(
-        "/api/v1/public/resources/{}",
-        partners["id"].as_str().unwrap()
-    );
+    let hidden = path_of("public/resources", &partners);
     let res = app.send(Method::GET, &hidden, None).await;
     assert_problem(res, 404, "not-found").await;
 }

@@ -98,15 +98,8 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
     let viewer = app.user(Role::Viewer, None).await;
     // Staff see exact counts; viewers see small ones suppressed.
     let analyst = app.user(Role::Coordinator, None).await;
-    let get = |path: String| {
-        let app = &app;
-        let token = analyst.token.clone();
-        async move {
-            let res = app.get(&path, &token).await;
-            assert_eq!(res.status(), 200, "{path}");
-            res.json::<Value>().await.unwrap()
-        }
-    };
+    let (app, token) = (&app, analyst.token.as_str());
+    let get = |path: String| async move { app.get_ok(&path, token).await };
     let o = get("/api/v1/stats/overview".into()).await;
     assert_eq!(o["institutions"], 3);
     assert_eq!(o["trainees"], 4);
@@ -238,7 +231,7 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
     app.run_sql( "UPDATE ventures SET jobs_created = jobs_created + 2, funding_raised_usd = funding_raised_usd + 0.25").await;
     app.run_sql("UPDATE exchanges SET status = 'cancelled'")
         .await;
-    assert_eq!(tally_drift(&app).await, 0);
+    assert_eq!(tally_drift(app).await, 0);
     let changed = get("/api/v1/stats/overview".into()).await;
     assert_eq!(
         (
@@ -556,15 +549,8 @@ async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
     let viewer = app.user(Role::Viewer, None).await;
     // Staff see exact counts; viewers see small ones suppressed.
     let analyst = app.user(Role::Coordinator, None).await;
-    let get = |path: String| {
-        let app = &app;
-        let token = analyst.token.clone();
-        async move {
-            let res = app.get(&path, &token).await;
-            assert_eq!(res.status(), 200, "{path}");
-            res.json::<Value>().await.unwrap()
-        }
-    };
+    let (app, token) = (&app, analyst.token.as_str());
+    let get = |path: String| async move { app.get_ok(&path, token).await };
     let p1_id = p1["id"].as_str().unwrap();
     let o = get(format!("/api/v1/stats/overview?program_id={p1_id}")).await;
     assert_eq!(o["enrollments"]["total"], 5);

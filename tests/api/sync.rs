@@ -177,11 +177,10 @@ async fn pages_link_to_the_next_one_and_csv_downloads_are_named() {
 /// The ETag of a `GET`, and whether it answers 304 to `If-None-Match`
 /// with `tag`.
 async fn etag_of(app: &TestApp, path: &str, token: &str, tag: Option<&str>) -> (u16, String) {
-    let mut rb = app.request(reqwest::Method::GET, path, Some(token));
-    if let Some(tag) = tag {
-        rb = rb.header("if-none-match", tag);
-    }
-    let res = rb.send().await.unwrap();
+    let res = match tag {
+        Some(tag) => app.revalidate(path, Some(token), tag).await,
+        None => app.get(path, token).await,
+    };
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     (res.status().as_u16(), etag)
 }
