@@ -15,6 +15,19 @@ async fn setup(app: &TestApp) -> (String, Value, Value) {
     (coordinator.token, programme, host)
 }
 
+/// Creates a draft cohort of a programme hosted by `host`.
+async fn draft(
+    app: &TestApp,
+    token: &str,
+    programme: &Value,
+    host: &Value,
+    code: &str,
+    extra: Value,
+) -> Value {
+    app.cohort(token, &TestApp::cohort_body(programme, host, code, extra))
+        .await
+}
+
 #[tokio::test]
 async fn programmes_have_unique_codes_and_ordered_dates() {
     let app = spawn_app().await;
@@ -127,16 +140,12 @@ async fn a_cohort_checks_every_field_and_reports_them_together() {
 async fn the_cohort_lifecycle_allows_only_its_moves_and_keeps_history() {
     let app = spawn_app().await;
     let (token, programme, host) = setup(&app).await;
-    let cohort = app
-        .cohort(
-            &token,
-            &TestApp::cohort_body(&programme, &host, "C1", json!({})),
-        )
-        .await;
+    let cohort = draft(&app, &token, &programme, &host, "C1", json!({})).await;
     let path = path_of("cohorts", &cohort);
 
-    let res = app.move_to(&token, &path, "running").await;
-    let problem = assert_problem(res, 409, "illegal-transition").await;
+    let problem = app
+        .move_refused(&token, &path, "running", "illegal-transition")
+        .await;
     assert_eq!(problem["allowed"], json!(["open", "cancelled"]));
     assert_eq!(
         (problem["from"].as_str(), problem["to"].as_str()),
@@ -152,12 +161,9 @@ async fn the_cohort_lifecycle_allows_only_its_moves_and_keeps_history() {
         assert_eq!(body["status"], to);
     }
     for to in ["open", "cancelled", "draft", "running"] {
-        let problem = assert_problem(
-            app.move_to(&token, &path, to).await,
-            409,
-            "illegal-transition",
-        )
-        .await;
+        let problem = app
+            .move_refused(&token, &path, to, "illegal-transition")
+            .await;
         assert_eq!(problem["allowed"], json!([]));
     }
     let history: Value = app.get_json(&format!("{path}/transitions"), &token).await;
@@ -172,12 +178,7 @@ async fn the_cohort_lifecycle_allows_only_its_moves_and_keeps_history() {
     // Each of draft, open and closed may be cancelled; nothing else.
     for start in [vec![], vec!["open"], vec!["open", "closed"]] {
         let code = format!("X{}", start.len());
-        let c = app
-            .cohort(
-                &token,
-                &TestApp::cohort_body(&programme, &host, &code, json!({})),
-            )
-            .await;
+        let c = draft(&app, &token, &programme, &host, &code, json!({})).await;
         let p = path_of("cohorts", &c);
         for to in start {
             app.moved(&token, &p, to).await;
@@ -191,33 +192,22 @@ async fn cohorts_filter_by_programme_status_and_open_window() {
     let app = spawn_app().await;
     let (token, programme, host) = setup(&app).await;
     let other = app.programme(&token, "AI4EN-2027", &host).await;
-    let open = app
-        .cohort(
-            &token,
-            &TestApp::cohort_body(&programme, &host, "OPEN", json!({})),
-        )
-        .await;
+    let open = draft(&app, &token, &programme, &host, "OPEN", json!({})).await;
     app.move_to(&token, &path_of("cohorts", &open), "open")
         .await;
     let later = chrono::Utc::now() + chrono::Duration::days(5);
-    let not_yet = app
-        .cohort(
-            &token,
-            &TestApp::cohort_body(
-                &programme,
-                &host,
-                "LATER",
-                json!({"nominations_open_at": later}),
-            ),
-        )
-        .await;
-    app.move_to(&token, &path_of("cohorts", &not_yet), "open")
-        .await;
-    app.cohort(
+    let not_yet = draft(
+        &app,
         &token,
-        &TestApp::cohort_body(&other, &host, "OTHER", json!({})),
+        &programme,
+        &host,
+        "LATER",
+        json!({"nominations_open_at": later}),
     )
     .await;
+    app.move_to(&token, &path_of("cohorts", &not_yet), "open")
+        .await;
+    draft(&app, &token, &other, &host, "OTHER", json!({})).await;
 
     let get = |q: String| {
         let app = &app;
@@ -318,24 +308,17 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
 async fn a_cohort_meets_in_an_iana_time_zone() {
     let app = spawn_app().await;
     let (token, programme, host) = setup(&app).await;
-    let utc = app
-        .cohort(
-            &token,
-            &TestApp::cohort_body(&programme, &host, "TZ1", json!({})),
-        )
-        .await;
+    let utc = draft(&app, &token, &programme, &host, "TZ1", json!({})).await;
     assert_eq!(utc["time_zone"], "UTC");
-    let nairobi = app
-        .cohort(
-            &token,
-            &TestApp::cohort_body(
-                &programme,
-                &host,
-                "TZ2",
-                json!({"time_zone": "Africa/Nairobi"}),
-            ),
-        )
-        .await;
+    let nairobi = draft(
+        &app,
+        &token,
+        &programme,
+        &host,
+        "TZ2",
+        json!({"time_zone": "Africa/Nairobi"}),
+    )
+    .await;
     assert_eq!(nairobi["time_zone"], "Africa/Nairobi");
     let path = path_of("cohorts", &nairobi);
     let changed: Value = app

@@ -393,12 +393,8 @@ async fn the_first_load_is_under_100_kb_compressed_and_a_reload_moves_only_heade
     let mut tags = Vec::new();
     for path in ["/dashboard", "/dashboard/app.js", "/dashboard/app.css"] {
         let res = app
-            .client
-            .get(app.url(path))
-            .header("accept-encoding", "br, gzip")
-            .send()
-            .await
-            .unwrap();
+            .get_with_header(path, None, "accept-encoding", "br, gzip")
+            .await;
         assert_eq!(res.status(), 200, "{path}");
         let policy = res.headers()["content-security-policy"].to_str().unwrap();
         assert!(policy.contains("default-src 'none'"), "{policy}");
@@ -415,13 +411,7 @@ async fn the_first_load_is_under_100_kb_compressed_and_a_reload_moves_only_heade
 
     // A reload: 304s with no body, for the page and for its data.
     for (path, tag) in tags {
-        let res = app
-            .client
-            .get(app.url(path))
-            .header("if-none-match", tag)
-            .send()
-            .await
-            .unwrap();
+        let res = app.revalidate(path, None, tag.to_str().unwrap()).await;
         assert_eq!(res.status(), 304, "{path}");
         assert!(res.bytes().await.unwrap().is_empty());
     }

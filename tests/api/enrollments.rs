@@ -184,52 +184,36 @@ async fn every_illegal_enrollment_move_is_409_with_the_allowed_moves() {
     )];
     for (_, allowed) in table {
         for to in ["completed", "not_completed", "nominated"] {
-            let p = assert_problem(
-                app.move_to(token, &path, to).await,
-                409,
-                "illegal-transition",
-            )
-            .await;
+            let p = app
+                .move_refused(token, &path, to, "illegal-transition")
+                .await;
             assert_eq!(p["allowed"], allowed);
         }
     }
     app.moved(token, &path, "rejected").await;
     for to in ["accepted", "waitlisted", "withdrawn", "completed"] {
-        let p = assert_problem(
-            app.move_to(token, &path, to).await,
-            409,
-            "illegal-transition",
-        )
-        .await;
+        let p = app
+            .move_refused(token, &path, to, "illegal-transition")
+            .await;
         assert_eq!(p["allowed"], json!([]));
     }
     let w2 = nominated(&app, &w, &w.partner_a, "b@ur.ac.rw").await;
     app.moved(token, &w2, "waitlisted").await;
-    let p = assert_problem(
-        app.move_to(token, &w2, "completed").await,
-        409,
-        "illegal-transition",
-    )
-    .await;
+    let p = app
+        .move_refused(token, &w2, "completed", "illegal-transition")
+        .await;
     assert_eq!(p["allowed"], json!(["accepted", "rejected", "withdrawn"]));
     app.moved(token, &w2, "accepted").await;
-    let p = assert_problem(
-        app.move_to(token, &w2, "waitlisted").await,
-        409,
-        "illegal-transition",
-    )
-    .await;
+    let p = app
+        .move_refused(token, &w2, "waitlisted", "illegal-transition")
+        .await;
     assert_eq!(
         p["allowed"],
         json!(["withdrawn", "completed", "not_completed"])
     );
     // Outcomes wait for the cohort to run.
-    assert_problem(
-        app.move_to(token, &w2, "not_completed").await,
-        409,
-        "cohort-not-running",
-    )
-    .await;
+    app.move_refused(token, &w2, "not_completed", "cohort-not-running")
+        .await;
 }
 
 #[tokio::test]
@@ -287,12 +271,8 @@ async fn the_institution_quota_holds_and_the_waitlist_is_promoted_in_order() {
     let b1 = nominated(&app, &w, &w.partner_b, "b1@uh.cu").await;
     let b2 = nominated(&app, &w, &w.partner_b, "b2@uh.cu").await;
     app.moved(token, &a1, "accepted").await;
-    assert_problem(
-        app.move_to(token, &a2, "accepted").await,
-        409,
-        "institution-quota-reached",
-    )
-    .await;
+    app.move_refused(token, &a2, "accepted", "institution-quota-reached")
+        .await;
     app.moved(token, &a2, "waitlisted").await;
     app.moved(token, &b1, "accepted").await;
     app.moved(token, &b2, "waitlisted").await;
@@ -334,7 +314,7 @@ async fn without_auto_promote_a_freed_seat_stays_free() {
     let a = nominated(&app, &w, &w.partner_a, "a@ur.ac.rw").await;
     let b = nominated(&app, &w, &w.partner_b, "b@uh.cu").await;
     app.move_to(token, &a, "accepted").await;
-    assert_problem(app.move_to(token, &b, "accepted").await, 409, "cohort-full").await;
+    app.move_refused(token, &b, "accepted", "cohort-full").await;
     app.move_to(token, &b, "waitlisted").await;
     app.move_to(token, &a, "withdrawn").await;
     let v: Value = app.get_json(&b, token).await;
@@ -437,12 +417,8 @@ async fn completing_needs_attendance_and_issues_a_verifiable_certificate() {
     let still_nominated = nominated(&app, &w, &w.partner_b, "c@uh.cu").await;
     app.move_to(token, &a, "accepted").await;
     app.move_to(token, &b, "accepted").await;
-    assert_problem(
-        app.move_to(token, &a, "completed").await,
-        409,
-        "cohort-not-running",
-    )
-    .await;
+    app.move_refused(token, &a, "completed", "cohort-not-running")
+        .await;
     for to in ["closed", "running"] {
         app.moved(token, &w.cohort_path, to).await;
     }
@@ -476,12 +452,9 @@ async fn completing_needs_attendance_and_issues_a_verifiable_certificate() {
         assert_eq!(res.status(), 200);
     }
     // 3 of 4 is 75 %: too low.
-    let p = assert_problem(
-        app.move_to(token, &a, "completed").await,
-        409,
-        "attendance-too-low",
-    )
-    .await;
+    let p = app
+        .move_refused(token, &a, "completed", "attendance-too-low")
+        .await;
     assert_eq!(p["present"], 3);
     // Excused for the missed day: 3 of 3.
     mark(

@@ -127,12 +127,8 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
     let s = setup(&app).await;
     let token = &s.coordinator.token;
     let internship = proposed(&app, &s, &s.ghana, &s.china, json!({"kind": "internship"})).await;
-    assert_problem(
-        app.move_to(token, &internship, "approved").await,
-        409,
-        "kind-not-covered",
-    )
-    .await;
+    app.move_refused(token, &internship, "approved", "kind-not-covered")
+        .await;
     let late = proposed(
         &app,
         &s,
@@ -141,12 +137,8 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
         json!({"starts_on": "2028-11-01", "ends_on": "2029-03-01"}),
     )
     .await;
-    assert_problem(
-        app.move_to(token, &late, "approved").await,
-        409,
-        "outside-agreement",
-    )
-    .await;
+    app.move_refused(token, &late, "approved", "outside-agreement")
+        .await;
 
     let mut paths = Vec::new();
     for _ in 0..6 {
@@ -206,12 +198,9 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
     assert_eq!(row(2027, &s.china)["used"], 1);
     assert_eq!(row(2028, &s.ghana)["used"], 1);
 
-    let p = assert_problem(
-        app.move_to(token, &back, "completed").await,
-        409,
-        "illegal-transition",
-    )
-    .await;
+    let p = app
+        .move_refused(token, &back, "completed", "illegal-transition")
+        .await;
     assert_eq!(p["allowed"], json!(["in_progress", "cancelled"]));
     // Terminating the agreement stops further approvals.
     let path = path_of("exchange-agreements", &s.agreement);
@@ -229,12 +218,8 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
         json!({"starts_on": "2028-03-01", "ends_on": "2028-04-01"}),
     )
     .await;
-    assert_problem(
-        app.move_to(token, &again, "approved").await,
-        409,
-        "agreement-terminated",
-    )
-    .await;
+    app.move_refused(token, &again, "approved", "agreement-terminated")
+        .await;
     // The agreement's history shows its creation and its termination.
     let history: Value = app.get_json(&format!("{path}/history"), token).await;
     let actions: Vec<&str> = history["items"]

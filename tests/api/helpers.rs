@@ -411,13 +411,25 @@ impl TestApp {
         self.send(Method::GET, path, Some(token)).await
     }
 
-    /// A `GET` that revalidates a copy: `If-None-Match: etag`.
-    pub async fn revalidate(&self, path: &str, token: Option<&str>, etag: &str) -> Response {
+    /// A `GET` with one header more.
+    pub async fn get_with_header(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        name: &str,
+        value: &str,
+    ) -> Response {
         self.request(Method::GET, path, token)
-            .header("if-none-match", etag)
+            .header(name, value)
             .send()
             .await
             .unwrap()
+    }
+
+    /// A `GET` that revalidates a copy: `If-None-Match: etag`.
+    pub async fn revalidate(&self, path: &str, token: Option<&str>, etag: &str) -> Response {
+        self.get_with_header(path, token, "if-none-match", etag)
+            .await
     }
 
     /// The JSON body of a `GET` that must answer 200.
@@ -696,6 +708,12 @@ impl TestApp {
     pub async fn moved(&self, token: &str, path: &str, to: &str) {
         let status = self.move_to(token, path, to).await.status();
         assert_eq!(status, 200, "moving {path} to {to}");
+    }
+
+    /// Asserts that moving a record to `to` is refused with a 409 of `kind`;
+    /// returns the problem.
+    pub async fn move_refused(&self, token: &str, path: &str, to: &str, kind: &str) -> Value {
+        assert_problem(self.move_to(token, path, to).await, 409, kind).await
     }
 
     /// Moves a record through `POST {path}/transitions`.

@@ -170,15 +170,13 @@ async fn lists_and_dashboards_answer_csv_when_asked() {
     )
     .await;
     let res = app
-        .request(
-            reqwest::Method::GET,
+        .get_with_header(
             "/api/v1/institutions?limit=5&sort=name",
             Some(&admin.token),
+            "accept",
+            "text/csv",
         )
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     let cursor = res.headers()["x-next-cursor"].to_str().unwrap().to_string();
@@ -194,29 +192,25 @@ async fn lists_and_dashboards_answer_csv_when_asked() {
     );
     // The cursor of the CSV page continues the walk.
     let res = app
-        .request(
-            reqwest::Method::GET,
+        .get_with_header(
             &format!("/api/v1/institutions?limit=5&sort=name&cursor={cursor}"),
             Some(&admin.token),
+            "accept",
+            "text/csv",
         )
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+        .await;
     let rest = res.text().await.unwrap();
     assert_eq!(rest.lines().count(), 1 + 3);
     assert!(res_headers_lack_cursor(&app, &admin.token, &cursor).await);
 
     let res = app
-        .request(
-            reqwest::Method::GET,
+        .get_with_header(
             "/api/v1/stats/overview",
             Some(&admin.token),
+            "accept",
+            "text/csv",
         )
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+        .await;
     let text = res.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
@@ -228,15 +222,13 @@ async fn lists_and_dashboards_answer_csv_when_asked() {
 
 async fn res_headers_lack_cursor(app: &TestApp, token: &str, cursor: &str) -> bool {
     let res = app
-        .request(
-            reqwest::Method::GET,
+        .get_with_header(
             &format!("/api/v1/institutions?limit=5&sort=name&cursor={cursor}"),
             Some(token),
+            "accept",
+            "text/csv",
         )
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+        .await;
     res.headers().get("x-next-cursor").is_none()
 }
 
@@ -265,11 +257,8 @@ async fn a_csv_export_streams_the_whole_list_in_order_within_scope() {
         let app = &app;
         async move {
             let res = app
-                .request(reqwest::Method::GET, path, Some(&token))
-                .header("accept", "text/csv")
-                .send()
-                .await
-                .unwrap();
+                .get_with_header(path, Some(&token), "accept", "text/csv")
+                .await;
             assert_eq!(res.status(), 200, "{path}");
             assert!(res.headers()["content-type"]
                 .to_str()
@@ -309,14 +298,12 @@ async fn a_csv_export_streams_the_whole_list_in_order_within_scope() {
 
     // A bad request is still a problem, not a stream.
     let res = app
-        .request(
-            reqwest::Method::GET,
+        .get_with_header(
             "/api/v1/trainees?sort=shoe_size",
             Some(&admin.token),
+            "accept",
+            "text/csv",
         )
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_problem(res, 422, "validation").await;
 }

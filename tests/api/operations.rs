@@ -37,20 +37,12 @@ async fn readyz_is_503_when_the_database_is_unreachable() {
 async fn request_ids_are_echoed_or_made() {
     let app = spawn_app().await;
     let res = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "req-abc.123")
-        .send()
-        .await
-        .unwrap();
+        .get_with_header("/healthz", None, "x-request-id", "req-abc.123")
+        .await;
     assert_eq!(res.headers()["x-request-id"], "req-abc.123");
     let res = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "bad id with spaces")
-        .send()
-        .await
-        .unwrap();
+        .get_with_header("/healthz", None, "x-request-id", "bad id with spaces")
+        .await;
     let made = res.headers()["x-request-id"].to_str().unwrap();
     assert!(made.len() == 36 && made != "bad id with spaces", "{made}");
 }
@@ -92,12 +84,8 @@ async fn made_up_methods_are_counted_as_other() {
 async fn answers_are_compressed_when_the_client_accepts_it() {
     let app = spawn_app().await;
     let res = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+        .get_with_header("/api/v1/openapi.json", None, "accept-encoding", "gzip")
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-encoding"], "gzip");
     let bytes = res.bytes().await.unwrap();

@@ -187,11 +187,8 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
         ("/api/v1/stats/incubators", &inc),
     ] {
         let res = app
-            .request(reqwest::Method::GET, path, Some(&analyst.token))
-            .header("accept", "text/csv")
-            .send()
-            .await
-            .unwrap();
+            .get_with_header(path, Some(&analyst.token), "accept", "text/csv")
+            .await;
         assert_eq!(res.status(), 200, "{path}");
         let text = res.text().await.unwrap();
         let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -299,15 +296,13 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
         .await;
     assert_eq!(seen["items"][0]["total"], Value::Null);
     let text = app
-        .request(
-            reqwest::Method::GET,
+        .get_with_header(
             "/api/v1/stats/enrollments?group_by=country",
             Some(&viewer.token),
+            "accept",
+            "text/csv",
         )
-        .header("accept", "text/csv")
-        .send()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
