@@ -10,32 +10,15 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{assert_problem, error_fields, id, path_of, spawn_app, TestApp, TestUser};
+use crate::helpers::{
+    assert_problem, error_fields, id, path_of, spawn_app, Cast, TestApp, TestUser,
+};
 
-/// Two partner institutions in different countries, with staff each.
-struct Two {
-    coordinator: TestUser,
-    ghana: Value,
-    china: Value,
-    ghana_staff: TestUser,
-    china_staff: TestUser,
-}
-
-async fn two(app: &TestApp) -> Two {
-    let admin = app.admin().await;
-    let [ghana, china] = app
-        .institutions(
-            &admin.token,
-            [("University of Ghana", "GH"), ("Zhejiang University", "CN")],
-        )
-        .await;
-    Two {
-        coordinator: app.user(Role::Coordinator, None).await,
-        ghana_staff: app.member(Role::Partner, &ghana).await,
-        china_staff: app.member(Role::Partner, &china).await,
-        ghana,
-        china,
-    }
+/// The cast of a scope test: `own` is the University of Ghana, `other`
+/// Zhejiang University.
+async fn two(app: &TestApp) -> Cast {
+    app.cast(("University of Ghana", "GH"), ("Zhejiang University", "CN"))
+        .await
 }
 
 /// The problem of a body, to compare an out-of-scope answer with a
@@ -58,19 +41,19 @@ async fn verdict(res: reqwest::Response) -> (u16, String, Vec<String>) {
 async fn a_partner_cannot_propose_an_exchange_for_another_institutions_trainee() {
     let app = spawn_app().await;
     let t = two(&app).await;
-    let ghanaian = app.trainee_record(Some(id(&t.ghana))).await;
-    let chinese = app.trainee_record(Some(id(&t.china))).await;
+    let ghanaian = app.trainee_record(Some(id(&t.own))).await;
+    let chinese = app.trainee_record(Some(id(&t.other))).await;
     let body = |trainee: Uuid| {
-        json!({"kind": "fellowship", "trainee_id": trainee, "sending_institution_id": t.china["id"],
-               "receiving_institution_id": t.ghana["id"], "starts_on": "2027-09-01", "ends_on": "2028-02-28"})
+        json!({"kind": "fellowship", "trainee_id": trainee, "sending_institution_id": t.other["id"],
+               "receiving_institution_id": t.own["id"], "starts_on": "2027-09-01", "ends_on": "2028-02-28"})
     };
     let out_of_scope = app
-        .post("/api/v1/exchanges", &t.china_staff.token, &body(ghanaian))
+        .post("/api/v1/exchanges", &t.other_staff.token, &body(ghanaian))
         .await;
     let missing = app
         .post(
             "/api/v1/exchanges",
-            &t.china_staff.token,
+            &t.other_staff.token,
             &body(Uuid::now_v7()),
         )
         .await;
@@ -88,7 +71,7 @@ async fn a_partner_cannot_propose_an_exchange_for_another_institutions_trainee()
         .await;
     assert_eq!(journey["steps"].as_array().unwrap().len(), 0);
     // Its own trainee, it may propose; staff may name anyone's.
-    app.create("/api/v1/exchanges", &t.china_staff.token, &body(chinese))
+    app.create("/api/v1/exchanges", &t.other_staff.token, &body(chinese))
         .await;
     app.create("/api/v1/exchanges", &t.coordinator.token, &body(ghanaian))
         .await;
@@ -99,12 +82,12 @@ async fn a_partner_reads_only_its_own_institutions_attendance_marks() {
     let app = spawn_app().await;
     let t = two(&app).await;
     let token = &t.coordinator.token;
-    let programme = app.programme(token, "AIHEALTH", &t.china).await;
+    let programme = app.programme(token, "AIHEALTH", &t.other).await;
     let (_, cohort) = app
-        .open_cohort(token, &programme, &t.china, "H1", json!({"capacity": 5}))
+        .open_cohort(token, &programme, &t.other, "H1", json!({"capacity": 5}))
         .await;
     let mut enrollments = Vec::new();
-    for (staff, inst) in [(&t.ghana_staff, &t.ghana), (&t.china_staff, &t.china)] {
+    for (staff, inst) in [(&t.own_staff, &t.own), (&t.other_staff, &t.other)] {
         let trainee = app.trainee_record(Some(id(inst))).await;
         let e = app
             .create(
@@ -138,9 +121,9 @@ async fn a_partner_reads_only_its_own_institutions_attendance_marks() {
     };
     let all: Value = app.get_json(&session, token).await;
     assert_eq!(marked(all).len(), 2);
-    let ghana: Value = app.get_json(&session, &t.ghana_staff.token).await;
+    let ghana: Value = app.get_json(&session, &t.own_staff.token).await;
     assert_eq!(marked(ghana), [enrollments[0].clone()]);
-    let china: Value = app.get_json(&session, &t.china_staff.token).await;
+    let china: Value = app.get_json(&session, &t.other_staff.token).await;
     assert_eq!(marked(china), [enrollments[1].clone()]);
 }
 
@@ -149,8 +132,8 @@ async fn service_requests_are_assigned_only_to_staff_and_only_by_staff() {
     let app = spawn_app().await;
     let t = two(&app).await;
     let token = &t.coordinator.token;
-    let incubator = app.create("/api/v1/incubators", token, &json!({"name": "Hangzhou AI Hub", "host_institution_id": t.china["id"], "country_code": "CN", "themes": ["health"], "capacity": 3, "services": ["legal", "compute"]})).await;
-    let founder = app.trainee_record(Some(id(&t.ghana))).await;
+    let incubator = app.create("/api/v1/incubators", token, &json!({"name": "Hangzhou AI Hub", "host_institution_id": t.other["id"], "country_code": "CN", "themes": ["health"], "capacity": 3, "services": ["legal", "compute"]})).await;
+    let founder = app.trainee_record(Some(id(&t.own))).await;
     let venture = app.create("/api/v1/ventures", token, &json!({"incubator_id": incubator["id"], "name": "MalariaScan", "theme": "health", "country_code": "GH", "founder_trainee_ids": [founder], "jobs_created": 3, "funding_raised_usd": "1000"})).await;
     let requests = format!(
         "/api/v1/ventures/{}/service-requests",
@@ -160,10 +143,10 @@ async fn service_requests_are_assigned_only_to_staff_and_only_by_staff() {
     // A partner names nobody: a coordinator is out of its scope, and
     // answers as a user that does not exist.
     let out_of_scope = app
-        .post(&requests, &t.ghana_staff.token, &ask(t.coordinator.id))
+        .post(&requests, &t.own_staff.token, &ask(t.coordinator.id))
         .await;
     let missing = app
-        .post(&requests, &t.ghana_staff.token, &ask(Uuid::now_v7()))
+        .post(&requests, &t.own_staff.token, &ask(Uuid::now_v7()))
         .await;
     let out_of_scope = verdict(out_of_scope).await;
     assert_eq!(
@@ -172,19 +155,19 @@ async fn service_requests_are_assigned_only_to_staff_and_only_by_staff() {
     );
     assert_eq!(out_of_scope, verdict(missing).await);
     // Staff assign staff, never partner staff or trainees.
-    let res = app.post(&requests, token, &ask(t.china_staff.id)).await;
+    let res = app.post(&requests, token, &ask(t.other_staff.id)).await;
     assert_eq!(verdict(res).await, out_of_scope);
     assert_eq!(app.count("service_requests").await, 0);
     let request = app
         .create(
             &requests,
-            &t.ghana_staff.token,
+            &t.own_staff.token,
             &json!({"service": "compute", "description": "GPU hours"}),
         )
         .await;
     let path = path_of("service-requests", &request);
     let res = app
-        .patch(&path, token, &json!({ "assignee_id": t.ghana_staff.id }))
+        .patch(&path, token, &json!({ "assignee_id": t.own_staff.id }))
         .await;
     assert_eq!(verdict(res).await, out_of_scope);
     let res = app
@@ -195,7 +178,7 @@ async fn service_requests_are_assigned_only_to_staff_and_only_by_staff() {
     let res = app
         .post(
             &requests,
-            &t.china_staff.token,
+            &t.other_staff.token,
             &json!({"service": "compute", "description": "GPU hours"}),
         )
         .await;
@@ -206,24 +189,24 @@ async fn service_requests_are_assigned_only_to_staff_and_only_by_staff() {
 async fn partners_do_not_delete_trainees_and_viewers_do_not_read_agreements() {
     let app = spawn_app().await;
     let t = two(&app).await;
-    let trainee = app.trainee_record(Some(id(&t.ghana))).await;
+    let trainee = app.trainee_record(Some(id(&t.own))).await;
     let path = format!("/api/v1/trainees/{trainee}");
     assert_problem(
-        app.delete(&path, &t.ghana_staff.token).await,
+        app.delete(&path, &t.own_staff.token).await,
         403,
         "forbidden",
     )
     .await;
-    assert_eq!(app.get(&path, &t.ghana_staff.token).await.status(), 200);
-    let viewer = app.user(Role::Viewer, None).await;
+    assert_eq!(app.get(&path, &t.own_staff.token).await.status(), 200);
     assert_problem(
-        app.get("/api/v1/exchange-agreements", &viewer.token).await,
+        app.get("/api/v1/exchange-agreements", &t.viewer.token)
+            .await,
         403,
         "forbidden",
     )
     .await;
     assert_eq!(
-        app.get("/api/v1/exchange-agreements", &t.ghana_staff.token)
+        app.get("/api/v1/exchange-agreements", &t.own_staff.token)
             .await
             .status(),
         200
@@ -679,15 +662,15 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
     let app = spawn_app().await;
     let t = two(&app).await;
     let token = &t.coordinator.token;
-    let programme = app.programme(token, "AIEDU", &t.china).await;
+    let programme = app.programme(token, "AIEDU", &t.other).await;
     let (_, cohort) = app
-        .open_cohort(token, &programme, &t.china, "E1", json!({}))
+        .open_cohort(token, &programme, &t.other, "E1", json!({}))
         .await;
-    let trainee = app.trainee_record(Some(id(&t.ghana))).await;
+    let trainee = app.trainee_record(Some(id(&t.own))).await;
     let e = app
         .create(
             &format!("{cohort}/enrollments"),
-            &t.ghana_staff.token,
+            &t.own_staff.token,
             &json!({ "trainee_id": trainee }),
         )
         .await;
@@ -705,15 +688,15 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
     let staff: Value = app.get_json(&history, token).await;
     assert_eq!(by(&staff)[1], json!(t.coordinator.id));
     let me = app.user_for_trainee(trainee).await;
-    for reader in [&t.ghana_staff, &me] {
+    for reader in [&t.own_staff, &me] {
         let seen: Value = app.get_json(&history, &reader.token).await;
         assert_eq!(by(&seen), [Value::Null, Value::Null]);
     }
-    let agreement = agreement(&app, token, &t.ghana, &t.china, "Ghana-Zhejiang", 2).await;
+    let agreement = agreement(&app, token, &t.own, &t.other, "Ghana-Zhejiang", 2).await;
     let history = format!("{}/history", path_of("exchange-agreements", &agreement));
     let staff: Value = app.get_json(&history, token).await;
     assert_eq!(staff["items"][0]["actor_id"], json!(t.coordinator.id));
-    let partner: Value = app.get_json(&history, &t.ghana_staff.token).await;
+    let partner: Value = app.get_json(&history, &t.own_staff.token).await;
     assert_eq!(partner["items"][0]["actor_id"], Value::Null);
 }
 
@@ -722,26 +705,25 @@ async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_not
     let app = spawn_app().await;
     let t = two(&app).await;
     let token = &t.coordinator.token;
-    let programme = app.programme(token, "AIAGRI", &t.china).await;
+    let programme = app.programme(token, "AIAGRI", &t.other).await;
     let (_, cohort) = app
-        .open_cohort(token, &programme, &t.china, "B1", json!({}))
+        .open_cohort(token, &programme, &t.other, "B1", json!({}))
         .await;
-    agreement(&app, token, &t.ghana, &t.china, "Ghana-Zhejiang", 2).await;
-    let admin = app.admin().await;
+    agreement(&app, token, &t.own, &t.other, "Ghana-Zhejiang", 2).await;
     let kenya = app
-        .institution(&admin.token, "Strathmore University", "KE")
+        .institution(&t.admin.token, "Strathmore University", "KE")
         .await;
-    let unrelated = agreement(&app, token, &kenya, &t.china, "Kenya-Zhejiang", 2).await;
-    let foreign_trainee = app.trainee_record(Some(id(&t.china))).await;
-    let own_trainee = app.trainee_record(Some(id(&t.ghana))).await;
+    let unrelated = agreement(&app, token, &kenya, &t.other, "Kenya-Zhejiang", 2).await;
+    let foreign_trainee = app.trainee_record(Some(id(&t.other))).await;
+    let own_trainee = app.trainee_record(Some(id(&t.own))).await;
     let cohort_body = |coordinator: Value| {
-        let mut body = TestApp::cohort_body(&programme, &t.china, "B2", json!({}));
+        let mut body = TestApp::cohort_body(&programme, &t.other, "B2", json!({}));
         body["coordinator_id"] = coordinator;
         body
     };
     let exchange = |agreement: Value| {
-        json!({"kind": "fellowship", "trainee_id": own_trainee, "sending_institution_id": t.ghana["id"],
-               "receiving_institution_id": t.china["id"], "agreement_id": agreement,
+        json!({"kind": "fellowship", "trainee_id": own_trainee, "sending_institution_id": t.own["id"],
+               "receiving_institution_id": t.other["id"], "agreement_id": agreement,
                "starts_on": "2027-09-01", "ends_on": "2028-02-28"})
     };
     let resource = |owner: Value| {
@@ -752,14 +734,14 @@ async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_not
     // the table that must stay as it is)
     let cases = [
         (
-            &t.ghana_staff,
+            &t.own_staff,
             format!("{cohort}/enrollments"),
             json!({ "trainee_id": foreign_trainee }),
             json!({ "trainee_id": Uuid::now_v7() }),
             "enrollments",
         ),
         (
-            &t.ghana_staff,
+            &t.own_staff,
             "/api/v1/exchanges".to_string(),
             exchange(unrelated["id"].clone()),
             exchange(json!(Uuid::now_v7())),
@@ -768,30 +750,30 @@ async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_not
         (
             &t.coordinator,
             "/api/v1/cohorts".to_string(),
-            cohort_body(json!(t.ghana_staff.id)),
+            cohort_body(json!(t.own_staff.id)),
             cohort_body(json!(Uuid::now_v7())),
             "cohorts",
         ),
         (
-            &t.ghana_staff,
+            &t.own_staff,
             "/api/v1/trainees".to_string(),
-            json!({"institution_id": t.china["id"], "given_name": "Wei", "family_name": "Zhang",
+            json!({"institution_id": t.other["id"], "given_name": "Wei", "family_name": "Zhang",
                    "email": "wei@zju.edu.cn", "nationality": "CN", "gender": "male"}),
             json!({"institution_id": Uuid::now_v7(), "given_name": "Wei", "family_name": "Zhang",
                    "email": "wei@zju.edu.cn", "nationality": "CN", "gender": "male"}),
             "trainees",
         ),
         (
-            &t.ghana_staff,
+            &t.own_staff,
             "/api/v1/resources".to_string(),
-            resource(t.china["id"].clone()),
+            resource(t.other["id"].clone()),
             resource(json!(Uuid::now_v7())),
             "resources",
         ),
         (
-            &t.ghana_staff,
+            &t.own_staff,
             "/api/v1/webhooks".to_string(),
-            json!({"url": "https://sis.example.org/hook", "events": ["*"], "institution_id": t.china["id"]}),
+            json!({"url": "https://sis.example.org/hook", "events": ["*"], "institution_id": t.other["id"]}),
             json!({"url": "https://sis.example.org/hook", "events": ["*"], "institution_id": Uuid::now_v7()}),
             "webhook_subscriptions",
         ),
@@ -810,17 +792,16 @@ async fn every_id_in_a_body_out_of_scope_answers_as_a_missing_one_and_writes_not
 async fn a_journey_carries_only_what_the_reader_may_see() {
     let app = spawn_app().await;
     let t = two(&app).await;
-    let admin = app.admin().await;
     let kenya = app
-        .institution(&admin.token, "Strathmore University", "KE")
+        .institution(&t.admin.token, "Strathmore University", "KE")
         .await;
-    let trainee = app.trainee_record(Some(id(&t.ghana))).await;
+    let trainee = app.trainee_record(Some(id(&t.own))).await;
     // An exchange between two other institutions, made by staff.
     app.create(
         "/api/v1/exchanges",
         &t.coordinator.token,
         &json!({"kind": "fellowship", "trainee_id": trainee, "sending_institution_id": kenya["id"],
-                "receiving_institution_id": t.china["id"], "starts_on": "2027-09-01", "ends_on": "2028-02-28"}),
+                "receiving_institution_id": t.other["id"], "starts_on": "2027-09-01", "ends_on": "2028-02-28"}),
     )
     .await;
     let path = format!("/api/v1/trainees/{trainee}/journey");
@@ -838,7 +819,7 @@ async fn a_journey_carries_only_what_the_reader_may_see() {
     );
     let me = app.user_for_trainee(trainee).await;
     assert_eq!(kinds(app.get_json(&path, &me.token).await), ["exchange"]);
-    assert!(kinds(app.get_json(&path, &t.ghana_staff.token).await).is_empty());
+    assert!(kinds(app.get_json(&path, &t.own_staff.token).await).is_empty());
 }
 
 #[tokio::test]
@@ -850,12 +831,12 @@ async fn a_partner_reads_a_venture_with_its_own_founders_only() {
         .create(
             "/api/v1/incubators",
             token,
-            &json!({"name": "Hangzhou AI Hub", "host_institution_id": t.china["id"], "country_code": "CN",
+            &json!({"name": "Hangzhou AI Hub", "host_institution_id": t.other["id"], "country_code": "CN",
                     "themes": ["health"], "capacity": 3, "services": ["compute"]}),
         )
         .await;
-    let ghanaian = app.trainee_record(Some(id(&t.ghana))).await;
-    let chinese = app.trainee_record(Some(id(&t.china))).await;
+    let ghanaian = app.trainee_record(Some(id(&t.own))).await;
+    let chinese = app.trainee_record(Some(id(&t.other))).await;
     let venture = app
         .create(
             "/api/v1/ventures",
@@ -871,7 +852,7 @@ async fn a_partner_reads_a_venture_with_its_own_founders_only() {
         founders(&app.get_json(&path, token).await),
         json!([ghanaian, chinese])
     );
-    for (staff, own) in [(&t.ghana_staff, ghanaian), (&t.china_staff, chinese)] {
+    for (staff, own) in [(&t.own_staff, ghanaian), (&t.other_staff, chinese)] {
         assert_eq!(
             founders(&app.get_json(&path, &staff.token).await),
             json!([own])

@@ -559,6 +559,37 @@ impl TestApp {
     }
 }
 
+/// The cast of most scope tests, made by [`TestApp::cast`]: an admin, a
+/// coordinator, a viewer, and two institutions with a partner of each
+/// one's staff.
+pub struct Cast {
+    pub admin: TestUser,
+    pub coordinator: TestUser,
+    pub viewer: TestUser,
+    pub own: Value,
+    pub other: Value,
+    pub own_staff: TestUser,
+    pub other_staff: TestUser,
+}
+
+impl TestApp {
+    /// Makes the [`Cast`], with institutions of (name, country code).
+    pub async fn cast(&self, own: (&str, &str), other: (&str, &str)) -> Cast {
+        let admin = self.admin().await;
+        let own = self.institution(&admin.token, own.0, own.1).await;
+        let other = self.institution(&admin.token, other.0, other.1).await;
+        Cast {
+            coordinator: self.user(Role::Coordinator, None).await,
+            own_staff: self.member(Role::Partner, &own).await,
+            other_staff: self.member(Role::Partner, &other).await,
+            viewer: self.user(Role::Viewer, None).await,
+            admin,
+            own,
+            other,
+        }
+    }
+}
+
 /// Asserts a problem+json answer of a status and kind; returns its body.
 pub async fn assert_problem(res: Response, status: u16, kind: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "status");

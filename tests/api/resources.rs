@@ -3,14 +3,13 @@
 //! `/stats/knowledge`.
 
 use chrono::Utc;
-use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{
-    assert_invalid, assert_problem, id, path_of, spawn_app_with, spawn_app_with_admin,
-    test_settings, TestApp, TestUser,
+    assert_invalid, assert_problem, id, path_of, spawn_app, spawn_app_with, test_settings, Cast,
+    TestApp,
 };
 
 fn course(owner: &Value) -> Value {
@@ -23,49 +22,23 @@ fn course(owner: &Value) -> Value {
     })
 }
 
-struct Catalogue {
-    app: TestApp,
-    admin: TestUser,
-    coordinator: TestUser,
-    partner: TestUser,
-    other_partner: TestUser,
-    viewer: TestUser,
-    own: Value,
-    other: Value,
-}
-
-async fn catalogue() -> Catalogue {
-    let (app, admin) = spawn_app_with_admin().await;
-    let [own, other] = app
-        .institutions(
-            &admin.token,
-            [("Tsinghua University", "CN"), ("University of Ghana", "GH")],
-        )
+/// The catalogue's cast: a Chinese owner of resources and a Ghanaian
+/// other institution.
+async fn catalogue() -> (TestApp, Cast) {
+    let app = spawn_app().await;
+    let cast = app
+        .cast(("Tsinghua University", "CN"), ("University of Ghana", "GH"))
         .await;
-    let coordinator = app.user(Role::Coordinator, None).await;
-    let partner = app.member(Role::Partner, &own).await;
-    let other_partner = app.member(Role::Partner, &other).await;
-    let viewer = app.user(Role::Viewer, None).await;
-    Catalogue {
-        app,
-        admin,
-        coordinator,
-        partner,
-        other_partner,
-        viewer,
-        own,
-        other,
-    }
+    (app, cast)
 }
 
 #[tokio::test]
 async fn partners_share_their_own_institutions_resources_and_readers_see_what_is_published() {
-    let c = catalogue().await;
-    let app = &c.app;
+    let (app, c) = catalogue().await;
     let mut body = course(&c.own);
     body.as_object_mut().unwrap().remove("owner_institution_id");
     let draft = app
-        .create("/api/v1/resources", &c.partner.token, &body)
+        .create("/api/v1/resources", &c.own_staff.token, &body)
         .await;
     assert_eq!(draft["owner_institution_id"], c.own["id"]);
     assert_eq!(draft["status"], "draft");
@@ -73,9 +46,9 @@ async fn partners_share_their_own_institutions_resources_and_readers_see_what_is
 
     // A draft: its institution's staff and programme staff read it; nobody else.
     for (who, status) in [
-        (&c.partner, 200),
+        (&c.own_staff, 200),
         (&c.coordinator, 200),
-        (&c.other_partner, 404),
+        (&c.other_staff, 404),
         (&c.viewer, 404),
     ] {
         assert_eq!(app.get(&path, &who.token).await.status(), status);
@@ -88,33 +61,31 @@ async fn partners_share_their_own_institutions_resources_and_readers_see_what_is
     // Another institution's staff can neither change nor move it, even once
     // published: it is not theirs.
     let res = app
-        .patch(&path, &c.other_partner.token, &json!({"title": "Mine now"}))
+        .patch(&path, &c.other_staff.token, &json!({"title": "Mine now"}))
         .await;
     assert_problem(res, 404, "not-found").await;
-    app.moved(&c.partner.token, &path, "published").await;
+    app.moved(&c.own_staff.token, &path, "published").await;
     let res = app
-        .patch(&path, &c.other_partner.token, &json!({"title": "Mine now"}))
+        .patch(&path, &c.other_staff.token, &json!({"title": "Mine now"}))
         .await;
     assert_problem(res, 404, "not-found").await;
-    let res = app
-        .move_to(&c.other_partner.token, &path, "withdrawn")
-        .await;
+    let res = app.move_to(&c.other_staff.token, &path, "withdrawn").await;
     assert_problem(res, 404, "not-found").await;
-    assert_eq!(app.get(&path, &c.other_partner.token).await.status(), 200);
+    assert_eq!(app.get(&path, &c.other_staff.token).await.status(), 200);
     assert_eq!(app.get(&path, &c.viewer.token).await.status(), 200);
 
     // The owner is fixed; a partner shares only for its own institution.
     let res = app
         .patch(
             &path,
-            &c.partner.token,
+            &c.own_staff.token,
             &json!({"owner_institution_id": c.other["id"]}),
         )
         .await;
     assert_invalid(res, &["owner_institution_id"]).await;
     let before = app.count("resources").await;
     let res = app
-        .post("/api/v1/resources", &c.partner.token, &course(&c.other))
+        .post("/api/v1/resources", &c.own_staff.token, &course(&c.other))
         .await;
     assert_invalid(res, &["owner_institution_id"]).await;
     assert_eq!(app.count("resources").await, before);
@@ -127,8 +98,7 @@ async fn partners_share_their_own_institutions_resources_and_readers_see_what_is
 
 #[tokio::test]
 async fn the_lifecycle_is_draft_published_withdrawn_and_back() {
-    let c = catalogue().await;
-    let app = &c.app;
+    let (app, c) = catalogue().await;
     let r = app
         .create("/api/v1/resources", &c.coordinator.token, &course(&c.own))
         .await;
@@ -161,8 +131,7 @@ async fn the_lifecycle_is_draft_published_withdrawn_and_back() {
 
 #[tokio::test]
 async fn bad_resources_answer_422_naming_each_field_and_write_nothing() {
-    let c = catalogue().await;
-    let app = &c.app;
+    let (app, c) = catalogue().await;
     let mut body = course(&c.own);
     let b = body.as_object_mut().unwrap();
     b.insert("licence".into(), json!("free for everyone"));
@@ -216,8 +185,7 @@ async fn bad_resources_answer_422_naming_each_field_and_write_nothing() {
 
 #[tokio::test]
 async fn lists_filter_by_kind_theme_language_and_licence() {
-    let c = catalogue().await;
-    let app = &c.app;
+    let (app, c) = catalogue().await;
     let t = &c.coordinator.token;
     app.create("/api/v1/resources", t, &course(&c.own)).await;
     let mut dataset = course(&c.other);
@@ -255,8 +223,7 @@ async fn lists_filter_by_kind_theme_language_and_licence() {
 
 #[tokio::test]
 async fn anyone_reads_published_public_resources_with_cacheable_answers() {
-    let c = catalogue().await;
-    let app = &c.app;
+    let (app, c) = catalogue().await;
     let t = &c.coordinator.token;
     let public = app.create("/api/v1/resources", t, &course(&c.own)).await;
     let mut body = course(&c.own);
@@ -341,8 +308,7 @@ async fn public_reading_is_limited_per_client_ip_apart_from_logins() {
 
 #[tokio::test]
 async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
-    let c = catalogue().await;
-    let app = &c.app;
+    let (app, c) = catalogue().await;
     let t = &c.coordinator.token;
     let programme = app.programme(t, "KNOW", &c.own).await;
     let mut extra = json!({"capacity": 5});
@@ -355,7 +321,7 @@ async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
     let res = put(t).await.unwrap();
     assert_problem(res, 409, "resource-not-published").await;
     app.moved(t, &path_of("resources", &r), "published").await;
-    let res = put(&c.partner.token).await.unwrap();
+    let res = put(&c.own_staff.token).await.unwrap();
     assert_problem(res, 403, "forbidden").await;
     for _ in 0..2 {
         assert_eq!(put(t).await.unwrap().status(), 204);
@@ -374,7 +340,7 @@ async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
         .send(Method::DELETE, &path_of("resources", &r), Some(t))
         .await;
     assert_problem(res, 409, "has-dependants").await;
-    app.moved(&c.partner.token, &path_of("resources", &r), "withdrawn")
+    app.moved(&c.own_staff.token, &path_of("resources", &r), "withdrawn")
         .await;
     let queued = app
         .count("notifications WHERE template = 'resource_withdrawn'")
@@ -398,8 +364,7 @@ async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
 /// and a Ghanaian venture; one Ghanaian dataset used nowhere.
 #[tokio::test]
 async fn knowledge_stats_count_flows_and_reach() {
-    let c = catalogue().await;
-    let app = &c.app;
+    let (app, c) = catalogue().await;
     let t = &c.coordinator.token;
     let programme = app.programme(t, "FLOW", &c.own).await;
     let (_, cohort_path) = app
@@ -509,7 +474,7 @@ async fn knowledge_stats_count_flows_and_reach() {
     assert_eq!(flows["items"][0]["user_country"], "KE");
     let res = app.get("/api/v1/stats/knowledge?group_by=licence", t).await;
     assert_invalid(res, &["group_by"]).await;
-    let res = app.get("/api/v1/stats/knowledge", &c.partner.token).await;
+    let res = app.get("/api/v1/stats/knowledge", &c.own_staff.token).await;
     assert_problem(res, 403, "forbidden").await;
     let csv = app.csv("/api/v1/stats/knowledge", t).await;
     assert!(

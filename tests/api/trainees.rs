@@ -3,22 +3,26 @@
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_invalid, assert_problem, path_of, spawn_app, spawn_app_with_admin};
+use crate::helpers::{
+    assert_invalid, assert_problem, path_of, spawn_app, spawn_app_with_admin, Cast,
+};
 
 #[tokio::test]
 async fn partners_manage_only_their_own_institutions_trainees() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let [mine, theirs] = app
-        .institutions(
-            &admin.token,
-            [
-                ("Universidade Eduardo Mondlane", "MZ"),
-                ("Universiti Malaya", "MY"),
-            ],
+    let app = spawn_app().await;
+    let Cast {
+        own: mine,
+        other: theirs,
+        own_staff: partner,
+        other_staff: other,
+        viewer,
+        ..
+    } = app
+        .cast(
+            ("Universidade Eduardo Mondlane", "MZ"),
+            ("Universiti Malaya", "MY"),
         )
         .await;
-    let partner = app.member(Role::Partner, &mine).await;
-    let other = app.member(Role::Partner, &theirs).await;
     let body = json!({"given_name": "Nelia", "family_name": "Macuacua", "email": "Nelia@UEM.ac.mz",
                       "nationality": "mz", "gender": "female", "field": "Remote sensing"});
     let t = app.create("/api/v1/trainees", &partner.token, &body).await;
@@ -50,7 +54,6 @@ async fn partners_manage_only_their_own_institutions_trainees() {
         )
         .await;
     assert_problem(res, 403, "forbidden").await;
-    let viewer = app.user(Role::Viewer, None).await;
     assert_problem(
         app.get("/api/v1/trainees", &viewer.token).await,
         403,

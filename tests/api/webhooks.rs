@@ -1,13 +1,12 @@
 //! Webhook subscriptions: who manages which, the secret shown once, and
 //! URLs that never reach inside the network.
 
-use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_invalid, assert_problem, error_fields, id, path_of, spawn_app_with,
-    spawn_app_with_admin, test_settings,
+    assert_invalid, assert_problem, error_fields, path_of, spawn_app, spawn_app_with,
+    spawn_app_with_admin, test_settings, Cast,
 };
 
 fn hook(url: &str) -> Value {
@@ -17,19 +16,20 @@ fn hook(url: &str) -> Value {
 
 #[tokio::test]
 async fn partners_subscribe_their_institution_and_see_the_secret_once() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let [own, other] = app
-        .institutions(
-            &admin.token,
-            [
-                ("Universidad de Chile", "CL"),
-                ("Universidad de Lima", "PE"),
-            ],
+    let app = spawn_app().await;
+    let Cast {
+        own,
+        other,
+        own_staff: partner,
+        other_staff: other_partner,
+        coordinator,
+        ..
+    } = app
+        .cast(
+            ("Universidad de Chile", "CL"),
+            ("Universidad de Lima", "PE"),
         )
         .await;
-    let own_id = id(&own);
-    let partner = app.user(Role::Partner, Some(own_id)).await;
-    let other_partner = app.member(Role::Partner, &other).await;
 
     let made = app
         .create(
@@ -51,7 +51,6 @@ async fn partners_subscribe_their_institution_and_see_the_secret_once() {
 
     // Another institution's staff do not see it; coordinators may not at all.
     assert_problem(app.get(&path, &other_partner.token).await, 404, "not-found").await;
-    let coordinator = app.user(Role::Coordinator, None).await;
     assert_problem(app.get(&path, &coordinator.token).await, 403, "forbidden").await;
     let listed = app.get_json("/api/v1/webhooks", &other_partner.token).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 0);
