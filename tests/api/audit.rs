@@ -2,14 +2,11 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app_with_admin;
+use crate::helpers::spawn_app_with_institution;
 
 #[tokio::test]
 async fn create_update_and_delete_are_recorded_with_changes_and_request_id() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "University of Lagos", "NG")
-        .await;
+    let (app, admin, inst) = spawn_app_with_institution("University of Lagos", "NG").await;
     let id = inst["id"].as_str().unwrap();
     let path = format!("/api/v1/institutions/{id}");
     let res = app

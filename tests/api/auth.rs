@@ -8,7 +8,9 @@ use meridian::{auth::Role, schema::users};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with_admin, TestApp};
+use crate::helpers::{
+    assert_problem, spawn_app, spawn_app_with_admin, spawn_app_with_institution, TestApp,
+};
 
 const PASSWORD: &str = "a long enough passphrase";
 
@@ -195,10 +197,7 @@ async fn a_disabled_deleted_or_revoked_user_token_is_401() {
 /// The role matrix of the institutions and audit endpoints.
 #[tokio::test]
 async fn each_role_gets_exactly_its_rights_on_institutions_and_audit() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "Cheikh Anta Diop University", "SN")
-        .await;
+    let (app, admin, inst) = spawn_app_with_institution("Cheikh Anta Diop University", "SN").await;
     let id = inst["id"].as_str().unwrap();
     let partner = app.user(Role::Partner, Some(id.parse().unwrap())).await;
     let callers = [
@@ -271,12 +270,11 @@ async fn each_role_gets_exactly_its_rights_on_institutions_and_audit() {
 async fn without_a_token_the_api_is_401_but_probes_are_open() {
     let app = spawn_app().await;
     for path in ["/api/v1/institutions", "/api/v1/me", "/api/v1/audit-events"] {
-        let res = app.send(Method::GET, path, None).await;
+        let res = app.get_anonymous(path).await;
         assert_problem(res, 401, "unauthorized").await;
     }
     for path in ["/healthz", "/readyz", "/api/v1/openapi.json", "/docs/"] {
-        let res = app.send(Method::GET, path, None).await;
-        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(app.get_anonymous(path).await.status(), 200, "{path}");
     }
 }
 

@@ -263,7 +263,7 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
     assert!(app.count("ventures").await >= 21 && app.count("exchanges").await >= 18);
     assert!(app.count("cohort_resources").await >= 10 && app.count("venture_resources").await >= 5);
     let public: Value = app
-        .send(reqwest::Method::GET, "/api/v1/public/resources", None)
+        .get_anonymous("/api/v1/public/resources")
         .await
         .json()
         .await

@@ -17,7 +17,7 @@ use meridian::{auth::Role, schema::users};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{free_port, id, path_of, spawn_app, spawn_app_with_admin, TestApp};
+use crate::helpers::{free_port, id, path_of, spawn_app, spawn_app_with_institution, TestApp};
 
 const PASSWORD: &str = "a long enough passphrase";
 
@@ -359,10 +359,7 @@ async fn a_coordinator_reads_the_dashboard_in_english_and_arabic_and_downloads_c
 
 #[tokio::test]
 async fn a_partner_is_told_the_dashboard_is_not_theirs() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let ghana = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
+    let (app, _, ghana) = spawn_app_with_institution("University of Ghana", "GH").await;
     let (email, _) = account(&app, Role::Partner, Some(id(&ghana))).await;
     let downloads = tempfile::tempdir().unwrap();
     let Some((_driver, client)) = browser(downloads.path()).await else {

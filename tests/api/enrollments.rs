@@ -494,11 +494,7 @@ async fn completing_needs_attendance_and_issues_a_verifiable_certificate() {
         .text
         .contains(&format!("https://meridian.test/certificates/{code}")));
     let verify = app
-        .send(
-            reqwest::Method::GET,
-            &format!("/api/v1/certificates/{code}"),
-            None,
-        )
+        .get_anonymous(&format!("/api/v1/certificates/{code}"))
         .await;
     assert_eq!(verify.status(), 200);
     let v: Value = verify.json().await.unwrap();
@@ -507,9 +503,7 @@ async fn completing_needs_attendance_and_issues_a_verifiable_certificate() {
     assert_eq!(v["cohort_title"], "Cohort C1");
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 8, "{keys:?}");
-    let unknown = app
-        .send(reqwest::Method::GET, "/api/v1/certificates/guess", None)
-        .await;
+    let unknown = app.get_anonymous("/api/v1/certificates/guess").await;
     assert_problem(unknown, 404, "not-found").await;
 
     let revoke = |t: String, body: Value| {

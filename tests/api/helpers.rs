@@ -194,6 +194,14 @@ pub async fn spawn_app_with_admin() -> (TestApp, TestUser) {
     (app, admin)
 }
 
+/// Starts the app on a fresh database, with an admin of it and an
+/// institution of (name, country code) the admin made.
+pub async fn spawn_app_with_institution(name: &str, country: &str) -> (TestApp, TestUser, Value) {
+    let (app, admin) = spawn_app_with_admin().await;
+    let institution = app.institution(&admin.token, name, country).await;
+    (app, admin, institution)
+}
+
 /// Starts the app with adjusted settings on a fresh database.
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let db_url = fresh_database().await;
@@ -402,6 +410,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A `GET` without a token.
+    pub async fn get_anonymous(&self, path: &str) -> Response {
+        self.send(Method::GET, path, None).await
+    }
+
     /// A `POST` of a JSON body without a token (the `/auth` endpoints).
     pub async fn post_anonymous(&self, path: &str, body: &Value) -> Response {
         self.send_json(Method::POST, path, None, body).await
@@ -446,13 +459,12 @@ impl TestApp {
 
     /// The text of `/metrics` (no token: tests leave it public).
     pub async fn metrics(&self) -> String {
-        let res = self.client.get(self.url("/metrics")).send().await.unwrap();
-        res.text().await.unwrap()
+        self.get_anonymous("/metrics").await.text().await.unwrap()
     }
 
     /// The OpenAPI document, as anyone reads it.
     pub async fn openapi(&self) -> Value {
-        let res = self.send(Method::GET, "/api/v1/openapi.json", None).await;
+        let res = self.get_anonymous("/api/v1/openapi.json").await;
         res.json().await.unwrap()
     }
 

@@ -362,7 +362,7 @@ async fn auth_requests_are_limited_per_client_ip() {
     assert!(res.headers().contains_key("retry-after"));
     assert_problem(res, 429, "too-many-requests").await;
     // Other endpoints are not limited.
-    assert_eq!(app.send(Method::GET, "/healthz", None).await.status(), 200);
+    assert_eq!(app.get_anonymous("/healthz").await.status(), 200);
 
     let mut settings = test_settings();
     settings.auth.ip_limit_per_minute = 3;

@@ -4,7 +4,9 @@ use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{assert_invalid, assert_problem, error_fields, spawn_app_with_admin, TestApp};
+use crate::helpers::{
+    assert_invalid, assert_problem, error_fields, spawn_app_with_institution, TestApp,
+};
 
 const HEADER: &str = "given_name,family_name,email,nationality,gender,birth_year,field,locale\n";
 
@@ -23,10 +25,7 @@ async fn send(app: &TestApp, token: &str, query: &str, body: Vec<u8>) -> reqwest
 
 #[tokio::test]
 async fn a_dry_run_writes_nothing_and_a_real_run_writes_every_row() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "Universidad de Costa Rica", "CR")
-        .await;
+    let (app, _, inst) = spawn_app_with_institution("Universidad de Costa Rica", "CR").await;
     let partner = app.member(Role::Partner, &inst).await;
     let csv = format!(
         "{HEADER}Valeria,Mora,valeria@ucr.ac.cr,CR,female,1999,Computer vision,es\n\
@@ -64,10 +63,7 @@ async fn a_dry_run_writes_nothing_and_a_real_run_writes_every_row() {
 
 #[tokio::test]
 async fn every_bad_row_is_reported_by_line_and_nothing_is_written() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "Makerere University", "UG")
-        .await;
+    let (app, admin, inst) = spawn_app_with_institution("Makerere University", "UG").await;
     let q = format!("?institution_id={}", inst["id"].as_str().unwrap());
     let csv = format!(
         "{HEADER}Okello,Peter,peter@mak.ac.ug,UG,male,1997,,en\n\
@@ -136,10 +132,7 @@ async fn every_bad_row_is_reported_by_line_and_nothing_is_written() {
 
 #[tokio::test]
 async fn the_report_has_a_row_per_data_row_with_the_same_lines_for_crlf_and_lf() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "Universidade de São Paulo", "BR")
-        .await;
+    let (app, _, inst) = spawn_app_with_institution("Universidade de São Paulo", "BR").await;
     let partner = app.member(Role::Partner, &inst).await;
     let lf = format!(
         "{HEADER}Joana,Silva,joana@usp.br,BR,female,1998,,pt\n\

@@ -4,7 +4,9 @@ use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_invalid, assert_problem, id, path_of, spawn_app_with_admin};
+use crate::helpers::{
+    assert_invalid, assert_problem, id, path_of, spawn_app_with_admin, spawn_app_with_institution,
+};
 
 #[tokio::test]
 async fn create_answers_201_with_location_etag_and_un_regions() {
@@ -45,10 +47,7 @@ async fn create_answers_201_with_location_etag_and_un_regions() {
 
 #[tokio::test]
 async fn get_sends_an_etag_and_answers_304_when_unchanged() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "Universidad de Chile", "CL")
-        .await;
+    let (app, admin, inst) = spawn_app_with_institution("Universidad de Chile", "CL").await;
     let path = path_of("institutions", &inst);
     let res = app.get(&path, &admin.token).await;
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
@@ -65,10 +64,7 @@ async fn get_sends_an_etag_and_answers_304_when_unchanged() {
 
 #[tokio::test]
 async fn patch_changes_only_what_is_sent_and_null_clears() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "University of Ghana", "GH")
-        .await;
+    let (app, admin, inst) = spawn_app_with_institution("University of Ghana", "GH").await;
     let path = path_of("institutions", &inst);
     let res = app
         .patch(
@@ -109,10 +105,7 @@ async fn patch_changes_only_what_is_sent_and_null_clears() {
 
 #[tokio::test]
 async fn patch_with_a_stale_if_match_is_412_and_writes_nothing() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "Universidade de Sao Paulo", "BR")
-        .await;
+    let (app, admin, inst) = spawn_app_with_institution("Universidade de Sao Paulo", "BR").await;
     let path = path_of("institutions", &inst);
     let res = app
         .patch_if_match(&path, &admin.token, "\"1\"", &json!({"city": "Sao Paulo"}))

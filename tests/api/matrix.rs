@@ -6,7 +6,7 @@ use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{id, spawn_app_with_admin};
+use crate::helpers::{id, spawn_app_with_institution};
 
 /// One endpoint and who may use it at all: `public` needs no token; else the
 /// letters of the roles (Admin, Coordinator, Partner, Trainee, Viewer).
@@ -173,10 +173,7 @@ fn letter(role: Role) -> char {
 
 #[tokio::test]
 async fn every_endpoint_answers_every_role_as_the_matrix_says() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let inst = app
-        .institution(&admin.token, "Universidad Nacional de Colombia", "CO")
-        .await;
+    let (app, _, inst) = spawn_app_with_institution("Universidad Nacional de Colombia", "CO").await;
     let inst_id = id(&inst);
     let mut callers = Vec::new();
     for role in [

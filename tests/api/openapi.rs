@@ -77,19 +77,17 @@ async fn the_document_lists_exactly_the_endpoints_of_the_role_matrix() {
 #[tokio::test]
 async fn the_interactive_page_is_served_by_the_binary() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/docs")).send().await.unwrap();
-    assert_eq!(res.status(), 308);
-    let res = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(app.get_anonymous("/docs").await.status(), 308);
+    let res = app.get_anonymous("/docs/").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("swagger"), "{html}");
-    let res = app
-        .client
-        .get(app.url("/docs/swagger-ui-bundle.js"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(
+        app.get_anonymous("/docs/swagger-ui-bundle.js")
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -109,23 +107,17 @@ async fn every_problem_type_is_an_absolute_uri_that_answers() {
         .as_array()
         .unwrap()
     {
-        let res = app
-            .client
-            .get(app.url(kind.as_str().unwrap()))
-            .send()
-            .await
-            .unwrap();
+        let res = app.get_anonymous(kind.as_str().unwrap()).await;
         assert_eq!(res.status(), 200, "{kind}");
         let page = res.text().await.unwrap();
         assert!(page.contains("What to do"), "{kind}: {page}");
     }
-    let res = app
-        .client
-        .get(app.url("/problems/no-such-problem"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(
+        app.get_anonymous("/problems/no-such-problem")
+            .await
+            .status(),
+        404
+    );
 }
 
 /// Every `$ref` of a JSON value, recursively.

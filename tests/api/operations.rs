@@ -7,19 +7,15 @@ use crate::helpers::{
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_migrated() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(app.get_anonymous("/healthz").await.status(), 200);
+    assert_eq!(app.get_anonymous("/readyz").await.status(), 200);
 }
 
 #[tokio::test]
 async fn readyz_is_503_on_an_unmigrated_database() {
     let app = spawn_app_on(test_settings(), empty_database().await).await;
-    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(res.status(), 503);
-    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(app.get_anonymous("/readyz").await.status(), 503);
+    assert_eq!(app.get_anonymous("/healthz").await.status(), 200);
 }
 
 #[tokio::test]
@@ -29,8 +25,7 @@ async fn readyz_is_503_when_the_database_is_unreachable() {
         "postgres://postgres@127.0.0.1:9/meridian".into(),
     )
     .await;
-    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(res.status(), 503);
+    assert_eq!(app.get_anonymous("/readyz").await.status(), 503);
 }
 
 #[tokio::test]
@@ -50,7 +45,7 @@ async fn request_ids_are_echoed_or_made() {
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_show_the_pool() {
     let app = spawn_app().await;
-    app.client.get(app.url("/healthz")).send().await.unwrap();
+    app.get_anonymous("/healthz").await;
     let text = app.metrics().await;
     assert!(
         text.contains(

@@ -235,11 +235,7 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
         app.moved(t, &path_of("resources", r), "published").await;
     }
     let res = app
-        .send(
-            Method::GET,
-            "/api/v1/public/resources?visibility=partners",
-            None,
-        )
+        .get_anonymous("/api/v1/public/resources?visibility=partners")
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "public, max-age=300");
@@ -257,7 +253,7 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
     assert_eq!(again.status(), 304);
 
     let one = path_of("public/resources", &public);
-    let res = app.send(Method::GET, &one, None).await;
+    let res = app.get_anonymous(&one).await;
     assert_eq!(res.status(), 200);
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     let res = app.revalidate(&one, None, &etag).await;
@@ -274,7 +270,7 @@ async fn anyone_reads_published_public_resources_with_cacheable_answers() {
     let res = app.revalidate(&one, None, &etag).await;
     assert_eq!(res.status(), 200);
     let hidden = path_of("public/resources", &partners);
-    let res = app.send(Method::GET, &hidden, None).await;
+    let res = app.get_anonymous(&hidden).await;
     assert_problem(res, 404, "not-found").await;
 }
 

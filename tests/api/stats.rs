@@ -6,7 +6,9 @@ use diesel_async::RunQueryDsl;
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, path_of, spawn_app, spawn_app_with_admin, TestApp};
+use crate::helpers::{
+    assert_problem, path_of, spawn_app, spawn_app_with_admin, spawn_app_with_institution, TestApp,
+};
 
 #[tokio::test]
 async fn dashboards_count_exactly_and_never_show_a_person() {
@@ -395,10 +397,7 @@ async fn tally_drift(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn tallies_follow_every_change_and_survive_folding() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let host = app
-        .institution(&admin.token, "Zhejiang University", "CN")
-        .await;
+    let (app, _, host) = spawn_app_with_institution("Zhejiang University", "CN").await;
     let c = app.user(Role::Coordinator, None).await;
     let programme = app.programme(&c.token, "AI4HEALTH", &host).await;
     let (cohort, cohort_path) = app
@@ -513,10 +512,7 @@ async fn tallies_follow_every_change_and_survive_folding() {
 
 #[tokio::test]
 async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let host = app
-        .institution(&admin.token, "Tsinghua University", "CN")
-        .await;
+    let (app, _, host) = spawn_app_with_institution("Tsinghua University", "CN").await;
     let c = app.user(Role::Coordinator, None).await;
     let p1 = app.programme(&c.token, "AI4AG", &host).await;
     let p2 = app.programme(&c.token, "AI4EN", &host).await;

@@ -130,7 +130,7 @@ async fn tls_to_postgres_checks_the_authority_and_the_host_name() {
     let mut settings = test_settings();
     settings.worker.enabled = true;
     let app = spawn_app_on(settings, meridian_url).await;
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let ready = app.get_anonymous("/readyz").await;
     assert_eq!(ready.status(), 200);
     let admin = app.admin().await;
     app.institution(&admin.token, "Makerere University", "UG")
