@@ -170,10 +170,8 @@ async fn service_requests_are_assigned_only_to_staff_and_only_by_staff() {
         .patch(&path, token, &json!({ "assignee_id": t.own_staff.id }))
         .await;
     assert_eq!(verdict(res).await, out_of_scope);
-    let res = app
-        .patch(&path, token, &json!({ "assignee_id": t.coordinator.id }))
+    app.patched(&path, token, &json!({ "assignee_id": t.coordinator.id }))
         .await;
-    assert_eq!(res.status(), 200);
     // The partner of another institution does not see the venture at all.
     let res = app
         .post(

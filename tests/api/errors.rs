@@ -1,29 +1,32 @@
 //! Every malformed request comes back as problem+json and writes nothing.
 
-use reqwest::Method;
-use serde_json::json;
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
 
-use crate::helpers::{assert_invalid, assert_problem, error_fields, spawn_app_with_admin};
+use crate::helpers::{assert_invalid, assert_problem, error_fields, spawn_app_with_admin, TestApp};
+
+/// Posts a raw body to `/institutions`, with a content type if given.
+async fn post_raw(app: &TestApp, token: &str, content_type: Option<&str>, body: &str) -> Response {
+    let mut rb = app
+        .request(Method::POST, "/api/v1/institutions", Some(token))
+        .body(body.to_string());
+    if let Some(ct) = content_type {
+        rb = rb.header("content-type", ct);
+    }
+    rb.send().await.unwrap()
+}
+
+async fn post_institution(app: &TestApp, token: &str, body: Value) -> Response {
+    app.post("/api/v1/institutions", token, &body).await
+}
 
 #[tokio::test]
 async fn malformed_json_is_400() {
     let (app, admin) = spawn_app_with_admin().await;
-    let res = app
-        .request(Method::POST, "/api/v1/institutions", Some(&admin.token))
-        .header("content-type", "application/json")
-        .body(r#"{"name": "Makerere University", "#)
-        .send()
-        .await
-        .unwrap();
-    assert_problem(res, 400, "malformed-request").await;
-    let res = app
-        .request(Method::POST, "/api/v1/institutions", Some(&admin.token))
-        .header("content-type", "application/json")
-        .body("[1, 2]")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(res, 400, "malformed-request").await;
+    for body in [r#"{"name": "Makerere University", "#, "[1, 2]"] {
+        let res = post_raw(&app, &admin.token, Some("application/json"), body).await;
+        assert_problem(res, 400, "malformed-request").await;
+    }
     assert_eq!(app.count("institutions").await, 0);
 }
 
@@ -35,13 +38,9 @@ async fn a_wrong_content_type_is_415() {
         Some("text/plain"),
         Some("application/x-www-form-urlencoded"),
     ] {
-        let mut rb = app
-            .request(Method::POST, "/api/v1/institutions", Some(&admin.token))
-            .body(r#"{"name":"Makerere University","kind":"university","country_code":"UG"}"#);
-        if let Some(ct) = content_type {
-            rb = rb.header("content-type", ct);
-        }
-        assert_problem(rb.send().await.unwrap(), 415, "unsupported-media-type").await;
+        let body = r#"{"name":"Makerere University","kind":"university","country_code":"UG"}"#;
+        let res = post_raw(&app, &admin.token, content_type, body).await;
+        assert_problem(res, 415, "unsupported-media-type").await;
     }
     assert_eq!(app.count("institutions").await, 0);
 }
@@ -50,13 +49,8 @@ async fn a_wrong_content_type_is_415() {
 async fn a_body_over_one_mebibyte_is_413() {
     let (app, admin) = spawn_app_with_admin().await;
     let huge = "x".repeat(1024 * 1024 + 10);
-    let res = app
-        .post(
-            "/api/v1/institutions",
-            &admin.token,
-            &json!({"name": huge, "kind": "university", "country_code": "UG"}),
-        )
-        .await;
+    let body = json!({"name": huge, "kind": "university", "country_code": "UG"});
+    let res = post_institution(&app, &admin.token, body).await;
     assert_problem(res, 413, "payload-too-large").await;
     assert_eq!(app.count("institutions").await, 0);
 }
@@ -64,21 +58,16 @@ async fn a_body_over_one_mebibyte_is_413() {
 #[tokio::test]
 async fn every_invalid_field_is_listed_at_once() {
     let (app, admin) = spawn_app_with_admin().await;
-    let res = app
-        .post(
-            "/api/v1/institutions",
-            &admin.token,
-            &json!({
-                "name": 42,
-                "kind": "castle",
-                "country_code": "ZZ",
-                "website": "not a url",
-                "contact_email": "nobody",
-                "status": true,
-                "colour": "blue",
-            }),
-        )
-        .await;
+    let body = json!({
+        "name": 42,
+        "kind": "castle",
+        "country_code": "ZZ",
+        "website": "not a url",
+        "contact_email": "nobody",
+        "status": true,
+        "colour": "blue",
+    });
+    let res = post_institution(&app, &admin.token, body).await;
     assert_invalid(
         res,
         &[
@@ -99,36 +88,26 @@ async fn every_invalid_field_is_listed_at_once() {
 #[tokio::test]
 async fn missing_required_fields_are_each_named() {
     let (app, admin) = spawn_app_with_admin().await;
-    let res = app
-        .post("/api/v1/institutions", &admin.token, &json!({}))
-        .await;
+    let res = post_institution(&app, &admin.token, json!({})).await;
     assert_invalid(res, &["country_code", "kind", "name"]).await;
-    let res = app
-        .post(
-            "/api/v1/institutions",
-            &admin.token,
-            &json!({"name": null, "kind": "ngo", "country_code": "GH"}),
-        )
-        .await;
+    let body = json!({"name": null, "kind": "ngo", "country_code": "GH"});
+    let res = post_institution(&app, &admin.token, body).await;
     assert_invalid(res, &["name"]).await;
 }
 
 #[tokio::test]
 async fn ids_that_are_not_uuids_and_unknown_routes_are_404() {
     let (app, admin) = spawn_app_with_admin().await;
-    let res = app
-        .get("/api/v1/institutions/not-a-uuid", &admin.token)
-        .await;
-    assert_problem(res, 404, "not-found").await;
-    let res = app
-        .get(
+    for (path, kind) in [
+        ("/api/v1/institutions/not-a-uuid", "not-found"),
+        (
             "/api/v1/institutions/01a22228-d8ed-7441-b9a0-c214e2fc361d",
-            &admin.token,
-        )
-        .await;
-    assert_problem(res, 404, "not-found").await;
-    let res = app.get("/api/v1/no-such-collection", &admin.token).await;
-    assert_problem(res, 404, "no-route").await;
+            "not-found",
+        ),
+        ("/api/v1/no-such-collection", "no-route"),
+    ] {
+        assert_problem(app.get(path, &admin.token).await, 404, kind).await;
+    }
 }
 
 #[tokio::test]

@@ -494,6 +494,13 @@ impl TestApp {
         self.send_json(Method::PUT, path, Some(token), body).await
     }
 
+    /// Changes a record with a `PATCH` that must answer 200; its JSON.
+    pub async fn patched(&self, path: &str, token: &str, body: &Value) -> Value {
+        let res = self.patch(path, token, body).await;
+        assert_eq!(res.status(), 200, "PATCH {path}");
+        res.json().await.unwrap()
+    }
+
     /// A `PATCH` on condition that the record is at `etag` (`If-Match`).
     pub async fn patch_if_match(
         &self,

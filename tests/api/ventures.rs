@@ -233,10 +233,8 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
         .move_refused(&c.token, &ids[0], "resolved", "illegal-transition")
         .await;
     assert_eq!(p["allowed"], json!(["in_progress", "declined"]));
-    let res = app
-        .patch(&ids[0], &c.token, &json!({"assignee_id": c.id}))
+    app.patched(&ids[0], &c.token, &json!({"assignee_id": c.id}))
         .await;
-    assert_eq!(res.status(), 200);
     for to in ["in_progress", "resolved"] {
         app.moved(&c.token, &ids[0], to).await;
     }
