@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{
-    assert_problem, error_fields, id, path_of, spawn_app, Cast, TestApp, TestUser,
+    assert_problem, course_body, error_fields, id, path_of, spawn_app, Cast, TestApp, TestUser,
 };
 
 /// The cast of a scope test: `own` is the University of Ghana, `other`
@@ -89,13 +89,7 @@ async fn a_partner_reads_only_its_own_institutions_attendance_marks() {
     let mut enrollments = Vec::new();
     for (staff, inst) in [(&t.own_staff, &t.own), (&t.other_staff, &t.other)] {
         let trainee = app.trainee_record(Some(id(inst))).await;
-        let e = app
-            .create(
-                &format!("{cohort}/enrollments"),
-                &staff.token,
-                &json!({ "trainee_id": trainee }),
-            )
-            .await;
+        let e = app.enroll(&cohort, &staff.token, &trainee).await;
         let path = path_of("enrollments", &e);
         app.moved(token, &path, "accepted").await;
         enrollments.push(e["id"].as_str().unwrap().to_string());
@@ -481,21 +475,11 @@ async fn world(app: &TestApp) -> World {
         enrollments[1],
     ))
     .await;
-    let notification: Uuid = {
-        use diesel::QueryDsl;
-        use diesel_async::RunQueryDsl;
-        use meridian::schema::notifications;
-        notifications::table
-            .select(notifications::id)
-            .first(&mut app.conn().await)
-            .await
-            .unwrap()
-    };
+    let notification = app.first_notification().await;
     let mut knowledge = Vec::new();
     let mut hooks = Vec::new();
     for owner in [&own, &other] {
-        let body = json!({"title": "Crop vision", "kind": "course", "url": "https://open.example.org/c",
-                          "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": owner["id"]});
+        let body = course_body(owner);
         knowledge.push(made(app, "/api/v1/resources", &token, body).await);
         let body = json!({"url": "https://sis.example.org/meridian", "events": ["*"],
                           "institution_id": owner["id"]});
@@ -665,13 +649,7 @@ async fn histories_name_the_staff_who_acted_to_staff_only() {
         .open_cohort(token, &programme, &t.other, "E1", json!({}))
         .await;
     let trainee = app.trainee_record(Some(id(&t.own))).await;
-    let e = app
-        .create(
-            &format!("{cohort}/enrollments"),
-            &t.own_staff.token,
-            &json!({ "trainee_id": trainee }),
-        )
-        .await;
+    let e = app.enroll(&cohort, &t.own_staff.token, &trainee).await;
     let path = path_of("enrollments", &e);
     app.moved(token, &path, "accepted").await;
     let by = |history: &Value| -> Vec<Value> {

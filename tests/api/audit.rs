@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app_with_institution;
+use crate::helpers::{items, spawn_app_with_institution};
 
 #[tokio::test]
 async fn create_update_and_delete_are_recorded_with_changes_and_request_id() {
@@ -60,5 +60,5 @@ async fn create_update_and_delete_are_recorded_with_changes_and_request_id() {
             &admin.token,
         )
         .await;
-    assert_eq!(filtered["items"].as_array().unwrap().len(), 2);
+    assert_eq!(items(&filtered).len(), 2);
 }

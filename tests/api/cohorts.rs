@@ -3,7 +3,9 @@
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_invalid, assert_problem, path_of, spawn_app, TestApp};
+use crate::helpers::{
+    assert_invalid, assert_problem, item_texts, items, path_of, spawn_app, TestApp,
+};
 
 async fn setup(app: &TestApp) -> (String, Value, Value) {
     let admin = app.admin().await;
@@ -268,11 +270,7 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        public["items"].as_array().unwrap().len(),
-        4,
-        "published and public"
-    );
+    assert_eq!(items(&public).len(), 4, "published and public");
     for state in [
         "applied",
         "admitted",
@@ -293,12 +291,7 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
     let countries: Value = app
         .get_json("/api/v1/institutions?limit=200", &admin.token)
         .await;
-    let mut codes: Vec<&str> = countries["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["country_code"].as_str().unwrap())
-        .collect();
+    let mut codes: Vec<&str> = item_texts(&countries, "country_code");
     codes.sort();
     codes.dedup();
     assert!(codes.len() >= 12, "{codes:?}");

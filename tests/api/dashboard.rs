@@ -59,13 +59,7 @@ async fn programme(app: &TestApp) -> Value {
         .await;
     for home in [&ghana, &kenya] {
         let trainee = app.trainee_record(Some(id(home))).await;
-        let e = app
-            .create(
-                &format!("{cohort}/enrollments"),
-                &admin.token,
-                &json!({ "trainee_id": trainee }),
-            )
-            .await;
+        let e = app.enroll(&cohort, &admin.token, &trainee).await;
         let path = path_of("enrollments", &e);
         app.moved(&admin.token, &path, "accepted").await;
     }

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{
-        assert_problem, eventually, fresh_database, id, mail_settings, path_of, spawn_app_on,
-        spawn_app_with, test_settings, TestApp,
+        assert_problem, eventually, fresh_database, id, items, mail_settings, path_of,
+        spawn_app_on, spawn_app_with, test_settings, TestApp,
     },
     smtp::{Mode, SmtpServer},
 };
@@ -203,11 +203,11 @@ async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
     let failed: Value = app
         .get_json("/api/v1/notifications?status=failed", &admin.token)
         .await;
-    let items = failed["items"].as_array().unwrap();
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["payload"]["token"], "[hidden]");
-    assert_eq!(items[0]["payload"]["inviter"], "Amina Diallo");
-    let retry = format!("{}/retry", path_of("notifications", &items[0]));
+    assert_eq!(items(&failed).len(), 1);
+    let failed = &failed["items"][0];
+    assert_eq!(failed["payload"]["token"], "[hidden]");
+    assert_eq!(failed["payload"]["inviter"], "Amina Diallo");
+    let retry = format!("{}/retry", path_of("notifications", failed));
 
     smtp.set_mode(Mode::Accept);
     let res = app.post(&retry, &admin.token, &json!({})).await;
@@ -228,7 +228,7 @@ async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
             &admin.token,
         )
         .await;
-    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items(&audit).len(), 1);
 }
 
 #[tokio::test]

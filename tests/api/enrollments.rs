@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{
-        assert_invalid, assert_problem, error_fields, id, mail_settings, path_of, spawn_app,
+        assert_invalid, assert_problem, error_fields, id, items, mail_settings, path_of, spawn_app,
         spawn_app_with, TestApp, TestUser,
     },
     smtp::SmtpServer,
@@ -361,7 +361,7 @@ async fn only_coordinators_decide_while_partners_and_trainees_may_withdraw_their
     let mine: Value = app
         .get_json(&format!("{}/enrollments", w.cohort_path), &me.token)
         .await;
-    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items(&mine).len(), 1);
     app.moved(&me.token, &b, "withdrawn").await;
 }
 
@@ -635,7 +635,7 @@ async fn the_list_of_all_enrollments_keeps_to_the_callers_scope() {
     let theirs: Value = app
         .get_json("/api/v1/enrollments", &w.partner_a.token)
         .await;
-    assert_eq!(theirs["items"].as_array().unwrap().len(), 2);
+    assert_eq!(items(&theirs).len(), 2);
     assert!(theirs["items"]
         .as_array()
         .unwrap()

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{
-        assert_invalid, assert_problem, id, mail_settings, path_of, spawn_app, spawn_app_with,
-        test_settings, TestApp, TestUser,
+        assert_invalid, assert_problem, id, item_texts, items, mail_settings, path_of, spawn_app,
+        spawn_app_with, test_settings, TestApp, TestUser,
     },
     smtp::SmtpServer,
 };
@@ -222,12 +222,7 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
         .await;
     // The agreement's history shows its creation and its termination.
     let history: Value = app.get_json(&format!("{path}/history"), token).await;
-    let actions: Vec<&str> = history["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = item_texts(&history, "action");
     assert_eq!(
         actions,
         ["exchange_agreement.create", "exchange_agreement.update"]
@@ -301,7 +296,7 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
     assert_eq!(refusals, 3);
     let me = app.user_for_trainee(s.trainee).await;
     let mine: Value = app.get_json("/api/v1/exchanges", &me.token).await;
-    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    assert_eq!(items(&mine).len(), 2);
     let journey: Value = app
         .get_json(
             &format!("/api/v1/trainees/{}/journey", s.trainee),

@@ -494,6 +494,25 @@ impl TestApp {
         self.send_json(Method::PUT, path, Some(token), body).await
     }
 
+    /// Nominates a trainee (its id) into the cohort at `cohort`; the
+    /// enrollment's JSON.
+    pub async fn enroll(&self, cohort: &str, token: &str, trainee: impl serde::Serialize) -> Value {
+        let body = json!({ "trainee_id": trainee });
+        self.create(&format!("{cohort}/enrollments"), token, &body)
+            .await
+    }
+
+    /// The id of the first notification in the outbox.
+    pub async fn first_notification(&self) -> Uuid {
+        use diesel::QueryDsl;
+        use meridian::schema::notifications;
+        notifications::table
+            .select(notifications::id)
+            .first(&mut self.conn().await)
+            .await
+            .unwrap()
+    }
+
     /// Changes a record with a `PATCH` that must answer 200; its JSON.
     pub async fn patched(&self, path: &str, token: &str, body: &Value) -> Value {
         let res = self.patch(path, token, body).await;
@@ -646,6 +665,25 @@ pub fn id(record: &Value) -> Uuid {
 /// The path of a record of a collection: `/api/v1/{collection}/{id}`.
 pub fn path_of(collection: &str, record: &Value) -> String {
     format!("/api/v1/{collection}/{}", record["id"].as_str().unwrap())
+}
+
+/// The items of a list page.
+pub fn items(page: &Value) -> &Vec<Value> {
+    page["items"].as_array().unwrap()
+}
+
+/// A text member of every item of a list page.
+pub fn item_texts<'a>(page: &'a Value, member: &str) -> Vec<&'a str> {
+    items(page)
+        .iter()
+        .map(|item| item[member].as_str().unwrap())
+        .collect()
+}
+
+/// The body of an open course of `owner`, to create as a resource.
+pub fn course_body(owner: &Value) -> Value {
+    json!({"title": "Crop vision", "kind": "course", "url": "https://open.example.org/c",
+           "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": owner["id"]})
 }
 
 /// The fields named in a 422 problem.

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{
-    assert_invalid, assert_problem, id, path_of, spawn_app, spawn_app_with, test_settings, Cast,
-    TestApp,
+    assert_invalid, assert_problem, id, item_texts, items, path_of, spawn_app, spawn_app_with,
+    test_settings, Cast, TestApp,
 };
 
 fn course(owner: &Value) -> Value {
@@ -54,7 +54,7 @@ async fn partners_share_their_own_institutions_resources_and_readers_see_what_is
         assert_eq!(app.get(&path, &who.token).await.status(), status);
     }
     let listed = app.get_json("/api/v1/resources", &c.viewer.token).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+    assert_eq!(items(&listed).len(), 0);
     let anonymous = app.request(Method::GET, &format!("/api/v1/public{}", &path[7..]), None);
     assert_eq!(anonymous.send().await.unwrap().status(), 404);
 
@@ -120,12 +120,7 @@ async fn the_lifecycle_is_draft_published_withdrawn_and_back() {
     let history = app
         .get_json(&format!("{path}/transitions"), &c.coordinator.token)
         .await;
-    let moves: Vec<&str> = history["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["to"].as_str().unwrap())
-        .collect();
+    let moves: Vec<&str> = item_texts(&history, "to");
     assert_eq!(moves, ["draft", "published", "withdrawn", "published"]);
 }
 
@@ -207,12 +202,7 @@ async fn lists_filter_by_kind_theme_language_and_licence() {
         ),
     ] {
         let page = app.get_json(&format!("/api/v1/resources?{query}"), t).await;
-        let got: Vec<&str> = page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["title"].as_str().unwrap())
-            .collect();
+        let got: Vec<&str> = item_texts(&page, "title");
         assert_eq!(got, titles, "{query}");
     }
     let res = app.get("/api/v1/resources?theme=astrology", t).await;
@@ -343,11 +333,7 @@ async fn coordinators_link_published_resources_and_withdrawal_tells_them() {
     let used = app
         .get_json(&format!("{cohort_path}/resources"), &c.viewer.token)
         .await;
-    assert_eq!(
-        used["items"].as_array().unwrap().len(),
-        0,
-        "viewers read published ones only"
-    );
+    assert_eq!(items(&used).len(), 0, "viewers read published ones only");
 
     let res = app.send(Method::DELETE, &link, Some(t)).await;
     assert_eq!(res.status(), 204);
@@ -368,13 +354,7 @@ async fn knowledge_stats_count_flows_and_reach() {
     for _ in 0..2 {
         let trainee = app.trainee_record(Some(id(&c.other))).await;
         trainees.push(trainee);
-        let e = app
-            .create(
-                &format!("{cohort_path}/enrollments"),
-                t,
-                &json!({ "trainee_id": trainee }),
-            )
-            .await;
+        let e = app.enroll(&cohort_path, t, &trainee).await;
         let path = path_of("enrollments", &e);
         if e["status"] != "accepted" {
             app.moved(t, &path, "accepted").await;
@@ -464,7 +444,7 @@ async fn knowledge_stats_count_flows_and_reach() {
     let res = app.send(Method::DELETE, &venture_link, Some(t)).await;
     assert_eq!(res.status(), 204);
     let flows = app.get_json("/api/v1/stats/knowledge", t).await;
-    assert_eq!(flows["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items(&flows).len(), 1);
     assert_eq!(flows["items"][0]["user_country"], "KE");
     let res = app.get("/api/v1/stats/knowledge?group_by=licence", t).await;
     assert_invalid(res, &["group_by"]).await;

@@ -7,7 +7,8 @@ use meridian::auth::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_problem, path_of, spawn_app, spawn_app_with_admin, spawn_app_with_institution, TestApp,
+    assert_problem, item_texts, items, path_of, spawn_app, spawn_app_with_admin,
+    spawn_app_with_institution, TestApp,
 };
 
 #[tokio::test]
@@ -68,13 +69,7 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
                          "gender": gender, "institution_id": inst["id"]});
         let t = app.create("/api/v1/trainees", &c.token, &body).await;
         first_trainee.get_or_insert(t["id"].clone());
-        let e = app
-            .create(
-                &format!("{cohort_path}/enrollments"),
-                &c.token,
-                &json!({"trainee_id": t["id"]}),
-            )
-            .await;
+        let e = app.enroll(&cohort_path, &c.token, &t["id"]).await;
         let path = path_of("enrollments", &e);
         app.moved(&c.token, &path, outcome).await;
     }
@@ -136,14 +131,9 @@ async fn dashboards_count_exactly_and_never_show_a_person() {
     assert_eq!(by_region["items"][0]["key"], "africa");
     assert_eq!(by_region["items"][0]["total"], 4);
     let by_gender = get("/api/v1/stats/enrollments?group_by=gender".into()).await;
-    assert_eq!(by_gender["items"].as_array().unwrap().len(), 3);
+    assert_eq!(items(&by_gender).len(), 3);
     let by_institution = get("/api/v1/stats/enrollments?group_by=institution".into()).await;
-    let labels: Vec<&str> = by_institution["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels: Vec<&str> = item_texts(&by_institution, "label");
     assert_eq!(labels.len(), 2);
     assert!(labels.contains(&"University of Nairobi"));
 
@@ -528,12 +518,7 @@ async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
             .await;
         for _ in 0..nominees {
             let t = app.trainee_record(None).await;
-            app.create(
-                &format!("{path}/enrollments"),
-                &c.token,
-                &json!({"trainee_id": t}),
-            )
-            .await;
+            app.enroll(&path, &c.token, &t).await;
         }
         cohorts.push(cohort);
     }
@@ -593,7 +578,7 @@ async fn filters_narrow_to_a_programme_and_the_cohorts_starting_in_a_period() {
     ))
     .await;
     assert_eq!(by_institution["items"][0]["total"], 1);
-    assert_eq!(by_institution["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items(&by_institution).len(), 1);
     let res = app
         .get("/api/v1/stats/overview?from=March", &viewer.token)
         .await;

@@ -5,7 +5,9 @@ use meridian::auth::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{assert_invalid, id, path_of, spawn_app_with_admin, TestApp};
+use crate::helpers::{
+    assert_invalid, course_body, id, items, path_of, spawn_app_with_admin, TestApp,
+};
 
 fn ids(feed: &Value) -> Vec<(String, String)> {
     feed["items"]
@@ -137,7 +139,7 @@ async fn pages_link_to_the_next_one_and_csv_downloads_are_named() {
     let res = app.get(next, &admin.token).await;
     assert!(res.headers().get("link").is_none());
     let last: Value = res.json().await.unwrap();
-    assert_eq!(last["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items(&last).len(), 1);
     assert_ne!(last["items"][0]["id"], page["items"][0]["id"]);
     assert!(!cursor.is_empty());
     // CSV downloads carry a file name, and a byte order mark when asked.
@@ -197,13 +199,7 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
         .open_cohort(token, &programme, &china, "S1", json!({"capacity": 5}))
         .await;
     let trainee = app.trainee_record(Some(ghana_id)).await;
-    let enrollment = app
-        .create(
-            &format!("{cohort_path}/enrollments"),
-            token,
-            &json!({ "trainee_id": trainee }),
-        )
-        .await;
+    let enrollment = app.enroll(&cohort_path, token, &trainee).await;
     let enrollment_path = path_of("enrollments", &enrollment);
     let now = chrono::Utc::now();
     let session = app
@@ -257,12 +253,7 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
         )
         .await;
     let resource = app
-        .create(
-            "/api/v1/resources",
-            token,
-            &json!({"title": "Crop vision", "kind": "course", "url": "https://open.example.org/c",
-                    "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": ghana["id"]}),
-        )
+        .create("/api/v1/resources", token, &course_body(&ghana))
         .await;
     let hook = app
         .create(
@@ -272,16 +263,7 @@ async fn every_record_read_by_id_changes_its_etag_when_its_answer_does() {
         )
         .await;
     let id_of = |v: &Value| v["id"].as_str().unwrap().to_string();
-    let notification: Uuid = {
-        use diesel::QueryDsl;
-        use diesel_async::RunQueryDsl;
-        use meridian::schema::notifications;
-        notifications::table
-            .select(notifications::id)
-            .first(&mut app.conn().await)
-            .await
-            .unwrap()
-    };
+    let notification = app.first_notification().await;
     // Each record, and a change of what its answer shows. Cohorts and
     // sessions change by their computed parts, their own row untouched.
     let cases: Vec<(String, String, String)> = vec![

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{
-        assert_invalid, assert_problem, id, mail_settings, path_of, spawn_app_with, test_settings,
-        TestApp, TestUser,
+        assert_invalid, assert_problem, id, item_texts, items, mail_settings, path_of,
+        spawn_app_with, test_settings, TestApp, TestUser,
     },
     smtp::SmtpServer,
 };
@@ -160,7 +160,7 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
     let partner = app.user(Role::Partner, Some(inst_id)).await;
     assert_eq!(app.get(&path, &partner.token).await.status(), 200);
     let listed: Value = app.get_json("/api/v1/ventures", &partner.token).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items(&listed).len(), 1);
     let other_inst = app
         .institution(&admin.token, "Makerere University", "UG")
         .await;
@@ -216,12 +216,7 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
     let queue: Value = app
         .get_json("/api/v1/service-requests?status=open", &c.token)
         .await;
-    let descriptions: Vec<&str> = queue["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["description"].as_str().unwrap())
-        .collect();
+    let descriptions: Vec<&str> = item_texts(&queue, "description");
     assert_eq!(
         descriptions,
         [
@@ -241,7 +236,7 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
     let queue: Value = app
         .get_json("/api/v1/service-requests?status=open", &c.token)
         .await;
-    assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items(&queue).len(), 1);
 
     app.create(
         &format!("{path}/milestones"),

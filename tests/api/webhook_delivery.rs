@@ -18,7 +18,8 @@ use meridian::{auth::Role, config::Settings};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    eventually, path_of, spawn_app_on, spawn_app_with, test_settings, TestApp, TestUser,
+    course_body, eventually, path_of, spawn_app_on, spawn_app_with, test_settings, TestApp,
+    TestUser,
 };
 
 /// One request a receiver got.
@@ -362,13 +363,7 @@ async fn a_partner_subscription_hears_only_of_its_institution() {
     let mut enrollments = Vec::new();
     for (home, name) in [(ghana, "Akosua"), (&kenya, "Wanjiru")] {
         let t = trainee(app, &admin.token, home, name).await;
-        let e = app
-            .create(
-                &format!("{cohort}/enrollments"),
-                &admin.token,
-                &json!({ "trainee_id": t["id"] }),
-            )
-            .await;
+        let e = app.enroll(&cohort, &admin.token, &t["id"]).await;
         let path = path_of("enrollments", &e);
         app.moved(&admin.token, &path, "accepted").await;
         enrollments.push(sid(&e).to_string());
@@ -573,12 +568,7 @@ async fn each_family_of_events_is_sent_by_its_write() {
     )
     .await;
     let resource = app
-        .create(
-            "/api/v1/resources",
-            token,
-            &json!({"title": "Crop vision", "kind": "course", "url": "https://open.example.org/c",
-                    "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": ghana["id"]}),
-        )
+        .create("/api/v1/resources", token, &course_body(ghana))
         .await;
     let resource = path_of("resources", &resource);
     app.moved(token, &resource, "published").await;
@@ -591,13 +581,7 @@ async fn each_family_of_events_is_sent_by_its_write() {
     let (_, cohort) = app
         .open_cohort(token, &programme, &china, "C1", json!({}))
         .await;
-    let e = app
-        .create(
-            &format!("{cohort}/enrollments"),
-            token,
-            &json!({ "trainee_id": kofi["id"] }),
-        )
-        .await;
+    let e = app.enroll(&cohort, token, &kofi["id"]).await;
     let enrollment = path_of("enrollments", &e);
     app.moved(token, &enrollment, "accepted").await;
     for to in ["closed", "running"] {

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_invalid, assert_problem, error_fields, path_of, spawn_app, spawn_app_with,
+    assert_invalid, assert_problem, error_fields, items, path_of, spawn_app, spawn_app_with,
     spawn_app_with_admin, test_settings, Cast,
 };
 
@@ -53,7 +53,7 @@ async fn partners_subscribe_their_institution_and_see_the_secret_once() {
     assert_problem(app.get(&path, &other_partner.token).await, 404, "not-found").await;
     assert_problem(app.get(&path, &coordinator.token).await, 403, "forbidden").await;
     let listed = app.get_json("/api/v1/webhooks", &other_partner.token).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+    assert_eq!(items(&listed).len(), 0);
     // A partner subscribes only its own institution.
     let mut body = hook("https://sis.uchile.example/other");
     body["institution_id"] = other["id"].clone();
@@ -62,7 +62,7 @@ async fn partners_subscribe_their_institution_and_see_the_secret_once() {
 
     // Rotation: a new secret, shown once, and the stored one changes.
     let listed = app.get_json("/api/v1/webhooks", &partner.token).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items(&listed).len(), 1);
     let res = app
         .send(
             Method::POST,
