@@ -244,21 +244,32 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
     assert!(meridian::demo::seed(&app.db_url).await.unwrap());
     assert!(!meridian::demo::seed(&app.db_url).await.unwrap());
     let admin = app.admin().await;
-    for state in [
+    // Every state of a cohort and of a venture has at least one record.
+    let cohort_states = [
         "draft",
         "open",
         "closed",
         "running",
         "completed",
         "cancelled",
-    ] {
-        let page: Value = app
-            .get_json(
-                &format!("/api/v1/cohorts?status={state}&count=true"),
-                &admin.token,
-            )
-            .await;
-        assert!(page["total"].as_i64().unwrap() >= 1, "{state}");
+    ];
+    let venture_states = [
+        "applied",
+        "admitted",
+        "rejected",
+        "incubating",
+        "graduated",
+        "exited",
+        "closed",
+    ];
+    let states = cohort_states
+        .map(|s| ("cohorts", s))
+        .into_iter()
+        .chain(venture_states.map(|s| ("ventures", s)));
+    for (collection, state) in states {
+        let page = format!("/api/v1/{collection}?status={state}&count=true");
+        let page: Value = app.get_json(&page, &admin.token).await;
+        assert!(page["total"].as_i64().unwrap() >= 1, "{collection} {state}");
     }
     assert!(app.count("trainees").await >= 300);
     assert!(app.count("enrollments").await >= 200);
@@ -271,23 +282,6 @@ async fn the_demo_data_set_loads_once_and_covers_every_cohort_state() {
         .await
         .unwrap();
     assert_eq!(items(&public).len(), 4, "published and public");
-    for state in [
-        "applied",
-        "admitted",
-        "rejected",
-        "incubating",
-        "graduated",
-        "exited",
-        "closed",
-    ] {
-        let page: Value = app
-            .get_json(
-                &format!("/api/v1/ventures?status={state}&count=true"),
-                &admin.token,
-            )
-            .await;
-        assert!(page["total"].as_i64().unwrap() >= 1, "{state}");
-    }
     let countries: Value = app
         .get_json("/api/v1/institutions?limit=200", &admin.token)
         .await;

@@ -132,29 +132,20 @@ async fn until(client: &Client, script: &str) {
     panic!("never true: {script}\npage: {page}");
 }
 
+/// Clicks the element of a CSS selector.
+async fn click(client: &Client, css: &str) {
+    let element = client.find(Locator::Css(css)).await.unwrap();
+    element.click().await.unwrap();
+}
+
 async fn sign_in(client: &Client, base: &str, email: &str) {
     client.goto(&format!("{base}/dashboard")).await.unwrap();
     until(client, "return !document.getElementById('signin').hidden").await;
-    let field = |id: &'static str| client.find(Locator::Id(id));
-    field("email")
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    field("password")
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#signin button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    for (id, text) in [("email", email), ("password", PASSWORD)] {
+        let field = client.find(Locator::Id(id)).await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+    click(client, "#signin button").await;
 }
 
 async fn message(client: &Client) -> String {
@@ -269,13 +260,7 @@ async fn a_coordinator_reads_the_dashboard_in_english_and_arabic_and_downloads_c
     .await;
 
     // A CSV beside each chart: the same endpoint asked for text/csv.
-    client
-        .find(Locator::Css("#chart-country button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#chart-country button").await;
     let file = downloads.path().join("meridian-country.csv");
     let mut csv = String::new();
     for _ in 0..100 {

@@ -820,6 +820,19 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Runs a blocking chore of a cluster (start, stop) off the async threads;
+/// it must succeed.
+pub async fn on_cluster<T: Send + 'static>(
+    cluster: &meridian::local_pg::LocalPostgres,
+    chore: fn(&meridian::local_pg::LocalPostgres) -> anyhow::Result<T>,
+) -> T {
+    let cluster = cluster.clone();
+    tokio::task::spawn_blocking(move || chore(&cluster))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// Clusters of a test, stopped however it ends.
 pub struct Clusters(pub Vec<meridian::local_pg::LocalPostgres>);
 

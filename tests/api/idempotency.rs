@@ -5,13 +5,31 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with_admin, TestApp};
 
-async fn post_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> reqwest::Response {
-    app.request(Method::POST, "/api/v1/institutions", Some(token))
+/// A `POST` of `body` to `path` under an `Idempotency-Key`.
+async fn post_keyed(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    app.request(Method::POST, path, token)
         .header("idempotency-key", key)
         .json(body)
         .send()
         .await
         .unwrap()
+}
+
+/// An institution posted under an `Idempotency-Key`.
+async fn post_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> reqwest::Response {
+    post_keyed(app, "/api/v1/institutions", Some(token), key, body).await
+}
+
+/// An institution posted under an `Idempotency-Key`, which must be created.
+async fn created_with_key(app: &TestApp, token: &str, key: &str, body: &Value) {
+    let res = post_with_key(app, token, key, body).await;
+    assert_eq!(res.status(), 201);
 }
 
 #[tokio::test]
@@ -50,12 +68,7 @@ async fn keys_of_one_user_never_replay_for_another() {
     let a = app.admin().await;
     let b = app.admin().await;
     let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
-    assert_eq!(
-        post_with_key(&app, &a.token, "shared", &body)
-            .await
-            .status(),
-        201
-    );
+    created_with_key(&app, &a.token, "shared", &body).await;
     let res = post_with_key(&app, &b.token, "shared", &body).await;
     assert_problem(res, 409, "duplicate").await;
 }
@@ -76,12 +89,7 @@ async fn failed_requests_are_replayed_too_and_write_nothing() {
 async fn a_key_past_its_24_hours_is_new_again() {
     let (app, admin) = spawn_app_with_admin().await;
     let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
-    assert_eq!(
-        post_with_key(&app, &admin.token, "yearly", &body)
-            .await
-            .status(),
-        201
-    );
+    created_with_key(&app, &admin.token, "yearly", &body).await;
     app.run_sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
         .await;
     let other =
@@ -101,12 +109,7 @@ async fn a_key_whose_first_request_died_is_leased_for_a_minute_only() {
     let (app, admin) = spawn_app_with_admin().await;
     let body = json!({"name": "Makerere University", "kind": "university", "country_code": "UG"});
     // The first request claimed the key and died before its answer was kept.
-    assert_eq!(
-        post_with_key(&app, &admin.token, "died", &body)
-            .await
-            .status(),
-        201
-    );
+    created_with_key(&app, &admin.token, "died", &body).await;
     app.run_sql(
         "UPDATE idempotency_keys SET status_code = NULL, headers = NULL, body = NULL; \
          DELETE FROM audit_events; DELETE FROM institutions",
@@ -124,22 +127,12 @@ async fn a_key_whose_first_request_died_is_leased_for_a_minute_only() {
 #[tokio::test]
 async fn anonymous_and_auth_requests_are_never_stored_or_replayed() {
     let app = spawn_app().await;
-    let anonymous = app
-        .request(Method::POST, "/api/v1/institutions", None)
-        .header("idempotency-key", "shared")
-        .json(&json!({"name": "Nowhere"}))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({"name": "Nowhere"});
+    let anonymous = post_keyed(&app, "/api/v1/institutions", None, "shared", &body).await;
     assert_problem(anonymous, 401, "unauthorized").await;
-    let reset = || {
-        app.request(Method::POST, "/api/v1/auth/password-reset", None)
-            .header("idempotency-key", "reset")
-            .json(&json!({"email": "someone@example.org"}))
-            .send()
-    };
+    let body = json!({"email": "someone@example.org"});
     for _ in 0..2 {
-        let res = reset().await.unwrap();
+        let res = post_keyed(&app, "/api/v1/auth/password-reset", None, "reset", &body).await;
         assert_eq!(res.status(), 202);
         assert!(res.headers().get("idempotent-replayed").is_none());
     }

@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, items, spawn_app_with_admin, TestApp};
+use crate::helpers::{assert_problem, items, spawn_app_with_admin, TestApp, TestUser};
 
 async fn seed(app: &TestApp, token: &str) {
     let rows = [
@@ -31,6 +31,13 @@ async fn seed(app: &TestApp, token: &str) {
         )
         .await;
     }
+}
+
+/// A fresh app whose admin made the seven institutions of [`seed`].
+async fn seeded() -> (TestApp, TestUser) {
+    let (app, admin) = spawn_app_with_admin().await;
+    seed(&app, &admin.token).await;
+    (app, admin)
 }
 
 async fn walk(app: &TestApp, token: &str, query: &str) -> Vec<String> {
@@ -59,8 +66,7 @@ async fn walk(app: &TestApp, token: &str, query: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_cursor_walk_visits_every_record_once_in_order() {
-    let (app, admin) = spawn_app_with_admin().await;
-    seed(&app, &admin.token).await;
+    let (app, admin) = seeded().await;
 
     let by_creation = walk(&app, &admin.token, "").await;
     assert_eq!(by_creation.len(), 7);
@@ -84,8 +90,7 @@ async fn a_cursor_walk_visits_every_record_once_in_order() {
 
 #[tokio::test]
 async fn a_cursor_of_another_sort_is_refused() {
-    let (app, admin) = spawn_app_with_admin().await;
-    seed(&app, &admin.token).await;
+    let (app, admin) = seeded().await;
     let page: Value = app
         .get_json("/api/v1/institutions?limit=2&sort=name", &admin.token)
         .await;
@@ -101,8 +106,7 @@ async fn a_cursor_of_another_sort_is_refused() {
 
 #[tokio::test]
 async fn count_filters_and_search_narrow_the_list() {
-    let (app, admin) = spawn_app_with_admin().await;
-    seed(&app, &admin.token).await;
+    let (app, admin) = seeded().await;
     let get = |q: &'static str| {
         let app = &app;
         let token = admin.token.clone();
@@ -134,8 +138,7 @@ async fn count_filters_and_search_narrow_the_list() {
 
 #[tokio::test]
 async fn updated_since_returns_only_what_changed() {
-    let (app, admin) = spawn_app_with_admin().await;
-    seed(&app, &admin.token).await;
+    let (app, admin) = seeded().await;
     let all: Value = app
         .get_json("/api/v1/institutions?sort=created_at", &admin.token)
         .await;
@@ -161,8 +164,7 @@ async fn updated_since_returns_only_what_changed() {
 
 #[tokio::test]
 async fn lists_and_dashboards_answer_csv_when_asked() {
-    let (app, admin) = spawn_app_with_admin().await;
-    seed(&app, &admin.token).await;
+    let (app, admin) = seeded().await;
     app.post(
         "/api/v1/institutions",
         &admin.token,

@@ -5,7 +5,9 @@ use meridian::local_pg::{ensure_database, LocalPostgres};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{eventually, free_port, path_of, spawn_app_on, test_settings, Clusters};
+use crate::helpers::{
+    eventually, free_port, on_cluster, path_of, spawn_app_on, test_settings, Clusters,
+};
 
 #[tokio::test]
 async fn dashboards_read_the_replica_and_fall_back_to_the_primary_when_it_stops() {
@@ -17,13 +19,7 @@ async fn dashboards_read_the_replica_and_fall_back_to_the_primary_when_it_stops(
         .unwrap()
         .throwaway();
     let clusters = Clusters(vec![replica.clone(), primary.clone()]);
-    tokio::task::spawn_blocking({
-        let primary = primary.clone();
-        move || primary.ensure_running()
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    on_cluster(&primary, LocalPostgres::ensure_running).await;
     ensure_database(&primary.url("postgres"), "meridian")
         .await
         .unwrap();
@@ -80,13 +76,7 @@ async fn dashboards_read_the_replica_and_fall_back_to_the_primary_when_it_stops(
 
     // The replica stops: dashboards read the primary, and say so.
     drop(conn);
-    tokio::task::spawn_blocking({
-        let replica = replica.clone();
-        move || replica.stop()
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    on_cluster(&replica, LocalPostgres::stop).await;
     assert_eq!(institutions().await, 2);
     let ready: Value = app.get_json("/readyz", "").await;
     assert_eq!(ready["replica"], "primary");

@@ -7,7 +7,7 @@ use meridian::{db, local_pg::LocalPostgres};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use uuid::Uuid;
 
-use crate::helpers::{free_port, spawn_app_on, test_settings, Clusters};
+use crate::helpers::{free_port, on_cluster, spawn_app_on, test_settings, Clusters};
 
 /// A certificate authority: its certificate (PEM) and what signs with it.
 struct Authority {
@@ -70,13 +70,7 @@ async fn tls_to_postgres_checks_the_authority_and_the_host_name() {
             base.join("server.key").display()
         ));
     let guard = Clusters(vec![cluster.clone()]);
-    tokio::task::spawn_blocking({
-        let cluster = cluster.clone();
-        move || cluster.ensure_running()
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    on_cluster(&cluster, LocalPostgres::ensure_running).await;
     // Only TLS from now on (the socket stays for pg_ctl).
     let hba = cluster.data_dir().join("pg_hba.conf");
     private_file(
