@@ -4,7 +4,7 @@ use meridian::auth::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_invalid, assert_problem, item_texts, items, path_of, spawn_app, TestApp,
+    assert_invalid, assert_problem, error_fields, item_texts, items, path_of, spawn_app, TestApp,
 };
 
 async fn setup(app: &TestApp) -> (String, Value, Value) {
@@ -35,34 +35,40 @@ async fn programmes_have_unique_codes_and_ordered_dates() {
     let app = spawn_app().await;
     let (token, programme, host) = setup(&app).await;
     assert_eq!(programme["status"], "draft");
-    let res = app
-        .post(
-            "/api/v1/programs",
-            &token,
-            &json!({"code": "ai4ag-2027", "title": "Again", "theme": "agriculture",
-                    "lead_institution_id": host["id"], "starts_on": "2027-01-01", "ends_on": "2027-02-01"}),
-        )
-        .await;
-    assert_problem(res, 409, "duplicate").await;
-    let res = app
-        .post(
-            "/api/v1/programs",
-            &token,
-            &json!({"code": "bad code", "title": "", "theme": "mining",
-                    "lead_institution_id": host["id"], "starts_on": "2027-05-01", "ends_on": "2027-02-01"}),
-        )
-        .await;
-    assert_invalid(res, &["code", "ends_on", "theme", "title"]).await;
-    let res = app
-        .post(
-            "/api/v1/programs",
-            &token,
-            &json!({"code": "X1", "title": "Ghost lead", "theme": "energy",
-                    "lead_institution_id": "01a22228-d8ed-7441-b9a0-c214e2fc361d",
-                    "starts_on": "2027-01-01", "ends_on": "2027-02-01"}),
-        )
-        .await;
-    assert_invalid(res, &["lead_institution_id"]).await;
+    let body = |code: &str, title: &str, theme: &str, lead: &Value, dates: [&str; 2]| {
+        json!({"code": code, "title": title, "theme": theme, "lead_institution_id": lead,
+               "starts_on": dates[0], "ends_on": dates[1]})
+    };
+    let ghost = json!("01a22228-d8ed-7441-b9a0-c214e2fc361d");
+    let (lead, in_order) = (&host["id"], ["2027-01-01", "2027-02-01"]);
+    // (body, status, problem, fields named)
+    let refused: [(Value, u16, &str, &[&str]); 3] = [
+        (
+            body("ai4ag-2027", "Again", "agriculture", lead, in_order),
+            409,
+            "duplicate",
+            &[],
+        ),
+        (
+            body("bad code", "", "mining", lead, ["2027-05-01", "2027-02-01"]),
+            422,
+            "validation",
+            &["code", "ends_on", "theme", "title"],
+        ),
+        (
+            body("X1", "Ghost lead", "energy", &ghost, in_order),
+            422,
+            "validation",
+            &["lead_institution_id"],
+        ),
+    ];
+    for (body, status, kind, fields) in refused {
+        let res = app.post("/api/v1/programs", &token, &body).await;
+        let problem = assert_problem(res, status, kind).await;
+        if status == 422 {
+            assert_eq!(error_fields(&problem), fields);
+        }
+    }
     // A change that breaks the date order is refused once merged.
     let path = path_of("programs", &programme);
     let res = app

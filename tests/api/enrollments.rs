@@ -148,12 +148,8 @@ async fn nominations_outside_an_open_window_are_refused() {
     // Closed cohort.
     app.move_to(&w.coordinator.token, &w.cohort_path, "closed")
         .await;
-    assert_problem(
-        nominate(&app, &w, &w.partner_a, &t).await,
-        409,
-        "nominations-closed",
-    )
-    .await;
+    let res = nominate(&app, &w, &w.partner_a, &t).await;
+    assert_problem(res, 409, "nominations-closed").await;
     app.move_to(&w.coordinator.token, &w.cohort_path, "open")
         .await;
     // Open, but the window has passed.
@@ -163,12 +159,8 @@ async fn nominations_outside_an_open_window_are_refused() {
         &json!({"nominations_open_at": now - chrono::Duration::days(3), "nominations_close_at": now - chrono::Duration::days(1)}),
     )
     .await;
-    assert_problem(
-        nominate(&app, &w, &w.partner_a, &t).await,
-        409,
-        "nominations-closed",
-    )
-    .await;
+    let res = nominate(&app, &w, &w.partner_a, &t).await;
+    assert_problem(res, 409, "nominations-closed").await;
     assert_eq!(app.count("enrollments").await, 0);
 }
 

@@ -249,41 +249,43 @@ impl TestApp {
         institution_id: Option<Uuid>,
         password_hash: Option<String>,
     ) -> TestUser {
-        let mut conn = self.conn().await;
         let id = Uuid::now_v7();
         let trainee_id = if role == Role::Trainee {
             Some(self.trainee_record(institution_id).await)
         } else {
             None
         };
-        let user = users::insert(
-            &mut conn,
-            &NewUser {
-                id,
-                email: format!("{}-{}@example.org", <&str>::from(role), id.simple()),
-                full_name: "Test User".into(),
-                role,
-                institution_id,
-                trainee_id,
-                password_hash,
-            },
-        )
+        self.insert_user(NewUser {
+            id,
+            email: format!("{}-{}@example.org", <&str>::from(role), id.simple()),
+            full_name: "Test User".into(),
+            role,
+            institution_id,
+            trainee_id,
+            password_hash,
+        })
         .await
-        .map_err(|e| e.to_string())
-        .unwrap();
+    }
+
+    /// Inserts a user and hands out a token for it.
+    async fn insert_user(&self, new: NewUser) -> TestUser {
+        let user = users::insert(&mut self.conn().await, &new)
+            .await
+            .map_err(|e| e.to_string())
+            .unwrap();
         let token = self
             .state
             .tokens
             .issue(
                 user.id,
-                role,
-                institution_id,
+                new.role,
+                new.institution_id,
                 user.trainee_id,
                 0,
                 Uuid::now_v7(),
             )
             .unwrap();
-        TestUser { id, token }
+        TestUser { id: user.id, token }
     }
 
     /// A trainee record (of `institution`, or of a new one), made in SQL.
@@ -338,29 +340,17 @@ impl TestApp {
 
     /// A trainee account for an existing trainee record.
     pub async fn user_for_trainee(&self, trainee_id: Uuid) -> TestUser {
-        let mut conn = self.conn().await;
         let id = Uuid::now_v7();
-        users::insert(
-            &mut conn,
-            &NewUser {
-                id,
-                email: format!("trainee-account-{}@example.org", id.simple()),
-                full_name: "Trainee".into(),
-                role: Role::Trainee,
-                institution_id: None,
-                trainee_id: Some(trainee_id),
-                password_hash: None,
-            },
-        )
+        self.insert_user(NewUser {
+            id,
+            email: format!("trainee-account-{}@example.org", id.simple()),
+            full_name: "Trainee".into(),
+            role: Role::Trainee,
+            institution_id: None,
+            trainee_id: Some(trainee_id),
+            password_hash: None,
+        })
         .await
-        .map_err(|e| e.to_string())
-        .unwrap();
-        let token = self
-            .state
-            .tokens
-            .issue(id, Role::Trainee, None, Some(trainee_id), 0, Uuid::now_v7())
-            .unwrap();
-        TestUser { id, token }
     }
 
     /// A user of a role who belongs to `institution` (a record's JSON).

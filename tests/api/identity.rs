@@ -41,6 +41,13 @@ async fn account(app: &TestApp, role: Role) -> (uuid::Uuid, String) {
     (user.id, app.email_of(user.id).await)
 }
 
+/// A fresh app with one account of a role; the app and the account's email.
+async fn app_with_account(role: Role) -> (TestApp, String) {
+    let app = spawn_app().await;
+    let (_, email) = account(&app, role).await;
+    (app, email)
+}
+
 async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.post_anonymous(
         "/api/v1/auth/login",
@@ -123,8 +130,7 @@ fn link_token(message: &crate::smtp::Received) -> String {
 
 #[tokio::test]
 async fn refresh_rotates_and_a_reused_token_revokes_the_whole_login() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Coordinator).await;
+    let (app, email) = app_with_account(Role::Coordinator).await;
     let (first_access, first) = tokens(&app, &email).await;
     let res = refresh(&app, &first).await;
     assert_eq!(res.status(), 200);
@@ -148,8 +154,7 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_whole_login() {
 
 #[tokio::test]
 async fn a_refresh_sent_again_with_its_idempotency_key_is_reuse_not_a_replay() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Viewer).await;
+    let (app, email) = app_with_account(Role::Viewer).await;
     let (_, first) = tokens(&app, &email).await;
     let send = || {
         app.request(Method::POST, "/api/v1/auth/refresh", None)
@@ -170,8 +175,7 @@ async fn a_refresh_sent_again_with_its_idempotency_key_is_reuse_not_a_replay() {
 
 #[tokio::test]
 async fn of_two_concurrent_refreshes_with_one_token_at_most_one_succeeds() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Viewer).await;
+    let (app, email) = app_with_account(Role::Viewer).await;
     let (_, token) = tokens(&app, &email).await;
     let (a, b) = tokio::join!(refresh(&app, &token), refresh(&app, &token));
     let ok = [a.status(), b.status()]
@@ -183,8 +187,7 @@ async fn of_two_concurrent_refreshes_with_one_token_at_most_one_succeeds() {
 
 #[tokio::test]
 async fn refresh_tokens_die_after_24_hours_unused_and_7_days_after_login() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Viewer).await;
+    let (app, email) = app_with_account(Role::Viewer).await;
     let mut conn = app.conn().await;
     // Idle for a day, then logged in a week ago.
     for column in ["expires_at", "family_expires_at"] {
@@ -218,8 +221,7 @@ async fn refresh_tokens_die_after_24_hours_unused_and_7_days_after_login() {
 
 #[tokio::test]
 async fn logout_ends_the_login_and_its_access_tokens_at_once() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Viewer).await;
+    let (app, email) = app_with_account(Role::Viewer).await;
     let (access, token) = tokens(&app, &email).await;
     let (other_access, _) = tokens(&app, &email).await;
     assert_eq!(app.get("/api/v1/me", &access).await.status(), 200);
@@ -285,8 +287,7 @@ async fn an_admin_cannot_disable_itself_or_change_its_own_role() {
 
 #[tokio::test]
 async fn five_failed_logins_lock_the_address_for_the_window() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Viewer).await;
+    let (app, email) = app_with_account(Role::Viewer).await;
     for address in [email.as_str(), "ghost@example.org"] {
         fail_logins(&app, address, 5).await;
     }
@@ -308,8 +309,7 @@ async fn five_failed_logins_lock_the_address_for_the_window() {
 
 #[tokio::test]
 async fn of_forty_wrong_passwords_sent_at_once_at_most_five_get_a_verdict() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Viewer).await;
+    let (app, email) = app_with_account(Role::Viewer).await;
     let tries = (0..40).map(|_| login(&app, &email, "wrong password here"));
     let mut verdicts = 0;
     for res in futures_util::future::join_all(tries).await {
@@ -327,8 +327,7 @@ async fn of_forty_wrong_passwords_sent_at_once_at_most_five_get_a_verdict() {
 
 #[tokio::test]
 async fn a_right_password_takes_its_attempt_back_and_clears_the_failures() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Viewer).await;
+    let (app, email) = app_with_account(Role::Viewer).await;
     fail_logins(&app, &email, 4).await;
     assert_eq!(login(&app, &email, PASSWORD).await.status(), 200);
     assert_eq!(app.count("login_attempts").await, 0);
@@ -513,8 +512,7 @@ async fn a_password_reset_is_emailed_only_to_known_accounts_and_ends_sessions() 
 
 #[tokio::test]
 async fn me_changes_name_and_locale_and_a_password_only_with_the_current_one() {
-    let app = spawn_app().await;
-    let (_, email) = account(&app, Role::Partner).await;
+    let (app, email) = app_with_account(Role::Partner).await;
     let (access, _) = tokens(&app, &email).await;
     let me = app
         .patched(

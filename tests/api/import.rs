@@ -23,6 +23,15 @@ async fn send(app: &TestApp, token: &str, query: &str, body: Vec<u8>) -> reqwest
     .unwrap()
 }
 
+/// Imports `csv` (a dry run or a real one), which must succeed with
+/// `status`; the report.
+async fn imported(app: &TestApp, token: &str, dry_run: bool, csv: &str, status: u16) -> Value {
+    let query = if dry_run { "?dry_run=true" } else { "" };
+    let res = send(app, token, query, csv.as_bytes().to_vec()).await;
+    assert_eq!(res.status(), status);
+    res.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn a_dry_run_writes_nothing_and_a_real_run_writes_every_row() {
     let (app, _, inst) = spawn_app_with_institution("Universidad de Costa Rica", "CR").await;
@@ -32,23 +41,13 @@ async fn a_dry_run_writes_nothing_and_a_real_run_writes_every_row() {
          Diego,Solano,diego@ucr.ac.cr,cr,male,,,\n\
          \"Ana, Maria\",Jimenez,ana@ucr.ac.cr,CR,undisclosed,2001,\"Soil, water\",en\n"
     );
-    let res = send(
-        &app,
-        &partner.token,
-        "?dry_run=true",
-        csv.clone().into_bytes(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let report: Value = res.json().await.unwrap();
+    let report = imported(&app, &partner.token, true, &csv, 200).await;
     assert_eq!(
         (report["rows"].as_u64(), report["created"].as_u64()),
         (Some(3), Some(0))
     );
     assert_eq!(app.count("trainees").await, 0);
-    let res = send(&app, &partner.token, "", csv.clone().into_bytes()).await;
-    assert_eq!(res.status(), 201);
-    let report: Value = res.json().await.unwrap();
+    let report = imported(&app, &partner.token, false, &csv, 201).await;
     assert_eq!(report["created"], 3);
     let listed: Value = app
         .get_json("/api/v1/trainees?q=ana&count=true", &partner.token)
@@ -178,15 +177,7 @@ async fn the_report_has_a_row_per_data_row_with_the_same_lines_for_crlf_and_lf()
         .filter(|l| !l.contains("not-an-email"))
         .map(|l| format!("{l}\r\n"))
         .collect();
-    let res = send(
-        &app,
-        &partner.token,
-        "?dry_run=true",
-        good.clone().into_bytes(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let report: Value = res.json().await.unwrap();
+    let report = imported(&app, &partner.token, true, &good, 200).await;
     assert_eq!(
         statuses(&report),
         [
@@ -198,9 +189,7 @@ async fn the_report_has_a_row_per_data_row_with_the_same_lines_for_crlf_and_lf()
         (report["would_create"].as_u64(), report["errors"].as_u64()),
         (Some(2), Some(0))
     );
-    let res = send(&app, &partner.token, "", good.into_bytes()).await;
-    assert_eq!(res.status(), 201);
-    let report: Value = res.json().await.unwrap();
+    let report = imported(&app, &partner.token, false, &good, 201).await;
     assert_eq!(
         statuses(&report),
         [(2, "created".to_string()), (3, "created".to_string())]

@@ -82,12 +82,8 @@ async fn the_interactive_page_is_served_by_the_binary() {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("swagger"), "{html}");
-    assert_eq!(
-        app.get_anonymous("/docs/swagger-ui-bundle.js")
-            .await
-            .status(),
-        200
-    );
+    let script = app.get_anonymous("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(script.status(), 200);
 }
 
 #[tokio::test]
@@ -112,12 +108,8 @@ async fn every_problem_type_is_an_absolute_uri_that_answers() {
         let page = res.text().await.unwrap();
         assert!(page.contains("What to do"), "{kind}: {page}");
     }
-    assert_eq!(
-        app.get_anonymous("/problems/no-such-problem")
-            .await
-            .status(),
-        404
-    );
+    let unknown = app.get_anonymous("/problems/no-such-problem").await;
+    assert_eq!(unknown.status(), 404);
 }
 
 /// Every `$ref` of a JSON value, recursively.

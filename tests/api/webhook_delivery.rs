@@ -124,6 +124,15 @@ impl Receiver {
         log.iter().filter(|r| r.path == path).cloned().collect()
     }
 
+    /// The body of the first event of a type received at `/all`.
+    fn first_of(&self, event_type: &str) -> Value {
+        self.received("/all")
+            .into_iter()
+            .map(|r| r.json())
+            .find(|b| b["type"] == event_type)
+            .unwrap()
+    }
+
     /// Waits until `path` has accepted `n` requests.
     async fn wait_for(&self, path: &str, n: usize) -> Vec<Received> {
         let got = eventually(20, || async {
@@ -596,12 +605,7 @@ async fn each_family_of_events_is_sent_by_its_write() {
     })
     .await;
     assert!(issued);
-    let certificate = receiver
-        .received("/all")
-        .into_iter()
-        .map(|r| r.json())
-        .find(|b| b["type"] == "certificate.issued")
-        .unwrap();
+    let certificate = receiver.first_of("certificate.issued");
     assert_eq!(certificate["data"]["enrollment_id"], e["id"]);
     let code = certificate["data"]["code"].as_str().unwrap();
     let res = app
@@ -649,11 +653,6 @@ async fn each_family_of_events_is_sent_by_its_write() {
             .filter(|t| !types().contains(**t))
             .collect::<Vec<_>>()
     );
-    let deleted = receiver
-        .received("/all")
-        .into_iter()
-        .map(|r| r.json())
-        .find(|b| b["type"] == "trainee.deleted")
-        .unwrap();
+    let deleted = receiver.first_of("trainee.deleted");
     assert_eq!(deleted["data"]["id"], gone["id"], "the record as it was");
 }

@@ -6,12 +6,17 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     assert_invalid, assert_problem, error_fields, items, path_of, spawn_app, spawn_app_with,
-    spawn_app_with_admin, test_settings, Cast,
+    spawn_app_with_admin, test_settings, Cast, TestApp,
 };
 
 fn hook(url: &str) -> Value {
     json!({"url": url, "events": ["enrollment.accepted", "exchange.approved"],
            "description": "Student information system"})
+}
+
+async fn rotate_secret(app: &TestApp, hook: &str, token: &str) -> reqwest::Response {
+    let path = format!("{hook}/rotate-secret");
+    app.send(Method::POST, &path, Some(token)).await
 }
 
 #[tokio::test]
@@ -63,13 +68,7 @@ async fn partners_subscribe_their_institution_and_see_the_secret_once() {
     // Rotation: a new secret, shown once, and the stored one changes.
     let listed = app.get_json("/api/v1/webhooks", &partner.token).await;
     assert_eq!(items(&listed).len(), 1);
-    let res = app
-        .send(
-            Method::POST,
-            &format!("{path}/rotate-secret"),
-            Some(&partner.token),
-        )
-        .await;
+    let res = rotate_secret(&app, &path, &partner.token).await;
     assert_eq!(res.status(), 200);
     let rotated: Value = res.json().await.unwrap();
     let new_secret = rotated["secret"].as_str().unwrap();
@@ -81,13 +80,7 @@ async fn partners_subscribe_their_institution_and_see_the_secret_once() {
         .await,
         1
     );
-    let res = app
-        .send(
-            Method::POST,
-            &format!("{path}/rotate-secret"),
-            Some(&other_partner.token),
-        )
-        .await;
+    let res = rotate_secret(&app, &path, &other_partner.token).await;
     assert_problem(res, 404, "not-found").await;
 }
 
