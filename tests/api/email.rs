@@ -222,13 +222,10 @@ async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
     // Only failed emails can be retried.
     let res = app.post(&retry, &admin.token, &json!({})).await;
     assert_problem(res, 409, "not-failed").await;
-    let audit: Value = app
-        .get_json(
-            "/api/v1/audit-events?action=notification.retry",
-            &admin.token,
-        )
+    let retries = app
+        .audit_log(&admin.token, "action=notification.retry")
         .await;
-    assert_eq!(items(&audit).len(), 1);
+    assert_eq!(retries.len(), 1);
 }
 
 #[tokio::test]

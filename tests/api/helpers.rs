@@ -358,7 +358,15 @@ impl TestApp {
         self.user(role, Some(id(institution))).await
     }
 
-    /// Audit events of an action.
+    /// The audit log as `token` reads it through the API, with `query`.
+    pub async fn audit_log(&self, token: &str, query: &str) -> Vec<Value> {
+        let page = self
+            .get_json(&format!("/api/v1/audit-events?{query}"), token)
+            .await;
+        items(&page).clone()
+    }
+
+    /// Audit events of an action (counted in the database).
     pub async fn audited(&self, action: &str) -> i64 {
         self.count(&format!("audit_events WHERE action = '{action}'"))
             .await

@@ -48,6 +48,10 @@ async fn app_with_account(role: Role) -> (TestApp, String) {
     (app, email)
 }
 
+async fn invite(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+    app.post("/api/v1/invitations", token, body).await
+}
+
 async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.post_anonymous(
         "/api/v1/auth/login",
@@ -384,21 +388,19 @@ async fn an_invitation_is_emailed_accepted_once_and_gives_a_working_account() {
     let coordinator = app.user(Role::Coordinator, None).await;
 
     // A coordinator may invite partner staff, not other coordinators.
-    let res = app
-        .post(
-            "/api/v1/invitations",
-            &coordinator.token,
-            &json!({"email": "c2@example.org", "role": "coordinator"}),
-        )
-        .await;
+    let res = invite(
+        &app,
+        &coordinator.token,
+        &json!({"email": "c2@example.org", "role": "coordinator"}),
+    )
+    .await;
     assert_problem(res, 403, "forbidden").await;
-    let res = app
-        .post(
-            "/api/v1/invitations",
-            &coordinator.token,
-            &json!({"email": "fatou@ucad.sn", "role": "partner"}),
-        )
-        .await;
+    let res = invite(
+        &app,
+        &coordinator.token,
+        &json!({"email": "fatou@ucad.sn", "role": "partner"}),
+    )
+    .await;
     assert_invalid(res, &["institution_id"]).await;
     let invitation = app.create("/api/v1/invitations", &coordinator.token, &json!({"email": "Fatou@UCAD.sn", "role": "partner", "institution_id": inst["id"], "locale": "fr"})).await;
     assert!(invitation.get("token_hash").is_none());
@@ -442,13 +444,12 @@ async fn an_invitation_is_emailed_accepted_once_and_gives_a_working_account() {
     assert_eq!(login(&app, "fatou@ucad.sn", PASSWORD).await.status(), 200);
 
     // An existing address cannot be invited again.
-    let res = app
-        .post(
-            "/api/v1/invitations",
-            &admin.token,
-            &json!({"email": "FATOU@ucad.sn", "role": "viewer"}),
-        )
-        .await;
+    let res = invite(
+        &app,
+        &admin.token,
+        &json!({"email": "FATOU@ucad.sn", "role": "viewer"}),
+    )
+    .await;
     assert_problem(res, 409, "duplicate").await;
 }
 

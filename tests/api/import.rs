@@ -4,9 +4,7 @@ use meridian::auth::Role;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{
-    assert_invalid, assert_problem, error_fields, spawn_app_with_institution, TestApp,
-};
+use crate::helpers::{assert_invalid, assert_problem, spawn_app_with_institution, TestApp};
 
 const HEADER: &str = "given_name,family_name,email,nationality,gender,birth_year,field,locale\n";
 
@@ -86,31 +84,16 @@ async fn every_bad_row_is_reported_by_line_and_nothing_is_written() {
 
     // Structural problems: the header, the encoding, the column count.
     let bad_header = "name,email\nA,a@b.org\n".as_bytes().to_vec();
-    let p = assert_problem(
-        send(&app, &admin.token, &q, bad_header).await,
-        422,
-        "validation",
-    )
-    .await;
-    assert_eq!(error_fields(&p), ["line 1: header"]);
+    let res = send(&app, &admin.token, &q, bad_header).await;
+    assert_invalid(res, &["line 1: header"]).await;
     let mut latin1 = format!("{HEADER}Jos").into_bytes();
     latin1.extend_from_slice(&[0xe9, b',']);
     latin1.extend_from_slice(b"Okot,jose@mak.ac.ug,UG,male,,,\n");
-    let p = assert_problem(
-        send(&app, &admin.token, &q, latin1).await,
-        422,
-        "validation",
-    )
-    .await;
-    assert_eq!(error_fields(&p), ["line 2: row"]);
+    let res = send(&app, &admin.token, &q, latin1).await;
+    assert_invalid(res, &["line 2: row"]).await;
     let too_many = format!("{HEADER}A,B,a@mak.ac.ug,UG,male,,,en,extra\n").into_bytes();
-    let p = assert_problem(
-        send(&app, &admin.token, &q, too_many).await,
-        422,
-        "validation",
-    )
-    .await;
-    assert_eq!(error_fields(&p), ["line 2: row"]);
+    let res = send(&app, &admin.token, &q, too_many).await;
+    assert_invalid(res, &["line 2: row"]).await;
     assert_eq!(app.count("trainees").await, 0);
 
     // Not CSV, or no institution named by an admin.
