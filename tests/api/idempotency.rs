@@ -5,6 +5,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with_admin, TestApp};
 
+/// The body of a university.
+fn university(name: &str, country: &str) -> Value {
+    json!({"name": name, "kind": "university", "country_code": country})
+}
+
 /// A `POST` of `body` to `path` under an `Idempotency-Key`.
 async fn post_keyed(
     app: &TestApp,
@@ -35,7 +40,7 @@ async fn created_with_key(app: &TestApp, token: &str, key: &str, body: &Value) {
 #[tokio::test]
 async fn the_same_key_and_body_replay_the_first_answer() {
     let (app, admin) = spawn_app_with_admin().await;
-    let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
+    let body = university("Cairo University", "EG");
     let first = post_with_key(&app, &admin.token, "create-cairo-1", &body).await;
     assert_eq!(first.status(), 201);
     let location = first.headers()["location"].clone();
@@ -53,10 +58,9 @@ async fn the_same_key_and_body_replay_the_first_answer() {
 #[tokio::test]
 async fn the_same_key_with_another_body_is_422() {
     let (app, admin) = spawn_app_with_admin().await;
-    let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
+    let body = university("Cairo University", "EG");
     post_with_key(&app, &admin.token, "k-1", &body).await;
-    let other =
-        json!({"name": "Alexandria University", "kind": "university", "country_code": "EG"});
+    let other = university("Alexandria University", "EG");
     let res = post_with_key(&app, &admin.token, "k-1", &other).await;
     assert_problem(res, 422, "validation").await;
     assert_eq!(app.count("institutions").await, 1);
@@ -67,7 +71,7 @@ async fn keys_of_one_user_never_replay_for_another() {
     let app = spawn_app().await;
     let a = app.admin().await;
     let b = app.admin().await;
-    let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
+    let body = university("Cairo University", "EG");
     created_with_key(&app, &a.token, "shared", &body).await;
     let res = post_with_key(&app, &b.token, "shared", &body).await;
     assert_problem(res, 409, "duplicate").await;
@@ -76,7 +80,7 @@ async fn keys_of_one_user_never_replay_for_another() {
 #[tokio::test]
 async fn failed_requests_are_replayed_too_and_write_nothing() {
     let (app, admin) = spawn_app_with_admin().await;
-    let body = json!({"name": "", "kind": "university", "country_code": "EG"});
+    let body = university("", "EG");
     let res = post_with_key(&app, &admin.token, "bad-1", &body).await;
     assert_problem(res, 422, "validation").await;
     let res = post_with_key(&app, &admin.token, "bad-1", &body).await;
@@ -88,12 +92,11 @@ async fn failed_requests_are_replayed_too_and_write_nothing() {
 #[tokio::test]
 async fn a_key_past_its_24_hours_is_new_again() {
     let (app, admin) = spawn_app_with_admin().await;
-    let body = json!({"name": "Cairo University", "kind": "university", "country_code": "EG"});
+    let body = university("Cairo University", "EG");
     created_with_key(&app, &admin.token, "yearly", &body).await;
     app.run_sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
         .await;
-    let other =
-        json!({"name": "Alexandria University", "kind": "university", "country_code": "EG"});
+    let other = university("Alexandria University", "EG");
     let res = post_with_key(&app, &admin.token, "yearly", &other).await;
     assert_eq!(res.status(), 201);
     assert!(res.headers().get("idempotent-replayed").is_none());
@@ -107,7 +110,7 @@ async fn a_key_past_its_24_hours_is_new_again() {
 #[tokio::test]
 async fn a_key_whose_first_request_died_is_leased_for_a_minute_only() {
     let (app, admin) = spawn_app_with_admin().await;
-    let body = json!({"name": "Makerere University", "kind": "university", "country_code": "UG"});
+    let body = university("Makerere University", "UG");
     // The first request claimed the key and died before its answer was kept.
     created_with_key(&app, &admin.token, "died", &body).await;
     app.run_sql(

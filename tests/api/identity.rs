@@ -48,8 +48,10 @@ async fn app_with_account(role: Role) -> (TestApp, String) {
     (app, email)
 }
 
-async fn invite(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
-    app.post("/api/v1/invitations", token, body).await
+/// Invites an address to a role (of no institution).
+async fn invite(app: &TestApp, token: &str, email: &str, role: &str) -> reqwest::Response {
+    let body = json!({ "email": email, "role": role });
+    app.post("/api/v1/invitations", token, &body).await
 }
 
 async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
@@ -388,19 +390,9 @@ async fn an_invitation_is_emailed_accepted_once_and_gives_a_working_account() {
     let coordinator = app.user(Role::Coordinator, None).await;
 
     // A coordinator may invite partner staff, not other coordinators.
-    let res = invite(
-        &app,
-        &coordinator.token,
-        &json!({"email": "c2@example.org", "role": "coordinator"}),
-    )
-    .await;
+    let res = invite(&app, &coordinator.token, "c2@example.org", "coordinator").await;
     assert_problem(res, 403, "forbidden").await;
-    let res = invite(
-        &app,
-        &coordinator.token,
-        &json!({"email": "fatou@ucad.sn", "role": "partner"}),
-    )
-    .await;
+    let res = invite(&app, &coordinator.token, "fatou@ucad.sn", "partner").await;
     assert_invalid(res, &["institution_id"]).await;
     let invitation = app.create("/api/v1/invitations", &coordinator.token, &json!({"email": "Fatou@UCAD.sn", "role": "partner", "institution_id": inst["id"], "locale": "fr"})).await;
     assert!(invitation.get("token_hash").is_none());
@@ -444,12 +436,7 @@ async fn an_invitation_is_emailed_accepted_once_and_gives_a_working_account() {
     assert_eq!(login(&app, "fatou@ucad.sn", PASSWORD).await.status(), 200);
 
     // An existing address cannot be invited again.
-    let res = invite(
-        &app,
-        &admin.token,
-        &json!({"email": "FATOU@ucad.sn", "role": "viewer"}),
-    )
-    .await;
+    let res = invite(&app, &admin.token, "FATOU@ucad.sn", "viewer").await;
     assert_problem(res, 409, "duplicate").await;
 }
 
