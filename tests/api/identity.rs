@@ -6,7 +6,7 @@ use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
 use meridian::{
     auth::Role,
-    schema::{audit_events, invitations, password_resets, refresh_tokens, users},
+    schema::{audit_events, refresh_tokens, users},
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -91,17 +91,23 @@ async fn ask_reset(app: &TestApp, email: &str) -> reqwest::Response {
         .await
 }
 
+/// Sets a time column of the rows of `table` that match `filter` a second
+/// into the past.
+async fn backdate(app: &TestApp, table: &str, column: &str, filter: &str) {
+    app.run_sql(&format!(
+        "UPDATE {table} SET {column} = now() - interval '1 second' WHERE {filter}"
+    ))
+    .await;
+}
+
 /// Sets a time column of the refresh token `token` a second into the past.
 async fn expire_refresh(app: &TestApp, token: &str, column: &str) {
     let digest: String = meridian::auth::secret::digest(token)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    app.run_sql(&format!(
-        "UPDATE refresh_tokens SET {column} = now() - interval '1 second' \
-         WHERE token_hash = '\\x{digest}'"
-    ))
-    .await;
+    let filter = format!("token_hash = '\\x{digest}'");
+    backdate(app, "refresh_tokens", column, &filter).await;
 }
 
 async fn accept_invitation(
@@ -452,11 +458,7 @@ async fn an_expired_invitation_is_refused() {
     )
     .await;
     let token = link_token(&smtp.wait_for(1, 10).await[0]);
-    diesel::update(invitations::table)
-        .set(invitations::expires_at.eq(Utc::now() - Duration::seconds(1)))
-        .execute(&mut app.conn().await)
-        .await
-        .unwrap();
+    backdate(&app, "invitations", "expires_at", "TRUE").await;
     let res = accept_invitation(&app, &token, "Late Comer", PASSWORD).await;
     assert_problem(res, 401, "unauthorized").await;
     assert_eq!(app.count("users").await, 1);
@@ -490,11 +492,7 @@ async fn a_password_reset_is_emailed_only_to_known_accounts_and_ends_sessions() 
     // Reset links expire after an hour.
     assert_eq!(ask_reset(&app, &email).await.status(), 202);
     let token = link_token(&smtp.wait_for(2, 10).await[1]);
-    diesel::update(password_resets::table)
-        .set(password_resets::expires_at.eq(Utc::now() - Duration::seconds(1)))
-        .execute(&mut app.conn().await)
-        .await
-        .unwrap();
+    backdate(&app, "password_resets", "expires_at", "TRUE").await;
     assert_problem(confirm_reset(&app, &token).await, 401, "unauthorized").await;
 }
 
