@@ -239,9 +239,9 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
     let smtp = SmtpServer::start().await;
     let app = spawn_app_with(mail_settings(&smtp.url())).await;
     let s = setup(&app).await;
-    let ghana_staff = app.user(Role::Partner, Some(id(&s.ghana))).await;
-    let china_staff = app.user(Role::Partner, Some(id(&s.china))).await;
-    let outsider = app.user(Role::Partner, Some(id(&s.ghana_too))).await;
+    let ghana_staff = app.member(Role::Partner, &s.ghana).await;
+    let china_staff = app.member(Role::Partner, &s.china).await;
+    let outsider = app.member(Role::Partner, &s.ghana_too).await;
     let res = propose(&app, &outsider.token, &s, &s.ghana, &s.china, json!({})).await;
     assert_problem(res, 403, "forbidden").await;
     let res = propose(&app, &ghana_staff.token, &s, &s.ghana, &s.china, json!({})).await;
@@ -270,17 +270,7 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
     let res = propose(&app, &china_staff.token, &s, &s.china, &s.ghana, json!({})).await;
     assert_problem(res, 422, "validation").await;
     // A rejection reaches the same three people.
-    let res = propose(
-        &app,
-        &s.coordinator.token,
-        &s,
-        &s.china,
-        &s.ghana,
-        json!({}),
-    )
-    .await;
-    let rejected: Value = res.json().await.unwrap();
-    let rejected_path = path_of("exchanges", &rejected);
+    let rejected_path = proposed(&app, &s, &s.china, &s.ghana, json!({})).await;
     app.moved(&s.coordinator.token, &rejected_path, "rejected")
         .await;
     let mail = smtp.wait_for(6, 10).await;
@@ -311,7 +301,7 @@ async fn partners_propose_only_for_their_institution_and_see_only_its_exchanges(
 async fn exchanges_are_corrected_while_open_and_rechecked_against_their_agreement() {
     let app = spawn_app().await;
     let s = setup(&app).await;
-    let ghana_staff = app.user(Role::Partner, Some(id(&s.ghana))).await;
+    let ghana_staff = app.member(Role::Partner, &s.ghana).await;
     let res = propose(&app, &ghana_staff.token, &s, &s.ghana, &s.china, json!({})).await;
     assert_eq!(res.status(), 201);
     let e: Value = res.json().await.unwrap();
