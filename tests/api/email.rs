@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{
-        assert_problem, eventually, fresh_database, id, items, mail_settings, path_of,
+        assert_problem, eventually, fresh_database, id, items, mail_settings, path_of, spawn_app,
         spawn_app_on, spawn_app_with, test_settings, TestApp,
     },
     smtp::{Mode, SmtpServer},
@@ -124,7 +124,7 @@ async fn one_dedupe_key_is_one_email() {
 
 #[tokio::test]
 async fn a_rolled_back_transaction_queues_nothing() {
-    let app = spawn_app_with(test_settings()).await;
+    let app = spawn_app().await;
     let mut conn = app.conn().await;
     let result = conn
         .transaction(async |conn| {
@@ -164,6 +164,16 @@ async fn with_the_server_down_the_email_waits_then_arrives_once() {
     assert_eq!(smtp.messages().len(), 1);
 }
 
+/// Whether the email of `key` comes, within 10 s, to a state where `check`
+/// holds of its status, attempts and last error.
+async fn settles(app: &TestApp, key: &str, check: impl Fn(&str, i32, &str) -> bool) -> bool {
+    eventually(10, || async {
+        let (status, attempts, error) = status_of(&mut app.conn().await, key).await;
+        check(&status, attempts, &error.unwrap_or_default())
+    })
+    .await
+}
+
 /// An SMTP server answering in `mode`, and an app with one invitation
 /// queued for it under `key`.
 async fn one_invitation_to(mode: Mode, key: &str) -> (SmtpServer, TestApp) {
@@ -177,13 +187,10 @@ async fn one_invitation_to(mode: Mode, key: &str) -> (SmtpServer, TestApp) {
 #[tokio::test]
 async fn a_deferring_server_is_retried_with_back_off() {
     let (smtp, app) = one_invitation_to(Mode::Defer, "deferred").await;
-    assert!(
-        eventually(10, || async {
-            let (status, attempts, error) = status_of(&mut app.conn().await, "deferred").await;
-            status == "pending" && attempts >= 2 && error.unwrap_or_default().contains("451")
-        })
-        .await
-    );
+    let retried = |status: &str, attempts: i32, error: &str| {
+        status == "pending" && attempts >= 2 && error.contains("451")
+    };
+    assert!(settles(&app, "deferred", retried).await);
     smtp.set_mode(Mode::Accept);
     assert_eq!(smtp.wait_for(1, 10).await.len(), 1);
 }
@@ -191,13 +198,10 @@ async fn a_deferring_server_is_retried_with_back_off() {
 #[tokio::test]
 async fn a_permanent_rejection_fails_the_email_until_an_admin_retries_it() {
     let (smtp, app) = one_invitation_to(Mode::Reject, "rejected").await;
-    assert!(
-        eventually(10, || async {
-            let (status, attempts, error) = status_of(&mut app.conn().await, "rejected").await;
-            status == "failed" && attempts == 1 && error.unwrap_or_default().contains("550")
-        })
-        .await
-    );
+    let failed = |status: &str, attempts: i32, error: &str| {
+        status == "failed" && attempts == 1 && error.contains("550")
+    };
+    assert!(settles(&app, "rejected", failed).await);
 
     let admin = app.admin().await;
     let failed: Value = app
@@ -339,7 +343,7 @@ async fn the_file_transport_writes_one_message_per_email() {
 
 #[tokio::test]
 async fn only_admins_read_the_outbox() {
-    let app = spawn_app_with(test_settings()).await;
+    let app = spawn_app().await;
     enqueue(&app, &[invitation("kwame@ug.edu.gh", "en", "private")]).await;
     let admin = app.admin().await;
     let page: Value = app
@@ -375,7 +379,7 @@ async fn only_admins_read_the_outbox() {
 
 #[tokio::test]
 async fn sent_emails_are_removed_after_their_retention_and_others_stay() {
-    let app = spawn_app_with(test_settings()).await;
+    let app = spawn_app().await;
     enqueue(
         &app,
         &[

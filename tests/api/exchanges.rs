@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     helpers::{
         assert_invalid, assert_problem, id, item_texts, items, mail_settings, path_of, spawn_app,
-        spawn_app_with, test_settings, TestApp, TestUser,
+        spawn_app_with, TestApp, TestUser,
     },
     smtp::SmtpServer,
 };
@@ -78,7 +78,7 @@ async fn proposed(app: &TestApp, s: &Setup, from: &Value, to: &Value, extra: Val
 
 #[tokio::test]
 async fn agreements_and_exchanges_must_cross_a_border() {
-    let app = spawn_app_with(test_settings()).await;
+    let app = spawn_app().await;
     let s = setup(&app).await;
     let res = app
         .post(
@@ -123,7 +123,7 @@ async fn agreements_and_exchanges_must_cross_a_border() {
 
 #[tokio::test]
 async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
-    let app = spawn_app_with(test_settings()).await;
+    let app = spawn_app().await;
     let s = setup(&app).await;
     let token = &s.coordinator.token;
     let internship = proposed(&app, &s, &s.ghana, &s.china, json!({"kind": "internship"})).await;

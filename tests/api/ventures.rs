@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{
-        assert_invalid, assert_problem, id, item_texts, items, mail_settings, path_of,
-        spawn_app_with, test_settings, TestApp, TestUser,
+        assert_invalid, assert_problem, id, item_texts, items, mail_settings, path_of, spawn_app,
+        spawn_app_with, TestApp, TestUser,
     },
     smtp::SmtpServer,
 };
@@ -43,7 +43,7 @@ async fn coordinator(app: &TestApp) -> TestUser {
 
 #[tokio::test]
 async fn bad_incubators_and_ventures_list_every_field() {
-    let app = spawn_app_with(test_settings()).await;
+    let app = spawn_app().await;
     let c = coordinator(&app).await;
     let res = app
         .post(
@@ -88,7 +88,7 @@ async fn bad_incubators_and_ventures_list_every_field() {
 
 #[tokio::test]
 async fn concurrent_admissions_never_exceed_the_incubator_capacity() {
-    let app = spawn_app_with(test_settings()).await;
+    let app = spawn_app().await;
     let c = coordinator(&app).await;
     let inc = incubator(&app, &c.token, 2).await;
     let mut paths = Vec::new();
@@ -181,7 +181,7 @@ async fn founders_are_told_and_partners_see_their_trainees_ventures() {
 
 #[tokio::test]
 async fn service_requests_name_an_offered_service_and_move_through_their_lifecycle() {
-    let app = spawn_app_with(test_settings()).await;
+    let app = spawn_app().await;
     let c = coordinator(&app).await;
     let inc = incubator(&app, &c.token, 3).await;
     let path = venture(&app, &c.token, &inc, &[]).await;
