@@ -80,44 +80,42 @@ async fn proposed(app: &TestApp, s: &Setup, from: &Value, to: &Value, extra: Val
 async fn agreements_and_exchanges_must_cross_a_border() {
     let app = spawn_app().await;
     let s = setup(&app).await;
-    let res = app
-        .post(
-            "/api/v1/exchange-agreements",
-            &s.coordinator.token,
-            &json!({"institution_a_id": s.ghana["id"], "institution_b_id": s.ghana_too["id"], "title": "Domestic",
-                    "valid_from": "2027-01-01", "valid_to": "2026-12-31", "kinds": [], "annual_quota": 0}),
-        )
-        .await;
-    assert_invalid(res, &["annual_quota", "kinds", "valid_to"]).await;
-    let res = app
-        .post(
-            "/api/v1/exchange-agreements",
-            &s.coordinator.token,
-            &json!({"institution_a_id": s.ghana["id"], "institution_b_id": s.ghana_too["id"], "title": "Domestic",
-                    "valid_from": "2027-01-01", "valid_to": "2027-12-31", "kinds": ["internship"], "annual_quota": 3}),
-        )
-        .await;
-    assert_invalid(res, &["institution_b_id"]).await;
-    let res = propose(
-        &app,
-        &s.coordinator.token,
-        &s,
-        &s.ghana,
-        &s.ghana_too,
-        json!({"agreement_id": null}),
-    )
-    .await;
-    assert_invalid(res, &["receiving_institution_id"]).await;
-    let res = propose(
-        &app,
-        &s.coordinator.token,
-        &s,
-        &s.ghana,
-        &s.china,
-        json!({"funding_usd": "-5", "ends_on": "2026-01-01"}),
-    )
-    .await;
-    assert_invalid(res, &["ends_on", "funding_usd"]).await;
+    let domestic = |valid_to: &str, kinds: Value, quota: i32| {
+        json!({"institution_a_id": s.ghana["id"], "institution_b_id": s.ghana_too["id"], "title": "Domestic",
+               "valid_from": "2027-01-01", "valid_to": valid_to, "kinds": kinds, "annual_quota": quota})
+    };
+    let agreements: [(Value, &[&str]); 2] = [
+        (
+            domestic("2026-12-31", json!([]), 0),
+            &["annual_quota", "kinds", "valid_to"],
+        ),
+        (
+            domestic("2027-12-31", json!(["internship"]), 3),
+            &["institution_b_id"],
+        ),
+    ];
+    for (body, fields) in agreements {
+        let res = app
+            .post("/api/v1/exchange-agreements", &s.coordinator.token, &body)
+            .await;
+        assert_invalid(res, fields).await;
+    }
+    let exchanges: [(&Value, Value, &[&str]); 2] = [
+        (
+            &s.ghana_too,
+            json!({"agreement_id": null}),
+            &["receiving_institution_id"],
+        ),
+        (
+            &s.china,
+            json!({"funding_usd": "-5", "ends_on": "2026-01-01"}),
+            &["ends_on", "funding_usd"],
+        ),
+    ];
+    for (to, extra, fields) in exchanges {
+        let res = propose(&app, &s.coordinator.token, &s, &s.ghana, to, extra).await;
+        assert_invalid(res, fields).await;
+    }
     assert_eq!(app.count("exchanges").await, 0);
 }
 
