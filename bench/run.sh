@@ -90,8 +90,9 @@ psql_ "SELECT cohort_id || ' ' || trainee_id FROM bench_pairs WHERE k <= 1000
        ORDER BY md5(cohort_id::text || trainee_id::text)" > bench/spread.txt
 psql_ "INSERT INTO bench_pool SELECT 'nominate_spread', row_number() OVER (ORDER BY md5(cohort_id::text || trainee_id::text)),
        cohort_id, trainee_id FROM bench_pairs WHERE k > 1000"
-psql_ "INSERT INTO bench_pool SELECT 'nominate', row_number() OVER (ORDER BY id), '$OPEN', id FROM trainees
-       WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN') ORDER BY id OFFSET 60000"
+psql_ "INSERT INTO bench_pool SELECT 'nominate', row_number() OVER (ORDER BY id), '$OPEN', id FROM (
+         SELECT id FROM trainees WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN')
+         ORDER BY id OFFSET 60000) t"
 psql_ "CREATE SEQUENCE bench_nominate; CREATE SEQUENCE bench_nominate_spread; CREATE SEQUENCE bench_accept"
 # Fold the tally deltas those rows made, as the server's job would.
 psql_ "SELECT meridian_fold_tallies()" >/dev/null
@@ -177,8 +178,9 @@ done
 
 pgbench_tps() {
   [ -z "$1" ] && { echo "-"; return; }
-  "$PG_BIN/pgbench" -n -M prepared --random-seed=rand -c "$POOL" -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" 2>/dev/null \
-    | awk '/^tps/ {printf "%.0f", $3; exit}'
+  "$PG_BIN/pgbench" -n -M prepared --random-seed=rand -c "$POOL" -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" \
+    2>"$SQL/pgbench.err" | awk '/^tps/ {printf "%.0f", $3; exit}' \
+    || { echo "pgbench $1 failed: $(grep -m1 error "$SQL/pgbench.err")" >&2; echo "-"; }
 }
 
 printf "| scenario | req/s | p50 | p99 | errors | pgbench tps | ratio | server RSS after |\n|---|---|---|---|---|---|---|---|\n"

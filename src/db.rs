@@ -103,6 +103,69 @@ pub async fn listen(url: &str, channel: &str) -> Option<AsyncPgConnection> {
     Some(conn)
 }
 
+/// What ended a worker's wait on its [`Listener`].
+pub enum Woken<T> {
+    /// A notification, the poll interval or the stop signal: look for work.
+    Look,
+    /// Work of the worker's own finished.
+    Done(T),
+}
+
+/// A connection LISTENing on a worker's channel, made again when it drops
+/// (the worker polls meanwhile).
+pub struct Listener {
+    url: String,
+    channel: &'static str,
+    conn: Option<AsyncPgConnection>,
+}
+
+impl Listener {
+    pub async fn new(url: &str, channel: &'static str) -> Self {
+        Listener {
+            url: url.to_string(),
+            channel,
+            conn: listen(url, channel).await,
+        }
+    }
+
+    /// Waits for a notification, `poll`, `stop` or `own`, whichever comes
+    /// first. Notifications that came together wake once.
+    pub async fn wait<T>(
+        &mut self,
+        poll: std::time::Duration,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+        own: impl std::future::Future<Output = T>,
+    ) -> Woken<T> {
+        use futures_util::StreamExt;
+        let (woken, alive) = match self.conn.as_mut() {
+            Some(conn) => {
+                let mut stream = std::pin::pin!(conn.notifications_stream());
+                let woken = tokio::select! {
+                    done = own => Some(Woken::Done(done)),
+                    n = stream.next() => matches!(n, Some(Ok(_))).then_some(Woken::Look),
+                    _ = tokio::time::sleep(poll) => Some(Woken::Look),
+                    _ = stop.changed() => Some(Woken::Look),
+                };
+                while let Some(Some(Ok(_))) = stream.next().now_or_never() {}
+                let alive = woken.is_some();
+                (woken.unwrap_or(Woken::Look), alive)
+            }
+            None => {
+                let woken = tokio::select! {
+                    done = own => Woken::Done(done),
+                    _ = tokio::time::sleep(poll) => Woken::Look,
+                    _ = stop.changed() => Woken::Look,
+                };
+                (woken, false)
+            }
+        };
+        if !alive {
+            self.conn = listen(&self.url, self.channel).await;
+        }
+        woken
+    }
+}
+
 /// Applies pending migrations under an advisory lock; returns how many ran.
 pub async fn migrate(url: &str) -> anyhow::Result<usize> {
     let conn = connect(url)

@@ -4,11 +4,10 @@
 //! it. New rows wake it through LISTEN/NOTIFY; it also polls, so retries
 //! come due and a lost LISTEN connection costs only latency.
 
-use std::{pin::pin, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
-use diesel_async::AsyncPgConnection;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use rand::Rng;
 use tokio::sync::watch;
 
@@ -19,7 +18,7 @@ use super::{
 };
 use crate::{
     config::{Settings, WorkerSettings},
-    db::PgPool,
+    db::{Listener, PgPool},
     telemetry::Metrics,
 };
 
@@ -67,14 +66,10 @@ impl Worker {
         })
     }
 
-    async fn listen(&self) -> Option<AsyncPgConnection> {
-        crate::db::listen(&self.database_url, CHANNEL).await
-    }
-
     /// Delivers until `stop` turns true; what is in hand is finished first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
-        let mut listener = self.listen().await;
+        let mut listener = Listener::new(&self.database_url, CHANNEL).await;
         while !*stop.borrow() {
             if let Err(e) = self.drain(&stop).await {
                 tracing::warn!(error = %e, "email delivery round failed");
@@ -82,29 +77,9 @@ impl Worker {
             if *stop.borrow() {
                 break;
             }
-            let listener_alive = match listener.as_mut() {
-                Some(conn) => {
-                    let mut stream = pin!(conn.notifications_stream());
-                    let woke = tokio::select! {
-                        n = stream.next() => matches!(n, Some(Ok(_))),
-                        _ = tokio::time::sleep(poll) => true,
-                        _ = stop.changed() => true,
-                    };
-                    // Many rows queued together wake us once.
-                    while let Some(Some(Ok(_))) = stream.next().now_or_never() {}
-                    woke
-                }
-                None => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(poll) => {}
-                        _ = stop.changed() => {}
-                    }
-                    false
-                }
-            };
-            if !listener_alive {
-                listener = self.listen().await;
-            }
+            listener
+                .wait(poll, &mut stop, std::future::pending::<()>())
+                .await;
         }
     }
 

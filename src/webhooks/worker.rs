@@ -6,11 +6,10 @@
 //! most `webhooks.per_subscription` of one subscription, so that a slow or
 //! dead receiver holds up nobody else.
 
-use std::{collections::HashMap, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
-use futures_util::{FutureExt, StreamExt};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
 use tokio::{sync::watch, task::JoinSet};
@@ -22,7 +21,11 @@ use super::{
     model,
 };
 use crate::{
-    config::WebhookSettings, db::PgPool, email, email::worker::backoff, error::AppResult,
+    config::WebhookSettings,
+    db::{Listener, PgPool, Woken},
+    email,
+    email::worker::backoff,
+    error::AppResult,
     telemetry::Metrics,
 };
 
@@ -93,15 +96,11 @@ impl Deliverer {
         })
     }
 
-    async fn listen(&self) -> Option<AsyncPgConnection> {
-        crate::db::listen(&self.database_url, CHANNEL).await
-    }
-
     /// Delivers until `stop` turns true; what is in flight is finished
     /// first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
-        let mut listener = self.listen().await;
+        let mut listener = Listener::new(&self.database_url, CHANNEL).await;
         let mut flying: JoinSet<Uuid> = JoinSet::new();
         let mut per_subscription: HashMap<Uuid, usize> = HashMap::new();
         // Whether something may have come due: woken by a notification, the
@@ -127,35 +126,16 @@ impl Deliverer {
             if more && flying.len() < self.settings.concurrency {
                 continue;
             }
-            let (woke, listener_alive) = match listener.as_mut() {
-                Some(conn) => {
-                    let mut stream = pin!(conn.notifications_stream());
-                    let woke = tokio::select! {
-                        Some(done) = flying.join_next(), if !flying.is_empty() => {
-                            Some(settle(&mut per_subscription, done))
-                        }
-                        n = stream.next() => matches!(n, Some(Ok(_))).then_some(true),
-                        _ = tokio::time::sleep(poll) => Some(true),
-                        _ = stop.changed() => Some(true),
-                    };
-                    while let Some(Some(Ok(_))) = stream.next().now_or_never() {}
-                    (woke.unwrap_or(true), woke.is_some())
-                }
-                None => {
-                    let woke = tokio::select! {
-                        Some(done) = flying.join_next(), if !flying.is_empty() => {
-                            settle(&mut per_subscription, done)
-                        }
-                        _ = tokio::time::sleep(poll) => true,
-                        _ = stop.changed() => true,
-                    };
-                    (woke, false)
+            let finished = async {
+                match flying.join_next().await {
+                    Some(done) => done,
+                    None => std::future::pending().await,
                 }
             };
-            look = woke;
-            if !listener_alive {
-                listener = self.listen().await;
-            }
+            look = match listener.wait(poll, &mut stop, finished).await {
+                Woken::Done(done) => settle(&mut per_subscription, done),
+                Woken::Look => true,
+            };
         }
         while flying.join_next().await.is_some() {}
     }
