@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -21,11 +21,6 @@ use uuid::Uuid;
 
 const TRAINEES: usize = 10_000;
 const NOMINATIONS: usize = 2_000;
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 async fn user(url: &str, role: Role, institution: Option<Uuid>) -> anyhow::Result<Uuid> {
     let mut conn = AsyncPgConnection::establish(url).await?;
@@ -160,52 +155,16 @@ async fn main() -> anyhow::Result<()> {
     for concurrency in [4usize, 16, 64] {
         let batch: Vec<Uuid> = ids[next..next + NOMINATIONS / 4].to_vec();
         next += NOMINATIONS / 4;
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for worker in 0..concurrency {
-            let mine: Vec<Uuid> = batch
-                .iter()
-                .skip(worker)
-                .step_by(concurrency)
-                .copied()
-                .collect();
-            let client = client.clone();
-            let url = format!("{base}/cohorts/{cohort_id}/enrollments");
-            let token = partner_token.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                for trainee in mine {
-                    let t = Instant::now();
-                    let res = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(&json!({"trainee_id": trainee}))
-                        .send()
-                        .await;
-                    if !matches!(res, Ok(ref r) if r.status() == 201) {
-                        errors += 1;
-                    }
-                    latencies.push(t.elapsed());
-                }
-                (latencies, errors)
-            }));
-        }
-        let mut latencies = Vec::new();
-        let mut errors = 0;
-        for t in tasks {
-            let (l, e) = t.await?;
-            latencies.extend(l);
-            errors += e;
-        }
-        let secs = started.elapsed().as_secs_f64();
-        latencies.sort();
+        let url = format!("{base}/cohorts/{cohort_id}/enrollments");
+        let (client, token) = (client.clone(), partner_token.clone());
+        let run = support::drive(concurrency, batch, 201, move |trainee| {
+            let body = json!({ "trainee_id": trainee });
+            client.post(&url).bearer_auth(&token).json(&body).send()
+        })
+        .await;
         println!(
-            "| {concurrency} | {} | {:.0} | {:.1} | {:.1} | {errors} |",
-            latencies.len(),
-            latencies.len() as f64 / secs,
-            percentile(&latencies, 0.5),
-            percentile(&latencies, 0.99)
+            "| {concurrency} | {} | {:.0} | {:.1} | {:.1} | {} |",
+            run.requests, run.per_second, run.p50_ms, run.p99_ms, run.errors
         );
     }
     Ok(())

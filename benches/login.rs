@@ -5,18 +5,11 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use meridian::{cli::create_admin, startup::Application};
 use serde_json::json;
 
 const PASSWORD: &str = "baobab rain over Thies";
 const LOGINS: usize = 200;
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -43,43 +36,16 @@ async fn main() -> anyhow::Result<()> {
     println!("| concurrency | logins | logins/s | p50 ms | p99 ms | errors |");
     println!("|---|---|---|---|---|---|");
     for concurrency in [1, 2, 4, 8] {
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for worker in 0..concurrency {
-            let client = client.clone();
-            let base = base.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                for n in (worker..LOGINS).step_by(concurrency) {
-                    let t = Instant::now();
-                    let res = client
-                        .post(&base)
-                        .json(&json!({"email": format!("bench{}@example.org", n % users), "password": PASSWORD}))
-                        .send()
-                        .await;
-                    if !matches!(res, Ok(ref r) if r.status() == 200) {
-                        errors += 1;
-                    }
-                    latencies.push(t.elapsed());
-                }
-                (latencies, errors)
-            }));
-        }
-        let mut latencies = Vec::new();
-        let mut errors = 0;
-        for t in tasks {
-            let (l, e) = t.await?;
-            latencies.extend(l);
-            errors += e;
-        }
-        let secs = started.elapsed().as_secs_f64();
-        latencies.sort();
+        let (client, base) = (client.clone(), base.clone());
+        let run = support::drive(concurrency, (0..LOGINS).collect(), 200, move |n| {
+            let email = format!("bench{}@example.org", n % users);
+            let body = json!({ "email": email, "password": PASSWORD });
+            client.post(&base).json(&body).send()
+        })
+        .await;
         println!(
-            "| {concurrency} | {LOGINS} | {:.1} | {:.1} | {:.1} | {errors} |",
-            LOGINS as f64 / secs,
-            percentile(&latencies, 0.5),
-            percentile(&latencies, 0.99)
+            "| {concurrency} | {LOGINS} | {:.1} | {:.1} | {:.1} | {} |",
+            run.per_second, run.p50_ms, run.p99_ms, run.errors
         );
     }
     Ok(())

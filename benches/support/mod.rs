@@ -1,4 +1,5 @@
-//! What the benchmarks share: a PostgreSQL to run on and fresh databases.
+//! What the benchmarks share: a PostgreSQL to run on, fresh databases, and
+//! a driver of concurrent requests.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use meridian::{db, local_pg::LocalPostgres};
@@ -42,4 +43,70 @@ pub fn settings() -> anyhow::Result<meridian::config::Settings> {
         "test",
         false,
     )
+}
+
+/// What a run of requests measured. (Not every benchmark drives requests:
+/// the others leave this and `drive` unused.)
+#[allow(dead_code)]
+pub struct Run {
+    pub requests: usize,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: usize,
+}
+
+/// Sends one request per item, the items split over `concurrency` tasks,
+/// and counts every answer other than `expected` as an error.
+#[allow(dead_code)]
+pub async fn drive<I, F, Fut>(concurrency: usize, items: Vec<I>, expected: u16, send: F) -> Run
+where
+    I: Send + 'static,
+    F: Fn(I) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send,
+{
+    let started = std::time::Instant::now();
+    let mut shares: Vec<Vec<I>> = (0..concurrency).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        shares[i % concurrency].push(item);
+    }
+    let tasks: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            let send = send.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                for item in share {
+                    let t = std::time::Instant::now();
+                    let res = send(item).await;
+                    if !matches!(res, Ok(ref r) if r.status() == expected) {
+                        errors += 1;
+                    }
+                    latencies.push(t.elapsed());
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await.expect("a request task");
+        latencies.extend(l);
+        errors += e;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let percentile = |p: f64| {
+        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies[i].as_secs_f64() * 1000.0
+    };
+    Run {
+        requests: latencies.len(),
+        per_second: latencies.len() as f64 / secs,
+        p50_ms: percentile(0.5),
+        p99_ms: percentile(0.99),
+        errors,
+    }
 }
