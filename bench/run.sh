@@ -149,14 +149,15 @@ NIL=00000000-0000-0000-0000-000000000000
 # A nomination and an acceptance, as src/enrollments/repo.rs sends them:
 # the pool's next pair (one read more than the server does), then the
 # trainee, the cohort (shared, or locked for a seat), the row, its history,
-# audit record, email (its payload read, then queued) and the webhook read.
-EMAIL_READ="SELECT e.id AS enrollment_id, t.email, t.given_name, t.locale, c.title AS cohort_title, c.starts_on, c.ends_on, p.title AS program_title, i.name AS institution_name FROM enrollments e JOIN trainees t ON t.id = e.trainee_id JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id JOIN institutions i ON i.id = e.institution_id WHERE e.id = :id;"
-PAYLOAD='{"ends_on": "2024-01-27", "starts_on": "2023-12-13", "given_name": "Given", "cohort_title": "Cohort", "program_title": "AI programme", "institution_name": "Bench University"}'
+# audit record, email and the webhook read.
+# The email of a move to $1: its payload read and the row queued in one statement.
+email() {
+  echo "INSERT INTO notifications (id, template, recipient, locale, payload, dedupe_key) SELECT gen_random_uuid(), 'enrollment_$1', t.email, t.locale, jsonb_build_object('given_name', t.given_name, 'cohort_title', c.title, 'program_title', p.title, 'institution_name', i.name, 'starts_on', c.starts_on, 'ends_on', c.ends_on) || '{}', 'enrollment_$1:' || e.id FROM enrollments e JOIN trainees t ON t.id = e.trainee_id JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id JOIN institutions i ON i.id = e.institution_id WHERE e.id = :id ON CONFLICT DO NOTHING;"
+}
 moved() { # $1 from, $2 to
   echo "INSERT INTO transitions (id, entity_type, entity_id, from_status, to_status, by_user, note) VALUES (gen_random_uuid(), 'enrollment', :id, '$1', '$2', '$ADMIN_ID', NULL);"
   echo "INSERT INTO audit_events (id, actor_id, action, entity_type, entity_id, changes, request_id) VALUES (gen_random_uuid(), '$ADMIN_ID', 'enrollment.transition', 'enrollment', :id, '{\"note\": null, \"status\": {\"to\": \"$2\", \"from\": \"$1\"}}', 'bench');"
-  echo "$EMAIL_READ"
-  echo "INSERT INTO notifications (id, template, recipient, locale, payload, dedupe_key) VALUES (gen_random_uuid(), 'enrollment_$2', 'trainee@bench.example', 'en', '$PAYLOAD', 'enrollment_$2:' || :id) ON CONFLICT DO NOTHING;"
+  email "$2"
   echo "SELECT id, institution_id FROM webhook_subscriptions WHERE active = true AND events && ARRAY['enrollment.$2', '*'];"
 }
 for scenario in nominate nominate_spread; do
