@@ -95,7 +95,8 @@ macro_rules! __or {
 /// record or the changes, every error at once; `check` adds the rules that
 /// span columns (`creating` tells which of the two it checks). With
 /// `impl Input;`, the body is the [`Input`](crate::api::collection::Input)
-/// of a collection as it stands.
+/// of a collection as it stands. The calling module imports
+/// [`Field`](crate::api::input::Field): the body's OpenAPI derive names it.
 #[macro_export]
 macro_rules! record {
     (
