@@ -56,7 +56,7 @@ OPEN=$(psql_ "UPDATE cohorts SET status = 'open', nominations_open_at = now() - 
               nominations_close_at = now() + interval '30 days', capacity = 1000000
               WHERE id = (SELECT id FROM cohorts WHERE status = 'open' ORDER BY id LIMIT 1) RETURNING id")
 psql_ "SELECT '$OPEN' || ' ' || id FROM trainees
-       WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN') ORDER BY id LIMIT 60000" > bench/nominate.txt
+       WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN') ORDER BY id LIMIT 40000" > bench/nominate.txt
 # A hundred more open cohorts without quotas: nominations spread over them,
 # and acceptances of 600 nominations in each (made here in SQL, as the
 # seeding makes them: the acceptances are what is measured).
@@ -92,7 +92,7 @@ psql_ "INSERT INTO bench_pool SELECT 'nominate_spread', row_number() OVER (ORDER
        cohort_id, trainee_id FROM bench_pairs WHERE k > 1000"
 psql_ "INSERT INTO bench_pool SELECT 'nominate', row_number() OVER (ORDER BY id), '$OPEN', id FROM (
          SELECT id FROM trainees WHERE id NOT IN (SELECT trainee_id FROM enrollments WHERE cohort_id = '$OPEN')
-         ORDER BY id OFFSET 60000) t"
+         ORDER BY id OFFSET 40000) t"
 psql_ "CREATE SEQUENCE bench_nominate; CREATE SEQUENCE bench_nominate_spread; CREATE SEQUENCE bench_accept"
 # Fold the tally deltas those rows made, as the server's job would.
 psql_ "SELECT meridian_fold_tallies()" >/dev/null
@@ -179,9 +179,14 @@ done
 
 pgbench_tps() {
   [ -z "$1" ] && { echo "-"; return; }
-  "$PG_BIN/pgbench" -n -M prepared --random-seed=rand -c "$POOL" -j 2 -T "$SECONDS_EACH" -f "$SQL/$1.sql" "$DB" \
-    2>"$SQL/pgbench.err" | awk '/^tps/ {printf "%.0f", $3; exit}' \
-    || { echo "pgbench $1 failed: $(grep -m1 error "$SQL/pgbench.err")" >&2; echo "-"; }
+  local out
+  if out=$("$PG_BIN/pgbench" -n -M prepared --random-seed=rand -c "$POOL" -j 2 -T "$SECONDS_EACH" \
+             -f "$SQL/$1.sql" "$DB" 2>"$SQL/pgbench.err"); then
+    echo "$out" | awk '/^tps/ {printf "%.0f", $3; exit}'
+  else
+    echo "pgbench $1 failed: $(grep -m1 error "$SQL/pgbench.err")" >&2
+    echo "-"
+  fi
 }
 
 printf "| scenario | req/s | p50 | p99 | errors | pgbench tps | ratio | server RSS after |\n|---|---|---|---|---|---|---|---|\n"

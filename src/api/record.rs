@@ -12,7 +12,7 @@ pub struct Required;
 pub struct Optional;
 
 /// A column that takes this value when absent at creation.
-pub struct Default<T>(pub T);
+pub struct Defaulted<T>(pub T);
 
 /// How a column of a body is read: `None` when it is missing at creation
 /// (an error is recorded), or kept by a `PATCH`.
@@ -45,7 +45,7 @@ impl<T: Stored> Presence<T, Option<T::As>> for Optional {
     }
 }
 
-impl<T: Stored, S: From<T::As>> Presence<T, S> for Default<T> {
+impl<T: Stored, S: From<T::As>> Presence<T, S> for Defaulted<T> {
     fn read(self, c: &mut Checker, name: &str, field: Field<T>) -> Option<S> {
         Some(S::from(c.defaulted(name, field, self.0).stored()))
     }
@@ -198,7 +198,7 @@ macro_rules! record {
     };
     (@presence required) => { $crate::api::record::Required };
     (@presence optional) => { $crate::api::record::Optional };
-    (@presence default($value:expr)) => { $crate::api::record::Default($value) };
+    (@presence default($value:expr)) => { $crate::api::record::Defaulted($value) };
     (@Input $input:ident, $new:ident, $changes:ident) => {
         impl $crate::api::collection::Input for $input {
             type New = $new;

@@ -53,7 +53,7 @@ static LIST: ListSpec = ListSpec {
 )]
 #[get("/audit-events")]
 pub async fn list_events(call: Call, query: ListQuery) -> Answer {
-    policy::may(&call.caller, Resource::AuditEvent, Action::Read)?;
+    policy::may(&call.ctx.caller, Resource::AuditEvent, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let entity_type: Option<String> = params.filter("entity_type");
     let entity_id: Option<Uuid> = params.filter("entity_id");

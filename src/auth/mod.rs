@@ -130,12 +130,10 @@ impl FromRequest for Principal {
 }
 
 /// What an authenticated handler is called with: the application, the
-/// caller (alone, and with the request id its writes record) and the
-/// request, for its conditional headers. Handlers take out what they use
-/// in their signature: `Call { state, ctx, .. }: Call`.
+/// caller with the request id its writes record, and the request, for its
+/// conditional headers.
 pub struct Call {
     pub state: web::Data<AppState>,
-    pub caller: Principal,
     pub ctx: Ctx,
     pub req: HttpRequest,
 }
@@ -150,11 +148,9 @@ impl FromRequest for Call {
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no state")))?;
-            let ctx = ctx.await?;
             Ok(Call {
                 state,
-                caller: ctx.caller.clone(),
-                ctx,
+                ctx: ctx.await?,
                 req,
             })
         })

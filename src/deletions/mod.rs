@@ -65,7 +65,7 @@ async fn list_deletions(call: Call, query: ListQuery) -> Answer {
         .iter()
         .filter(|(name, _, _)| asked.as_deref().is_none_or(|a| a == *name))
         .filter_map(|(name, kind, resource)| {
-            let scope = policy::may(&call.caller, *resource, policy::Action::Read).ok()?;
+            let scope = policy::may(&call.ctx.caller, *resource, policy::Action::Read).ok()?;
             Some((*name, *kind, scope))
         })
         .collect();

@@ -59,7 +59,7 @@ pub enum DeliveryStatus {
 )]
 #[get("/notifications")]
 async fn list_notifications(call: Call, query: ListQuery) -> Answer {
-    may(&call.caller, Resource::Notification, Action::Read)?;
+    may(&call.ctx.caller, Resource::Notification, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let status: Option<DeliveryStatus> = params.filter("status");
     let template: Option<String> = params.filter("template");
@@ -96,7 +96,7 @@ async fn list_notifications(call: Call, query: ListQuery) -> Answer {
 )]
 #[get("/notifications/{id}")]
 async fn get_notification(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.caller, Resource::Notification, Action::Read)?;
+    may(&call.ctx.caller, Resource::Notification, Action::Read)?;
     let mut conn = call.state.pool.get().await?;
     let row: NotificationRow = notifications::table
         .find(*id)

@@ -49,7 +49,7 @@ static LIST: ListSpec = ListSpec {
 )]
 #[get("/cohorts/{id}/enrollments")]
 async fn list_enrollments(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
-    let scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         cohort_id: Some(*id),
@@ -82,7 +82,7 @@ async fn list_enrollments(call: Call, id: web::Path<Uuid>, query: ListQuery) -> 
 )]
 #[get("/enrollments")]
 async fn list_all_enrollments(call: Call, query: ListQuery) -> Answer {
-    let scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), repo::Filter::SPEC);
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
@@ -134,7 +134,7 @@ async fn nominate(call: Call, id: web::Path<Uuid>, body: web::Json<NominationInp
 )]
 #[get("/enrollments/{id}")]
 async fn get_enrollment(call: Call, id: web::Path<Uuid>) -> Answer {
-    let scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut conn = call.state.pool.get().await?;
     api::record(&call.req, &repo::get(&mut conn, scope, *id).await?)
 }
@@ -186,10 +186,10 @@ async fn move_enrollment(call: Call, id: web::Path<Uuid>, body: web::Json<MoveIn
 )]
 #[get("/enrollments/{id}/transitions")]
 async fn enrollment_history(call: Call, id: web::Path<Uuid>) -> Answer {
-    let scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut conn = call.state.pool.get().await?;
     repo::get(&mut conn, scope, *id).await?;
-    lifecycle::history(&mut conn, &call.caller, repo::ENTITY, *id).await
+    lifecycle::history(&mut conn, &call.ctx.caller, repo::ENTITY, *id).await
 }
 
 /// Moves many enrollments of a cohort at once; each moves or fails on its

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use diesel::{
     sql_query,
-    sql_types::{BigInt, Date, Text, Uuid as SqlUuid},
+    sql_types::{BigInt, Text, Uuid as SqlUuid},
     ExpressionMethods, PgSortExpressionMethods, QueryDsl, QueryableByName, SelectableHelper,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -25,7 +25,6 @@ use crate::{
         model::{CohortRow, CohortStatus},
         repo as cohorts,
     },
-    email::{self},
     error::{AppError, AppResult, Conflict},
     lifecycle::{self},
     schema::{enrollments, trainees},
@@ -70,57 +69,26 @@ pub async fn get(conn: &mut AsyncPgConnection, scope: Scope, id: Uuid) -> AppRes
     Ok(e)
 }
 
-#[derive(QueryableByName)]
-struct MailContext {
-    #[diesel(sql_type = SqlUuid)]
-    enrollment_id: Uuid,
-    #[diesel(sql_type = Text)]
-    email: String,
-    #[diesel(sql_type = Text)]
-    given_name: String,
-    #[diesel(sql_type = Text)]
-    locale: String,
-    #[diesel(sql_type = Text)]
-    cohort_title: String,
-    #[diesel(sql_type = Date)]
-    starts_on: chrono::NaiveDate,
-    #[diesel(sql_type = Date)]
-    ends_on: chrono::NaiveDate,
-    #[diesel(sql_type = Text)]
-    program_title: String,
-    #[diesel(sql_type = Text)]
-    institution_name: String,
-}
-
-/// The enrollments `e` with their trainee `t`, cohort `c`, programme `p`
-/// and institution `i`: what an enrollment email says.
-macro_rules! mail_sources {
-    () => {
-        " FROM enrollments e JOIN trainees t ON t.id = e.trainee_id \
-          JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id \
-          JOIN institutions i ON i.id = e.institution_id"
+/// Queues an email about each enrollment `e` the condition keeps to its
+/// trainee, in one statement that reads what the email says (cohort,
+/// programme, institution) as it writes the row: `$1` is the template, the
+/// email's id and what its payload adds are SQL of the caller's. One email
+/// per enrollment and template (the dedupe key); the insert wakes the
+/// workers (its trigger).
+macro_rules! queue_mail {
+    ($id:literal, $extra:literal, $condition:literal) => {
+        concat!(
+            "INSERT INTO notifications (id, template, recipient, locale, payload, dedupe_key) \
+             SELECT ", $id, ", $1, t.email, t.locale, jsonb_build_object('given_name', t.given_name, \
+                    'cohort_title', c.title, 'program_title', p.title, 'institution_name', i.name, \
+                    'starts_on', c.starts_on, 'ends_on', c.ends_on) || ", $extra, ", $1 || ':' || e.id \
+             FROM enrollments e JOIN trainees t ON t.id = e.trainee_id \
+             JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id \
+             JOIN institutions i ON i.id = e.institution_id \
+             WHERE ", $condition, " ON CONFLICT DO NOTHING"
+        )
     };
 }
-
-/// What an enrollment email says, for the enrollments a query keeps:
-/// append its `WHERE`.
-const MAIL_CONTEXT: &str = concat!(
-    "SELECT e.id AS enrollment_id, t.email, t.given_name, t.locale, c.title AS cohort_title, \
-     c.starts_on, c.ends_on, p.title AS program_title, i.name AS institution_name",
-    mail_sources!()
-);
-
-/// The same email for one enrollment, read and queued in one statement:
-/// `$1` the email's id, `$2` the template, `$3` what the payload adds,
-/// `$4` the enrollment. The insert wakes the workers (its trigger).
-const MAIL_ONE: &str = concat!(
-    "INSERT INTO notifications (id, template, recipient, locale, payload, dedupe_key) \
-     SELECT $1, $2, t.email, t.locale, jsonb_build_object('given_name', t.given_name, \
-            'cohort_title', c.title, 'program_title', p.title, 'institution_name', i.name, \
-            'starts_on', c.starts_on, 'ends_on', c.ends_on) || $3, $2 || ':' || e.id",
-    mail_sources!(),
-    " WHERE e.id = $4 ON CONFLICT DO NOTHING"
-);
 
 /// Queues an email about an enrollment to its trainee, in the caller's
 /// transaction; one per enrollment and template.
@@ -130,32 +98,13 @@ pub async fn mail(
     template: &'static str,
     extra: Value,
 ) -> AppResult<()> {
-    sql_query(MAIL_ONE)
-        .bind::<SqlUuid, _>(Uuid::now_v7())
+    sql_query(queue_mail!("$2", "$3", "e.id = $4"))
         .bind::<Text, _>(template)
+        .bind::<SqlUuid, _>(Uuid::now_v7())
         .bind::<diesel::sql_types::Jsonb, _>(extra)
         .bind::<SqlUuid, _>(enrollment_id)
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-async fn queue_mail(
-    conn: &mut AsyncPgConnection,
-    m: MailContext,
-    template: &'static str,
-    extra: Value,
-) -> AppResult<()> {
-    let mut payload = json!({
-        "given_name": m.given_name, "cohort_title": m.cohort_title,
-        "program_title": m.program_title, "institution_name": m.institution_name,
-        "starts_on": m.starts_on, "ends_on": m.ends_on,
-    });
-    if let (Value::Object(p), Value::Object(e)) = (&mut payload, extra) {
-        p.extend(e);
-    }
-    let key = format!("{template}:{}", m.enrollment_id);
-    email::queue_to(conn, template, &m.email, m.locale, payload, key).await?;
     Ok(())
 }
 
@@ -479,21 +428,20 @@ async fn promote(
 }
 
 /// Queues the "starts in a week" reminder for accepted trainees of cohorts
-/// starting within 7 days. Safe to run from every instance at once: the
-/// dedupe key makes it one email per enrollment, ever.
+/// starting within 7 days, a thousand at most per call, in one statement.
+/// Safe to run from every instance at once: the dedupe key makes it one
+/// email per enrollment, ever.
 pub async fn queue_reminders(conn: &mut AsyncPgConnection) -> AppResult<usize> {
-    let due: Vec<MailContext> = sql_query(format!(
-        "{MAIL_CONTEXT} WHERE e.status = 'accepted' AND c.status IN ('open', 'closed', 'running') \
-           AND c.starts_on > current_date AND c.starts_on <= current_date + 7 \
-           AND NOT EXISTS (SELECT 1 FROM notifications n \
-                           WHERE n.dedupe_key = 'cohort_reminder:' || e.id::text) \
+    Ok(sql_query(queue_mail!(
+        "gen_random_uuid()",
+        "'{}'",
+        "e.status = 'accepted' AND c.status IN ('open', 'closed', 'running') \
+         AND c.starts_on > current_date AND c.starts_on <= current_date + 7 \
+         AND NOT EXISTS (SELECT 1 FROM notifications n \
+                         WHERE n.dedupe_key = 'cohort_reminder:' || e.id::text) \
          LIMIT 1000"
     ))
-    .load(conn)
-    .await?;
-    let queued = due.len();
-    for m in due {
-        queue_mail(conn, m, "cohort_reminder", json!({})).await?;
-    }
-    Ok(queued)
+    .bind::<Text, _>("cohort_reminder")
+    .execute(conn)
+    .await?)
 }

@@ -43,7 +43,7 @@ crate::collection_routes!(
 )]
 #[get("/exchange-agreements/{id}/usage")]
 async fn agreement_usage(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.caller, Resource::Agreement, Action::Read)?;
+    may(&call.ctx.caller, Resource::Agreement, Action::Read)?;
     let mut conn = call.state.pool.get().await?;
     api::ok(&Items {
         items: repo::usage(&mut conn, *id).await?,
@@ -62,11 +62,11 @@ async fn agreement_usage(call: Call, id: web::Path<Uuid>) -> Answer {
 )]
 #[get("/exchange-agreements/{id}/history")]
 async fn agreement_history(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.caller, Resource::Agreement, Action::Read)?;
+    may(&call.ctx.caller, Resource::Agreement, Action::Read)?;
     let mut conn = call.state.pool.get().await?;
     let mut events = repo::agreement_history(&mut conn, *id).await?;
     // Partner staff read the agreement, not who on the staff changed it.
-    if !call.caller.is_staff() {
+    if !call.ctx.caller.is_staff() {
         events.iter_mut().for_each(|e| e.actor_id = None);
     }
     api::ok(&Items { items: events })

@@ -31,7 +31,7 @@ use model::{Milestone, MilestoneInput};
 )]
 #[get("/ventures/{id}/milestones")]
 pub(crate) async fn list_milestones(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
-    let scope = may(&call.caller, Resource::Venture, Action::Read)?;
+    let scope = may(&call.ctx.caller, Resource::Venture, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
     let mut conn = call.state.pool.get().await?;
     let venture = Venture::find(&mut conn, scope, *id).await?;

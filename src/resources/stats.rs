@@ -195,11 +195,11 @@ const TAKEN: &str = "e.status IN ('accepted', 'completed')";
 )]
 #[get("/stats/knowledge")]
 pub async fn knowledge(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
-    may(&call.caller, Resource::Stats, Action::Read)?;
+    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     if let Some(k) = query.keys().find(|k| k.as_str() != "group_by") {
         return Err(AppError::invalid(k.clone(), "unknown query parameter"));
     }
-    let smallest = policy::smallest_cell(&call.caller, call.state.settings.stats.min_cell);
+    let smallest = policy::smallest_cell(&call.ctx.caller, call.state.settings.stats.min_cell);
     let cache = &call.state.knowledge;
     match query.get("group_by").map(String::as_str) {
         None | Some("flow") => {

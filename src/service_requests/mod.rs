@@ -57,7 +57,7 @@ pub(crate) async fn list_venture_requests(
     id: web::Path<Uuid>,
     query: ListQuery,
 ) -> Answer {
-    let scope = may(&call.caller, Resource::Venture, Action::Read)?;
+    let scope = may(&call.ctx.caller, Resource::Venture, Action::Read)?;
     page(&call.state, query, Some((scope, *id))).await
 }
 
@@ -71,7 +71,7 @@ pub(crate) async fn list_venture_requests(
 )]
 #[get("/service-requests")]
 pub(crate) async fn request_queue(call: Call, query: ListQuery) -> Answer {
-    may(&call.caller, Resource::ServiceRequest, Action::Read)?;
+    may(&call.ctx.caller, Resource::ServiceRequest, Action::Read)?;
     page(&call.state, query, None).await
 }
 

@@ -34,7 +34,7 @@ use model::{MarkInput, Session, SessionInput, SessionWithAttendance};
 )]
 #[get("/cohorts/{id}/sessions")]
 async fn list_sessions(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
-    may(&call.caller, Resource::Session, Action::Read)?;
+    may(&call.ctx.caller, Resource::Session, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
     let mut conn = call.state.pool.get().await?;
     cohorts::get(&mut conn, *id).await?;
@@ -74,12 +74,12 @@ async fn create_session(call: Call, id: web::Path<Uuid>, body: web::Json<Session
 )]
 #[get("/sessions/{id}")]
 async fn get_session(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.caller, Resource::Session, Action::Read)?;
-    let marks = may(&call.caller, Resource::Enrollment, Action::Read)?;
+    may(&call.ctx.caller, Resource::Session, Action::Read)?;
+    let marks = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut conn = call.state.pool.get().await?;
     let mut session = repo::with_attendance(&mut conn, marks, *id).await?;
     // Who took attendance is staff, whom partner staff may not read.
-    if !call.caller.is_staff() {
+    if !call.ctx.caller.is_staff() {
         session
             .attendance
             .iter_mut()

@@ -415,7 +415,7 @@ fn sum_of(rows: &[Tally], dim: &str) -> i64 {
 )]
 #[get("/stats/overview")]
 async fn overview(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
-    may(&call.caller, Resource::Stats, Action::Read)?;
+    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &[])?;
     let dated = s.from.is_some() || s.to.is_some();
     let over = Over::scoped(&s);
@@ -510,7 +510,7 @@ async fn overview(call: Call, query: web::Query<HashMap<String, String>>) -> Ans
 )]
 #[get("/stats/enrollments")]
 async fn enrollments_by(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
-    may(&call.caller, Resource::Stats, Action::Read)?;
+    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &["group_by"])?;
     let group_by = query
         .get("group_by")
@@ -576,7 +576,7 @@ async fn enrollments_by(call: Call, query: web::Query<HashMap<String, String>>) 
         let entry = grouped.entry(key).or_insert((r.label, BTreeMap::new()));
         *entry.1.entry(r.status).or_insert(0) += r.n;
     }
-    let smallest = policy::smallest_cell(&call.caller, call.state.settings.stats.min_cell);
+    let smallest = policy::smallest_cell(&call.ctx.caller, call.state.settings.stats.min_cell);
     let items = grouped
         .into_iter()
         .map(|(key, (label, by_status))| Group {
@@ -607,7 +607,7 @@ struct Number {
 )]
 #[get("/stats/cohorts/{id}")]
 async fn cohort(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.caller, Resource::Stats, Action::Read)?;
+    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     let mut conn = call.state.reader().await?;
     let query =
         sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1").bind::<SqlUuid, _>(*id);
@@ -627,7 +627,7 @@ async fn cohort(call: Call, id: web::Path<Uuid>) -> Answer {
     let absent = attendance.get("absent").copied().unwrap_or(0);
     let seats_taken = SEATED.iter().map(|s| count(s)).sum();
     let decided = count("completed") + count("not_completed");
-    let smallest = policy::smallest_cell(&call.caller, call.state.settings.stats.min_cell);
+    let smallest = policy::smallest_cell(&call.ctx.caller, call.state.settings.stats.min_cell);
     let (by_country, small_country) = cells(by_key(&rows, "nationality", &SEATED), smallest);
     let (by_gender, small_gender) = cells(by_key(&rows, "gender", &SEATED), smallest);
     api::ok(&CohortStats {
@@ -678,8 +678,8 @@ struct Flow {
 )]
 #[get("/stats/exchanges/flows")]
 async fn flows(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
-    may(&call.caller, Resource::Stats, Action::Read)?;
-    let smallest = policy::smallest_cell(&call.caller, call.state.settings.stats.min_cell);
+    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
+    let smallest = policy::smallest_cell(&call.ctx.caller, call.state.settings.stats.min_cell);
     let year: Option<i32> = match query.get("year") {
         Some(y) => Some(
             y.parse()

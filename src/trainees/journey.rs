@@ -149,13 +149,13 @@ struct Row {
 )]
 #[get("/trainees/{id}/journey")]
 pub(crate) async fn journey(call: Call, id: web::Path<Uuid>) -> Answer {
-    let scope = may(&call.caller, Resource::Trainee, Action::Read)?;
-    // Each part of the journey stays in the call.caller's scope of its kind: a
+    let scope = may(&call.ctx.caller, Resource::Trainee, Action::Read)?;
+    // Each part of the journey stays in the call.ctx.caller's scope of its kind: a
     // partner sees its own institution's enrollments of the trainee and the
     // exchanges its institution takes part in.
-    let enrollment_scope = may(&call.caller, Resource::Enrollment, Action::Read)?;
-    let exchange_scope = may(&call.caller, Resource::Exchange, Action::Read)?;
-    let knowledge_scope = may(&call.caller, Resource::Knowledge, Action::Read)?;
+    let enrollment_scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
+    let exchange_scope = may(&call.ctx.caller, Resource::Exchange, Action::Read)?;
+    let knowledge_scope = may(&call.ctx.caller, Resource::Knowledge, Action::Read)?;
     let mut conn = call.state.pool.get().await?;
     let trainee = Trainee::find(&mut conn, scope, *id).await?;
     let institution = match enrollment_scope {

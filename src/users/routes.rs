@@ -42,7 +42,7 @@ async fn me(call: Call) -> Answer {
     let mut conn = call.state.pool.get().await?;
     api::record(
         &call.req,
-        &User::from(super::row(&mut conn, call.caller.user_id).await?),
+        &User::from(super::row(&mut conn, call.ctx.caller.user_id).await?),
     )
 }
 
@@ -238,7 +238,7 @@ static LIST: ListSpec = ListSpec {
 )]
 #[get("/users")]
 async fn list_users(call: Call, query: ListQuery) -> Answer {
-    may(&call.caller, Resource::User, Action::Read)?;
+    may(&call.ctx.caller, Resource::User, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let role: Option<Role> = params.filter("role");
     let institution_id: Option<Uuid> = params.filter("institution_id");
@@ -273,7 +273,7 @@ async fn list_users(call: Call, query: ListQuery) -> Answer {
 )]
 #[get("/users/{id}")]
 async fn get_user(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.caller, Resource::User, Action::Read)?;
+    may(&call.ctx.caller, Resource::User, Action::Read)?;
     let mut conn = call.state.pool.get().await?;
     api::record(&call.req, &User::from(super::row(&mut conn, *id).await?))
 }

@@ -98,7 +98,7 @@ async fn check_resolved(url: &str, allowed: &[String]) -> AppResult<()> {
 )]
 #[get("/webhooks")]
 async fn list_webhooks(call: Call, query: ListQuery) -> Answer {
-    collection::list::<Subscription>(&call.state, &call.caller, query).await
+    collection::list::<Subscription>(&call.state, &call.ctx.caller, query).await
 }
 
 /// Subscribes a system to events; the answer carries the signing secret,
@@ -147,7 +147,7 @@ async fn create_webhook(call: Call, body: web::Json<SubscriptionInput>) -> Answe
 )]
 #[get("/webhooks/{id}")]
 async fn get_webhook(call: Call, id: web::Path<Uuid>) -> Answer {
-    collection::get::<Subscription>(&call.state, &call.caller, &call.req, *id).await
+    collection::get::<Subscription>(&call.state, &call.ctx.caller, &call.req, *id).await
 }
 
 /// Changes a subscription's URL, events, description or `active`.
@@ -238,7 +238,7 @@ async fn rotate_secret(call: Call, id: web::Path<Uuid>) -> Answer {
 #[get("/webhooks/{id}/deliveries")]
 async fn list_deliveries(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
     use crate::api::collection::Filter;
-    let scope = may(&call.caller, Resource::Webhook, Action::Read)?;
+    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), delivery::Filter::SPEC);
     let filter = delivery::Filter::read(&mut params);
     let params = params.finish()?;

@@ -255,3 +255,36 @@ async fn service_requests_name_an_offered_service_and_move_through_their_lifecyc
     let listed: Value = app.get_json(&format!("{path}/milestones"), &c.token).await;
     assert_eq!(listed["items"][0]["title"], "First paying cooperative");
 }
+
+#[tokio::test]
+async fn a_venture_keeps_its_incubator_and_funding_is_never_null() {
+    let app = spawn_app().await;
+    let c = coordinator(&app).await;
+    let inc = incubator(&app, &c.token, 3).await;
+    let other = incubator(&app, &c.token, 3).await;
+    let body = json!({"incubator_id": inc["id"], "name": "NoFunds", "theme": "agriculture", "country_code": "KE"});
+    let v = app.create("/api/v1/ventures", &c.token, &body).await;
+    let funding: f64 = v["funding_raised_usd"].as_str().unwrap().parse().unwrap();
+    assert_eq!(funding, 0.0);
+    assert_eq!(v["jobs_created"], 0);
+    let path = path_of("ventures", &v);
+    let res = app
+        .patch(
+            &path,
+            &c.token,
+            &json!({"incubator_id": other["id"], "name": "Moved"}),
+        )
+        .await;
+    let problem = assert_invalid(res, &["incubator_id"]).await;
+    assert_eq!(problem["errors"][0]["message"], "cannot be changed");
+    let now = app.get_ok(&path, &c.token).await;
+    assert_eq!(
+        (&now["incubator_id"], &now["name"]),
+        (&inc["id"], &v["name"])
+    );
+    let mut null_funding = body.clone();
+    null_funding["funding_raised_usd"] = Value::Null;
+    let res = app.post("/api/v1/ventures", &c.token, &null_funding).await;
+    assert_invalid(res, &["funding_raised_usd"]).await;
+    assert_eq!(app.count("ventures").await, 1);
+}
