@@ -214,11 +214,13 @@ pub async fn is_ready(pool: &PgPool, latest: &str) -> bool {
 }
 
 /// A query whose prepared statement is kept by the connection and reused,
-/// although it holds raw SQL fragments (`sql()`, `sql_query`). Diesel
-/// re-prepares (parses and plans) such queries on every call, because it
-/// cannot see that their text is fixed; ours vary only with the sort and the
-/// filters present, never with a value (values are always bound), so each
-/// connection keeps a handful of them.
+/// keyed by its SQL text. Diesel prepares again (one more round trip, and
+/// PostgreSQL parses and plans again) on every call of a query holding raw
+/// SQL (`sql()`, `sql_query`), of every `UPDATE`, and of an `INSERT` with an
+/// optional column, because one Rust type may write several texts. Ours vary
+/// only with the sort, the filters and the columns present, never with a
+/// value (values are always bound), so each connection keeps a handful of
+/// them. Not for multi-row inserts, whose text grows with the row count.
 #[derive(Debug, Clone, Copy)]
 pub struct Prepared<Q>(pub Q);
 
@@ -240,3 +242,12 @@ impl<Q> QueryId for Prepared<Q> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
+
+/// `query.prepared()`: the query, its prepared statement kept (`Prepared`).
+pub trait Prepare: Sized {
+    fn prepared(self) -> Prepared<Self> {
+        Prepared(self)
+    }
+}
+
+impl<Q: QueryFragment<Pg>> Prepare for Q {}

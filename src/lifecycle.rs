@@ -1,6 +1,7 @@
 //! Lifecycles: each record kind with states declares, in one function,
 //! which moves it allows; every move is kept as history and audited.
 
+use crate::db::Prepare;
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper};
@@ -114,6 +115,7 @@ pub async fn record(
             transitions::by_user.eq(actor.id),
             transitions::note.eq(note),
         ))
+        .prepared()
         .execute(conn)
         .await?;
     let changes = json!({ "status": { "from": from, "to": to }, "note": note });

@@ -416,9 +416,11 @@ macro_rules! table_insert {
             ) -> $crate::error::AppResult<Self> {
                 use diesel::SelectableHelper;
                 use diesel_async::RunQueryDsl;
+                use $crate::db::Prepare;
                 let row: $row = diesel::insert_into($table::table)
                     .values(new)
                     .returning(<$row>::as_returning())
+                    .prepared()
                     .get_result(conn)
                     .await?;
                 Ok(row.into())
@@ -517,9 +519,11 @@ macro_rules! table_record {
             ) -> $crate::error::AppResult<Self> {
                 use diesel::{QueryDsl, SelectableHelper};
                 use diesel_async::RunQueryDsl;
+                use $crate::db::Prepare;
                 let row: $row = diesel::update($table::table.find(id))
                     .set(changes)
                     .returning(<$row>::as_returning())
+                    .prepared()
                     .get_result(conn)
                     .await?;
                 Ok(row.into())
@@ -609,9 +613,11 @@ macro_rules! status_moving {
             ) -> $crate::error::AppResult<Self> {
                 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
                 use diesel_async::RunQueryDsl;
+                use $crate::db::Prepare;
                 Ok(diesel::update($table::table.find(before.id))
                     .set($table::status.eq(to))
                     .returning(<$record>::as_returning())
+                    .prepared()
                     .get_result(conn)
                     .await?)
             }

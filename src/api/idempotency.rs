@@ -4,6 +4,7 @@
 //! another's, and never for `/auth/*`, whose answers carry fresh secrets.
 //! A key whose first request died mid-way is leased for a minute only.
 
+use crate::db::Prepare;
 use actix_web::{
     body::{self, BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
@@ -111,6 +112,7 @@ pub async fn idempotency(
         .bind::<diesel::sql_types::Uuid, _>(scope)
         .bind::<diesel::sql_types::Text, _>(&key)
         .bind::<diesel::sql_types::Binary, _>(&hash)
+        .prepared()
         .execute(&mut conn)
         .await
         .map_err(AppError::from)?;
@@ -173,6 +175,7 @@ pub async fn idempotency(
                 idempotency_keys::headers.eq(serde_json::Value::Object(kept)),
                 idempotency_keys::body.eq(body.to_vec()),
             ))
+            .prepared()
             .execute(&mut conn)
             .await
             .map_err(AppError::from)?;

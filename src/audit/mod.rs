@@ -4,6 +4,7 @@
 
 pub mod routes;
 
+use crate::db::Prepare;
 use chrono::{DateTime, Utc};
 use diesel::{Insertable, Queryable, Selectable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -74,6 +75,7 @@ pub async fn record(
             changes,
             request_id: Some(&actor.request_id),
         })
+        .prepared()
         .execute(conn)
         .await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! `/auth/*`: login, refresh, logout and password reset. Accepting an
 //! invitation lives with the invitations.
 
+use crate::db::Prepare;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
@@ -342,6 +343,7 @@ async fn issue_reset(pool: &crate::db::PgPool, email: Email, who: Actor) -> AppR
                 password_resets::token_hash.eq(token_hash),
                 password_resets::expires_at.eq(Utc::now() + RESET_VALID_FOR),
             ))
+            .prepared()
             .execute(conn)
             .await?;
         email::queue(
@@ -434,6 +436,7 @@ async fn confirm_reset(
             .filter(password_resets::used_at.is_null())
             .filter(password_resets::expires_at.gt(Utc::now()))
             .set(password_resets::used_at.eq(Utc::now()))
+            .prepared()
             .execute(conn)
             .await?;
         if used == 0 {

@@ -2,6 +2,7 @@
 //! days after the login; a rotated-out token presented again revokes its
 //! whole family (the login it came from).
 
+use crate::db::Prepare;
 use chrono::{DateTime, Duration, Utc};
 use diesel::{
     ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
@@ -60,6 +61,7 @@ async fn insert(
             refresh_tokens::expires_at.eq(expires_at),
             refresh_tokens::family_expires_at.eq(family_expires_at),
         ))
+        .prepared()
         .execute(conn)
         .await?;
     Ok(token)
@@ -110,6 +112,7 @@ pub async fn refresh(conn: &mut AsyncPgConnection, token: &str) -> AppResult<Ref
         }
         diesel::update(refresh_tokens::table.find(stored.id))
             .set(refresh_tokens::rotated_at.eq(now))
+            .prepared()
             .execute(conn)
             .await?;
         let token = insert(
@@ -133,6 +136,7 @@ pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> App
     diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)))
         .filter(refresh_tokens::revoked_at.is_null())
         .set(refresh_tokens::revoked_at.eq(Utc::now()))
+        .prepared()
         .execute(conn)
         .await?;
     Ok(())
@@ -158,10 +162,12 @@ pub async fn end_all(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<(
     diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
         .filter(refresh_tokens::revoked_at.is_null())
         .set(refresh_tokens::revoked_at.eq(Utc::now()))
+        .prepared()
         .execute(conn)
         .await?;
     diesel::update(users::table.find(user_id))
         .set(users::token_version.eq(users::token_version + 1))
+        .prepared()
         .execute(conn)
         .await?;
     Ok(())

@@ -3,6 +3,7 @@
 //! ends, and `/auth/*` and `/public/*` (each on its own) take at most
 //! `auth.ip_limit_per_minute` requests per client IP and minute.
 
+use crate::db::Prepare;
 use std::net::IpAddr;
 
 use actix_web::{
@@ -59,6 +60,7 @@ pub async fn attempt(conn: &mut AsyncPgConnection, email: &str) -> AppResult<Att
     .bind::<diesel::sql_types::Interval, _>(
         diesel::data_types::PgInterval::from_microseconds(WINDOW.num_microseconds().unwrap_or(0)),
     )
+    .prepared()
     .get_result(conn)
     .await?;
     if i64::from(counted.n) > MAX_FAILURES {
@@ -152,6 +154,7 @@ pub async fn limit_by_ip(
             .do_update()
             .set(rate_limits::hits.eq(rate_limits::hits + 1))
             .returning(rate_limits::hits)
+            .prepared()
             .get_result(&mut conn)
             .await
             .map_err(AppError::from)?;

@@ -1,6 +1,7 @@
 //! The SQL of certificates: issued in the transaction that completes an
 //! enrollment, verified by code, revoked once.
 
+use crate::db::Prepare;
 use chrono::Utc;
 use diesel::{sql_query, sql_types::Text, ExpressionMethods, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -26,6 +27,7 @@ pub async fn issue(conn: &mut AsyncPgConnection, enrollment_id: Uuid) -> AppResu
             certificates::code.eq(&code),
         ))
         .returning(Certificate::as_returning())
+        .prepared()
         .get_result(conn)
         .await?;
     events::emit(conn, "certificate.issued", &issued).await?;
@@ -43,6 +45,7 @@ pub async fn verification(conn: &mut AsyncPgConnection, code: &str) -> AppResult
          JOIN programs p ON p.id = co.program_id WHERE c.code = $1",
     )
     .bind::<Text, _>(code)
+    .prepared()
     .get_result(conn)
     .await?)
 }
@@ -65,6 +68,7 @@ pub async fn revoke(
                 certificates::revocation_reason.eq(reason),
             ))
             .returning(Certificate::as_returning())
+            .prepared()
             .get_results(conn)
             .await?;
         let Some(revoked) = revoked.into_iter().next() else {

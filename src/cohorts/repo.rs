@@ -1,6 +1,7 @@
 //! The SQL of cohorts. Every change of a cohort's seats happens under its
 //! row lock (`lock`), which is what keeps capacity and quotas exact.
 
+use crate::db::Prepare;
 use chrono::Utc;
 use diesel::{
     dsl::sql,
@@ -157,6 +158,7 @@ impl Insert for Cohort {
         let row: CohortRow = diesel::insert_into(cohorts::table)
             .values(new)
             .returning(CohortRow::as_returning())
+            .prepared()
             .get_result(conn)
             .await?;
         Ok(Cohort::from((row, 0, 0)))
@@ -194,6 +196,7 @@ impl Record for Cohort {
     ) -> AppResult<Self> {
         diesel::update(cohorts::table.find(id))
             .set(changes)
+            .prepared()
             .execute(conn)
             .await?;
         get(conn, id).await
@@ -255,6 +258,7 @@ impl Moving for Cohort {
     ) -> AppResult<Self> {
         diesel::update(cohorts::table.find(before.row.id))
             .set(cohorts::status.eq(to))
+            .prepared()
             .execute(conn)
             .await?;
         get(conn, before.row.id).await

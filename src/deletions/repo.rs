@@ -1,6 +1,7 @@
 //! The SQL of tombstones: written by the store in the transaction of each
 //! delete, read by the feed in the reader's scope, purged by the jobs loop.
 
+use crate::db::Prepare;
 use chrono::{DateTime, Utc};
 use diesel::{
     dsl::sql, pg::Pg, sql_types::Bool, BoolExpressionMethods, BoxableExpression, ExpressionMethods,
@@ -59,6 +60,7 @@ pub async fn record(
             deletions::institution_ids.eq(owners.institutions),
             deletions::trainee_ids.eq(owners.trainees),
         ))
+        .prepared()
         .execute(conn)
         .await?;
     Ok(())

@@ -2,6 +2,7 @@
 //! so seats, quotas and waitlist promotion are decided one at a time per
 //! cohort, whatever the concurrency.
 
+use crate::db::Prepare;
 use chrono::Utc;
 use diesel::{
     sql_query,
@@ -103,6 +104,7 @@ pub async fn mail(
         .bind::<SqlUuid, _>(Uuid::now_v7())
         .bind::<diesel::sql_types::Jsonb, _>(extra)
         .bind::<SqlUuid, _>(enrollment_id)
+        .prepared()
         .execute(conn)
         .await?;
     Ok(())
@@ -142,6 +144,7 @@ pub async fn nominate(
                 enrollments::nominated_by.eq(actor.id.unwrap_or_default()),
             ))
             .returning(Enrollment::as_returning())
+            .prepared()
             .get_result(conn)
             .await?;
         lifecycle::record(conn, actor.clone(), ENTITY, created.id, "new", "nominated", None).await?;
@@ -230,6 +233,7 @@ async fn ensure_attendance(
     )
     .bind::<SqlUuid, _>(enrollment_id)
     .bind::<SqlUuid, _>(cohort.id)
+    .prepared()
     .get_result(conn)
     .await?;
     let counted = a.held - a.excused;
@@ -348,6 +352,7 @@ impl Moving for Enrollment {
                 enrollments::note.eq(note.map(str::to_string).or(current.note.clone())),
             ))
             .returning(Enrollment::as_returning())
+            .prepared()
             .get_result(conn)
             .await?)
     }
@@ -407,6 +412,7 @@ async fn promote(
                 enrollments::decided_at.eq(Utc::now()),
             ))
             .returning(Enrollment::as_returning())
+            .prepared()
             .get_result(conn)
             .await?;
         let note = Some("promoted from the waitlist");
@@ -442,6 +448,7 @@ pub async fn queue_reminders(conn: &mut AsyncPgConnection) -> AppResult<usize> {
          LIMIT 1000"
     ))
     .bind::<Text, _>("cohort_reminder")
+    .prepared()
     .execute(conn)
     .await?)
 }

@@ -1,6 +1,7 @@
 //! The SQL and rules of agreements and exchanges. Approvals lock the
 //! agreement row, so its yearly quota holds under concurrent approvals.
 
+use crate::db::Prepare;
 use chrono::Datelike;
 use diesel::{
     dsl::sql, sql_types::Integer, BoolExpressionMethods, ExpressionMethods, OptionalExtension,
@@ -453,6 +454,7 @@ impl Moving for Exchange {
         Ok(diesel::update(exchanges::table.find(before.id))
             .set(exchanges::status.eq(to))
             .returning(Exchange::as_returning())
+            .prepared()
             .get_result(conn)
             .await?)
     }

@@ -1,6 +1,7 @@
 //! The SQL and rules of knowledge resources and of their links to cohorts
 //! and ventures.
 
+use crate::db::Prepare;
 use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -155,6 +156,7 @@ pub async fn set_link(
         let changed = diesel::sql_query(sql)
             .bind::<diesel::sql_types::Uuid, _>(holder_id)
             .bind::<diesel::sql_types::Uuid, _>(resource_id)
+            .prepared()
             .execute(conn)
             .await?;
         if changed > 0 {

@@ -1,6 +1,7 @@
 //! The SQL of sessions and attendance. A session is scheduled under its
 //! cohort's lock; marks follow their enrollment's scope when read.
 
+use crate::db::Prepare;
 use chrono::Utc;
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -105,6 +106,7 @@ pub async fn mark(
                     attendance::marked_at.eq(Utc::now()),
                     attendance::marked_by.eq(by),
                 ))
+                .prepared()
                 .execute(conn)
                 .await?;
         }

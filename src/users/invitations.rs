@@ -2,6 +2,7 @@
 //! partner staff and trainees. The emailed link carries a single-use token
 //! that expires after 7 days.
 
+use crate::db::Prepare;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use diesel::{
@@ -185,6 +186,7 @@ async fn create_invitation(call: Call, body: web::Json<InvitationInput>) -> Answ
                     expires_at: Utc::now() + VALID_FOR,
                 })
                 .returning(Invitation::as_returning())
+                .prepared()
                 .get_result(conn)
                 .await?;
             email::queue(
@@ -322,6 +324,7 @@ async fn accept_invitation(
                 .filter(invitations::expires_at.gt(Utc::now()))
                 .set(invitations::accepted_at.eq(Utc::now()))
                 .returning(Invitation::as_returning())
+                .prepared()
                 .get_result(conn)
                 .await
                 .optional()?;
@@ -349,10 +352,12 @@ async fn accept_invitation(
             .await?;
             diesel::update(users::table.find(user.id))
                 .set(users::locale.eq(&inv.locale))
+                .prepared()
                 .execute(conn)
                 .await?;
             diesel::update(invitations::table.find(inv.id))
                 .set(invitations::user_id.eq(user.id))
+                .prepared()
                 .execute(conn)
                 .await?;
             let actor = Actor {

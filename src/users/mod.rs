@@ -4,6 +4,7 @@
 pub mod invitations;
 pub mod routes;
 
+use crate::db::Prepare;
 use chrono::{DateTime, Utc};
 use diesel::{
     AsChangeset, ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
@@ -111,6 +112,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewUser) -> AppResult<Us
     let row = diesel::insert_into(users::table)
         .values(new)
         .returning(UserRow::as_returning())
+        .prepared()
         .get_result(conn)
         .await?;
     Ok(User::from(row))
@@ -124,6 +126,7 @@ pub async fn update(
     Ok(diesel::update(users::table.find(id))
         .set(changes)
         .returning(UserRow::as_returning())
+        .prepared()
         .get_result(conn)
         .await?)
 }
@@ -135,6 +138,7 @@ pub async fn set_password_hash(
 ) -> AppResult<()> {
     diesel::update(users::table.find(id))
         .set(users::password_hash.eq(hash))
+        .prepared()
         .execute(conn)
         .await?;
     Ok(())
@@ -143,6 +147,7 @@ pub async fn set_password_hash(
 pub async fn touch_login(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
     diesel::update(users::table.find(id))
         .set(users::last_login_at.eq(Utc::now()))
+        .prepared()
         .execute(conn)
         .await?;
     Ok(())

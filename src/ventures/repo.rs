@@ -1,6 +1,7 @@
 //! The SQL and rules of ventures. Admissions lock the incubator row, so its
 //! capacity holds under concurrent admissions.
 
+use crate::db::Prepare;
 use std::collections::HashSet;
 
 use chrono::{NaiveDate, Utc};
@@ -57,6 +58,7 @@ async fn founders_in_scope(
          AND t.id IN (SELECT unnest(founder_trainee_ids) FROM ventures)",
     )
     .bind::<diesel::sql_types::Uuid, _>(institution)
+    .prepared()
     .load(conn)
     .await?;
     Ok(Some(founders.into_iter().map(|f| f.id).collect()))
@@ -195,6 +197,7 @@ impl Moving for Venture {
                 ventures::graduated_on.eq(on(VentureStatus::Graduated, before.graduated_on)),
             ))
             .returning(Venture::as_returning())
+            .prepared()
             .get_result(conn)
             .await?)
     }

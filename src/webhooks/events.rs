@@ -5,6 +5,7 @@
 //! and scope as a read: a partner's subscription hears only of what its
 //! institution's staff could `GET`.
 
+use crate::db::Prepare;
 use std::future::Future;
 
 use chrono::{SecondsFormat, Utc};
@@ -201,6 +202,7 @@ async fn write<R: Subject>(
             webhook_events::record_id.eq(record_id),
             webhook_events::body.eq(&body),
         ))
+        .prepared()
         .execute(conn)
         .await?;
     diesel::sql_query(
@@ -211,6 +213,7 @@ async fn write<R: Subject>(
     .bind::<sql_types::Text, _>(event_type)
     .bind::<sql_types::Uuid, _>(record_id)
     .bind::<sql_types::Array<sql_types::Uuid>, _>(to)
+    .prepared()
     .execute(conn)
     .await?;
     Ok(())

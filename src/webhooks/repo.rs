@@ -1,5 +1,6 @@
 //! The SQL of webhook subscriptions.
 
+use crate::db::Prepare;
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -67,6 +68,7 @@ pub async fn rotate_secret(
         <Subscription as Record>::lock(conn, scope, id).await?;
         diesel::update(webhook_subscriptions::table.find(id))
             .set(webhook_subscriptions::secret.eq(secret))
+            .prepared()
             .execute(conn)
             .await?;
         audit::record(
