@@ -6,6 +6,7 @@ use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::{future::try_join, TryFutureExt};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -94,9 +95,10 @@ impl MoveInput {
     }
 }
 
-/// Keeps a move in the history and the audit log; call in its transaction.
+/// Keeps a move in the history and the audit log, both sent at once; call
+/// in its transaction.
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     actor: impl Into<Actor>,
     entity_type: &str,
     entity_id: Uuid,
@@ -105,7 +107,8 @@ pub async fn record(
     note: Option<&str>,
 ) -> AppResult<()> {
     let actor = actor.into();
-    diesel::insert_into(transitions::table)
+    let mut history_conn = conn;
+    let history = diesel::insert_into(transitions::table)
         .values((
             transitions::id.eq(Uuid::now_v7()),
             transitions::entity_type.eq(entity_type),
@@ -116,10 +119,11 @@ pub async fn record(
             transitions::note.eq(note),
         ))
         .prepared()
-        .execute(conn)
-        .await?;
+        .execute(&mut history_conn);
     let changes = json!({ "status": { "from": from, "to": to }, "note": note });
-    audit::record(conn, actor, entity_type, "transition", entity_id, changes).await
+    let audit = audit::record(conn, actor, entity_type, "transition", entity_id, changes);
+    try_join(history.map_err(AppError::from), audit).await?;
+    Ok(())
 }
 
 /// The history of a record, oldest first. Who made each move is shown to

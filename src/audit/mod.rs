@@ -55,9 +55,11 @@ pub struct Actor {
     pub request_id: String,
 }
 
-/// Records an event; call inside the transaction of the change.
+/// Records an event; call inside the transaction of the change. It takes
+/// the connection shared, so that it can go out in one round trip with the
+/// change's other independent statements (`futures_util::try_join`).
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     actor: impl Into<Actor>,
     entity_type: &str,
     action: &str,
@@ -76,7 +78,7 @@ pub async fn record(
             request_id: Some(&actor.request_id),
         })
         .prepared()
-        .execute(conn)
+        .execute(&mut conn)
         .await?;
     Ok(())
 }

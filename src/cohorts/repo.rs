@@ -27,7 +27,7 @@ use crate::{
     },
     db::Prepared,
     error::{AppError, AppResult},
-    schema::cohorts,
+    schema::{cohorts, enrollments},
     store::{Insert, Kind, Moving, Record},
     types::CountryCode,
 };
@@ -121,6 +121,24 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<CohortRow
         .for_update()
         .first(conn)
         .await?)
+}
+
+/// Locks the cohort of an enrollment, as [`lock`] does, and reads its seats
+/// taken, in one statement.
+pub async fn lock_of_enrollment(
+    conn: &mut AsyncPgConnection,
+    enrollment_id: Uuid,
+) -> AppResult<(CohortRow, i64)> {
+    let cohort_id = enrollments::table
+        .find(enrollment_id)
+        .select(enrollments::cohort_id);
+    let (row, taken): (CohortRow, i32) = cohorts::table
+        .filter(cohorts::id.eq_any(cohort_id))
+        .select((CohortRow::as_select(), cohorts::seats_taken))
+        .for_update()
+        .first(conn)
+        .await?;
+    Ok((row, taken.into()))
 }
 
 /// Reads a cohort and holds it against changes until the transaction ends,

@@ -10,6 +10,7 @@ use diesel::{
     ExpressionMethods, PgSortExpressionMethods, QueryDsl, QueryableByName, SelectableHelper,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::future::try_join;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -94,7 +95,7 @@ macro_rules! queue_mail {
 /// Queues an email about an enrollment to its trainee, in the caller's
 /// transaction; one per enrollment and template.
 pub async fn mail(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     enrollment_id: Uuid,
     template: &'static str,
     extra: Value,
@@ -105,7 +106,7 @@ pub async fn mail(
         .bind::<diesel::sql_types::Jsonb, _>(extra)
         .bind::<SqlUuid, _>(enrollment_id)
         .prepared()
-        .execute(conn)
+        .execute(&mut conn)
         .await?;
     Ok(())
 }
@@ -147,16 +148,19 @@ pub async fn nominate(
             .prepared()
             .get_result(conn)
             .await?;
-        lifecycle::record(conn, actor.clone(), ENTITY, created.id, "new", "nominated", None).await?;
-        mail(conn, created.id, "enrollment_nominated", json!({})).await?;
+        try_join(
+            lifecycle::record(conn, actor.clone(), ENTITY, created.id, "new", "nominated", None),
+            mail(conn, created.id, "enrollment_nominated", json!({})),
+        )
+        .await?;
         Enrollment::announce(conn, Write::Created, &created).await?;
         Ok(created)
     })
     .await
 }
 
-/// Seats of a cohort taken now: kept on its row (as the moves of this
-/// transaction left it), which the caller holds locked.
+/// Seats of a cohort taken now, as the moves of this transaction left them:
+/// kept on its row, which the caller holds locked.
 async fn seats_taken(conn: &mut AsyncPgConnection, cohort_id: Uuid) -> AppResult<i64> {
     use crate::schema::cohorts;
     let n: i32 = cohorts::table
@@ -182,14 +186,16 @@ async fn institution_seats(
         .await?)
 }
 
-/// 409 unless the cohort has a seat, and the institution quota room, for
-/// one more trainee of `institution_id`. The cohort row must be locked.
+/// 409 unless the cohort, `taken` of whose seats are taken, has a seat, and
+/// the institution quota room, for one more trainee of `institution_id`.
+/// The cohort row must be locked.
 async fn ensure_seat(
     conn: &mut AsyncPgConnection,
     cohort: &CohortRow,
+    taken: i64,
     institution_id: Uuid,
 ) -> AppResult<()> {
-    if seats_taken(conn, cohort.id).await? >= i64::from(cohort.capacity) {
+    if taken >= i64::from(cohort.capacity) {
         return Err(AppError::conflict(
             Conflict::CohortFull,
             "Every seat of the cohort is taken.",
@@ -275,10 +281,11 @@ impl Subject for Enrollment {
 
 /// Every move locks the cohort first: seats and quotas, attendance, the
 /// certificate, the emails and the promotion of the waitlist when a seat
-/// frees up are decided one move at a time per cohort.
+/// frees up are decided one move at a time per cohort. The cohort is held
+/// with its seats taken as it was locked, before this move.
 impl Moving for Enrollment {
     type State = EnrollmentStatus;
-    type Held = CohortRow;
+    type Held = (CohortRow, i64);
 
     fn state(&self) -> EnrollmentStatus {
         self.status
@@ -292,13 +299,8 @@ impl Moving for Enrollment {
         conn: &mut AsyncPgConnection,
         scope: Scope,
         id: Uuid,
-    ) -> AppResult<(Self, CohortRow)> {
-        let cohort_id: Uuid = enrollments::table
-            .find(id)
-            .select(enrollments::cohort_id)
-            .first(conn)
-            .await?;
-        let cohort = cohorts::lock(conn, cohort_id).await?;
+    ) -> AppResult<(Self, (CohortRow, i64))> {
+        let cohort = cohorts::lock_of_enrollment(conn, id).await?;
         let current: Enrollment = enrollments::table
             .find(id)
             .select(Enrollment::as_select())
@@ -311,13 +313,13 @@ impl Moving for Enrollment {
 
     async fn check_move(
         conn: &mut AsyncPgConnection,
-        cohort: &CohortRow,
+        (cohort, taken): &(CohortRow, i64),
         current: &Self,
         to: EnrollmentStatus,
     ) -> AppResult<()> {
         use EnrollmentStatus::*;
         match to {
-            Accepted => ensure_seat(conn, cohort, current.institution_id).await,
+            Accepted => ensure_seat(conn, cohort, *taken, current.institution_id).await,
             Completed | NotCompleted => {
                 if !matches!(
                     cohort.status,
@@ -360,7 +362,7 @@ impl Moving for Enrollment {
     async fn after_move(
         conn: &mut AsyncPgConnection,
         actor: &Actor,
-        cohort: &CohortRow,
+        (cohort, _): &(CohortRow, i64),
         before: &Self,
         moved: &Self,
     ) -> AppResult<()> {
@@ -403,7 +405,11 @@ async fn promote(
         .load(conn)
         .await?;
     for (id, institution_id) in waiting {
-        if ensure_seat(conn, cohort, institution_id).await.is_err() {
+        let taken = seats_taken(conn, cohort.id).await?;
+        if ensure_seat(conn, cohort, taken, institution_id)
+            .await
+            .is_err()
+        {
             continue;
         }
         let promoted: Enrollment = diesel::update(enrollments::table.find(id))
