@@ -149,7 +149,7 @@ async fn login(
         other => {
             let id = other.map(|u| u.id);
             audit::record(
-                &mut conn,
+                &conn,
                 actor(&req, None),
                 "user",
                 "login_failed",
@@ -221,7 +221,7 @@ async fn refresh(
         }
         Refreshed::Reused { user_id, family_id } => {
             audit::record(
-                &mut conn,
+                &conn,
                 actor(&req, None),
                 "user",
                 "token_reuse",
@@ -255,7 +255,7 @@ async fn logout(
     let mut conn = state.pool.get().await?;
     if let Some(user_id) = sessions::logout(&mut conn, &token).await? {
         audit::record(
-            &mut conn,
+            &conn,
             actor(&req, Some(user_id)),
             "user",
             "logout",

@@ -113,9 +113,9 @@ async fn update_me(call: Call, body: web::Json<MeInput>) -> Answer {
         let stored = current_user.password_hash.clone();
         if !slot.verify(SecretString::from(current), stored).await? {
             let id = call.ctx.caller.user_id;
-            let mut conn = call.state.pool.get().await?;
+            let conn = call.state.pool.get().await?;
             audit::record(
-                &mut conn,
+                &conn,
                 &call.ctx,
                 "user",
                 "password_check_failed",
