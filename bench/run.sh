@@ -148,8 +148,9 @@ NIL=00000000-0000-0000-0000-000000000000
 
 # A nomination and an acceptance, as src/enrollments/repo.rs sends them:
 # the pool's next pair (one read more than the server does), then the
-# trainee, the cohort (shared, or locked for a seat), the row, its history,
-# audit record, email and the webhook read.
+# trainee, the cohort (shared, or locked with its seats taken), the row, its
+# history, audit record, email and the webhook read (the server sends the
+# history, audit record and email at once).
 # The email of a move to $1: its payload read and the row queued in one statement.
 email() {
   echo "INSERT INTO notifications (id, template, recipient, locale, payload, dedupe_key) SELECT gen_random_uuid(), 'enrollment_$1', t.email, t.locale, jsonb_build_object('given_name', t.given_name, 'cohort_title', c.title, 'program_title', p.title, 'institution_name', i.name, 'starts_on', c.starts_on, 'ends_on', c.ends_on) || '{}', 'enrollment_$1:' || e.id FROM enrollments e JOIN trainees t ON t.id = e.trainee_id JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id JOIN institutions i ON i.id = e.institution_id WHERE e.id = :id ON CONFLICT DO NOTHING;"
@@ -170,10 +171,8 @@ for scenario in nominate nominate_spread; do
 done
 { standing "$ADMIN_ID"; echo "BEGIN;"
   echo "SELECT a AS cohort_id, b AS id FROM bench_pool WHERE scenario = 'accept' AND n = (SELECT nextval('bench_accept'))"; echo '\gset'
-  echo "SELECT cohort_id FROM enrollments WHERE id = :id LIMIT 1;"
-  echo "SELECT * FROM cohorts WHERE id = :cohort_id LIMIT 1 FOR UPDATE;"
+  echo "SELECT *, seats_taken FROM cohorts WHERE id IN (SELECT cohort_id FROM enrollments WHERE id = :id) LIMIT 1 FOR UPDATE;"
   echo "SELECT * FROM enrollments WHERE id = :id LIMIT 1 FOR UPDATE;"
-  echo "SELECT seats_taken FROM cohorts WHERE id = :cohort_id LIMIT 1;"
   echo "UPDATE enrollments SET status = 'accepted', decided_at = now(), note = NULL WHERE id = :id RETURNING *;"
   moved nominated accepted; echo "COMMIT;"; } > "$SQL/accept.sql"
 

@@ -278,6 +278,7 @@ pub fn configure(
     )
     .service(
         web::scope("/api/v1")
+            .wrap(from_fn(api::body::json_first))
             .wrap(from_fn(api::idempotency::idempotency))
             .wrap(from_fn(api::csv::negotiate))
             .wrap(from_fn(api::revalidate))

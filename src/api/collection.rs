@@ -10,7 +10,7 @@ use std::{
     future::{ready, Future},
 };
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use diesel_async::AsyncPgConnection;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -20,11 +20,10 @@ use crate::{
     audit::Actor,
     auth::{
         policy::{may, Action, Resource, Scope},
-        Ctx, Principal,
+        Call, Principal,
     },
     error::AppResult,
     lifecycle::{self, MoveInput},
-    state::AppState,
     store::{self, Moving, Record},
 };
 
@@ -152,105 +151,85 @@ macro_rules! collection {
 }
 
 /// `GET /{collection}`.
-pub async fn list<C: Collection>(
-    state: &AppState,
-    caller: &Principal,
-    query: ListQuery,
-) -> AppResult<HttpResponse> {
-    let scope = may(caller, C::RESOURCE, Action::Read)?;
+pub async fn list<C: Collection>(call: &Call, query: ListQuery) -> AppResult<HttpResponse> {
+    let scope = may(&call.ctx.caller, C::RESOURCE, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), C::Filter::SPEC);
     let filter = C::Filter::read(&mut params);
     let params = params.finish()?;
-    let mut conn = state.lister().await?;
+    let mut conn = call.lister().await?;
     super::page(&C::list(&mut conn, scope, &params, &filter).await?)
 }
 
 /// `POST /{collection}`: 201 with `Location`.
-pub async fn create<C: Collection>(
-    state: &AppState,
-    ctx: &Ctx,
-    body: C::Input,
-) -> AppResult<HttpResponse> {
+pub async fn create<C: Collection>(call: &Call, body: C::Input) -> AppResult<HttpResponse> {
+    let ctx = &call.ctx;
     let scope = may(&ctx.caller, C::RESOURCE, Action::Create)?;
     let new = body.into_new(&ctx.caller, scope)?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let created = store::create::<C>(&mut conn, &Actor::from(ctx), scope, new).await?;
     super::created(format!("/api/v1{}/{}", C::PATH, created.id()), &created)
 }
 
 /// `GET /{collection}/{id}`: the record with its ETag, or 304.
-pub async fn get<C: Collection>(
-    state: &AppState,
-    caller: &Principal,
-    req: &HttpRequest,
-    id: Uuid,
-) -> AppResult<HttpResponse> {
-    let scope = may(caller, C::RESOURCE, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+pub async fn get<C: Collection>(call: &Call, id: Uuid) -> AppResult<HttpResponse> {
+    let scope = may(&call.ctx.caller, C::RESOURCE, Action::Read)?;
+    let mut conn = call.conn().await?;
     let people = C::visible_people(&mut conn, scope).await?;
     let record = C::find(&mut conn, scope, id).await?.for_reader(&people);
-    super::record(req, &record)
+    super::record(&call.req, &record)
 }
 
 /// `PATCH /{collection}/{id}`, honouring `If-Match`.
 pub async fn update<C: Collection>(
-    state: &AppState,
-    ctx: &Ctx,
-    req: &HttpRequest,
+    call: &Call,
     id: Uuid,
     body: C::Input,
 ) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, C::RESOURCE, Action::Update)?;
-    let expected = super::if_match(req)?;
+    let scope = may(&call.ctx.caller, C::RESOURCE, Action::Update)?;
+    let expected = super::if_match(&call.req)?;
     let changes = body.into_changes()?;
-    let mut conn = state.pool.get().await?;
-    let actor = Actor::from(ctx);
+    let mut conn = call.conn().await?;
+    let actor = Actor::from(&call.ctx);
     let updated = store::update::<C>(&mut conn, &actor, scope, id, expected, changes).await?;
-    super::record(req, &updated)
+    super::record(&call.req, &updated)
 }
 
 /// `DELETE /{collection}/{id}`, honouring `If-Match`: 204.
-pub async fn delete<C: Collection>(
-    state: &AppState,
-    ctx: &Ctx,
-    req: &HttpRequest,
-    id: Uuid,
-) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, C::RESOURCE, Action::Delete)?;
-    let expected = super::if_match(req)?;
-    let mut conn = state.pool.get().await?;
-    store::delete::<C>(&mut conn, &Actor::from(ctx), scope, id, expected).await?;
+pub async fn delete<C: Collection>(call: &Call, id: Uuid) -> AppResult<HttpResponse> {
+    let scope = may(&call.ctx.caller, C::RESOURCE, Action::Delete)?;
+    let expected = super::if_match(&call.req)?;
+    let mut conn = call.conn().await?;
+    store::delete::<C>(&mut conn, &Actor::from(&call.ctx), scope, id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /{collection}/{id}/transitions`: moves a record of `resource` and
 /// answers it.
 pub async fn move_to<R: Moving>(
-    state: &AppState,
-    ctx: &Ctx,
+    call: &Call,
     resource: Resource,
     id: Uuid,
     body: MoveInput,
 ) -> AppResult<HttpResponse> {
-    let scope = may(&ctx.caller, resource, Action::Move)?;
+    let scope = may(&call.ctx.caller, resource, Action::Move)?;
     let (to, note) = body.parse::<R::State>()?;
-    let mut conn = state.pool.get().await?;
-    let moved = store::transition::<R>(&mut conn, &Actor::from(ctx), scope, id, to, note).await?;
+    let mut conn = call.conn().await?;
+    let actor = Actor::from(&call.ctx);
+    let moved = store::transition::<R>(&mut conn, &actor, scope, id, to, note).await?;
     super::ok(&moved)
 }
 
 /// `GET /{collection}/{id}/transitions`: the moves of a record of
 /// `resource` in the caller's scope.
 pub async fn history<R: Moving + Record>(
-    state: &AppState,
-    caller: &Principal,
+    call: &Call,
     resource: Resource,
     id: Uuid,
 ) -> AppResult<HttpResponse> {
-    let scope = may(caller, resource, Action::Read)?;
-    let mut conn = state.pool.get().await?;
+    let scope = may(&call.ctx.caller, resource, Action::Read)?;
+    let mut conn = call.conn().await?;
     R::find(&mut conn, scope, id).await?;
-    lifecycle::history(&mut conn, caller, R::KIND, id).await
+    lifecycle::history(&mut conn, &call.ctx.caller, R::KIND, id).await
 }
 
 /// Serves the two endpoints of a lifecycle, `POST` and `GET
@@ -279,15 +258,13 @@ macro_rules! lifecycle_routes {
         )]
         #[post($path)]
         async fn $move(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            ctx: $crate::auth::Ctx,
+            call: $crate::auth::Call,
             id: actix_web::web::Path<uuid::Uuid>,
             body: actix_web::web::Json<$crate::lifecycle::MoveInput>,
         ) -> $crate::error::AppResult<actix_web::HttpResponse> {
             use $crate::auth::policy::Resource;
             let body = body.into_inner();
-            $crate::api::collection::move_to::<$record>(&state, &ctx, Resource::$resource, *id, body)
-                .await
+            $crate::api::collection::move_to::<$record>(&call, Resource::$resource, *id, body).await
         }
 
         #[doc = $history_doc]
@@ -303,13 +280,11 @@ macro_rules! lifecycle_routes {
         )]
         #[get($path)]
         async fn $history(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            caller: $crate::auth::Principal,
+            call: $crate::auth::Call,
             id: actix_web::web::Path<uuid::Uuid>,
         ) -> $crate::error::AppResult<actix_web::HttpResponse> {
             use $crate::auth::policy::Resource;
-            $crate::api::collection::history::<$record>(&state, &caller, Resource::$resource, *id)
-                .await
+            $crate::api::collection::history::<$record>(&call, Resource::$resource, *id).await
         }
     };
 }
@@ -342,11 +317,10 @@ macro_rules! collection_routes {
         )]
         #[get($path)]
         async fn $list(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            caller: $crate::auth::Principal,
+            call: $crate::auth::Call,
             query: $crate::api::list::ListQuery,
         ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::list::<$record>(&state, &caller, query).await
+            $crate::api::collection::list::<$record>(&call, query).await
         }
 
         #[doc = $create_doc]
@@ -365,11 +339,10 @@ macro_rules! collection_routes {
         )]
         #[post($path)]
         async fn $create(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            ctx: $crate::auth::Ctx,
+            call: $crate::auth::Call,
             body: actix_web::web::Json<$input>,
         ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::create::<$record>(&state, &ctx, body.into_inner()).await
+            $crate::api::collection::create::<$record>(&call, body.into_inner()).await
         }
 
         #[doc = $get_doc]
@@ -386,12 +359,10 @@ macro_rules! collection_routes {
         )]
         #[get($item)]
         async fn $get(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            caller: $crate::auth::Principal,
-            req: actix_web::HttpRequest,
+            call: $crate::auth::Call,
             id: actix_web::web::Path<uuid::Uuid>,
         ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::get::<$record>(&state, &caller, &req, *id).await
+            $crate::api::collection::get::<$record>(&call, *id).await
         }
 
         #[doc = $update_doc]
@@ -410,14 +381,11 @@ macro_rules! collection_routes {
         )]
         #[patch($item)]
         async fn $update(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            ctx: $crate::auth::Ctx,
-            req: actix_web::HttpRequest,
+            call: $crate::auth::Call,
             id: actix_web::web::Path<uuid::Uuid>,
             body: actix_web::web::Json<$input>,
         ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::update::<$record>(&state, &ctx, &req, *id, body.into_inner())
-                .await
+            $crate::api::collection::update::<$record>(&call, *id, body.into_inner()).await
         }
 
         #[doc = $delete_doc]
@@ -435,12 +403,10 @@ macro_rules! collection_routes {
         )]
         #[delete($item)]
         async fn $delete(
-            state: actix_web::web::Data<$crate::state::AppState>,
-            ctx: $crate::auth::Ctx,
-            req: actix_web::HttpRequest,
+            call: $crate::auth::Call,
             id: actix_web::web::Path<uuid::Uuid>,
         ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::delete::<$record>(&state, &ctx, &req, *id).await
+            $crate::api::collection::delete::<$record>(&call, *id).await
         }
     };
 }

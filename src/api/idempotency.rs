@@ -10,19 +10,18 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     http::{header, Method, StatusCode},
     middleware::Next,
-    web, HttpMessage, HttpResponse,
+    web, HttpResponse,
 };
 use diesel::{
     ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, Queryable, Selectable,
     SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    error::{payload_error, AppError, Conflict},
+    error::{AppError, Conflict},
     schema::idempotency_keys,
     state::AppState,
 };
@@ -87,16 +86,7 @@ pub async fn idempotency(
     };
 
     // Read the body to fingerprint it, then hand it on unchanged.
-    let mut payload = req.take_payload();
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(payload_error)?;
-        if bytes.len() + chunk.len() > state.settings.server.csv_limit_bytes {
-            return Err(AppError::PayloadTooLarge.into());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    let bytes = bytes.freeze();
+    let bytes = super::body::read_whole(&mut req, state.settings.server.csv_limit_bytes).await?;
     let mut hasher = Sha256::new();
     hasher.update(req.path().as_bytes());
     hasher.update([0]);
@@ -145,7 +135,6 @@ pub async fn idempotency(
     }
     drop(conn);
 
-    req.set_payload(actix_web::dev::Payload::from(bytes));
     let res = next.call(req).await?;
     let (req, res) = res.into_parts();
     let status = res.status();

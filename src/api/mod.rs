@@ -1,6 +1,7 @@
 //! Machinery every resource shares: input checking, lists, ETags and
 //! conditional requests, idempotent POSTs.
 
+pub mod body;
 pub mod collection;
 pub mod csv;
 pub mod idempotency;

@@ -86,7 +86,7 @@ pub async fn list_events(call: Call, query: ListQuery) -> Answer {
         }
         q
     };
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let page = list::fetch(&mut conn, &params, build, |e: AuditEvent| e).await?;
     api::page(&page)
 }

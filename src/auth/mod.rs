@@ -9,6 +9,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod token;
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -16,11 +17,12 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpR
 use diesel::{
     ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
 };
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::{
     audit::Actor,
+    db::PooledConn,
     error::{AppError, AppResult},
     schema::{refresh_tokens, users},
     state::AppState,
@@ -74,18 +76,39 @@ struct Standing {
     trainee_id: Option<Uuid>,
 }
 
+/// The application state of a request.
+fn state_of(req: &HttpRequest) -> AppResult<web::Data<AppState>> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state missing")))
+}
+
+/// The caller of a request, checked once per request on `conn` (then kept
+/// in the request).
+async fn caller(
+    state: &AppState,
+    req: &HttpRequest,
+    conn: &mut AsyncPgConnection,
+) -> AppResult<Principal> {
+    if let Some(caller) = req.extensions().get::<Principal>() {
+        return Ok(caller.clone());
+    }
+    let caller = authenticate(state, req, conn).await?;
+    req.extensions_mut().insert(caller.clone());
+    Ok(caller)
+}
+
 /// Checks the bearer token, then the user's current state: a disabled user
 /// or a raised token version stops every token at once.
-async fn authenticate(req: HttpRequest) -> AppResult<Principal> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state missing")))?
-        .clone();
-    let token = bearer(&req).ok_or(AppError::Unauthorized("Send a bearer access token."))?;
+async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    conn: &mut AsyncPgConnection,
+) -> AppResult<Principal> {
+    let token = bearer(req).ok_or(AppError::Unauthorized("Send a bearer access token."))?;
     let claims = state.tokens.verify(token).ok_or(AppError::Unauthorized(
         "The access token is invalid or expired.",
     ))?;
-    let mut conn = state.pool.get().await?;
     // One read: the user's standing, and whether the token's login ended
     // (logout, a refresh token used twice).
     let ended = diesel::dsl::exists(
@@ -96,7 +119,7 @@ async fn authenticate(req: HttpRequest) -> AppResult<Principal> {
     let standing: Option<(Standing, bool)> = users::table
         .find(claims.sub)
         .select((Standing::as_select(), ended))
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?;
     match standing {
@@ -119,39 +142,74 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            if let Some(caller) = req.extensions().get::<Principal>() {
-                return Ok(caller.clone());
-            }
-            let caller = authenticate(req.clone()).await?;
-            req.extensions_mut().insert(caller.clone());
-            Ok(caller)
+            let state = state_of(&req)?;
+            caller(&state, &req, &mut *state.pool.get().await?).await
         })
     }
 }
 
 /// What an authenticated handler is called with: the application, the
-/// caller with the request id its writes record, and the request, for its
-/// conditional headers.
+/// caller with the request id its writes record, the request, for its
+/// conditional headers, and the pooled connection the caller was checked
+/// on, which the handler's first [`Call::conn`] takes: one connection per
+/// request.
 pub struct Call {
     pub state: web::Data<AppState>,
     pub ctx: Ctx,
     pub req: HttpRequest,
+    held: Cell<Option<PooledConn>>,
+}
+
+impl Call {
+    /// A connection to the primary: the one the caller was checked on, the
+    /// first time.
+    pub async fn conn(&self) -> AppResult<PooledConn> {
+        match self.held.take() {
+            Some(conn) => Ok(conn),
+            None => Ok(self.state.pool.get().await?),
+        }
+    }
+
+    /// A connection for reads that may lag a little ([`AppState::reader`]);
+    /// the held one goes back to the pool when the replica serves.
+    pub async fn reader(&self) -> AppResult<PooledConn> {
+        if self.state.replica.is_some() {
+            self.held.take();
+            return self.state.reader().await;
+        }
+        self.conn().await
+    }
+
+    /// A connection for a list ([`AppState::lister`]).
+    pub async fn lister(&self) -> AppResult<PooledConn> {
+        if crate::api::csv::export_sink().is_some() {
+            self.reader().await
+        } else {
+            self.conn().await
+        }
+    }
 }
 
 impl FromRequest for Call {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let ctx = Ctx::from_request(req, payload);
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no state")))?;
+            let state = state_of(&req)?;
+            let mut conn = state.pool.get().await?;
+            let caller = caller(&state, &req, &mut conn).await?;
+            // Kept for the handler unless the body is still arriving.
+            let held = (!crate::api::body::pending(&req)).then_some(conn);
             Ok(Call {
+                ctx: Ctx {
+                    caller,
+                    request_id: RequestId::of(&req),
+                },
                 state,
-                ctx: ctx.await?,
                 req,
+                held: Cell::new(held),
             })
         })
     }

@@ -44,7 +44,7 @@ async fn verify(state: web::Data<AppState>, code: web::Path<String>) -> AppResul
 async fn revoke(call: Call, code: web::Path<String>, body: web::Json<RevokeInput>) -> Answer {
     may(&call.ctx.caller, Resource::Certificate, Action::Update)?;
     let reason = body.into_inner().into_reason()?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     repo::revoke(&mut conn, &Actor::from(&call.ctx), &code, &reason).await?;
     api::ok(&repo::verification(&mut conn, &code).await?)
 }

@@ -69,7 +69,7 @@ async fn list_deletions(call: Call, query: ListQuery) -> Answer {
             Some((*name, *kind, scope))
         })
         .collect();
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     api::page(&repo::feed(&mut conn, &params, &kinds, since).await?)
 }
 

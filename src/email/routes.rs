@@ -80,7 +80,7 @@ async fn list_notifications(call: Call, query: ListQuery) -> Answer {
         }
         q
     };
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     api::page(&list::fetch(&mut conn, &params, build, Notification::from).await?)
 }
 
@@ -97,7 +97,7 @@ async fn list_notifications(call: Call, query: ListQuery) -> Answer {
 #[get("/notifications/{id}")]
 async fn get_notification(call: Call, id: web::Path<Uuid>) -> Answer {
     may(&call.ctx.caller, Resource::Notification, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let row: NotificationRow = notifications::table
         .find(*id)
         .select(NotificationRow::as_select())
@@ -121,7 +121,7 @@ async fn get_notification(call: Call, id: web::Path<Uuid>) -> Answer {
 async fn retry_notification(call: Call, id: web::Path<Uuid>) -> Answer {
     may(&call.ctx.caller, Resource::Notification, Action::Update)?;
     let id = *id;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let row = conn
         .transaction(async |conn| {
             let Some(row) = outbox::retry(conn, id).await? else {

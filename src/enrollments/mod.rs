@@ -58,7 +58,7 @@ async fn list_enrollments(call: Call, id: web::Path<Uuid>, query: ListQuery) -> 
         trainee_id: None,
     };
     let params = params.finish()?;
-    let mut conn = call.state.lister().await?;
+    let mut conn = call.lister().await?;
     cohorts::get(&mut conn, *id).await?;
     api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
@@ -86,7 +86,7 @@ async fn list_all_enrollments(call: Call, query: ListQuery) -> Answer {
     let mut params = ListParams::parse(query.into_inner(), repo::Filter::SPEC);
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
-    let mut conn = call.state.lister().await?;
+    let mut conn = call.lister().await?;
     api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
 
@@ -108,7 +108,7 @@ async fn list_all_enrollments(call: Call, query: ListQuery) -> Answer {
 async fn nominate(call: Call, id: web::Path<Uuid>, body: web::Json<NominationInput>) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Create)?;
     let (trainee_id, motivation) = body.into_inner().parse()?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let created = repo::nominate(
         &mut conn,
         &Actor::from(&call.ctx),
@@ -135,7 +135,7 @@ async fn nominate(call: Call, id: web::Path<Uuid>, body: web::Json<NominationInp
 #[get("/enrollments/{id}")]
 async fn get_enrollment(call: Call, id: web::Path<Uuid>) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     api::record(&call.req, &repo::get(&mut conn, scope, *id).await?)
 }
 
@@ -158,7 +158,7 @@ async fn get_enrollment(call: Call, id: web::Path<Uuid>) -> Answer {
 async fn move_enrollment(call: Call, id: web::Path<Uuid>, body: web::Json<MoveInput>) -> Answer {
     let read = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let (to, note) = body.into_inner().parse::<EnrollmentStatus>()?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let action = policy::enrollment_move(to == EnrollmentStatus::Withdrawn);
     let scope = match may(&call.ctx.caller, Resource::Enrollment, action) {
         Ok(scope) => scope,
@@ -187,7 +187,7 @@ async fn move_enrollment(call: Call, id: web::Path<Uuid>, body: web::Json<MoveIn
 #[get("/enrollments/{id}/transitions")]
 async fn enrollment_history(call: Call, id: web::Path<Uuid>) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     repo::get(&mut conn, scope, *id).await?;
     lifecycle::history(&mut conn, &call.ctx.caller, repo::ENTITY, *id).await
 }
@@ -210,7 +210,7 @@ async fn move_many(call: Call, id: web::Path<Uuid>, body: web::Json<BulkMoveInpu
     let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Move)?;
     let (ids, to, note) = body.into_inner().parse()?;
     let cohort_id = *id;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     cohorts::get(&mut conn, cohort_id).await?;
     let actor = Actor::from(&call.ctx);
     let within = Within {

@@ -44,7 +44,7 @@ crate::collection_routes!(
 #[get("/exchange-agreements/{id}/usage")]
 async fn agreement_usage(call: Call, id: web::Path<Uuid>) -> Answer {
     may(&call.ctx.caller, Resource::Agreement, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     api::ok(&Items {
         items: repo::usage(&mut conn, *id).await?,
     })
@@ -63,7 +63,7 @@ async fn agreement_usage(call: Call, id: web::Path<Uuid>) -> Answer {
 #[get("/exchange-agreements/{id}/history")]
 async fn agreement_history(call: Call, id: web::Path<Uuid>) -> Answer {
     may(&call.ctx.caller, Resource::Agreement, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let mut events = repo::agreement_history(&mut conn, *id).await?;
     // Partner staff read the agreement, not who on the staff changed it.
     if !call.ctx.caller.is_staff() {

@@ -33,7 +33,7 @@ use model::{Milestone, MilestoneInput};
 pub(crate) async fn list_milestones(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Venture, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let venture = Venture::find(&mut conn, scope, *id).await?;
     api::page(&repo::list(&mut conn, &params, venture.id).await?)
 }
@@ -54,7 +54,7 @@ pub(crate) async fn create_milestone(
 ) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Venture, Action::Update)?;
     let new = body.into_inner().read_new(*id)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     Venture::find(&mut conn, scope, *id).await?;
     let created =
         store::create::<Milestone>(&mut conn, &Actor::from(&call.ctx), scope, new).await?;

@@ -20,7 +20,7 @@ use crate::{
     audit::Actor,
     auth::{
         policy::{may, Action, Resource, Scope},
-        Ctx, Principal,
+        Call, Principal,
     },
     cohorts::model::Cohort,
     error::{AppResult, Problem},
@@ -142,13 +142,9 @@ async fn holder_in_scope(
     }
 }
 
-async fn linked(
-    state: &AppState,
-    caller: &Principal,
-    holder: Holder,
-    id: Uuid,
-) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+async fn linked(call: &Call, holder: Holder, id: Uuid) -> AppResult<HttpResponse> {
+    let caller = &call.ctx.caller;
+    let mut conn = call.conn().await?;
     holder_in_scope(&mut conn, caller, holder, id, Action::Read).await?;
     let scope = may(caller, Resource::Knowledge, Action::Read)?;
     let items = repo::linked(&mut conn, scope, holder, id).await?;
@@ -156,15 +152,14 @@ async fn linked(
 }
 
 async fn relink(
-    state: &AppState,
-    ctx: &Ctx,
+    call: &Call,
     holder: Holder,
     (id, resource_id): (Uuid, Uuid),
     on: bool,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    holder_in_scope(&mut conn, &ctx.caller, holder, id, Action::Update).await?;
-    let actor = Actor::from(ctx);
+    let mut conn = call.conn().await?;
+    holder_in_scope(&mut conn, &call.ctx.caller, holder, id, Action::Update).await?;
+    let actor = Actor::from(&call.ctx);
     repo::set_link(&mut conn, &actor, (holder, id), resource_id, on).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -187,12 +182,8 @@ macro_rules! holder_routes {
             security(("bearer" = []))
         )]
         #[get($list_path)]
-        async fn $list(
-            state: web::Data<AppState>,
-            caller: Principal,
-            id: web::Path<Uuid>,
-        ) -> AppResult<HttpResponse> {
-            linked(&state, &caller, Holder::$holder, *id).await
+        async fn $list(call: Call, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+            linked(&call, Holder::$holder, *id).await
         }
 
         #[doc = $link_doc]
@@ -207,12 +198,8 @@ macro_rules! holder_routes {
             security(("bearer" = []))
         )]
         #[put($link_path)]
-        async fn $link(
-            state: web::Data<AppState>,
-            ctx: Ctx,
-            ids: web::Path<(Uuid, Uuid)>,
-        ) -> AppResult<HttpResponse> {
-            relink(&state, &ctx, Holder::$holder, *ids, true).await
+        async fn $link(call: Call, ids: web::Path<(Uuid, Uuid)>) -> AppResult<HttpResponse> {
+            relink(&call, Holder::$holder, *ids, true).await
         }
 
         #[doc = $unlink_doc]
@@ -226,12 +213,8 @@ macro_rules! holder_routes {
             security(("bearer" = []))
         )]
         #[delete($link_path)]
-        async fn $unlink(
-            state: web::Data<AppState>,
-            ctx: Ctx,
-            ids: web::Path<(Uuid, Uuid)>,
-        ) -> AppResult<HttpResponse> {
-            relink(&state, &ctx, Holder::$holder, *ids, false).await
+        async fn $unlink(call: Call, ids: web::Path<(Uuid, Uuid)>) -> AppResult<HttpResponse> {
+            relink(&call, Holder::$holder, *ids, false).await
         }
     };
 }

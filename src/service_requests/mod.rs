@@ -20,7 +20,6 @@ use crate::{
     auth::Call,
     error::{AppResult, Problem},
     incubators::model::Service,
-    state::AppState,
     store::{self, Record},
     ventures::model::Venture,
 };
@@ -28,14 +27,14 @@ use model::{RequestInput, RequestStatus, ServiceRequest};
 
 /// A page of requests, of one venture (in the caller's scope) or of all.
 async fn page(
-    state: &AppState,
+    call: &Call,
     query: ListQuery,
     venture: Option<(Scope, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let mut params = ListParams::parse(query.into_inner(), repo::Filter::SPEC);
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let venture_id = match venture {
         Some((scope, id)) => Some(Venture::find(&mut conn, scope, id).await?.id),
         None => None,
@@ -58,7 +57,7 @@ pub(crate) async fn list_venture_requests(
     query: ListQuery,
 ) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Venture, Action::Read)?;
-    page(&call.state, query, Some((scope, *id))).await
+    page(&call, query, Some((scope, *id))).await
 }
 
 /// The coordinators' queue: service requests across incubators, oldest
@@ -72,7 +71,7 @@ pub(crate) async fn list_venture_requests(
 #[get("/service-requests")]
 pub(crate) async fn request_queue(call: Call, query: ListQuery) -> Answer {
     may(&call.ctx.caller, Resource::ServiceRequest, Action::Read)?;
-    page(&call.state, query, None).await
+    page(&call, query, None).await
 }
 
 /// Asks the incubator for one of the services it offers (422 otherwise).
@@ -91,7 +90,7 @@ pub(crate) async fn create_request(
 ) -> Answer {
     let scope = may(&call.ctx.caller, Resource::ServiceRequest, Action::Create)?;
     // The venture first: one out of scope answers 404 whatever the body.
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let venture = Venture::find(&mut conn, scope, *id).await?;
     let new = body.into_inner().read_new(venture.id)?;
     let actor = Actor::from(&call.ctx);
@@ -116,7 +115,7 @@ pub(crate) async fn update_request(
     let scope = may(&call.ctx.caller, Resource::ServiceRequest, Action::Update)?;
     let expected = api::if_match(&call.req)?;
     let changes = body.into_inner().read_changes()?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let actor = Actor::from(&call.ctx);
     let updated =
         store::update::<ServiceRequest>(&mut conn, &actor, scope, *id, expected, changes).await?;

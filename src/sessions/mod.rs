@@ -36,7 +36,7 @@ use model::{MarkInput, Session, SessionInput, SessionWithAttendance};
 async fn list_sessions(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
     may(&call.ctx.caller, Resource::Session, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     cohorts::get(&mut conn, *id).await?;
     api::page(&repo::list(&mut conn, &params, *id).await?)
 }
@@ -57,7 +57,7 @@ async fn list_sessions(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Ans
 async fn create_session(call: Call, id: web::Path<Uuid>, body: web::Json<SessionInput>) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Session, Action::Create)?;
     let new = body.into_inner().read_new(*id)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let created = store::create::<Session>(&mut conn, &Actor::from(&call.ctx), scope, new).await?;
     api::created(format!("/api/v1/sessions/{}", created.id), &created)
 }
@@ -76,7 +76,7 @@ async fn create_session(call: Call, id: web::Path<Uuid>, body: web::Json<Session
 async fn get_session(call: Call, id: web::Path<Uuid>) -> Answer {
     may(&call.ctx.caller, Resource::Session, Action::Read)?;
     let marks = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let mut session = repo::with_attendance(&mut conn, marks, *id).await?;
     // Who took attendance is staff, whom partner staff may not read.
     if !call.ctx.caller.is_staff() {
@@ -108,7 +108,7 @@ async fn put_attendance(
     body: web::Json<Vec<MarkInput>>,
 ) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Session, Action::Update)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     repo::mark(&mut conn, &Actor::from(&call.ctx), *id, body.into_inner()).await?;
     api::ok(&repo::with_attendance(&mut conn, scope, *id).await?)
 }

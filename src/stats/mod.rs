@@ -20,11 +20,10 @@ use crate::{
     api::{self, Answer},
     auth::{
         policy::{self, may, Action, Resource},
-        Call, Principal,
+        Call,
     },
     db::Prepared,
     error::{AppError, AppResult, Problem},
-    state::AppState,
     types::CountryCode,
 };
 
@@ -419,7 +418,7 @@ async fn overview(call: Call, query: web::Query<HashMap<String, String>>) -> Ans
     let s = scope(&query, &[])?;
     let dated = s.from.is_some() || s.to.is_some();
     let over = Over::scoped(&s);
-    let mut conn = call.state.reader().await?;
+    let mut conn = call.reader().await?;
     let c = &mut conn;
     // Figures of the kept cohorts, then those of the whole portfolio: one
     // query when nothing narrows them.
@@ -561,7 +560,7 @@ async fn enrollments_by(call: Call, query: web::Query<HashMap<String, String>>) 
         "SELECT t.dim, {key} AS key, {label} AS label, t.status, sum(t.n)::bigint AS n \
          FROM ({{tallies}}) t {join} GROUP BY 1, 2, 3, 4 ORDER BY 2"
     );
-    let mut conn = call.state.reader().await?;
+    let mut conn = call.reader().await?;
     let rows = tallies(&mut conn, &sql, &over, &[dim], by_cohort).await?;
     let mut grouped: BTreeMap<String, (Option<String>, BTreeMap<String, i64>)> = BTreeMap::new();
     for r in rows {
@@ -608,7 +607,7 @@ struct Number {
 #[get("/stats/cohorts/{id}")]
 async fn cohort(call: Call, id: web::Path<Uuid>) -> Answer {
     may(&call.ctx.caller, Resource::Stats, Action::Read)?;
-    let mut conn = call.state.reader().await?;
+    let mut conn = call.reader().await?;
     let query =
         sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1").bind::<SqlUuid, _>(*id);
     let Number { n: capacity } = Prepared(query).get_result(&mut conn).await?;
@@ -690,7 +689,7 @@ async fn flows(call: Call, query: web::Query<HashMap<String, String>>) -> Answer
     if let Some(k) = query.keys().find(|k| k.as_str() != "year") {
         return Err(AppError::invalid(k.clone(), "unknown query parameter"));
     }
-    let mut conn = call.state.reader().await?;
+    let mut conn = call.reader().await?;
     let rows: Vec<Flow> = sql_query(
         "SELECT si.country_code AS from_country, ri.country_code AS to_country, x.status, count(*) AS n \
          FROM exchanges x JOIN institutions si ON si.id = x.sending_institution_id \
@@ -743,9 +742,9 @@ struct IncubatorRow {
     security(("bearer" = []))
 )]
 #[get("/stats/incubators")]
-async fn incubators(state: web::Data<AppState>, caller: Principal) -> AppResult<HttpResponse> {
-    may(&caller, Resource::Stats, Action::Read)?;
-    let mut conn = state.reader().await?;
+async fn incubators(call: Call) -> AppResult<HttpResponse> {
+    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
+    let mut conn = call.reader().await?;
     let rows: Vec<IncubatorRow> = sql_query(
         "SELECT i.id, i.name, v.status, count(v.id) AS n, COALESCE(sum(v.jobs_created), 0)::bigint AS jobs, \
                 COALESCE(sum(v.funding_raised_usd), 0) AS funding \

@@ -156,7 +156,7 @@ pub(crate) async fn journey(call: Call, id: web::Path<Uuid>) -> Answer {
     let enrollment_scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let exchange_scope = may(&call.ctx.caller, Resource::Exchange, Action::Read)?;
     let knowledge_scope = may(&call.ctx.caller, Resource::Knowledge, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let trainee = Trainee::find(&mut conn, scope, *id).await?;
     let institution = match enrollment_scope {
         Scope::Institution(i) => Some(i),

@@ -153,7 +153,7 @@ async fn create_invitation(call: Call, body: web::Json<InvitationInput>) -> Answ
         return Err(AppError::Forbidden);
     }
     let (token, token_hash) = secret::generate();
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let invitation = conn
         .transaction(async |conn| {
             let taken: Option<Uuid> = users::table
@@ -236,7 +236,7 @@ async fn create_invitation(call: Call, body: web::Json<InvitationInput>) -> Answ
 #[get("/invitations/{id}")]
 async fn get_invitation(call: Call, id: web::Path<Uuid>) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Invitation, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let mut query = invitations::table
         .find(*id)
         .select(Invitation::as_select())

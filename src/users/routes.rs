@@ -39,7 +39,7 @@ const ENTITY: &str = "user";
 )]
 #[get("/me")]
 async fn me(call: Call) -> Answer {
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     api::record(
         &call.req,
         &User::from(super::row(&mut conn, call.ctx.caller.user_id).await?),
@@ -88,8 +88,7 @@ async fn update_me(call: Call, body: web::Json<MeInput>) -> Answer {
     if new.is_some() && current.is_none() {
         c.error("current_password", "is required to set a new password");
     }
-    let current_user =
-        super::row(&mut *call.state.pool.get().await?, call.ctx.caller.user_id).await?;
+    let current_user = super::row(&mut *call.conn().await?, call.ctx.caller.user_id).await?;
     if let Some(new) = &new {
         if let Err(msg) =
             password::check_strength(new, &[&current_user.email, &current_user.full_name])
@@ -108,12 +107,11 @@ async fn update_me(call: Call, body: web::Json<MeInput>) -> Answer {
         // failed login, so a stolen access token cannot guess at leisure. No
         // connection is held while the hashes run.
         let slot = password::slot().await?;
-        let attempt =
-            throttle::attempt(&mut *call.state.pool.get().await?, &current_user.email).await?;
+        let attempt = throttle::attempt(&mut *call.conn().await?, &current_user.email).await?;
         let stored = current_user.password_hash.clone();
         if !slot.verify(SecretString::from(current), stored).await? {
             let id = call.ctx.caller.user_id;
-            let conn = call.state.pool.get().await?;
+            let conn = call.conn().await?;
             audit::record(
                 &conn,
                 &call.ctx,
@@ -127,9 +125,9 @@ async fn update_me(call: Call, body: web::Json<MeInput>) -> Answer {
         }
         changes.password_hash = Some(slot.hash(SecretString::from(new)).await?);
         drop(slot);
-        throttle::succeeded(&mut *call.state.pool.get().await?, attempt).await?;
+        throttle::succeeded(&mut *call.conn().await?, attempt).await?;
     }
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let updated = apply(
         &mut conn,
         &call.ctx,
@@ -257,7 +255,7 @@ async fn list_users(call: Call, query: ListQuery) -> Answer {
         }
         q
     };
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     api::page(&list::fetch(&mut conn, &params, build, User::from).await?)
 }
 
@@ -274,7 +272,7 @@ async fn list_users(call: Call, query: ListQuery) -> Answer {
 #[get("/users/{id}")]
 async fn get_user(call: Call, id: web::Path<Uuid>) -> Answer {
     may(&call.ctx.caller, Resource::User, Action::Read)?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     api::record(&call.req, &User::from(super::row(&mut conn, *id).await?))
 }
 
@@ -346,7 +344,7 @@ async fn update_user(call: Call, id: web::Path<Uuid>, body: web::Json<UserInput>
         }
     }
     let changes = c.finish(|| Some(changes))?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let updated = apply(&mut conn, &call.ctx, *id, expected, changes).await?;
     api::record(&call.req, &updated)
 }

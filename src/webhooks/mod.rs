@@ -98,7 +98,7 @@ async fn check_resolved(url: &str, allowed: &[String]) -> AppResult<()> {
 )]
 #[get("/webhooks")]
 async fn list_webhooks(call: Call, query: ListQuery) -> Answer {
-    collection::list::<Subscription>(&call.state, &call.ctx.caller, query).await
+    collection::list::<Subscription>(&call, query).await
 }
 
 /// Subscribes a system to events; the answer carries the signing secret,
@@ -121,7 +121,7 @@ async fn create_webhook(call: Call, body: web::Json<SubscriptionInput>) -> Answe
         .into_new_with(&call.ctx.caller, scope, allowed)?;
     check_resolved(&new.url, allowed).await?;
     let secret = new.secret.clone();
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let created: Subscription =
         store::create(&mut conn, &Actor::from(&call.ctx), scope, new).await?;
     let location = format!("/api/v1/webhooks/{}", created.id);
@@ -147,7 +147,7 @@ async fn create_webhook(call: Call, body: web::Json<SubscriptionInput>) -> Answe
 )]
 #[get("/webhooks/{id}")]
 async fn get_webhook(call: Call, id: web::Path<Uuid>) -> Answer {
-    collection::get::<Subscription>(&call.state, &call.ctx.caller, &call.req, *id).await
+    collection::get::<Subscription>(&call, *id).await
 }
 
 /// Changes a subscription's URL, events, description or `active`.
@@ -175,7 +175,7 @@ async fn update_webhook(
     if let Some(url) = &changes.url {
         check_resolved(url, allowed).await?;
     }
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let actor = Actor::from(&call.ctx);
     let updated: Subscription =
         store::update(&mut conn, &actor, scope, *id, expected, changes).await?;
@@ -195,7 +195,7 @@ async fn update_webhook(
 )]
 #[delete("/webhooks/{id}")]
 async fn delete_webhook(call: Call, id: web::Path<Uuid>) -> Answer {
-    collection::delete::<Subscription>(&call.state, &call.ctx, &call.req, *id).await
+    collection::delete::<Subscription>(&call, *id).await
 }
 
 /// Replaces the signing secret; the answer carries the new one, this once.
@@ -212,7 +212,7 @@ async fn delete_webhook(call: Call, id: web::Path<Uuid>) -> Answer {
 async fn rotate_secret(call: Call, id: web::Path<Uuid>) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Webhook, Action::Update)?;
     let secret = model::new_secret();
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     repo::rotate_secret(&mut conn, &Actor::from(&call.ctx), scope, *id, &secret).await?;
     api::ok(&Secret { secret })
 }
@@ -242,7 +242,7 @@ async fn list_deliveries(call: Call, id: web::Path<Uuid>, query: ListQuery) -> A
     let mut params = ListParams::parse(query.into_inner(), delivery::Filter::SPEC);
     let filter = delivery::Filter::read(&mut params);
     let params = params.finish()?;
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let id = Subscription::find(&mut conn, scope, *id).await?.id;
     let build = || delivery::of(id, &filter);
     api::page(&list::fetch(&mut conn, &params, build, |d: WebhookDelivery| d).await?)
@@ -263,7 +263,7 @@ async fn list_deliveries(call: Call, id: web::Path<Uuid>, query: ListQuery) -> A
 async fn retry_delivery(call: Call, path: web::Path<(Uuid, Uuid)>) -> Answer {
     let scope = may(&call.ctx.caller, Resource::Webhook, Action::Update)?;
     let (id, delivery_id) = path.into_inner();
-    let mut conn = call.state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let again = repo::retry(&mut conn, &Actor::from(&call.ctx), scope, id, delivery_id).await?;
     let mut res = api::ok(&again)?;
     *res.status_mut() = actix_web::http::StatusCode::ACCEPTED;

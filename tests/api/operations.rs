@@ -148,6 +148,46 @@ async fn metrics_need_the_token_when_one_is_set() {
         .contains("meridian_http_requests_total"));
 }
 
+/// A request holds one pooled connection, and none while its client is
+/// still sending the body: with a pool of one, a caller whose JSON body
+/// stalls half-way does not stop another from being answered, and is
+/// answered itself once the rest arrives.
+#[tokio::test]
+async fn a_body_still_arriving_holds_no_database_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut settings = test_settings();
+    settings.database.pool_size = 1;
+    settings.server.workers = 1;
+    settings.worker.enabled = false;
+    let app = spawn_app_with(settings).await;
+    let admin = app.admin().await;
+    let body = r#"{"name":"Slow Link University","country_code":"KE","kind":"university"}"#;
+    let head = format!(
+        "POST /api/v1/institutions HTTP/1.1\r\nHost: meridian\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        admin.token,
+        body.len()
+    );
+    let mut slow = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The pool waits 5 s for a connection before answering 503.
+    let me = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        app.get("/api/v1/me", &admin.token),
+    )
+    .await
+    .expect("answered while the other body is still arriving");
+    assert_eq!(me.status(), 200);
+    slow.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
 /// Connections the server holds to its database, from PostgreSQL's view.
 async fn connections(app: &TestApp) -> i64 {
     app.count(
