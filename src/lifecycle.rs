@@ -22,7 +22,7 @@ use crate::{
     auth::Principal,
     error::{AppError, AppResult, Conflict},
     schema::transitions,
-    types::LongText,
+    types::{JsonText, LongText},
 };
 
 /// A state machine over an enum of states.
@@ -120,7 +120,20 @@ pub async fn record(
         ))
         .prepared()
         .execute(&mut history_conn);
-    let changes = json!({ "status": { "from": from, "to": to }, "note": note });
+    #[derive(Serialize)]
+    struct FromTo<'a> {
+        from: &'a str,
+        to: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Moved<'a> {
+        status: FromTo<'a>,
+        note: Option<&'a str>,
+    }
+    let changes = JsonText::of(&Moved {
+        status: FromTo { from, to },
+        note,
+    });
     let audit = audit::record(conn, actor, entity_type, "transition", entity_id, changes);
     try_join(history.map_err(AppError::from), audit).await?;
     Ok(())

@@ -9,6 +9,43 @@ use utoipa::{
     PartialSchema, ToSchema,
 };
 
+/// A JSON document written straight from a struct to a `jsonb` column,
+/// with no `serde_json::Value` in between.
+#[derive(Debug, Clone, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Jsonb)]
+pub struct JsonText(String);
+
+impl JsonText {
+    /// `{}`.
+    pub fn empty() -> Self {
+        JsonText("{}".into())
+    }
+
+    /// `value` as JSON (`null` if it cannot be: a map with non-text keys).
+    pub fn of(value: &impl Serialize) -> Self {
+        JsonText(serde_json::to_string(value).unwrap_or_else(|_| "null".into()))
+    }
+}
+
+impl From<serde_json::Value> for JsonText {
+    fn from(value: serde_json::Value) -> Self {
+        JsonText(value.to_string())
+    }
+}
+
+impl diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for JsonText {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+    ) -> diesel::serialize::Result {
+        use std::io::Write;
+        // jsonb's binary form: a version byte, then the text.
+        out.write_all(&[1])?;
+        out.write_all(self.0.as_bytes())?;
+        Ok(diesel::serialize::IsNull::No)
+    }
+}
+
 /// An ISO 3166-1 alpha-2 country code, checked against the `keshvar` data.
 /// Stored as its upper-case text.
 #[derive(Debug, Clone, Copy, PartialEq, diesel::expression::AsExpression)]

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{error::AppResult, schema::audit_events};
+use crate::{error::AppResult, schema::audit_events, types::JsonText};
 
 /// One recorded change.
 #[derive(Debug, Serialize, Queryable, Selectable, ToSchema)]
@@ -41,7 +41,7 @@ struct NewEvent<'a> {
     action: &'a str,
     entity_type: &'a str,
     entity_id: Uuid,
-    changes: Value,
+    changes: JsonText,
     request_id: Option<&'a str>,
 }
 
@@ -64,7 +64,7 @@ pub async fn record(
     entity_type: &str,
     action: &str,
     entity_id: Uuid,
-    changes: Value,
+    changes: impl Into<JsonText>,
 ) -> AppResult<()> {
     let actor = actor.into();
     diesel::insert_into(audit_events::table)
@@ -74,7 +74,7 @@ pub async fn record(
             action: &format!("{entity_type}.{action}"),
             entity_type,
             entity_id,
-            changes,
+            changes: changes.into(),
             request_id: Some(&actor.request_id),
         })
         .prepared()
@@ -84,13 +84,15 @@ pub async fn record(
 }
 
 /// The whole record, as the changes of a create or a delete.
-pub fn snapshot(record: &impl Serialize) -> Value {
-    serde_json::to_value(record).unwrap_or(Value::Null)
+pub fn snapshot(record: &impl Serialize) -> JsonText {
+    JsonText::of(record)
 }
 
 /// `{field: {from, to}}` for every member that differs.
 pub fn diff(before: &impl Serialize, after: &impl Serialize) -> Value {
-    let (Value::Object(before), Value::Object(after)) = (snapshot(before), snapshot(after)) else {
+    let (Ok(Value::Object(before)), Ok(Value::Object(after))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
         return Value::Null;
     };
     let mut changes = Map::new();

@@ -3,6 +3,7 @@
 //! cohort, whatever the concurrency.
 
 use crate::db::Prepare;
+use crate::types::JsonText;
 use chrono::Utc;
 use diesel::{
     sql_query,
@@ -11,7 +12,7 @@ use diesel::{
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::future::try_join;
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::model::{Enrollment, EnrollmentStatus};
@@ -98,7 +99,7 @@ pub async fn mail(
     mut conn: &AsyncPgConnection,
     enrollment_id: Uuid,
     template: &'static str,
-    extra: Value,
+    extra: JsonText,
 ) -> AppResult<()> {
     sql_query(queue_mail!("$2", "$3", "e.id = $4"))
         .bind::<Text, _>(template)
@@ -150,7 +151,7 @@ pub async fn nominate(
             .await?;
         try_join(
             lifecycle::record(conn, actor.clone(), ENTITY, created.id, "new", "nominated", None),
-            mail(conn, created.id, "enrollment_nominated", json!({})),
+            mail(conn, created.id, "enrollment_nominated", JsonText::empty()),
         )
         .await?;
         Enrollment::announce(conn, Write::Created, &created).await?;
@@ -369,13 +370,13 @@ impl Moving for Enrollment {
         use EnrollmentStatus::*;
         let id = moved.id;
         match moved.status {
-            Accepted => mail(conn, id, "enrollment_accepted", json!({})).await?,
-            Waitlisted => mail(conn, id, "enrollment_waitlisted", json!({})).await?,
-            Rejected => mail(conn, id, "enrollment_rejected", json!({})).await?,
+            Accepted => mail(conn, id, "enrollment_accepted", JsonText::empty()).await?,
+            Waitlisted => mail(conn, id, "enrollment_waitlisted", JsonText::empty()).await?,
+            Rejected => mail(conn, id, "enrollment_rejected", JsonText::empty()).await?,
             Completed => {
                 let code = certificates::issue(conn, id).await?;
                 let payload = json!({ "certificate_code": code });
-                mail(conn, id, "enrollment_completed", payload).await?
+                mail(conn, id, "enrollment_completed", payload.into()).await?
             }
             _ => {}
         }
@@ -432,7 +433,7 @@ async fn promote(
             note,
         )
         .await?;
-        mail(conn, id, "enrollment_promoted", json!({})).await?;
+        mail(conn, id, "enrollment_promoted", JsonText::empty()).await?;
         Enrollment::announce(conn, Write::Moved("accepted"), &promoted).await?;
         return Ok(Some(id));
     }
