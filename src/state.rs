@@ -22,6 +22,10 @@ use crate::{
 /// thread.
 pub struct AppState {
     pub settings: Settings,
+    /// The primary's pool. A handler that has a [`crate::auth::Call`]
+    /// takes its connections from the call (`conn`, `reader`, `lister`),
+    /// never here: the call holds one for it, and a second taken while it
+    /// is held could wait for ever on a full pool.
     pub pool: PgPool,
     pub tokens: TokenService,
     /// Version of the newest embedded migration, for `/readyz`.

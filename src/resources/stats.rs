@@ -34,7 +34,6 @@ use crate::{
     auth::policy::{self, may, Action, Resource},
     auth::Call,
     error::{AppError, AppResult, Problem},
-    state::AppState,
     stats::cell,
     types::CountryCode,
 };
@@ -141,15 +140,15 @@ pub struct KnowledgeCache {
 }
 
 /// The rows of `sql`, from `cache` when the data have not changed since
-/// they were counted. The connection is given back while waiting for
-/// another request's count.
+/// they were counted. The connection (the request's own, the first time)
+/// is given back while waiting for another request's count.
 async fn counted<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
-    state: &AppState,
+    call: &Call,
     cache: &Kept<T>,
     sql: String,
 ) -> AppResult<Arc<Vec<T>>> {
     let now: Fingerprint = sql_query(FINGERPRINT)
-        .get_result(&mut *state.reader().await?)
+        .get_result(&mut *call.reader().await?)
         .await?;
     let mut kept = cache.lock().await;
     if let Some((print, rows)) = kept.as_ref() {
@@ -157,7 +156,7 @@ async fn counted<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
             return Ok(rows.clone());
         }
     }
-    let rows: Arc<Vec<T>> = Arc::new(sql_query(sql).load(&mut *state.reader().await?).await?);
+    let rows: Arc<Vec<T>> = Arc::new(sql_query(sql).load(&mut *call.reader().await?).await?);
     *kept = Some((now.v, rows.clone()));
     Ok(rows)
 }
@@ -217,7 +216,7 @@ pub async fn knowledge(call: Call, query: web::Query<HashMap<String, String>>) -
                  FROM uses u LEFT JOIN reach x USING (owner_country, user_country) \
                  GROUP BY 1, 2 ORDER BY 1, 2"
             );
-            let rows = counted(&call.state, &cache.flows, sql).await?;
+            let rows = counted(&call, &cache.flows, sql).await?;
             let items = rows
                 .iter()
                 .map(|f| Flow {
@@ -251,7 +250,7 @@ pub async fn knowledge(call: Call, query: web::Query<HashMap<String, String>>) -
                  LEFT JOIN reach x ON x.kind = r.kind AND x.licence = r.licence \
                  WHERE r.status <> 'draft' GROUP BY 1, 2 ORDER BY 1, 2"
             );
-            let rows = counted(&call.state, &cache.kinds, sql).await?;
+            let rows = counted(&call, &cache.kinds, sql).await?;
             let items = rows
                 .iter()
                 .map(|k| KindRow {
