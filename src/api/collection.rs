@@ -291,19 +291,37 @@ macro_rules! lifecycle_routes {
 
 /// Serves the five endpoints of a [`Collection`] with their OpenAPI
 /// documentation: one handler each, named as given, that calls the function
-/// of this module of the same job. The calling module imports actix's
-/// `get`, `post`, `patch` and `delete` route attributes.
+/// of this module of the same job; with `lifecycle = Row at "path": move(..),
+/// history(..)`, the two of its lifecycle too ([`lifecycle_routes!`], `Row`
+/// naming its role-table row). `serve = name(extra, ...)` writes `pub fn
+/// name`, which registers the extra handlers, then these. The calling
+/// module imports actix's `get`, `post`, `patch` and `delete` route
+/// attributes.
 #[macro_export]
 macro_rules! collection_routes {
     (
         $record:ident, $input:ident, tag = $tag:literal,
-        paths = ($path:literal, $item:literal),
+        paths = ($path:literal, $item:literal), serve = $serve:ident($($extra:path),* $(,)?),
         list = $list:ident($list_doc:literal, $list_about:literal $(, $param:tt)* $(,)?),
         create = $create:ident($create_doc:literal),
         get = $get:ident($get_doc:literal),
         update = $update:ident($update_doc:literal),
-        delete = $delete:ident($delete_doc:literal) $(,)?
+        delete = $delete:ident($delete_doc:literal)
+        $(, lifecycle = $resource:ident at $moves:literal:
+            $move:ident($move_doc:literal), $history:ident($history_doc:literal))? $(,)?
     ) => {
+        /// Routes of this collection.
+        pub fn $serve(cfg: &mut actix_web::web::ServiceConfig) {
+            $(cfg.service($extra);)*
+            cfg.service($list).service($create).service($get).service($update).service($delete);
+            $(cfg.service($move).service($history);)?
+        }
+
+        $($crate::lifecycle_routes!(
+            $record, tag = $tag, resource = $resource, path = $moves,
+            move = $move($move_doc), history = $history($history_doc),
+        );)?
+
         #[doc = $list_doc]
         #[utoipa::path(
             tag = $tag,

@@ -4,13 +4,13 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{delete, get, patch, post, web};
+use actix_web::{delete, get, patch, post};
 
 use model::{Cohort, CohortInput, CohortStatus, Delivery};
 
 crate::collection_routes!(
     Cohort, CohortInput, tag = "cohorts",
-    paths = ("/cohorts", "/cohorts/{id}"),
+    paths = ("/cohorts", "/cohorts/{id}"), serve = routes(),
     list = list_cohorts(
         "Lists cohorts.",
         "Sortable on created_at, updated_at, starts_on, code, title; q searches code, title and city.",
@@ -25,21 +25,7 @@ crate::collection_routes!(
     get = get_cohort("Reads a cohort with its seats taken and waitlist length."),
     update = update_cohort("Changes a cohort (not its status: see transitions)."),
     delete = delete_cohort("Removes a cohort without enrollments or sessions."),
+    lifecycle = Cohort at "/cohorts/{id}/transitions":
+        move_cohort("Moves a cohort: draft → open → closed → running → completed; closed → open; draft, open, closed → cancelled."),
+        cohort_history("The moves of a cohort, oldest first."),
 );
-
-crate::lifecycle_routes!(
-    Cohort, tag = "cohorts", resource = Cohort, path = "/cohorts/{id}/transitions",
-    move = move_cohort("Moves a cohort: draft → open → closed → running → completed; closed → open; draft, open, closed → cancelled."),
-    history = cohort_history("The moves of a cohort, oldest first."),
-);
-
-/// Routes of this module.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_cohorts)
-        .service(create_cohort)
-        .service(get_cohort)
-        .service(update_cohort)
-        .service(delete_cohort)
-        .service(move_cohort)
-        .service(cohort_history);
-}

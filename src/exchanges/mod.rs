@@ -22,6 +22,7 @@ use repo::Usage;
 crate::collection_routes!(
     Agreement, AgreementInput, tag = "exchanges",
     paths = ("/exchange-agreements", "/exchange-agreements/{id}"),
+    serve = agreement_routes(agreement_usage, agreement_history),
     list = list_agreements(
         "Lists exchange agreements.",
         "Sortable on created_at, updated_at, valid_from; q searches title.",
@@ -74,7 +75,7 @@ async fn agreement_history(call: Call, id: web::Path<Uuid>) -> Answer {
 
 crate::collection_routes!(
     Exchange, ExchangeInput, tag = "exchanges",
-    paths = ("/exchanges", "/exchanges/{id}"),
+    paths = ("/exchanges", "/exchanges/{id}"), serve = exchange_routes(),
     list = list_exchanges(
         "Lists exchanges; partner staff see those their institution sends or receives, trainees their own.",
         "Sortable on created_at, updated_at, starts_on.",
@@ -86,28 +87,12 @@ crate::collection_routes!(
     get = get_exchange("Reads an exchange."),
     update = update_exchange("Changes an exchange's kind, dates, funding or agreement: partner staff of either side while it is proposed, coordinators until it is final, when an approved exchange's agreement rules are checked again (409)."),
     delete = delete_exchange("Removes an exchange that was never approved; approved ones stay on record (409)."),
-);
-
-crate::lifecycle_routes!(
-    Exchange, tag = "exchanges", resource = Exchange, path = "/exchanges/{id}/transitions",
-    move = move_exchange("Moves an exchange: proposed → approved, rejected, cancelled; approved → in_progress, cancelled; in_progress → completed, cancelled. Approving under an agreement checks kind, dates and quota (409)."),
-    history = exchange_history("The moves of an exchange, oldest first."),
+    lifecycle = Exchange at "/exchanges/{id}/transitions":
+        move_exchange("Moves an exchange: proposed → approved, rejected, cancelled; approved → in_progress, cancelled; in_progress → completed, cancelled. Approving under an agreement checks kind, dates and quota (409)."),
+        exchange_history("The moves of an exchange, oldest first."),
 );
 
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_agreements)
-        .service(create_agreement)
-        .service(get_agreement)
-        .service(update_agreement)
-        .service(agreement_usage)
-        .service(delete_agreement)
-        .service(agreement_history)
-        .service(list_exchanges)
-        .service(propose_exchange)
-        .service(get_exchange)
-        .service(update_exchange)
-        .service(delete_exchange)
-        .service(move_exchange)
-        .service(exchange_history);
+    cfg.configure(agreement_routes).configure(exchange_routes);
 }

@@ -4,13 +4,13 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{delete, get, patch, post, web};
+use actix_web::{delete, get, patch, post};
 
 use model::{Incubator, IncubatorInput, IncubatorStatus};
 
 crate::collection_routes!(
     Incubator, IncubatorInput, tag = "incubators",
-    paths = ("/incubators", "/incubators/{id}"),
+    paths = ("/incubators", "/incubators/{id}"), serve = routes(),
     list = list_incubators(
         "Lists incubators.",
         "Sortable on created_at, updated_at, name; q searches name and city.",
@@ -23,12 +23,3 @@ crate::collection_routes!(
     update = update_incubator("Changes an incubator."),
     delete = delete_incubator("Removes an incubator that has no ventures."),
 );
-
-/// Routes of this module.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_incubators)
-        .service(create_incubator)
-        .service(get_incubator)
-        .service(update_incubator)
-        .service(delete_incubator);
-}

@@ -4,13 +4,13 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{delete, get, patch, post, web};
+use actix_web::{delete, get, patch, post};
 
 use model::{Institution, InstitutionInput, InstitutionKind, InstitutionStatus};
 
 crate::collection_routes!(
     Institution, InstitutionInput, tag = "institutions",
-    paths = ("/institutions", "/institutions/{id}"),
+    paths = ("/institutions", "/institutions/{id}"), serve = routes(),
     list = list_institutions(
         "Lists institutions.",
         "Sortable on created_at, updated_at, name, country_code; q searches name, short_name and city.",
@@ -23,12 +23,3 @@ crate::collection_routes!(
     update = update_institution("Changes an institution; `null` clears an optional field."),
     delete = delete_institution("Removes an institution that nothing refers to."),
 );
-
-/// Routes of this module.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_institutions)
-        .service(create_institution)
-        .service(get_institution)
-        .service(update_institution)
-        .service(delete_institution);
-}

@@ -4,13 +4,13 @@
 pub mod model;
 pub mod repo;
 
-use actix_web::{delete, get, patch, post, web};
+use actix_web::{delete, get, patch, post};
 
 use model::{Program, ProgramInput, ProgramStatus, Theme};
 
 crate::collection_routes!(
     Program, ProgramInput, tag = "programmes",
-    paths = ("/programs", "/programs/{id}"),
+    paths = ("/programs", "/programs/{id}"), serve = routes(),
     list = list_programs(
         "Lists programmes.",
         "Sortable on created_at, updated_at, code, title, starts_on; q searches code and title.",
@@ -23,12 +23,3 @@ crate::collection_routes!(
     update = update_program("Changes a programme."),
     delete = delete_program("Removes a programme that has no cohorts."),
 );
-
-/// Routes of this module.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_programs)
-        .service(create_program)
-        .service(get_program)
-        .service(update_program)
-        .service(delete_program);
-}

@@ -34,7 +34,7 @@ use repo::{Filter, Holder};
 
 crate::collection_routes!(
     KnowledgeResource, ResourceInput, tag = "resources",
-    paths = ("/resources", "/resources/{id}"),
+    paths = ("/resources", "/resources/{id}"), serve = routes(public_resources, public_resource),
     list = list_resources(
         "Lists the catalogue: staff see every resource, others what is published and their own institution's.",
         "Sortable on created_at, updated_at, title; q searches title and description.",
@@ -51,12 +51,9 @@ crate::collection_routes!(
     get = get_resource("Reads a resource."),
     update = update_resource("Changes a resource (not its owner, not its status: see transitions)."),
     delete = delete_resource("Removes a resource no cohort or venture uses."),
-);
-
-crate::lifecycle_routes!(
-    KnowledgeResource, tag = "resources", resource = Knowledge, path = "/resources/{id}/transitions",
-    move = move_resource("Moves a resource: draft → published → withdrawn; withdrawn → published. Withdrawing emails the coordinators of the cohorts that use it."),
-    history = resource_history("The moves of a resource, oldest first."),
+    lifecycle = Knowledge at "/resources/{id}/transitions":
+        move_resource("Moves a resource: draft → published → withdrawn; withdrawn → published. Withdrawing emails the coordinators of the cohorts that use it."),
+        resource_history("The moves of a resource, oldest first."),
 );
 
 /// The catalogue as anyone reads it: published public resources, in a
@@ -165,12 +162,18 @@ async fn relink(
 }
 
 /// The routes of the resources a cohort or venture uses: their list, and a
-/// link's `PUT` and `DELETE`, with their documentation.
+/// link's `PUT` and `DELETE`, with their documentation; `pub fn $serve`
+/// registers them.
 macro_rules! holder_routes {
     (
-        $holder:ident, $list:ident($list_path:literal, $list_doc:literal),
+        $holder:ident, $serve:ident, $list:ident($list_path:literal, $list_doc:literal),
         $link:ident($link_path:literal, $link_doc:literal), $unlink:ident($unlink_doc:literal)
     ) => {
+        /// Routes of the resources a cohort or venture uses.
+        pub fn $serve(cfg: &mut web::ServiceConfig) {
+            cfg.service($list).service($link).service($unlink);
+        }
+
         #[doc = $list_doc]
         #[utoipa::path(
             tag = "resources",
@@ -221,6 +224,7 @@ macro_rules! holder_routes {
 
 holder_routes!(
     Cohort,
+    cohort_routes,
     cohort_resources(
         "/cohorts/{id}/resources",
         "The resources a cohort uses that the caller may read."
@@ -236,6 +240,7 @@ holder_routes!(
 
 holder_routes!(
     Venture,
+    venture_routes,
     venture_resources(
         "/ventures/{id}/resources",
         "The resources a venture uses that the caller may read."
@@ -248,30 +253,3 @@ holder_routes!(
         "Unlinks a resource from a venture; unlinking what is not linked changes nothing."
     )
 );
-
-/// Routes of the catalogue and its public reading.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_resources)
-        .service(create_resource)
-        .service(get_resource)
-        .service(update_resource)
-        .service(delete_resource)
-        .service(move_resource)
-        .service(resource_history)
-        .service(public_resources)
-        .service(public_resource);
-}
-
-/// Routes of the resources of cohorts.
-pub fn cohort_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(cohort_resources)
-        .service(link_cohort)
-        .service(unlink_cohort);
-}
-
-/// Routes of the resources of ventures.
-pub fn venture_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(venture_resources)
-        .service(link_venture)
-        .service(unlink_venture);
-}

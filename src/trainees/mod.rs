@@ -7,13 +7,15 @@ pub mod journey;
 pub mod model;
 pub mod repo;
 
-use actix_web::{delete, get, patch, post, web};
+use actix_web::{delete, get, patch, post};
 
 use model::{Gender, Trainee, TraineeInput};
 
 crate::collection_routes!(
     Trainee, TraineeInput, tag = "trainees",
     paths = ("/trainees", "/trainees/{id}"),
+    // `import` first, so that it is not taken for an id.
+    serve = routes(import::import, journey::journey),
     list = list_trainees(
         "Lists the trainees the caller may see.",
         "Sortable on created_at, updated_at, family_name; q searches names and email.",
@@ -26,15 +28,3 @@ crate::collection_routes!(
     update = update_trainee("Changes a trainee. A trainee may change only its email and locale; partner staff cannot move a trainee to another institution."),
     delete = delete_trainee("Removes a trainee that has no enrollments or account."),
 );
-
-/// Routes of this module.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    // Before `/trainees/{id}` routes, so that `import` is no id.
-    cfg.service(import::import)
-        .service(list_trainees)
-        .service(create_trainee)
-        .service(get_trainee)
-        .service(update_trainee)
-        .service(delete_trainee)
-        .service(journey::journey);
-}
