@@ -7,6 +7,7 @@
 //! and a `Call` keeps its connection only when the body is in memory or
 //! there is none. No connection waits on a client.
 
+use actix_web::error::PayloadError;
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
@@ -14,7 +15,7 @@ use actix_web::{
     middleware::Next,
     web, HttpMessage, HttpRequest,
 };
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 
 use crate::{
     error::{payload_error, AppError},
@@ -25,10 +26,11 @@ use crate::{
 #[derive(Clone, Copy)]
 struct InMemory;
 
-/// Reads the body of `req` whole, at most `limit` bytes (413 past it), and
-/// hands it on to the handler unchanged.
-pub async fn read_whole(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, AppError> {
-    let mut payload = req.take_payload();
+/// A body, read whole: at most `limit` bytes (413 past it).
+pub async fn collect(
+    mut payload: impl Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
+    limit: usize,
+) -> Result<web::Bytes, AppError> {
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(payload_error)?;
@@ -37,7 +39,13 @@ pub async fn read_whole(req: &mut ServiceRequest, limit: usize) -> Result<web::B
         }
         bytes.extend_from_slice(&chunk);
     }
-    let bytes = bytes.freeze();
+    Ok(bytes.freeze())
+}
+
+/// Reads the body of `req` whole ([`collect`]) and hands it on to the
+/// handler unchanged.
+pub async fn read_whole(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, AppError> {
+    let bytes = collect(req.take_payload(), limit).await?;
     req.set_payload(actix_web::dev::Payload::from(bytes.clone()));
     req.extensions_mut().insert(InMemory);
     Ok(bytes)

@@ -139,12 +139,10 @@ impl FromRequest for Principal {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = state_of(&req)?;
-            caller(&state, &req, &mut *state.pool.get().await?).await
-        })
+    /// The caller alone: its connection goes back to the pool at once.
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let call = Call::from_request(req, payload);
+        Box::pin(async move { Ok(call.await?.ctx.caller) })
     }
 }
 
@@ -229,13 +227,7 @@ impl FromRequest for Ctx {
     type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Principal::from_request(req, payload);
-        let request_id = RequestId::of(req);
-        Box::pin(async move {
-            Ok(Ctx {
-                caller: caller.await?,
-                request_id,
-            })
-        })
+        let call = Call::from_request(req, payload);
+        Box::pin(async move { Ok(call.await?.ctx) })
     }
 }

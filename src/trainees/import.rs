@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use actix_web::{http::header, post, web, HttpRequest, HttpResponse};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -20,7 +19,7 @@ use crate::{
         policy::{may, Action, Resource, Scope},
         Ctx, Principal,
     },
-    error::{payload_error, AppError, AppResult, FieldError, Problem},
+    error::{AppError, AppResult, FieldError, Problem},
     schema::trainees,
     state::AppState,
     webhooks::events,
@@ -197,7 +196,7 @@ pub(crate) async fn import(
     ctx: Ctx,
     req: HttpRequest,
     query: web::Query<HashMap<String, String>>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let scope = may(&ctx.caller, Resource::Trainee, Action::Create)?;
     let is_csv = req
@@ -232,15 +231,7 @@ pub(crate) async fn import(
     let institution_id = scope
         .own_institution(asked)?
         .ok_or_else(|| AppError::invalid("institution_id", "is required"))?;
-    let limit = state.settings.server.csv_limit_bytes;
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(payload_error)?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(AppError::PayloadTooLarge);
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = crate::api::body::collect(payload, state.settings.server.csv_limit_bytes).await?;
     let mut rows =
         parse(&bytes, &ctx.caller, institution_id).map_err(|e| AppError::Validation(vec![e]))?;
     let mut conn = state.pool.get().await?;
