@@ -109,6 +109,22 @@ async fn a_queued_email_arrives_with_subject_parts_and_locale() {
     );
 }
 
+/// A new email wakes an idle worker at once: with a poll of a minute, each
+/// of two emails queued one after the other arrives in seconds (the insert
+/// NOTIFYs when no other email is due).
+#[tokio::test]
+async fn a_new_email_wakes_an_idle_worker() {
+    let smtp = SmtpServer::start().await;
+    let mut settings = mail_settings(&smtp.url());
+    settings.worker.poll_interval_ms = 60_000;
+    let app = spawn_app_with(settings).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    enqueue(&app, &[invitation("kwame@ug.edu.gh", "en", "wake-1")]).await;
+    assert_eq!(smtp.wait_for(1, 10).await.len(), 1);
+    enqueue(&app, &[invitation("layla@cu.edu.eg", "en", "wake-2")]).await;
+    assert_eq!(smtp.wait_for(2, 10).await.len(), 2);
+}
+
 #[tokio::test]
 async fn one_dedupe_key_is_one_email() {
     let smtp = SmtpServer::start().await;
