@@ -5,7 +5,8 @@
 use crate::db::Prepare;
 use chrono::{DateTime, Duration, Utc};
 use diesel::{
-    ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
+    BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods, OptionalExtension,
+    QueryDsl, Queryable, Selectable, SelectableHelper,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -131,15 +132,29 @@ pub async fn refresh(conn: &mut AsyncPgConnection, token: &str) -> AppResult<Ref
     .await
 }
 
-/// Revokes every token of one login.
-pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> AppResult<()> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)))
+/// Revokes the live tokens of one login (`family`), or of every login of a
+/// user.
+async fn revoke(
+    conn: &mut AsyncPgConnection,
+    family: Option<Uuid>,
+    user: Option<Uuid>,
+) -> AppResult<()> {
+    let (by_family, by_user) = (
+        refresh_tokens::family_id.nullable().eq(family),
+        refresh_tokens::user_id.nullable().eq(user),
+    );
+    diesel::update(refresh_tokens::table.filter(by_family.or(by_user)))
         .filter(refresh_tokens::revoked_at.is_null())
         .set(refresh_tokens::revoked_at.eq(Utc::now()))
         .prepared()
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Revokes every token of one login.
+pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> AppResult<()> {
+    revoke(conn, Some(family_id), None).await
 }
 
 /// Logs out the login a token belongs to; unknown tokens are ignored.
@@ -159,12 +174,7 @@ pub async fn logout(conn: &mut AsyncPgConnection, token: &str) -> AppResult<Opti
 /// Ends every session of a user at once: refresh tokens are revoked and the
 /// token version raised, so access tokens stop working on their next use.
 pub async fn end_all(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<()> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
-        .filter(refresh_tokens::revoked_at.is_null())
-        .set(refresh_tokens::revoked_at.eq(Utc::now()))
-        .prepared()
-        .execute(conn)
-        .await?;
+    revoke(conn, None, Some(user_id)).await?;
     diesel::update(users::table.find(user_id))
         .set(users::token_version.eq(users::token_version + 1))
         .prepared()
