@@ -250,4 +250,4 @@ pub trait Prepare: Sized {
     }
 }
 
-impl<Q: QueryFragment<Pg>> Prepare for Q {}
+impl<Q> Prepare for Q {}

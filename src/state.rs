@@ -14,7 +14,6 @@ use crate::{
     auth::token::TokenService,
     config::Settings,
     db::{PgPool, PooledConn},
-    error::AppResult,
     resources::stats::KnowledgeCache,
 };
 
@@ -88,34 +87,19 @@ impl Replica {
 }
 
 impl AppState {
-    /// A connection for reads that may lag a little (dashboards, exports):
-    /// the replica's when it answers, else the primary's. A replica that
-    /// fails never fails a request.
-    pub async fn reader(&self) -> AppResult<PooledConn> {
-        if let Some(conn) = match &self.replica {
+    /// A checked connection to the replica, when one is configured and
+    /// answers: for reads that may lag a little (dashboards, exports). A
+    /// replica that fails never fails a request; its readers take the
+    /// primary ([`crate::auth::Call::reader`]).
+    pub async fn replica(&self) -> Option<PooledConn> {
+        match &self.replica {
             Some(replica) => replica.connection().await,
             None => None,
-        } {
-            return Ok(conn);
         }
-        Ok(self.pool.get().await?)
     }
 
     /// Whether dashboards read the replica now.
     pub async fn reader_is_replica(&self) -> bool {
-        match &self.replica {
-            Some(replica) => replica.connection().await.is_some(),
-            None => false,
-        }
-    }
-
-    /// A connection for a list: a whole-list CSV export reads like a
-    /// dashboard ([`Self::reader`]), a page reads the primary.
-    pub async fn lister(&self) -> AppResult<PooledConn> {
-        if crate::api::csv::export_sink().is_some() {
-            self.reader().await
-        } else {
-            Ok(self.pool.get().await?)
-        }
+        self.replica().await.is_some()
     }
 }

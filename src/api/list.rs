@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::csv;
-use crate::db::Prepared;
+use crate::db::{Prepare, Prepared};
 use crate::error::{AppError, AppResult, FieldError};
 
 /// Default and largest page sizes.
@@ -529,7 +529,7 @@ where
     let query = query
         .order_by(sql::<Text>(&format!("{} {dir}, id {dir}", sort.column)))
         .limit(limit + 1);
-    let rows: Vec<Row> = Prepared(query).load(conn).await?;
+    let rows: Vec<Row> = query.prepared().load(conn).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<Item> = rows.into_iter().take(limit as usize).map(to_item).collect();
     let next = match items.last() {

@@ -20,6 +20,7 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use self::token::Claims;
 use crate::{
     audit::Actor,
     db::PooledConn,
@@ -83,32 +84,30 @@ fn state_of(req: &HttpRequest) -> AppResult<web::Data<AppState>> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("state missing")))
 }
 
-/// The caller of a request, checked once per request on `conn` (then kept
-/// in the request).
-async fn caller(
-    state: &AppState,
-    req: &HttpRequest,
-    conn: &mut AsyncPgConnection,
-) -> AppResult<Principal> {
-    if let Some(caller) = req.extensions().get::<Principal>() {
-        return Ok(caller.clone());
-    }
-    let caller = authenticate(state, req, conn).await?;
-    req.extensions_mut().insert(caller.clone());
-    Ok(caller)
+/// What a request's caller is known by: checked already in this request,
+/// or only its token's claims so far.
+enum Known {
+    Caller(Principal),
+    Claims(Claims),
 }
 
-/// Checks the bearer token, then the user's current state: a disabled user
-/// or a raised token version stops every token at once.
-async fn authenticate(
-    state: &AppState,
-    req: &HttpRequest,
-    conn: &mut AsyncPgConnection,
-) -> AppResult<Principal> {
+/// The caller if this request checked it already, else the bearer token's
+/// claims (401 without a valid token): no connection is taken for a token
+/// that is no good.
+fn known(state: &AppState, req: &HttpRequest) -> AppResult<Known> {
+    if let Some(caller) = req.extensions().get::<Principal>() {
+        return Ok(Known::Caller(caller.clone()));
+    }
     let token = bearer(req).ok_or(AppError::Unauthorized("Send a bearer access token."))?;
     let claims = state.tokens.verify(token).ok_or(AppError::Unauthorized(
         "The access token is invalid or expired.",
     ))?;
+    Ok(Known::Claims(claims))
+}
+
+/// The user's current state behind valid claims: a disabled user or a
+/// raised token version stops every token at once.
+async fn standing(conn: &mut AsyncPgConnection, claims: &Claims) -> AppResult<Principal> {
     // One read: the user's standing, and whether the token's login ended
     // (logout, a refresh token used twice).
     let ended = diesel::dsl::exists(
@@ -168,17 +167,21 @@ impl Call {
         }
     }
 
-    /// A connection for reads that may lag a little ([`AppState::reader`]);
-    /// the held one goes back to the pool when the replica serves.
+    /// A connection for reads that may lag a little (dashboards, exports):
+    /// the replica's when it answers ([`AppState::replica`], and the held
+    /// one goes back to the pool), else the primary's.
     pub async fn reader(&self) -> AppResult<PooledConn> {
-        if self.state.replica.is_some() {
-            self.held.take();
-            return self.state.reader().await;
+        match self.state.replica().await {
+            Some(conn) => {
+                self.held.take();
+                Ok(conn)
+            }
+            None => self.conn().await,
         }
-        self.conn().await
     }
 
-    /// A connection for a list ([`AppState::lister`]).
+    /// A connection for a list: a whole-list CSV export reads like a
+    /// dashboard ([`Self::reader`]), a page reads the primary.
     pub async fn lister(&self) -> AppResult<PooledConn> {
         if crate::api::csv::export_sink().is_some() {
             self.reader().await
@@ -196,8 +199,17 @@ impl FromRequest for Call {
         let req = req.clone();
         Box::pin(async move {
             let state = state_of(&req)?;
+            let known = known(&state, &req)?;
             let mut conn = state.pool.get().await?;
-            let caller = caller(&state, &req, &mut conn).await?;
+            // Checked once per request, then kept in it.
+            let caller = match known {
+                Known::Caller(caller) => caller,
+                Known::Claims(claims) => {
+                    let caller = standing(&mut conn, &claims).await?;
+                    req.extensions_mut().insert(caller.clone());
+                    caller
+                }
+            };
             // Kept for the handler unless the body is still arriving.
             let held = (!crate::api::body::pending(&req)).then_some(conn);
             Ok(Call {

@@ -25,7 +25,6 @@ use crate::{
         policy::{Resource, Scope},
         scope,
     },
-    db::Prepared,
     error::{AppError, AppResult},
     schema::{cohorts, enrollments},
     store::{Insert, Kind, Moving, Record},
@@ -109,7 +108,7 @@ pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Cohort> {
             sql::<BigInt>(WAITLIST),
         ))
         .limit(1);
-    let row: (CohortRow, i64, i64) = Prepared(query).get_result(conn).await?;
+    let row: (CohortRow, i64, i64) = query.prepared().get_result(conn).await?;
     Ok(row.into())
 }
 

@@ -22,7 +22,7 @@ use crate::{
         policy::{self, may, Action, Resource},
         Call,
     },
-    db::Prepared,
+    db::Prepare,
     error::{AppError, AppResult, Problem},
     types::CountryCode,
 };
@@ -334,7 +334,7 @@ async fn tallies(
         .bind::<Nullable<Date>, _>(s.to)
         .bind::<SqlUuid, _>(one)
         .bind::<Bool, _>(by_cohort);
-    Ok(Prepared(query).load(conn).await?)
+    Ok(query.prepared().load(conn).await?)
 }
 
 /// Counts per status of one dimension and key, from rows of [`tallies`].
@@ -610,7 +610,7 @@ async fn cohort(call: Call, id: web::Path<Uuid>) -> Answer {
     let mut conn = call.reader().await?;
     let query =
         sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1").bind::<SqlUuid, _>(*id);
-    let Number { n: capacity } = Prepared(query).get_result(&mut conn).await?;
+    let Number { n: capacity } = query.prepared().get_result(&mut conn).await?;
     let rows = tallies(
         &mut conn,
         PLAIN,
