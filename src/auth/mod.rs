@@ -134,17 +134,6 @@ async fn standing(conn: &mut AsyncPgConnection, claims: &Claims) -> AppResult<Pr
     }
 }
 
-impl FromRequest for Principal {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
-
-    /// The caller alone: its connection goes back to the pool at once.
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let call = Call::from_request(req, payload);
-        Box::pin(async move { Ok(call.await?.ctx.caller) })
-    }
-}
-
 /// What an authenticated handler is called with: the application, the
 /// caller with the request id its writes record, the request, for its
 /// conditional headers, and the pooled connection the caller was checked
@@ -231,15 +220,5 @@ impl From<&Ctx> for Actor {
             id: Some(ctx.caller.user_id),
             request_id: ctx.request_id.clone(),
         }
-    }
-}
-
-impl FromRequest for Ctx {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let call = Call::from_request(req, payload);
-        Box::pin(async move { Ok(call.await?.ctx) })
     }
 }

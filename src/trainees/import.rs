@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use actix_web::{http::header, post, web, HttpRequest, HttpResponse};
+use actix_web::{http::header, post, web, HttpResponse};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::Serialize;
@@ -17,11 +17,10 @@ use crate::{
     api, audit,
     auth::{
         policy::{may, Action, Resource, Scope},
-        Ctx, Principal,
+        Call, Principal,
     },
     error::{AppError, AppResult, FieldError, Problem},
     schema::trainees,
-    state::AppState,
     webhooks::events,
 };
 
@@ -192,14 +191,16 @@ pub fn parse(bytes: &[u8], by: &Principal, institution_id: Uuid) -> Result<Vec<R
 )]
 #[post("/trainees/import")]
 pub(crate) async fn import(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    req: HttpRequest,
+    call: Call,
     query: web::Query<HashMap<String, String>>,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
+    // The file is read before a connection is taken: the call holds none
+    // while a body is arriving.
+    let (state, ctx) = (&call.state, &call.ctx);
     let scope = may(&ctx.caller, Resource::Trainee, Action::Create)?;
-    let is_csv = req
+    let is_csv = call
+        .req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -234,7 +235,7 @@ pub(crate) async fn import(
     let bytes = crate::api::body::collect(payload, state.settings.server.csv_limit_bytes).await?;
     let mut rows =
         parse(&bytes, &ctx.caller, institution_id).map_err(|e| AppError::Validation(vec![e]))?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.conn().await?;
     let emails: Vec<&str> = rows
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok().map(|t| t.email.as_str()))
@@ -303,7 +304,7 @@ pub(crate) async fn import(
             events::emit_each(conn, "trainee.created", &created).await?;
         }
         let summary = json!({ "institution_id": institution_id, "created": new.len() });
-        audit::record(conn, &ctx, "trainee", "import", institution_id, summary).await
+        audit::record(conn, ctx, "trainee", "import", institution_id, summary).await
     })
     .await?;
     let mut res = api::ok(&report)?;
