@@ -65,6 +65,7 @@ pub struct Move {
     pub from_status: String,
     #[serde(rename = "to")]
     pub to_status: String,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub at: DateTime<Utc>,
     #[serde(rename = "by")]
     pub by_user: Option<Uuid>,

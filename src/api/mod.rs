@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod input;
 pub mod list;
 pub mod record;
+pub mod stamp;
 
 use actix_web::{
     http::{header, StatusCode},

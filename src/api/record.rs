@@ -120,7 +120,9 @@ macro_rules! record {
             $($($(#[$fixed_meta])* pub $fixed: $fixed_ty,)*)?
             $($(#[$meta])* pub $field: $ty,)*
             $($($(#[$kept_meta])* pub $kept: $kept_ty,)*)?
+            #[serde(serialize_with = "crate::api::stamp::utc")]
             pub created_at: chrono::DateTime<chrono::Utc>,
+            #[serde(serialize_with = "crate::api::stamp::utc")]
             pub updated_at: chrono::DateTime<chrono::Utc>,
             /// Grows on every change; the ETag.
             pub version: i32,

@@ -20,6 +20,7 @@ use crate::{error::AppResult, schema::audit_events, types::JsonText};
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
     pub id: Uuid,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
     /// e.g. `institution.create`.

@@ -32,8 +32,10 @@ pub struct Verification {
     #[diesel(sql_type = Date)]
     pub ends_on: NaiveDate,
     #[diesel(sql_type = Timestamptz)]
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub issued_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -64,7 +66,9 @@ pub struct Certificate {
     pub id: Uuid,
     pub enrollment_id: Uuid,
     pub code: String,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub issued_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

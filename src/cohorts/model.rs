@@ -74,8 +74,10 @@ crate::record! {
         starts_on: NaiveDate => NaiveDate [required],
         ends_on: NaiveDate => NaiveDate [required],
         #[schema(value_type = String, format = DateTime)]
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         nominations_open_at: DateTime<Utc> => DateTime<Utc> [required],
         #[schema(value_type = String, format = DateTime)]
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         nominations_close_at: DateTime<Utc> => DateTime<Utc> [required],
         capacity: i32 => i32 [required],
         max_per_institution: Option<i32> => i32 [optional],

@@ -73,6 +73,7 @@ pub struct Deletion {
     #[serde(rename = "type")]
     pub collection: &'static str,
     pub id: Uuid,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub deleted_at: DateTime<Utc>,
 }
 

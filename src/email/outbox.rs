@@ -120,10 +120,14 @@ pub struct Notification {
     /// pending, sent or failed.
     pub status: String,
     pub attempts: i32,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub sent_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }

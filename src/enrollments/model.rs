@@ -61,9 +61,12 @@ pub struct Enrollment {
     pub status: EnrollmentStatus,
     pub motivation: Option<String>,
     pub nominated_by: Uuid,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub decided_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }

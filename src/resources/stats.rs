@@ -15,7 +15,7 @@
 //! kept by triggers, and the newest change of every other table it reads):
 //! a read first compares the fingerprint, a few index lookups, and counts
 //! again only when something changed, one request at a time while the
-//! others wait for its result.
+//! others answer the last counts.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -128,8 +128,31 @@ struct Fingerprint {
     v: String,
 }
 
-/// Rows counted, and the fingerprint of the data they were counted from.
-type Kept<T> = tokio::sync::Mutex<Option<(String, Arc<Vec<T>>)>>;
+/// The last rows counted of one break-down, with the fingerprint of the
+/// data they were counted from, and the turn to count them again.
+struct Kept<T> {
+    last: std::sync::Mutex<Option<(String, Arc<Vec<T>>)>>,
+    counting: tokio::sync::Mutex<()>,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            last: std::sync::Mutex::new(None),
+            counting: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    /// The last rows, when they were counted from `print` (or from anything,
+    /// with `None`).
+    fn last(&self, print: Option<&str>) -> Option<Arc<Vec<T>>> {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let (counted_from, rows) = last.as_ref()?;
+        (print.is_none() || print == Some(counted_from.as_str())).then(|| rows.clone())
+    }
+}
 
 /// The last counts of each break-down, and what they were counted from.
 /// One per server, shared by its threads.
@@ -139,25 +162,34 @@ pub struct KnowledgeCache {
     kinds: Kept<KindCounts>,
 }
 
-/// The rows of `sql`, from `cache` when the data have not changed since
-/// they were counted. The connection (the request's own, the first time)
-/// is given back while waiting for another request's count.
+/// The rows of `sql`, from `kept` when the data have not changed since
+/// they were counted. When they have, one request counts again, and the
+/// others meanwhile answer the last counts (a dashboard is not held for
+/// seconds while nominations come in); only before the first count do they
+/// wait for it.
 async fn counted<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
     call: &Call,
-    cache: &Kept<T>,
+    kept: &Kept<T>,
     sql: String,
 ) -> AppResult<Arc<Vec<T>>> {
     let now: Fingerprint = sql_query(FINGERPRINT)
         .get_result(&mut *call.reader().await?)
         .await?;
-    let mut kept = cache.lock().await;
-    if let Some((print, rows)) = kept.as_ref() {
-        if *print == now.v {
-            return Ok(rows.clone());
-        }
+    if let Some(rows) = kept.last(Some(&now.v)) {
+        return Ok(rows);
+    }
+    let _turn = match kept.counting.try_lock() {
+        Ok(turn) => turn,
+        Err(_) => match kept.last(None) {
+            Some(rows) => return Ok(rows),
+            None => kept.counting.lock().await,
+        },
+    };
+    if let Some(rows) = kept.last(Some(&now.v)) {
+        return Ok(rows);
     }
     let rows: Arc<Vec<T>> = Arc::new(sql_query(sql).load(&mut *call.reader().await?).await?);
-    *kept = Some((now.v, rows.clone()));
+    *kept.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((now.v, rows.clone()));
     Ok(rows)
 }
 

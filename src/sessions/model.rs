@@ -28,8 +28,10 @@ crate::record! {
     fields {
         title: String => Name [required],
         #[schema(value_type = String, format = DateTime)]
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         starts_at: DateTime<Utc> => DateTime<Utc> [required],
         #[schema(value_type = String, format = DateTime)]
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         ends_at: DateTime<Utc> => DateTime<Utc> [required],
     }
 }
@@ -62,6 +64,7 @@ crate::text_enum! {
 pub struct Mark {
     pub enrollment_id: Uuid,
     pub status: AttendanceStatus,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub marked_at: DateTime<Utc>,
     pub marked_by: Option<Uuid>,
 }

@@ -38,6 +38,7 @@ use crate::{
 pub enum Step {
     /// A nomination into a cohort, and where it stands.
     Enrollment {
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         at: DateTime<Utc>,
         enrollment_id: Uuid,
         cohort_id: Uuid,
@@ -49,13 +50,16 @@ pub enum Step {
     },
     /// A certificate earned by completing a cohort.
     Certificate {
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         at: DateTime<Utc>,
         enrollment_id: Uuid,
         code: String,
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         revoked_at: Option<DateTime<Utc>>,
     },
     /// A move to another institution.
     Exchange {
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         at: DateTime<Utc>,
         exchange_id: Uuid,
         exchange_kind: String,
@@ -67,6 +71,7 @@ pub enum Step {
     },
     /// A venture the trainee founded, with what it has achieved.
     Venture {
+        #[serde(serialize_with = "crate::api::stamp::utc")]
         at: DateTime<Utc>,
         venture_id: Uuid,
         name: String,

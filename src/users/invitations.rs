@@ -51,10 +51,14 @@ pub struct Invitation {
     pub trainee_id: Option<Uuid>,
     pub locale: String,
     pub invited_by: Uuid,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub expires_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub accepted_at: Option<DateTime<Utc>>,
     pub user_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }

@@ -31,6 +31,7 @@ pub struct UserRow {
     pub trainee_id: Option<Uuid>,
     pub locale: String,
     pub disabled: bool,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub last_login_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     #[schema(ignore)]
@@ -38,7 +39,9 @@ pub struct UserRow {
     #[serde(skip)]
     #[schema(ignore)]
     pub token_version: i32,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }

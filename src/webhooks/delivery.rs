@@ -27,6 +27,7 @@ pub struct WebhookDelivery {
     /// pending, delivered or failed.
     pub status: String,
     pub attempts: i32,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub next_attempt_at: DateTime<Utc>,
     /// The receiver's status code at the last attempt.
     pub response_status: Option<i32>,
@@ -34,9 +35,13 @@ pub struct WebhookDelivery {
     pub response_body: Option<String>,
     /// Why the last attempt failed, when no 2xx came.
     pub error: Option<String>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub last_attempt_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -63,11 +63,14 @@ pub struct Subscription {
     /// A partner's subscription: it hears only of its institution's records.
     pub institution_id: Option<Uuid>,
     pub created_by: Uuid,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
     /// Since when its deliveries have failed without a success, if they
     /// have: after three days of it, the subscription is turned off.
+    #[serde(serialize_with = "crate::api::stamp::utc")]
     pub failing_since: Option<DateTime<Utc>>,
 }
 

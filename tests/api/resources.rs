@@ -3,6 +3,7 @@
 //! `/stats/knowledge`.
 
 use chrono::Utc;
+use diesel_async::SimpleAsyncConnection;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -446,6 +447,32 @@ async fn knowledge_stats_count_flows_and_reach() {
     let flows = app.get_json("/api/v1/stats/knowledge", t).await;
     assert_eq!(items(&flows).len(), 1);
     assert_eq!(flows["items"][0]["user_country"], "KE");
+
+    // While one request counts again (held here by a lock on the links),
+    // another answers the last counts at once; the count then lands.
+    let res = app.send(Method::PUT, &venture_link, Some(t)).await;
+    assert_eq!(res.status(), 204);
+    let mut lock = app.conn().await;
+    lock.batch_execute("BEGIN; LOCK TABLE cohort_resources IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let recount = app.get_json("/api/v1/stats/knowledge", t);
+    let meanwhile = async {
+        let waiting =
+            "pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        while app.count(waiting).await == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let last = app.get_json("/api/v1/stats/knowledge", t);
+        let last = tokio::time::timeout(std::time::Duration::from_secs(10), last)
+            .await
+            .expect("the last counts, without waiting for the count");
+        lock.batch_execute("ROLLBACK").await.unwrap();
+        last
+    };
+    let (fresh, last) = tokio::join!(recount, meanwhile);
+    assert_eq!(items(&last).len(), 1, "{last}");
+    assert_eq!(items(&fresh).len(), 2, "{fresh}");
     let res = app.get("/api/v1/stats/knowledge?group_by=licence", t).await;
     assert_invalid(res, &["group_by"]).await;
     let res = app.get("/api/v1/stats/knowledge", &c.own_staff.token).await;
