@@ -4,6 +4,7 @@
 pub mod body;
 pub mod collection;
 pub mod csv;
+pub mod endpoint;
 pub mod idempotency;
 pub mod input;
 pub mod list;

@@ -9,8 +9,6 @@ use actix_web::{get, post, web, HttpResponse};
 use crate::{
     api::{self, Answer},
     audit::Actor,
-    auth::policy::{may, Action, Resource},
-    auth::Call,
     error::{AppResult, Problem},
     state::AppState,
 };
@@ -28,25 +26,17 @@ async fn verify(state: web::Data<AppState>, code: web::Path<String>) -> AppResul
     api::ok(&repo::verification(&mut conn, &code).await?)
 }
 
+crate::endpoint! {
 /// Revokes a certificate, with a reason.
-#[utoipa::path(
-    tag = "certificates",
-    request_body = RevokeInput,
-    params(("code" = String, Path)),
-    responses(
-        (status = 200, body = Verification),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "Already revoked"), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/certificates/{code}/revoke")]
+post "/certificates/{code}/revoke", tag = "certificates", body = RevokeInput,
+params(("code" = String, Path)),
+ok((status = 200, body = Verification)), fails[404, 409: "Already revoked", 422], may = Certificate Update;
 async fn revoke(call: Call, code: web::Path<String>, body: web::Json<RevokeInput>) -> Answer {
-    may(&call.ctx.caller, Resource::Certificate, Action::Update)?;
     let reason = body.into_inner().into_reason()?;
     let mut conn = call.conn().await?;
     repo::revoke(&mut conn, &Actor::from(&call.ctx), &code, &reason).await?;
     api::ok(&repo::verification(&mut conn, &code).await?)
+}
 }
 
 /// Routes of this module.

@@ -15,9 +15,7 @@ use crate::{
         Answer,
     },
     audit,
-    auth::policy::{may, Action, Resource},
-    auth::Call,
-    error::{AppError, Conflict, Problem},
+    error::{AppError, Conflict},
     schema::notifications,
 };
 
@@ -42,24 +40,12 @@ pub enum DeliveryStatus {
     Failed,
 }
 
+crate::endpoint! {
 /// Lists queued, sent and failed emails, newest first.
-#[utoipa::path(
-    tag = "notifications",
-    params(
-        CommonListParams,
-        ("status" = Option<DeliveryStatus>, Query),
-        ("template" = Option<String>, Query),
-        ("recipient" = Option<String>, Query),
-    ),
-    responses(
-        (status = 200, body = Page<Notification>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/notifications")]
+get "/notifications", tag = "notifications",
+params(CommonListParams, ("status" = Option<DeliveryStatus>, Query), ("template" = Option<String>, Query), ("recipient" = Option<String>, Query)),
+ok((status = 200, body = Page<Notification>)), fails[422], may = Notification Read;
 async fn list_notifications(call: Call, query: ListQuery) -> Answer {
-    may(&call.ctx.caller, Resource::Notification, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let status: Option<DeliveryStatus> = params.filter("status");
     let template: Option<String> = params.filter("template");
@@ -83,20 +69,13 @@ async fn list_notifications(call: Call, query: ListQuery) -> Answer {
     let mut conn = call.conn().await?;
     api::page(&list::fetch(&mut conn, &params, build, Notification::from).await?)
 }
+}
 
+crate::endpoint! {
 /// Reads one email of the outbox.
-#[utoipa::path(
-    tag = "notifications",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Notification),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/notifications/{id}")]
+get "/notifications/{id}", tag = "notifications", params(("id" = Uuid, Path)),
+ok((status = 200, body = Notification)), fails[404], may = Notification Read;
 async fn get_notification(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.ctx.caller, Resource::Notification, Action::Read)?;
     let mut conn = call.conn().await?;
     let row: NotificationRow = notifications::table
         .find(*id)
@@ -105,21 +84,13 @@ async fn get_notification(call: Call, id: web::Path<Uuid>) -> Answer {
         .await?;
     api::record(&call.req, &Notification::from(row))
 }
+}
 
+crate::endpoint! {
 /// Queues a failed email again, with a fresh set of attempts.
-#[utoipa::path(
-    tag = "notifications",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Notification),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "Only failed emails can be retried"),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/notifications/{id}/retry")]
+post "/notifications/{id}/retry", tag = "notifications", params(("id" = Uuid, Path)),
+ok((status = 200, body = Notification)), fails[404, 409: "Only failed emails can be retried"], may = Notification Update;
 async fn retry_notification(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.ctx.caller, Resource::Notification, Action::Update)?;
     let id = *id;
     let mut conn = call.conn().await?;
     let row = conn
@@ -149,6 +120,7 @@ async fn retry_notification(call: Call, id: web::Path<Uuid>) -> Answer {
         })
         .await?;
     api::record(&call.req, &Notification::from(row))
+}
 }
 
 /// Routes of this module.

@@ -15,10 +15,8 @@ use crate::{
         Answer,
     },
     audit::Actor,
-    auth::policy::{self, may, Action, Resource},
-    auth::Call,
+    auth::policy::{self, may, Resource},
     cohorts::repo as cohorts,
-    error::Problem,
     lifecycle::{self, Move, MoveInput},
     store::{self, Within},
 };
@@ -31,25 +29,12 @@ static LIST: ListSpec = ListSpec {
     ..*<repo::Filter as Filter>::SPEC
 };
 
+crate::endpoint! {
 /// Lists a cohort's enrollments the caller may see.
-#[utoipa::path(
-    tag = "enrollments",
-    params(
-        ("id" = Uuid, Path, description = "The cohort"),
-        CommonListParams,
-        ("status" = Option<EnrollmentStatus>, Query),
-        ("institution_id" = Option<Uuid>, Query),
-    ),
-    responses(
-        (status = 200, body = Page<Enrollment>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/cohorts/{id}/enrollments")]
+get "/cohorts/{id}/enrollments", tag = "enrollments",
+params(("id" = Uuid, Path, description = "The cohort"), CommonListParams, ("status" = Option<EnrollmentStatus>, Query), ("institution_id" = Option<Uuid>, Query)),
+ok((status = 200, body = Page<Enrollment>)), fails[404, 422], may = Enrollment Read as scope;
 async fn list_enrollments(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let filter = repo::Filter {
         cohort_id: Some(*id),
@@ -62,51 +47,30 @@ async fn list_enrollments(call: Call, id: web::Path<Uuid>, query: ListQuery) -> 
     cohorts::get(&mut conn, *id).await?;
     api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
+}
 
+crate::endpoint! {
 /// Lists the enrollments the caller may see, across cohorts: for analysts'
 /// exports (`Accept: text/csv` streams them all) and partners' overviews.
-#[utoipa::path(
-    tag = "enrollments",
-    params(
-        CommonListParams,
-        ("status" = Option<EnrollmentStatus>, Query),
-        ("institution_id" = Option<Uuid>, Query),
-        ("cohort_id" = Option<Uuid>, Query),
-        ("trainee_id" = Option<Uuid>, Query),
-    ),
-    responses(
-        (status = 200, body = Page<Enrollment>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/enrollments")]
+get "/enrollments", tag = "enrollments",
+params(CommonListParams, ("status" = Option<EnrollmentStatus>, Query), ("institution_id" = Option<Uuid>, Query), ("cohort_id" = Option<Uuid>, Query), ("trainee_id" = Option<Uuid>, Query)),
+ok((status = 200, body = Page<Enrollment>)), fails[422], may = Enrollment Read as scope;
 async fn list_all_enrollments(call: Call, query: ListQuery) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), repo::Filter::SPEC);
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
     let mut conn = call.lister().await?;
     api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
 }
+}
 
+crate::endpoint! {
 /// Nominates a trainee into a cohort that is open and inside its
 /// nomination window. Partner staff nominate their own trainees.
-#[utoipa::path(
-    tag = "enrollments",
-    request_body = NominationInput,
-    params(("id" = Uuid, Path, description = "The cohort"), ("Idempotency-Key" = Option<String>, Header)),
-    responses(
-        (status = 201, body = Enrollment, headers(("Location" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "nominations-closed, or the trainee is already in the cohort"),
-        (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/cohorts/{id}/enrollments")]
+post "/cohorts/{id}/enrollments", tag = "enrollments", body = NominationInput,
+params(("id" = Uuid, Path, description = "The cohort"), ("Idempotency-Key" = Option<String>, Header)),
+ok((status = 201, body = Enrollment, headers(("Location" = String)))), fails[404, 409: "nominations-closed, or the trainee is already in the cohort", 422], may = Enrollment Create as scope;
 async fn nominate(call: Call, id: web::Path<Uuid>, body: web::Json<NominationInput>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Create)?;
     let (trainee_id, motivation) = body.into_inner().parse()?;
     let mut conn = call.conn().await?;
     let created = repo::nominate(
@@ -120,43 +84,28 @@ async fn nominate(call: Call, id: web::Path<Uuid>, body: web::Json<NominationInp
     .await?;
     api::created(format!("/api/v1/enrollments/{}", created.id), &created)
 }
+}
 
+crate::endpoint! {
 /// Reads an enrollment.
-#[utoipa::path(
-    tag = "enrollments",
-    params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header)),
-    responses(
-        (status = 200, body = Enrollment, headers(("ETag" = String))),
-        (status = 304, description = "Not modified"),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/enrollments/{id}")]
+get "/enrollments/{id}", tag = "enrollments",
+params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header)),
+ok((status = 200, body = Enrollment, headers(("ETag" = String))), (status = 304, description = "Not modified")), fails[404], may = Enrollment Read as scope;
 async fn get_enrollment(call: Call, id: web::Path<Uuid>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut conn = call.conn().await?;
     api::record(&call.req, &repo::get(&mut conn, scope, *id).await?)
 }
+}
 
+crate::endpoint! {
 /// Moves an enrollment. Accepting checks seats (409 `cohort-full`) and the
 /// institution quota (409 `institution-quota-reached`); completing checks
 /// attendance (409 `attendance-too-low`) and issues the certificate;
 /// withdrawing an accepted trainee promotes the waitlist.
-#[utoipa::path(
-    tag = "enrollments",
-    request_body = MoveInput,
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Enrollment),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/enrollments/{id}/transitions")]
+post "/enrollments/{id}/transitions", tag = "enrollments", body = MoveInput,
+params(("id" = Uuid, Path)),
+ok((status = 200, body = Enrollment)), fails[404, 409, 422], may = Enrollment Read as read;
 async fn move_enrollment(call: Call, id: web::Path<Uuid>, body: web::Json<MoveInput>) -> Answer {
-    let read = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let (to, note) = body.into_inner().parse::<EnrollmentStatus>()?;
     let mut conn = call.conn().await?;
     let action = policy::enrollment_move(to == EnrollmentStatus::Withdrawn);
@@ -173,41 +122,27 @@ async fn move_enrollment(call: Call, id: web::Path<Uuid>, body: web::Json<MoveIn
             .await?;
     api::ok(&moved)
 }
+}
 
+crate::endpoint! {
 /// The moves of an enrollment, oldest first.
-#[utoipa::path(
-    tag = "enrollments",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Items<Move>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/enrollments/{id}/transitions")]
+get "/enrollments/{id}/transitions", tag = "enrollments",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = Items<Move>)), fails[404], may = Enrollment Read as scope;
 async fn enrollment_history(call: Call, id: web::Path<Uuid>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut conn = call.conn().await?;
     repo::get(&mut conn, scope, *id).await?;
     lifecycle::history(&mut conn, &call.ctx.caller, repo::ENTITY, *id).await
 }
+}
 
+crate::endpoint! {
 /// Moves many enrollments of a cohort at once; each moves or fails on its
 /// own, and the answer has a result per id.
-#[utoipa::path(
-    tag = "enrollments",
-    request_body = BulkMoveInput,
-    params(("id" = Uuid, Path, description = "The cohort")),
-    responses(
-        (status = 200, body = Items<BulkResult>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/cohorts/{id}/enrollments/transitions")]
+post "/cohorts/{id}/enrollments/transitions", tag = "enrollments", body = BulkMoveInput,
+params(("id" = Uuid, Path, description = "The cohort")),
+ok((status = 200, body = Items<BulkResult>)), fails[404, 422], may = Enrollment Move as scope;
 async fn move_many(call: Call, id: web::Path<Uuid>, body: web::Json<BulkMoveInput>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Enrollment, Action::Move)?;
     let (ids, to, note) = body.into_inner().parse()?;
     let cohort_id = *id;
     let mut conn = call.conn().await?;
@@ -249,6 +184,7 @@ async fn move_many(call: Call, id: web::Path<Uuid>, body: web::Json<BulkMoveInpu
         });
     }
     api::ok(&Items { items: results })
+}
 }
 
 /// Routes of this module.

@@ -7,12 +7,7 @@ pub mod repo;
 use actix_web::{delete, get, patch, post, web};
 use uuid::Uuid;
 
-use crate::{
-    api::{self, list::Items, Answer},
-    auth::policy::{may, Action, Resource},
-    auth::Call,
-    error::Problem,
-};
+use crate::api::{self, list::Items, Answer};
 use model::{
     Agreement, AgreementInput, AgreementStatus, Exchange, ExchangeInput, ExchangeKind,
     ExchangeStatus,
@@ -35,35 +30,25 @@ crate::collection_routes!(
     delete = delete_agreement("Removes an agreement no exchange refers to."),
 );
 
+crate::endpoint! {
 /// Quota used and left per year and direction.
-#[utoipa::path(
-    tag = "exchanges",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Items<Usage>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/exchange-agreements/{id}/usage")]
+get "/exchange-agreements/{id}/usage", tag = "exchanges",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = Items<Usage>)), fails[404], may = Agreement Read;
 async fn agreement_usage(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.ctx.caller, Resource::Agreement, Action::Read)?;
     let mut conn = call.conn().await?;
     api::ok(&Items {
         items: repo::usage(&mut conn, *id).await?,
     })
 }
+}
 
+crate::endpoint! {
 /// Every change of an agreement, oldest first, from the audit log.
-#[utoipa::path(
-    tag = "exchanges",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Items<crate::audit::AuditEvent>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/exchange-agreements/{id}/history")]
+get "/exchange-agreements/{id}/history", tag = "exchanges",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = Items<crate::audit::AuditEvent>)), fails[404], may = Agreement Read;
 async fn agreement_history(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.ctx.caller, Resource::Agreement, Action::Read)?;
     let mut conn = call.conn().await?;
     let mut events = repo::agreement_history(&mut conn, *id).await?;
     // Partner staff read the agreement, not who on the staff changed it.
@@ -71,6 +56,7 @@ async fn agreement_history(call: Call, id: web::Path<Uuid>) -> Answer {
         events.iter_mut().for_each(|e| e.actor_id = None);
     }
     api::ok(&Items { items: events })
+}
 }
 
 crate::collection_routes!(

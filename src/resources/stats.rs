@@ -31,9 +31,9 @@ use utoipa::ToSchema;
 
 use crate::{
     api::{self, Answer},
-    auth::policy::{self, may, Action, Resource},
+    auth::policy::{self},
     auth::Call,
-    error::{AppError, AppResult, Problem},
+    error::{AppError, AppResult},
     stats::cell,
     types::CountryCode,
 };
@@ -212,21 +212,14 @@ const USES: &str = "\
 /// Trainees accepted into or having completed a cohort.
 const TAKEN: &str = "e.status IN ('accepted', 'completed')";
 
+crate::endpoint! {
 /// How knowledge travels, per (owner country, user country) with their
 /// regions (`group_by=flow`, the default), or per kind and licence
 /// (`group_by=kind`).
-#[utoipa::path(
-    tag = "stats",
-    params(("group_by" = Option<String>, Query, description = "flow (default) or kind")),
-    responses(
-        (status = 200, body = Knowledge),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/stats/knowledge")]
+get "/stats/knowledge", tag = "stats",
+params(("group_by" = Option<String>, Query, description = "flow (default) or kind")),
+ok((status = 200, body = Knowledge)), fails[422], may = Stats Read;
 pub async fn knowledge(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
-    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     if let Some(k) = query.keys().find(|k| k.as_str() != "group_by") {
         return Err(AppError::invalid(k.clone(), "unknown query parameter"));
     }
@@ -301,6 +294,7 @@ pub async fn knowledge(call: Call, query: web::Query<HashMap<String, String>>) -
         }
         Some(_) => Err(AppError::invalid("group_by", "must be flow or kind")),
     }
+}
 }
 
 fn region(country: &str) -> Option<String> {

@@ -16,9 +16,9 @@ use crate::{
         Answer,
     },
     audit::Actor,
-    auth::policy::{may, Action, Resource, Scope},
+    auth::policy::Scope,
     auth::Call,
-    error::{AppResult, Problem},
+    error::AppResult,
     incubators::model::Service,
     store::{self, Record},
     ventures::model::Venture,
@@ -43,52 +43,41 @@ async fn page(
     api::page(&list::fetch(&mut conn, &params, build, |r: ServiceRequest| r).await?)
 }
 
+crate::endpoint! {
 /// Lists a venture's service requests.
-#[utoipa::path(
-    tag = "ventures",
-    params(("id" = Uuid, Path, description = "The venture"), CommonListParams, ("status" = Option<RequestStatus>, Query), ("service" = Option<Service>, Query)),
-    responses((status = 200, body = Page<ServiceRequest>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/ventures/{id}/service-requests")]
+get "/ventures/{id}/service-requests", tag = "ventures",
+params(("id" = Uuid, Path, description = "The venture"), CommonListParams, ("status" = Option<RequestStatus>, Query), ("service" = Option<Service>, Query)),
+ok((status = 200, body = Page<ServiceRequest>)), fails[404], may = Venture Read as scope;
 pub(crate) async fn list_venture_requests(
     call: Call,
     id: web::Path<Uuid>,
     query: ListQuery,
 ) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Venture, Action::Read)?;
     page(&call, query, Some((scope, *id))).await
 }
-
-/// The coordinators' queue: service requests across incubators, oldest
-/// first (filter `status=open` for what waits).
-#[utoipa::path(
-    tag = "ventures",
-    params(CommonListParams, ("status" = Option<RequestStatus>, Query), ("service" = Option<Service>, Query)),
-    responses((status = 200, body = Page<ServiceRequest>), (status = 401, body = Problem), (status = 403, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/service-requests")]
-pub(crate) async fn request_queue(call: Call, query: ListQuery) -> Answer {
-    may(&call.ctx.caller, Resource::ServiceRequest, Action::Read)?;
-    page(&call, query, None).await
 }
 
+crate::endpoint! {
+/// The coordinators' queue: service requests across incubators, oldest
+/// first (filter `status=open` for what waits).
+get "/service-requests", tag = "ventures",
+params(CommonListParams, ("status" = Option<RequestStatus>, Query), ("service" = Option<Service>, Query)),
+ok((status = 200, body = Page<ServiceRequest>)), may = ServiceRequest Read;
+pub(crate) async fn request_queue(call: Call, query: ListQuery) -> Answer {
+    page(&call, query, None).await
+}
+}
+
+crate::endpoint! {
 /// Asks the incubator for one of the services it offers (422 otherwise).
-#[utoipa::path(
-    tag = "ventures",
-    request_body = RequestInput,
-    params(("id" = Uuid, Path, description = "The venture")),
-    responses((status = 201, body = ServiceRequest), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[post("/ventures/{id}/service-requests")]
+post "/ventures/{id}/service-requests", tag = "ventures", body = RequestInput,
+params(("id" = Uuid, Path, description = "The venture")),
+ok((status = 201, body = ServiceRequest)), fails[404, 422], may = ServiceRequest Create as scope;
 pub(crate) async fn create_request(
     call: Call,
     id: web::Path<Uuid>,
     body: web::Json<RequestInput>,
 ) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::ServiceRequest, Action::Create)?;
     // The venture first: one out of scope answers 404 whatever the body.
     let mut conn = call.conn().await?;
     let venture = Venture::find(&mut conn, scope, *id).await?;
@@ -97,22 +86,18 @@ pub(crate) async fn create_request(
     let created = store::create::<ServiceRequest>(&mut conn, &actor, scope, new).await?;
     api::created(format!("/api/v1/service-requests/{}", created.id), &created)
 }
+}
 
+crate::endpoint! {
 /// Reassigns a request or changes its description.
-#[utoipa::path(
-    tag = "ventures",
-    request_body = RequestInput,
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = ServiceRequest), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[patch("/service-requests/{id}")]
+patch "/service-requests/{id}", tag = "ventures", body = RequestInput,
+params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+ok((status = 200, body = ServiceRequest)), fails[404, 412, 422], may = ServiceRequest Update as scope;
 pub(crate) async fn update_request(
     call: Call,
     id: web::Path<Uuid>,
     body: web::Json<RequestInput>,
 ) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::ServiceRequest, Action::Update)?;
     let expected = api::if_match(&call.req)?;
     let changes = body.into_inner().read_changes()?;
     let mut conn = call.conn().await?;
@@ -120,6 +105,7 @@ pub(crate) async fn update_request(
     let updated =
         store::update::<ServiceRequest>(&mut conn, &actor, scope, *id, expected, changes).await?;
     api::record(&call.req, &updated)
+}
 }
 
 crate::lifecycle_routes!(

@@ -15,66 +15,43 @@ use crate::{
     },
     audit::Actor,
     auth::policy::{may, Action, Resource},
-    auth::Call,
     cohorts::repo as cohorts,
-    error::Problem,
     store,
 };
 use model::{MarkInput, Session, SessionInput, SessionWithAttendance};
 
+crate::endpoint! {
 /// Lists the sessions of a cohort, earliest first.
-#[utoipa::path(
-    tag = "sessions",
-    params(("id" = Uuid, Path, description = "The cohort"), CommonListParams),
-    responses(
-        (status = 200, body = Page<Session>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/cohorts/{id}/sessions")]
+get "/cohorts/{id}/sessions", tag = "sessions",
+params(("id" = Uuid, Path, description = "The cohort"), CommonListParams),
+ok((status = 200, body = Page<Session>)), fails[404], may = Session Read;
 async fn list_sessions(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
-    may(&call.ctx.caller, Resource::Session, Action::Read)?;
     let params = ListParams::parse(query.into_inner(), &repo::LIST).finish()?;
     let mut conn = call.conn().await?;
     cohorts::get(&mut conn, *id).await?;
     api::page(&repo::list(&mut conn, &params, *id).await?)
 }
+}
 
+crate::endpoint! {
 /// Schedules a session of a cohort.
-#[utoipa::path(
-    tag = "sessions",
-    request_body = SessionInput,
-    params(("id" = Uuid, Path, description = "The cohort")),
-    responses(
-        (status = 201, body = Session, headers(("Location" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/cohorts/{id}/sessions")]
+post "/cohorts/{id}/sessions", tag = "sessions", body = SessionInput,
+params(("id" = Uuid, Path, description = "The cohort")),
+ok((status = 201, body = Session, headers(("Location" = String)))), fails[404, 422], may = Session Create as scope;
 async fn create_session(call: Call, id: web::Path<Uuid>, body: web::Json<SessionInput>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Session, Action::Create)?;
     let new = body.into_inner().read_new(*id)?;
     let mut conn = call.conn().await?;
     let created = store::create::<Session>(&mut conn, &Actor::from(&call.ctx), scope, new).await?;
     api::created(format!("/api/v1/sessions/{}", created.id), &created)
 }
+}
 
+crate::endpoint! {
 /// Reads a session with its attendance.
-#[utoipa::path(
-    tag = "sessions",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = SessionWithAttendance),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/sessions/{id}")]
+get "/sessions/{id}", tag = "sessions",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = SessionWithAttendance)), fails[404], may = Session Read;
 async fn get_session(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.ctx.caller, Resource::Session, Action::Read)?;
     let marks = may(&call.ctx.caller, Resource::Enrollment, Action::Read)?;
     let mut conn = call.conn().await?;
     let mut session = repo::with_attendance(&mut conn, marks, *id).await?;
@@ -87,30 +64,23 @@ async fn get_session(call: Call, id: web::Path<Uuid>) -> Answer {
     }
     api::record(&call.req, &session)
 }
+}
 
+crate::endpoint! {
 /// Records attendance: one mark per accepted enrollment of the session's
 /// cohort; marks given again replace the earlier ones. All or nothing.
-#[utoipa::path(
-    tag = "sessions",
-    request_body = Vec<MarkInput>,
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = SessionWithAttendance),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem, description = "Every bad mark, as `[i].field`"),
-    ),
-    security(("bearer" = []))
-)]
-#[put("/sessions/{id}/attendance")]
+put "/sessions/{id}/attendance", tag = "sessions", body = Vec<MarkInput>,
+params(("id" = Uuid, Path)),
+ok((status = 200, body = SessionWithAttendance)), fails[404, 422: "Every bad mark, as `[i].field`"], may = Session Update as scope;
 async fn put_attendance(
     call: Call,
     id: web::Path<Uuid>,
     body: web::Json<Vec<MarkInput>>,
 ) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Session, Action::Update)?;
     let mut conn = call.conn().await?;
     repo::mark(&mut conn, &Actor::from(&call.ctx), *id, body.into_inner()).await?;
     api::ok(&repo::with_attendance(&mut conn, scope, *id).await?)
+}
 }
 /// Routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -18,12 +18,9 @@ use uuid::Uuid;
 
 use crate::{
     api::{self, Answer},
-    auth::{
-        policy::{self, may, Action, Resource},
-        Call,
-    },
+    auth::policy::{self},
     db::Prepare,
-    error::{AppError, AppResult, Problem},
+    error::{AppError, AppResult},
     types::CountryCode,
 };
 
@@ -403,18 +400,14 @@ fn sum_of(rows: &[Tally], dim: &str) -> i64 {
     by_status(rows, dim, "").values().sum()
 }
 
+crate::endpoint! {
 /// Everything at a glance. `program_id`, `from` and `to` narrow cohorts and
 /// their enrollments (by the cohort's start), ventures (by creation) and
 /// exchanges (by start). Unfiltered, it reads tallies only.
-#[utoipa::path(
-    tag = "stats",
-    params(("program_id" = Option<Uuid>, Query), ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query)),
-    responses((status = 200, body = Overview), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/stats/overview")]
+get "/stats/overview", tag = "stats",
+params(("program_id" = Option<Uuid>, Query), ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query)),
+ok((status = 200, body = Overview)), fails[422], may = Stats Read;
 async fn overview(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
-    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &[])?;
     let dated = s.from.is_some() || s.to.is_some();
     let over = Over::scoped(&s);
@@ -494,22 +487,16 @@ async fn overview(call: Call, query: web::Query<HashMap<String, String>>) -> Ans
         exchanges: exchanges.into(),
     })
 }
+}
 
+crate::endpoint! {
 /// Enrollments per key, with a count per status. `program_id`, `from` and
 /// `to` keep the cohorts of a programme or starting in a period; `month`
 /// is the month a cohort starts.
-#[utoipa::path(
-    tag = "stats",
-    params(
-        ("group_by" = String, Query, description = "country, region, gender, institution, program, cohort or month"),
-        ("program_id" = Option<Uuid>, Query), ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query),
-    ),
-    responses((status = 200, body = Groups), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/stats/enrollments")]
+get "/stats/enrollments", tag = "stats",
+params(("group_by" = String, Query, description = "country, region, gender, institution, program, cohort or month"), ("program_id" = Option<Uuid>, Query), ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query)),
+ok((status = 200, body = Groups)), fails[422], may = Stats Read;
 async fn enrollments_by(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
-    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     let s = scope(&query, &["group_by"])?;
     let group_by = query
         .get("group_by")
@@ -589,6 +576,7 @@ async fn enrollments_by(call: Call, query: web::Query<HashMap<String, String>>) 
         items,
     })
 }
+}
 
 /// One integer a query selects as `n`.
 #[derive(QueryableByName)]
@@ -597,16 +585,12 @@ struct Number {
     n: i32,
 }
 
+crate::endpoint! {
 /// One cohort: fill, waitlist, attendance, completion, who is in it.
-#[utoipa::path(
-    tag = "stats",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = CohortStats), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/stats/cohorts/{id}")]
+get "/stats/cohorts/{id}", tag = "stats",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = CohortStats)), fails[404], may = Stats Read;
 async fn cohort(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     let mut conn = call.reader().await?;
     let query =
         sql_query("SELECT capacity AS n FROM cohorts WHERE id = $1").bind::<SqlUuid, _>(*id);
@@ -640,6 +624,7 @@ async fn cohort(call: Call, id: web::Path<Uuid>) -> Answer {
         suppressed: small_country || small_gender,
     })
 }
+}
 
 /// Folds the tally deltas the triggers appended into the tallies; the
 /// worker calls it every few seconds. Returns how many tallies changed.
@@ -667,17 +652,13 @@ struct Flow {
     n: i64,
 }
 
+crate::endpoint! {
 /// Exchanges per (sending country, receiving country), with a count per
 /// status; `year` narrows to exchanges starting that year.
-#[utoipa::path(
-    tag = "stats",
-    params(("year" = Option<i32>, Query)),
-    responses((status = 200, body = Flows), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/stats/exchanges/flows")]
+get "/stats/exchanges/flows", tag = "stats",
+params(("year" = Option<i32>, Query)),
+ok((status = 200, body = Flows)), fails[422], may = Stats Read;
 async fn flows(call: Call, query: web::Query<HashMap<String, String>>) -> Answer {
-    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     let smallest = policy::smallest_cell(&call.ctx.caller, call.state.settings.stats.min_cell);
     let year: Option<i32> = match query.get("year") {
         Some(y) => Some(
@@ -718,6 +699,7 @@ async fn flows(call: Call, query: web::Query<HashMap<String, String>>) -> Answer
         .collect();
     api::ok(&Flows { year, items })
 }
+}
 
 #[derive(QueryableByName)]
 struct IncubatorRow {
@@ -735,15 +717,11 @@ struct IncubatorRow {
     funding: BigDecimal,
 }
 
+crate::endpoint! {
 /// Per incubator: ventures by status, jobs created, funding raised.
-#[utoipa::path(
-    tag = "stats",
-    responses((status = 200, body = Incubators), (status = 401, body = Problem), (status = 403, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/stats/incubators")]
+get "/stats/incubators", tag = "stats",
+ok((status = 200, body = Incubators)), may = Stats Read;
 async fn incubators(call: Call) -> AppResult<HttpResponse> {
-    may(&call.ctx.caller, Resource::Stats, Action::Read)?;
     let mut conn = call.reader().await?;
     let rows: Vec<IncubatorRow> = sql_query(
         "SELECT i.id, i.name, v.status, count(v.id) AS n, COALESCE(sum(v.jobs_created), 0)::bigint AS jobs, \
@@ -788,6 +766,7 @@ async fn incubators(call: Call) -> AppResult<HttpResponse> {
         })
         .collect();
     api::ok(&Incubators { items })
+}
 }
 
 /// Routes of this module.

@@ -22,9 +22,7 @@ use crate::{
     auth::{
         policy::{may, Action, Resource, Scope},
         scope::Scoped,
-        Call,
     },
-    error::Problem,
     exchanges::model::Exchange,
     resources::{self, model::ResourceKind},
     schema::{exchanges, ventures},
@@ -142,19 +140,12 @@ struct Row {
     revoked_at: Option<DateTime<Utc>>,
 }
 
+crate::endpoint! {
 /// The journey of a trainee.
-#[utoipa::path(
-    tag = "trainees",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Journey),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/trainees/{id}/journey")]
+get "/trainees/{id}/journey", tag = "trainees",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = Journey)), fails[404], may = Trainee Read as scope;
 pub(crate) async fn journey(call: Call, id: web::Path<Uuid>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Trainee, Action::Read)?;
     // Each part of the journey stays in the call.ctx.caller's scope of its kind: a
     // partner sees its own institution's enrollments of the trainee and the
     // exchanges its institution takes part in.
@@ -256,4 +247,5 @@ pub(crate) async fn journey(call: Call, id: web::Path<Uuid>) -> Answer {
         steps,
         materials,
     })
+}
 }

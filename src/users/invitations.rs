@@ -26,8 +26,8 @@ use crate::{
     audit::{self, Actor},
     auth::{
         password,
-        policy::{self, may, Action, Resource, Scope},
-        secret, Call, Role,
+        policy::{self, Scope},
+        secret, Role,
     },
     email::{self, Outgoing},
     error::{AppError, AppResult, Conflict, Problem},
@@ -104,21 +104,11 @@ pub struct InvitationInput {
     unknown: Unknown,
 }
 
+crate::endpoint! {
 /// Invites someone; the invitation email is queued with it.
-#[utoipa::path(
-    tag = "users",
-    request_body = InvitationInput,
-    responses(
-        (status = 201, body = Invitation, headers(("Location" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem, description = "A user with this email exists"),
-        (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/invitations")]
+post "/invitations", tag = "users", body = InvitationInput,
+ok((status = 201, body = Invitation, headers(("Location" = String)))), fails[409: "A user with this email exists", 422], may = Invitation Create;
 async fn create_invitation(call: Call, body: web::Json<InvitationInput>) -> Answer {
-    may(&call.ctx.caller, Resource::Invitation, Action::Create)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let email = c.required("email", body.email);
@@ -226,20 +216,14 @@ async fn create_invitation(call: Call, body: web::Json<InvitationInput>) -> Answ
         &invitation,
     )
 }
+}
 
+crate::endpoint! {
 /// Reads an invitation, to see whether it was accepted.
-#[utoipa::path(
-    tag = "users",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Invitation),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/invitations/{id}")]
+get "/invitations/{id}", tag = "users",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = Invitation)), fails[404], may = Invitation Read as scope;
 async fn get_invitation(call: Call, id: web::Path<Uuid>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Invitation, Action::Read)?;
     let mut conn = call.conn().await?;
     let mut query = invitations::table
         .find(*id)
@@ -251,6 +235,7 @@ async fn get_invitation(call: Call, id: web::Path<Uuid>) -> Answer {
         _ => return Err(AppError::NotFound),
     }
     api::record(&call.req, &query.first::<Invitation>(&mut conn).await?)
+}
 }
 
 /// The body of `POST /auth/invitations/accept`.

@@ -18,11 +18,7 @@ use crate::{
         Answer,
     },
     audit,
-    auth::{
-        password,
-        policy::{may, Action, Resource},
-        sessions, throttle, Call, Ctx, Role,
-    },
+    auth::{password, sessions, throttle, Call, Ctx, Role},
     error::{AppError, AppResult, Problem},
     schema::users,
     store::Changes as _,
@@ -219,24 +215,12 @@ static LIST: ListSpec = ListSpec {
     updated_column: Some("updated_at"),
 };
 
+crate::endpoint! {
 /// Lists users.
-#[utoipa::path(
-    tag = "users",
-    params(
-        CommonListParams,
-        ("role" = Option<Role>, Query),
-        ("institution_id" = Option<Uuid>, Query),
-        ("disabled" = Option<bool>, Query),
-    ),
-    responses(
-        (status = 200, body = Page<User>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/users")]
+get "/users", tag = "users",
+params(CommonListParams, ("role" = Option<Role>, Query), ("institution_id" = Option<Uuid>, Query), ("disabled" = Option<bool>, Query)),
+ok((status = 200, body = Page<User>)), fails[422], may = User Read;
 async fn list_users(call: Call, query: ListQuery) -> Answer {
-    may(&call.ctx.caller, Resource::User, Action::Read)?;
     let mut params = ListParams::parse(query.into_inner(), &LIST);
     let role: Option<Role> = params.filter("role");
     let institution_id: Option<Uuid> = params.filter("institution_id");
@@ -258,22 +242,17 @@ async fn list_users(call: Call, query: ListQuery) -> Answer {
     let mut conn = call.conn().await?;
     api::page(&list::fetch(&mut conn, &params, build, User::from).await?)
 }
+}
 
+crate::endpoint! {
 /// Reads a user.
-#[utoipa::path(
-    tag = "users",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = User),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/users/{id}")]
+get "/users/{id}", tag = "users",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = User)), fails[404], may = User Read;
 async fn get_user(call: Call, id: web::Path<Uuid>) -> Answer {
-    may(&call.ctx.caller, Resource::User, Action::Read)?;
     let mut conn = call.conn().await?;
     api::record(&call.req, &User::from(super::row(&mut conn, *id).await?))
+}
 }
 
 /// The body of `PATCH /users/{id}`.
@@ -296,22 +275,13 @@ pub struct UserInput {
     unknown: Unknown,
 }
 
+crate::endpoint! {
 /// Changes a user's role, institution, trainee record, name, language or
 /// whether it is disabled. Role changes and disabling end its sessions.
-#[utoipa::path(
-    tag = "users",
-    request_body = UserInput,
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses(
-        (status = 200, body = User),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 412, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[patch("/users/{id}")]
+patch "/users/{id}", tag = "users", body = UserInput,
+params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+ok((status = 200, body = User)), fails[404, 412, 422], may = User Update;
 async fn update_user(call: Call, id: web::Path<Uuid>, body: web::Json<UserInput>) -> Answer {
-    may(&call.ctx.caller, Resource::User, Action::Update)?;
     let expected = api::if_match(&call.req)?;
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
@@ -347,6 +317,7 @@ async fn update_user(call: Call, id: web::Path<Uuid>, body: web::Json<UserInput>
     let mut conn = call.conn().await?;
     let updated = apply(&mut conn, &call.ctx, *id, expected, changes).await?;
     api::record(&call.req, &updated)
+}
 }
 
 /// Routes of this module.

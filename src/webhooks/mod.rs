@@ -23,8 +23,7 @@ use crate::{
     },
     audit::Actor,
     auth::policy::{may, Action, Resource},
-    auth::Call,
-    error::{AppError, AppResult, Problem},
+    error::{AppError, AppResult},
     store::{self, Record},
 };
 use delivery::WebhookDelivery;
@@ -82,39 +81,22 @@ async fn check_resolved(url: &str, allowed: &[String]) -> AppResult<()> {
     Ok(())
 }
 
+crate::endpoint! {
 /// Lists the subscriptions: admins all, partner staff their institution's.
-#[utoipa::path(
-    tag = "webhooks",
-    params(
-        crate::api::list::CommonListParams,
-        ("active" = Option<bool>, Query),
-        ("institution_id" = Option<Uuid>, Query),
-    ),
-    responses(
-        (status = 200, body = crate::api::list::Page<Subscription>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/webhooks")]
+get "/webhooks", tag = "webhooks",
+params(crate::api::list::CommonListParams, ("active" = Option<bool>, Query), ("institution_id" = Option<Uuid>, Query)),
+ok((status = 200, body = crate::api::list::Page<Subscription>)), fails[422];
 async fn list_webhooks(call: Call, query: ListQuery) -> Answer {
     collection::list::<Subscription>(&call, query).await
 }
+}
 
+crate::endpoint! {
 /// Subscribes a system to events; the answer carries the signing secret,
 /// this once.
-#[utoipa::path(
-    tag = "webhooks",
-    request_body = SubscriptionInput,
-    responses(
-        (status = 201, body = WithSecret, headers(("Location" = String), ("ETag" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/webhooks")]
+post "/webhooks", tag = "webhooks", body = SubscriptionInput,
+ok((status = 201, body = WithSecret, headers(("Location" = String), ("ETag" = String)))), fails[422], may = Webhook Create as scope;
 async fn create_webhook(call: Call, body: web::Json<SubscriptionInput>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Create)?;
     let allowed = &call.state.settings.webhooks.allow_http_hosts;
     let new = body
         .into_inner()
@@ -133,42 +115,28 @@ async fn create_webhook(call: Call, body: web::Json<SubscriptionInput>) -> Answe
         },
     )
 }
+}
 
+crate::endpoint! {
 /// Reads a subscription (never its secret).
-#[utoipa::path(
-    tag = "webhooks",
-    params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header)),
-    responses(
-        (status = 200, body = Subscription, headers(("ETag" = String))),
-        (status = 304, description = "Not modified"),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/webhooks/{id}")]
+get "/webhooks/{id}", tag = "webhooks",
+params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header)),
+ok((status = 200, body = Subscription, headers(("ETag" = String))), (status = 304, description = "Not modified")), fails[404];
 async fn get_webhook(call: Call, id: web::Path<Uuid>) -> Answer {
     collection::get::<Subscription>(&call, *id).await
 }
+}
 
+crate::endpoint! {
 /// Changes a subscription's URL, events, description or `active`.
-#[utoipa::path(
-    tag = "webhooks",
-    request_body = SubscriptionInput,
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses(
-        (status = 200, body = Subscription, headers(("ETag" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 412, body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[patch("/webhooks/{id}")]
+patch "/webhooks/{id}", tag = "webhooks", body = SubscriptionInput,
+params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+ok((status = 200, body = Subscription, headers(("ETag" = String)))), fails[404, 412, 422], may = Webhook Update as scope;
 async fn update_webhook(
     call: Call,
     id: web::Path<Uuid>,
     body: web::Json<SubscriptionInput>,
 ) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Update)?;
     let expected = api::if_match(&call.req)?;
     let allowed = &call.state.settings.webhooks.allow_http_hosts;
     let changes = body.into_inner().into_changes_with(allowed)?;
@@ -181,61 +149,37 @@ async fn update_webhook(
         store::update(&mut conn, &actor, scope, *id, expected, changes).await?;
     api::record(&call.req, &updated)
 }
+}
 
+crate::endpoint! {
 /// Removes a subscription.
-#[utoipa::path(
-    tag = "webhooks",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 412, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[delete("/webhooks/{id}")]
+delete "/webhooks/{id}", tag = "webhooks",
+params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+ok((status = 204, description = "Removed")), fails[404, 412];
 async fn delete_webhook(call: Call, id: web::Path<Uuid>) -> Answer {
     collection::delete::<Subscription>(&call, *id).await
 }
+}
 
+crate::endpoint! {
 /// Replaces the signing secret; the answer carries the new one, this once.
-#[utoipa::path(
-    tag = "webhooks",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = Secret),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/webhooks/{id}/rotate-secret")]
+post "/webhooks/{id}/rotate-secret", tag = "webhooks",
+params(("id" = Uuid, Path)),
+ok((status = 200, body = Secret)), fails[404], may = Webhook Update as scope;
 async fn rotate_secret(call: Call, id: web::Path<Uuid>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Update)?;
     let secret = model::new_secret();
     let mut conn = call.conn().await?;
     repo::rotate_secret(&mut conn, &Actor::from(&call.ctx), scope, *id, &secret).await?;
     api::ok(&Secret { secret })
 }
+}
 
+crate::endpoint! {
 /// The delivery log of a subscription, oldest first (`sort=-created_at`
 /// for the latest): each delivery's status, attempts and last answer.
-#[utoipa::path(
-    tag = "webhooks",
-    params(
-        ("id" = Uuid, Path),
-        crate::api::list::CommonListParams,
-        ("status" = Option<String>, Query, description = "pending, delivered or failed"),
-        ("event_type" = Option<String>, Query),
-        ("record_id" = Option<Uuid>, Query),
-    ),
-    responses(
-        (status = 200, body = crate::api::list::Page<WebhookDelivery>),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/webhooks/{id}/deliveries")]
+get "/webhooks/{id}/deliveries", tag = "webhooks",
+params(("id" = Uuid, Path), crate::api::list::CommonListParams, ("status" = Option<String>, Query, description = "pending, delivered or failed"), ("event_type" = Option<String>, Query), ("record_id" = Option<Uuid>, Query)),
+ok((status = 200, body = crate::api::list::Page<WebhookDelivery>)), fails[404, 422];
 async fn list_deliveries(call: Call, id: web::Path<Uuid>, query: ListQuery) -> Answer {
     use crate::api::collection::Filter;
     let scope = may(&call.ctx.caller, Resource::Webhook, Action::Read)?;
@@ -247,27 +191,22 @@ async fn list_deliveries(call: Call, id: web::Path<Uuid>, query: ListQuery) -> A
     let build = || delivery::of(id, &filter);
     api::page(&list::fetch(&mut conn, &params, build, |d: WebhookDelivery| d).await?)
 }
+}
 
+crate::endpoint! {
 /// Sends a delivery again, now, with the same `webhook-id`: one more
 /// attempt, whatever its status.
-#[utoipa::path(
-    tag = "webhooks",
-    params(("id" = Uuid, Path), ("delivery_id" = Uuid, Path)),
-    responses(
-        (status = 202, body = WebhookDelivery),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
+post "/webhooks/{id}/deliveries/{delivery_id}/retry", tag = "webhooks",
+params(("id" = Uuid, Path), ("delivery_id" = Uuid, Path)),
+ok((status = 202, body = WebhookDelivery)), fails[404], may = Webhook Update as scope;
 async fn retry_delivery(call: Call, path: web::Path<(Uuid, Uuid)>) -> Answer {
-    let scope = may(&call.ctx.caller, Resource::Webhook, Action::Update)?;
     let (id, delivery_id) = path.into_inner();
     let mut conn = call.conn().await?;
     let again = repo::retry(&mut conn, &Actor::from(&call.ctx), scope, id, delivery_id).await?;
     let mut res = api::ok(&again)?;
     *res.status_mut() = actix_web::http::StatusCode::ACCEPTED;
     Ok(res)
+}
 }
 
 /// Routes of this module.
