@@ -242,49 +242,31 @@ macro_rules! lifecycle_routes {
         move = $move:ident($move_doc:literal),
         history = $history:ident($history_doc:literal) $(,)?
     ) => {
-        #[doc = $move_doc]
-        #[utoipa::path(
-            tag = $tag,
-            request_body = $crate::lifecycle::MoveInput,
-            params(("id" = uuid::Uuid, Path)),
-            responses(
-                (status = 200, body = $record),
-                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
-                (status = 404, body = $crate::error::Problem),
-                (status = 409, body = $crate::error::Problem, description = "Illegal move (`allowed` lists the legal ones), or a rule of the move"),
-                (status = 422, body = $crate::error::Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[post($path)]
-        async fn $move(
-            call: $crate::auth::Call,
-            id: actix_web::web::Path<uuid::Uuid>,
-            body: actix_web::web::Json<$crate::lifecycle::MoveInput>,
-        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            use $crate::auth::policy::Resource;
-            let body = body.into_inner();
-            $crate::api::collection::move_to::<$record>(&call, Resource::$resource, *id, body).await
+        $crate::endpoint! {
+            #[doc = $move_doc]
+            post $path, tag = $tag, body = $crate::lifecycle::MoveInput, params(("id" = uuid::Uuid, Path)),
+            ok((status = 200, body = $record)),
+            fails[404, 409: "Illegal move (`allowed` lists the legal ones), or a rule of the move", 422];
+            async fn $move(
+                call: Call,
+                id: actix_web::web::Path<uuid::Uuid>,
+                body: actix_web::web::Json<$crate::lifecycle::MoveInput>,
+            ) -> $crate::api::Answer {
+                use $crate::auth::policy::Resource;
+                let body = body.into_inner();
+                $crate::api::collection::move_to::<$record>(&call, Resource::$resource, *id, body).await
+            }
         }
 
-        #[doc = $history_doc]
-        #[utoipa::path(
-            tag = $tag,
-            params(("id" = uuid::Uuid, Path)),
-            responses(
-                (status = 200, body = $crate::api::list::Items<$crate::lifecycle::Move>, description = "The moves, oldest first"),
-                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
-                (status = 404, body = $crate::error::Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[get($path)]
-        async fn $history(
-            call: $crate::auth::Call,
-            id: actix_web::web::Path<uuid::Uuid>,
-        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            use $crate::auth::policy::Resource;
-            $crate::api::collection::history::<$record>(&call, Resource::$resource, *id).await
+        $crate::endpoint! {
+            #[doc = $history_doc]
+            get $path, tag = $tag, params(("id" = uuid::Uuid, Path)),
+            ok((status = 200, body = $crate::api::list::Items<$crate::lifecycle::Move>, description = "The moves, oldest first")),
+            fails[404];
+            async fn $history(call: Call, id: actix_web::web::Path<uuid::Uuid>) -> $crate::api::Answer {
+                use $crate::auth::policy::Resource;
+                $crate::api::collection::history::<$record>(&call, Resource::$resource, *id).await
+            }
         }
     };
 }
@@ -322,109 +304,60 @@ macro_rules! collection_routes {
             move = $move($move_doc), history = $history($history_doc),
         );)?
 
-        #[doc = $list_doc]
-        #[utoipa::path(
-            tag = $tag,
-            params($crate::api::list::CommonListParams $(, $param)*),
-            responses(
-                (status = 200, body = $crate::api::list::Page<$record>, description = $list_about),
-                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
-                (status = 422, body = $crate::error::Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[get($path)]
-        async fn $list(
-            call: $crate::auth::Call,
-            query: $crate::api::list::ListQuery,
-        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::list::<$record>(&call, query).await
+        $crate::endpoint! {
+            #[doc = $list_doc]
+            get $path, tag = $tag, params($crate::api::list::CommonListParams $(, $param)*),
+            ok((status = 200, body = $crate::api::list::Page<$record>, description = $list_about)),
+            fails[422];
+            async fn $list(call: Call, query: $crate::api::list::ListQuery) -> $crate::api::Answer {
+                $crate::api::collection::list::<$record>(&call, query).await
+            }
         }
 
-        #[doc = $create_doc]
-        #[utoipa::path(
-            tag = $tag,
-            request_body = $input,
+        $crate::endpoint! {
+            #[doc = $create_doc]
+            post $path, tag = $tag, body = $input,
             params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for 24 h")),
-            responses(
-                (status = 201, body = $record, headers(("Location" = String), ("ETag" = String))),
-                (status = 400, body = $crate::error::Problem), (status = 401, body = $crate::error::Problem),
-                (status = 403, body = $crate::error::Problem), (status = 409, body = $crate::error::Problem),
-                (status = 413, body = $crate::error::Problem), (status = 415, body = $crate::error::Problem),
-                (status = 422, body = $crate::error::Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[post($path)]
-        async fn $create(
-            call: $crate::auth::Call,
-            body: actix_web::web::Json<$input>,
-        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::create::<$record>(&call, body.into_inner()).await
+            ok((status = 201, body = $record, headers(("Location" = String), ("ETag" = String)))),
+            fails[400, 409, 413, 415, 422];
+            async fn $create(call: Call, body: actix_web::web::Json<$input>) -> $crate::api::Answer {
+                $crate::api::collection::create::<$record>(&call, body.into_inner()).await
+            }
         }
 
-        #[doc = $get_doc]
-        #[utoipa::path(
-            tag = $tag,
-            params(("id" = uuid::Uuid, Path), ("If-None-Match" = Option<String>, Header)),
-            responses(
-                (status = 200, body = $record, headers(("ETag" = String))),
-                (status = 304, description = "Not modified"),
-                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
-                (status = 404, body = $crate::error::Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[get($item)]
-        async fn $get(
-            call: $crate::auth::Call,
-            id: actix_web::web::Path<uuid::Uuid>,
-        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::get::<$record>(&call, *id).await
+        $crate::endpoint! {
+            #[doc = $get_doc]
+            get $item, tag = $tag, params(("id" = uuid::Uuid, Path), ("If-None-Match" = Option<String>, Header)),
+            ok((status = 200, body = $record, headers(("ETag" = String))), (status = 304, description = "Not modified")),
+            fails[404];
+            async fn $get(call: Call, id: actix_web::web::Path<uuid::Uuid>) -> $crate::api::Answer {
+                $crate::api::collection::get::<$record>(&call, *id).await
+            }
         }
 
-        #[doc = $update_doc]
-        #[utoipa::path(
-            tag = $tag,
-            request_body = $input,
+        $crate::endpoint! {
+            #[doc = $update_doc]
+            patch $item, tag = $tag, body = $input,
             params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if stale")),
-            responses(
-                (status = 200, body = $record, headers(("ETag" = String))),
-                (status = 400, body = $crate::error::Problem), (status = 401, body = $crate::error::Problem),
-                (status = 403, body = $crate::error::Problem), (status = 404, body = $crate::error::Problem),
-                (status = 409, body = $crate::error::Problem), (status = 412, body = $crate::error::Problem),
-                (status = 422, body = $crate::error::Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[patch($item)]
-        async fn $update(
-            call: $crate::auth::Call,
-            id: actix_web::web::Path<uuid::Uuid>,
-            body: actix_web::web::Json<$input>,
-        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::update::<$record>(&call, *id, body.into_inner()).await
+            ok((status = 200, body = $record, headers(("ETag" = String)))),
+            fails[400, 404, 409, 412, 422];
+            async fn $update(
+                call: Call,
+                id: actix_web::web::Path<uuid::Uuid>,
+                body: actix_web::web::Json<$input>,
+            ) -> $crate::api::Answer {
+                $crate::api::collection::update::<$record>(&call, *id, body.into_inner()).await
+            }
         }
 
-        #[doc = $delete_doc]
-        #[utoipa::path(
-            tag = $tag,
-            params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header)),
-            responses(
-                (status = 204, description = "Removed"),
-                (status = 401, body = $crate::error::Problem), (status = 403, body = $crate::error::Problem),
-                (status = 404, body = $crate::error::Problem),
-                (status = 409, body = $crate::error::Problem, description = "Other records refer to it"),
-                (status = 412, body = $crate::error::Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[delete($item)]
-        async fn $delete(
-            call: $crate::auth::Call,
-            id: actix_web::web::Path<uuid::Uuid>,
-        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::api::collection::delete::<$record>(&call, *id).await
+        $crate::endpoint! {
+            #[doc = $delete_doc]
+            delete $item, tag = $tag, params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header)),
+            ok((status = 204, description = "Removed")),
+            fails[404, 409: "Other records refer to it", 412];
+            async fn $delete(call: Call, id: actix_web::web::Path<uuid::Uuid>) -> $crate::api::Answer {
+                $crate::api::collection::delete::<$record>(&call, *id).await
+            }
         }
     };
 }

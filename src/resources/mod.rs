@@ -174,50 +174,31 @@ macro_rules! holder_routes {
             cfg.service($list).service($link).service($unlink);
         }
 
-        #[doc = $list_doc]
-        #[utoipa::path(
-            tag = "resources",
-            params(("id" = Uuid, Path)),
-            responses(
-                (status = 200, body = Items<KnowledgeResource>),
-                (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[get($list_path)]
-        async fn $list(call: Call, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
-            linked(&call, Holder::$holder, *id).await
+        $crate::endpoint! {
+            #[doc = $list_doc]
+            get $list_path, tag = "resources", params(("id" = Uuid, Path)),
+            ok((status = 200, body = Items<KnowledgeResource>)), fails[404];
+            async fn $list(call: Call, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+                linked(&call, Holder::$holder, *id).await
+            }
         }
 
-        #[doc = $link_doc]
-        #[utoipa::path(
-            tag = "resources",
-            params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
-            responses(
-                (status = 204, description = "Linked"),
-                (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-                (status = 409, body = Problem, description = "The resource is not published"),
-            ),
-            security(("bearer" = []))
-        )]
-        #[put($link_path)]
-        async fn $link(call: Call, ids: web::Path<(Uuid, Uuid)>) -> AppResult<HttpResponse> {
-            relink(&call, Holder::$holder, *ids, true).await
+        $crate::endpoint! {
+            #[doc = $link_doc]
+            put $link_path, tag = "resources", params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
+            ok((status = 204, description = "Linked")), fails[404, 409: "The resource is not published"];
+            async fn $link(call: Call, ids: web::Path<(Uuid, Uuid)>) -> AppResult<HttpResponse> {
+                relink(&call, Holder::$holder, *ids, true).await
+            }
         }
 
-        #[doc = $unlink_doc]
-        #[utoipa::path(
-            tag = "resources",
-            params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
-            responses(
-                (status = 204, description = "Unlinked"),
-                (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-            ),
-            security(("bearer" = []))
-        )]
-        #[delete($link_path)]
-        async fn $unlink(call: Call, ids: web::Path<(Uuid, Uuid)>) -> AppResult<HttpResponse> {
-            relink(&call, Holder::$holder, *ids, false).await
+        $crate::endpoint! {
+            #[doc = $unlink_doc]
+            delete $link_path, tag = "resources", params(("id" = Uuid, Path), ("resource_id" = Uuid, Path)),
+            ok((status = 204, description = "Unlinked")), fails[404];
+            async fn $unlink(call: Call, ids: web::Path<(Uuid, Uuid)>) -> AppResult<HttpResponse> {
+                relink(&call, Holder::$holder, *ids, false).await
+            }
         }
     };
 }
