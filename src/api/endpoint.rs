@@ -16,11 +16,16 @@
 ///
 /// Every such operation takes the bearer scheme and may answer 401 (no
 /// valid token) and 403 (the role may not): both are listed with the
-/// `fails` given (a status, or `status: "why"`). `may = Resource Action`
+/// `fails` given (a status, `status: "why"`, or either followed by more
+/// of the response in parentheses, such as its headers). `may = Resource Action`
 /// asks the role table before the handler's body runs, `as scope` keeping
 /// the scope it grants; the handler's first argument is the [`Call`]
 /// (`crate::auth::Call`). The calling module imports actix's route
 /// attribute of the method.
+///
+/// `public post "/auth/..."` declares an operation open to anyone, with a
+/// JSON body: the handler names the state, the request and the body it
+/// takes (`async fn login(state, req, body)`).
 ///
 /// [`Call`]: crate::auth::Call
 #[macro_export]
@@ -31,7 +36,7 @@ macro_rules! endpoint {
         $(, body = $req:ty)?
         $(, params($($param:tt)*))?
         , ok($($ok:tt)*)
-        $(, fails[$($code:literal $(: $why:literal)?),* $(,)?])?
+        $(, fails[$($code:literal $(: $why:literal)? $(($($more:tt)*))?),* $(,)?])?
         $(, may = $resource:ident $action:ident $(as $scope:ident)?)?;
         $vis:vis async fn $name:ident($call:ident: Call $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty $body:block
     ) => {
@@ -44,7 +49,9 @@ macro_rules! endpoint {
                 $($ok)*,
                 (status = 401, body = $crate::error::Problem),
                 (status = 403, body = $crate::error::Problem),
-                $($((status = $code, body = $crate::error::Problem $(, description = $why)?),)*)?
+                $($(
+                    (status = $code, body = $crate::error::Problem $(, description = $why)? $(, $($more)*)?),
+                )*)?
             ),
             security(("bearer" = []))
         )]
@@ -53,6 +60,28 @@ macro_rules! endpoint {
             $($crate::endpoint!(@may $call, $resource, $action $(, $scope)?);)?
             $body
         }
+    };
+    (
+        $(#[$meta:meta])*
+        public $method:ident $path:literal, tag = $tag:literal, body = $req:ty,
+        ok($($ok:tt)*), fails[$($code:literal $(: $why:literal)? $(($($more:tt)*))?),* $(,)?];
+        async fn $name:ident($state:ident, $http:ident, $body:ident) $block:block
+    ) => {
+        $(#[$meta])*
+        #[utoipa::path(
+            tag = $tag,
+            request_body = $req,
+            responses(
+                $($ok)*,
+                $((status = $code, body = $crate::error::Problem $(, description = $why)? $(, $($more)*)?),)*
+            )
+        )]
+        #[$method($path)]
+        async fn $name(
+            $state: actix_web::web::Data<$crate::state::AppState>,
+            $http: actix_web::HttpRequest,
+            $body: actix_web::web::Json<$req>,
+        ) -> $crate::api::Answer $block
     };
     (@may $call:ident, $resource:ident, $action:ident) => {
         $crate::endpoint!(@may $call, $resource, $action, _);

@@ -24,7 +24,7 @@ use crate::{
     },
     audit::{self, Actor},
     email::{self, Outgoing},
-    error::{AppError, AppResult, Problem},
+    error::{AppError, AppResult},
     schema::{password_resets, users as users_table},
     state::AppState,
     telemetry::RequestId,
@@ -96,24 +96,12 @@ fn pair(
 
 const WRONG: &str = "The email or password is wrong.";
 
+crate::endpoint! {
 /// Exchanges email and password for a token pair. Five failures for an
 /// address within 15 minutes lock it (429) until the window ends.
-#[utoipa::path(
-    tag = "auth",
-    request_body = LoginInput,
-    responses(
-        (status = 200, body = TokenPair),
-        (status = 401, body = Problem, description = "Wrong email or password; which one is never told"),
-        (status = 422, body = Problem),
-        (status = 429, body = Problem, headers(("Retry-After" = u64))),
-    )
-)]
-#[post("/auth/login")]
-async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Json<LoginInput>,
-) -> AppResult<HttpResponse> {
+public post "/auth/login", tag = "auth", body = LoginInput,
+ok((status = 200, body = TokenPair)), fails[401: "Wrong email or password; which one is never told", 422, 429(headers(("Retry-After" = u64)))];
+async fn login(state, req, body) {
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let email = c.required("email", body.email);
@@ -175,6 +163,7 @@ async fn login(
     let user = users::row(&mut conn, user.id).await?;
     pair(&state, user, login)
 }
+}
 
 /// A refresh or logout request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -192,22 +181,12 @@ fn refresh_token_of(body: RefreshInput) -> AppResult<String> {
     c.finish(|| token)
 }
 
+crate::endpoint! {
 /// Exchanges a refresh token for a new pair; the old one dies. Presenting a
 /// dead one again revokes every token of that login.
-#[utoipa::path(
-    tag = "auth",
-    request_body = RefreshInput,
-    responses(
-        (status = 200, body = TokenPair),
-        (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem),
-    )
-)]
-#[post("/auth/refresh")]
-async fn refresh(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Json<RefreshInput>,
-) -> AppResult<HttpResponse> {
+public post "/auth/refresh", tag = "auth", body = RefreshInput,
+ok((status = 200, body = TokenPair)), fails[401, 422, 429];
+async fn refresh(state, req, body) {
     let token = refresh_token_of(body.into_inner())?;
     let mut conn = state.pool.get().await?;
     match sessions::refresh(&mut conn, &token).await? {
@@ -238,19 +217,13 @@ async fn refresh(
         )),
     }
 }
+}
 
+crate::endpoint! {
 /// Ends the login a refresh token belongs to.
-#[utoipa::path(
-    tag = "auth",
-    request_body = RefreshInput,
-    responses((status = 204, description = "Logged out"), (status = 422, body = Problem), (status = 429, body = Problem))
-)]
-#[post("/auth/logout")]
-async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Json<RefreshInput>,
-) -> AppResult<HttpResponse> {
+public post "/auth/logout", tag = "auth", body = RefreshInput,
+ok((status = 204, description = "Logged out")), fails[422, 429];
+async fn logout(state, req, body) {
     let token = refresh_token_of(body.into_inner())?;
     let mut conn = state.pool.get().await?;
     if let Some(user_id) = sessions::logout(&mut conn, &token).await? {
@@ -266,6 +239,7 @@ async fn logout(
     }
     Ok(HttpResponse::NoContent().finish())
 }
+}
 
 /// Asks for a password reset link.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -277,20 +251,13 @@ pub struct ResetInput {
     unknown: Unknown,
 }
 
+crate::endpoint! {
 /// Emails a reset link valid for one hour to a known, enabled account, at
 /// most three an hour. The answer is the same whether or not the address
 /// exists or the limit is met.
-#[utoipa::path(
-    tag = "auth",
-    request_body = ResetInput,
-    responses((status = 202, description = "Accepted"), (status = 422, body = Problem), (status = 429, body = Problem))
-)]
-#[post("/auth/password-reset")]
-async fn request_reset(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Json<ResetInput>,
-) -> AppResult<HttpResponse> {
+public post "/auth/password-reset", tag = "auth", body = ResetInput,
+ok((status = 202, description = "Accepted")), fails[422, 429];
+async fn request_reset(state, req, body) {
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let email = c.required("email", body.email);
@@ -305,6 +272,7 @@ async fn request_reset(
         }
     });
     Ok(HttpResponse::Accepted().finish())
+}
 }
 
 /// Issues a reset link to `email`'s account, if it has a usable one and has
@@ -383,22 +351,11 @@ pub struct ResetConfirmInput {
     unknown: Unknown,
 }
 
+crate::endpoint! {
 /// Sets the new password and ends every session of the user.
-#[utoipa::path(
-    tag = "auth",
-    request_body = ResetConfirmInput,
-    responses(
-        (status = 204, description = "Password set"),
-        (status = 401, body = Problem, description = "Unknown, used or expired token"),
-        (status = 422, body = Problem), (status = 429, body = Problem),
-    )
-)]
-#[post("/auth/password-reset/confirm")]
-async fn confirm_reset(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Json<ResetConfirmInput>,
-) -> AppResult<HttpResponse> {
+public post "/auth/password-reset/confirm", tag = "auth", body = ResetConfirmInput,
+ok((status = 204, description = "Password set")), fails[401: "Unknown, used or expired token", 422, 429];
+async fn confirm_reset(state, req, body) {
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let token = c.required("token", body.token);
@@ -457,6 +414,7 @@ async fn confirm_reset(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
 }
 
 /// Routes of this module.

@@ -3,7 +3,7 @@
 //! that expires after 7 days.
 
 use crate::db::Prepare;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web};
 use chrono::{DateTime, Duration, Utc};
 use diesel::{
     ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
@@ -30,9 +30,8 @@ use crate::{
         secret, Role,
     },
     email::{self, Outgoing},
-    error::{AppError, AppResult, Conflict, Problem},
+    error::{AppError, Conflict},
     schema::{invitations, users},
-    state::AppState,
     telemetry::RequestId,
     types::{Email, Locale, Name},
 };
@@ -253,22 +252,11 @@ pub struct AcceptInput {
     unknown: Unknown,
 }
 
+crate::endpoint! {
 /// Accepts an invitation: creates the account with the chosen password.
-#[utoipa::path(
-    tag = "auth",
-    request_body = AcceptInput,
-    responses(
-        (status = 201, body = User, headers(("Location" = String))),
-        (status = 401, body = Problem, description = "Unknown, used or expired invitation"),
-        (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem),
-    )
-)]
-#[post("/auth/invitations/accept")]
-async fn accept_invitation(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Json<AcceptInput>,
-) -> AppResult<HttpResponse> {
+public post "/auth/invitations/accept", tag = "auth", body = AcceptInput,
+ok((status = 201, body = User, headers(("Location" = String)))), fails[401: "Unknown, used or expired invitation", 409, 422, 429];
+async fn accept_invitation(state, req, body) {
     let body = body.into_inner();
     let mut c = Checker::new(&body.unknown);
     let token = c.required("token", body.token);
@@ -366,6 +354,7 @@ async fn accept_invitation(
         })
         .await?;
     api::created(format!("/api/v1/users/{}", user.id), &User::from(user))
+}
 }
 
 /// Routes of this module.
