@@ -280,33 +280,58 @@ pub trait Moving: Kind + Serialize + Send + Sync + Sized + 'static {
     /// Rules of a legal move, before it is written (seats, quotas).
     fn check_move(
         _conn: &mut AsyncPgConnection,
-        _held: &Self::Held,
-        _before: &Self,
-        _to: Self::State,
+        _step: &Step<'_, Self>,
     ) -> impl Future<Output = AppResult<()>> + Send {
         ready(Ok(()))
     }
 
     /// Writes the new state, and what the move sets with it (dates, the
-    /// note of a decision).
+    /// note of a decision): [`write_state!`](crate::write_state).
     fn set_state(
         conn: &mut AsyncPgConnection,
-        before: &Self,
-        to: Self::State,
-        note: Option<&str>,
+        step: &Step<'_, Self>,
     ) -> impl Future<Output = AppResult<Self>> + Send;
 
-    /// What follows a move in its transaction: emails, certificates, a
-    /// promotion from the waitlist.
+    /// What follows a move in its transaction (`after` is the record moved):
+    /// emails, certificates, a promotion from the waitlist.
     fn after_move(
         _conn: &mut AsyncPgConnection,
         _actor: &Actor,
-        _held: &Self::Held,
-        _before: &Self,
+        _step: &Step<'_, Self>,
         _after: &Self,
     ) -> impl Future<Output = AppResult<()>> + Send {
         ready(Ok(()))
     }
+}
+
+/// A move under way, as its rules and writes see it.
+pub struct Step<'a, R: Moving> {
+    /// The record before the move.
+    pub before: &'a R,
+    /// What the move holds locked besides it.
+    pub held: &'a R::Held,
+    /// The state it moves to.
+    pub to: R::State,
+    /// The note given with the move.
+    pub note: Option<&'a str>,
+}
+
+/// The body of a [`Moving::set_state`]: writes the record's row in
+/// `$table` (its `status`, and whatever else the move sets, as diesel
+/// assignments) and reads the record back.
+#[macro_export]
+macro_rules! write_state {
+    ($conn:expr, $table:ident, $record:ty, $id:expr, $($set:expr),+ $(,)?) => {{
+        use diesel::{QueryDsl as _, SelectableHelper as _};
+        use diesel_async::RunQueryDsl as _;
+        use $crate::db::Prepare as _;
+        Ok(diesel::update($table::table.find($id))
+            .set(($($set,)+))
+            .returning(<$record>::as_returning())
+            .prepared()
+            .get_result($conn)
+            .await?)
+    }};
 }
 
 /// Where a record to move must be found: in the caller's scope and, for a
@@ -348,8 +373,14 @@ pub async fn transition<R: Moving>(
         }
         let from = before.state();
         from.check(to)?;
-        R::check_move(conn, &held, &before, to).await?;
-        let after = R::set_state(conn, &before, to, note.as_deref()).await?;
+        let step = Step {
+            before: &before,
+            held: &held,
+            to,
+            note: note.as_deref(),
+        };
+        R::check_move(conn, &step).await?;
+        let after = R::set_state(conn, &step).await?;
         lifecycle::record(
             conn,
             actor.clone(),
@@ -360,7 +391,7 @@ pub async fn transition<R: Moving>(
             note.as_deref(),
         )
         .await?;
-        R::after_move(conn, actor, &held, &before, &after).await?;
+        R::after_move(conn, actor, &step, &after).await?;
         R::announce(conn, Write::Moved(to.into()), &after).await?;
         Ok(after)
     })
@@ -607,29 +638,18 @@ macro_rules! status_moving {
 
             async fn set_state(
                 conn: &mut diesel_async::AsyncPgConnection,
-                before: &Self,
-                to: $state,
-                _: Option<&str>,
+                step: &$crate::store::Step<'_, Self>,
             ) -> $crate::error::AppResult<Self> {
-                use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
-                use diesel_async::RunQueryDsl;
-                use $crate::db::Prepare;
-                Ok(diesel::update($table::table.find(before.id))
-                    .set($table::status.eq(to))
-                    .returning(<$record>::as_returning())
-                    .prepared()
-                    .get_result(conn)
-                    .await?)
+                $crate::write_state!(conn, $table, $record, step.before.id, $table::status.eq(step.to))
             }
 
             $(fn after_move(
                 conn: &mut diesel_async::AsyncPgConnection,
                 actor: &$crate::audit::Actor,
-                _: &(),
-                before: &Self,
+                step: &$crate::store::Step<'_, Self>,
                 after: &Self,
             ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
-                $after(conn, actor, before, after)
+                $after(conn, actor, step.before, after)
             })?
         }
     };

@@ -27,7 +27,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     schema::{cohorts, enrollments},
-    store::{Insert, Kind, Moving, Record},
+    store::{Insert, Kind, Moving, Record, Step},
     types::CountryCode,
 };
 
@@ -267,14 +267,10 @@ impl Moving for Cohort {
         Ok((<Self as Record>::lock(conn, scope, id).await?, ()))
     }
 
-    async fn set_state(
-        conn: &mut AsyncPgConnection,
-        before: &Self,
-        to: CohortStatus,
-        _: Option<&str>,
-    ) -> AppResult<Self> {
+    async fn set_state(conn: &mut AsyncPgConnection, step: &Step<'_, Self>) -> AppResult<Self> {
+        let before = step.before;
         diesel::update(cohorts::table.find(before.row.id))
-            .set(cohorts::status.eq(to))
+            .set(cohorts::status.eq(step.to))
             .prepared()
             .execute(conn)
             .await?;

@@ -31,7 +31,7 @@ use crate::{
     error::{AppError, AppResult, Conflict},
     lifecycle::{self},
     schema::{enrollments, trainees},
-    store::{Kind, Moving},
+    store::{Kind, Moving, Step},
 };
 
 pub const ENTITY: &str = "enrollment";
@@ -312,13 +312,17 @@ impl Moving for Enrollment {
         Ok((current, cohort))
     }
 
-    async fn check_move(
-        conn: &mut AsyncPgConnection,
-        (cohort, taken): &(CohortRow, i64),
-        current: &Self,
-        to: EnrollmentStatus,
-    ) -> AppResult<()> {
+    async fn check_move(conn: &mut AsyncPgConnection, step: &Step<'_, Self>) -> AppResult<()> {
         use EnrollmentStatus::*;
+        let (
+            Step {
+                before: current,
+                to,
+                ..
+            },
+            (cohort, taken),
+        ) = (step, step.held);
+        let to = *to;
         match to {
             Accepted => ensure_seat(conn, cohort, *taken, current.institution_id).await,
             Completed | NotCompleted => {
@@ -340,34 +344,30 @@ impl Moving for Enrollment {
         }
     }
 
-    async fn set_state(
-        conn: &mut AsyncPgConnection,
-        current: &Self,
-        to: EnrollmentStatus,
-        note: Option<&str>,
-    ) -> AppResult<Self> {
+    async fn set_state(conn: &mut AsyncPgConnection, step: &Step<'_, Self>) -> AppResult<Self> {
         use EnrollmentStatus::*;
+        let (current, to) = (step.before, step.to);
         let decided = matches!(to, Accepted | Waitlisted | Rejected).then(Utc::now);
-        Ok(diesel::update(enrollments::table.find(current.id))
-            .set((
-                enrollments::status.eq(to),
-                enrollments::decided_at.eq(decided.or(current.decided_at)),
-                enrollments::note.eq(note.map(str::to_string).or(current.note.clone())),
-            ))
-            .returning(Enrollment::as_returning())
-            .prepared()
-            .get_result(conn)
-            .await?)
+        let note = step.note.map(str::to_string).or(current.note.clone());
+        crate::write_state!(
+            conn,
+            enrollments,
+            Enrollment,
+            current.id,
+            enrollments::status.eq(to),
+            enrollments::decided_at.eq(decided.or(current.decided_at)),
+            enrollments::note.eq(note),
+        )
     }
 
     async fn after_move(
         conn: &mut AsyncPgConnection,
         actor: &Actor,
-        (cohort, _): &(CohortRow, i64),
-        before: &Self,
+        step: &Step<'_, Self>,
         moved: &Self,
     ) -> AppResult<()> {
         use EnrollmentStatus::*;
+        let ((cohort, _), before) = (step.held, step.before);
         let id = moved.id;
         match moved.status {
             Accepted => mail(conn, id, "enrollment_accepted", JsonText::empty()).await?,

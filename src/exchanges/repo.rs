@@ -1,7 +1,6 @@
 //! The SQL and rules of agreements and exchanges. Approvals lock the
 //! agreement row, so its yearly quota holds under concurrent approvals.
 
-use crate::db::Prepare;
 use chrono::Datelike;
 use diesel::{
     dsl::sql, sql_types::Integer, BoolExpressionMethods, ExpressionMethods, OptionalExtension,
@@ -34,7 +33,7 @@ use crate::{
     error::{AppError, AppResult, Conflict},
     lifecycle::Lifecycle,
     schema::{exchange_agreements, exchanges, institutions, trainees, users},
-    store::{Kind, Moving, Record},
+    store::{Kind, Moving, Record, Step},
 };
 
 /// 422 unless both institutions exist and lie in different countries.
@@ -433,37 +432,22 @@ impl Moving for Exchange {
         Ok((current, agreement))
     }
 
-    async fn check_move(
-        conn: &mut AsyncPgConnection,
-        agreement: &Option<Agreement>,
-        current: &Self,
-        to: ExchangeStatus,
-    ) -> AppResult<()> {
-        match (to, agreement) {
-            (ExchangeStatus::Approved, Some(a)) => check_agreement(conn, a, current).await,
+    async fn check_move(conn: &mut AsyncPgConnection, step: &Step<'_, Self>) -> AppResult<()> {
+        match (step.to, step.held) {
+            (ExchangeStatus::Approved, Some(a)) => check_agreement(conn, a, step.before).await,
             _ => Ok(()),
         }
     }
 
-    async fn set_state(
-        conn: &mut AsyncPgConnection,
-        before: &Self,
-        to: ExchangeStatus,
-        _: Option<&str>,
-    ) -> AppResult<Self> {
-        Ok(diesel::update(exchanges::table.find(before.id))
-            .set(exchanges::status.eq(to))
-            .returning(Exchange::as_returning())
-            .prepared()
-            .get_result(conn)
-            .await?)
+    async fn set_state(conn: &mut AsyncPgConnection, step: &Step<'_, Self>) -> AppResult<Self> {
+        let status = exchanges::status.eq(step.to);
+        crate::write_state!(conn, exchanges, Exchange, step.before.id, status)
     }
 
     async fn after_move(
         conn: &mut AsyncPgConnection,
         _: &Actor,
-        _: &Option<Agreement>,
-        _: &Self,
+        _: &Step<'_, Self>,
         moved: &Self,
     ) -> AppResult<()> {
         match moved.status {

@@ -5,7 +5,7 @@ use crate::db::Prepare;
 use std::collections::HashSet;
 
 use chrono::{NaiveDate, Utc};
-use diesel::{ExpressionMethods, QueryDsl, QueryableByName, SelectableHelper};
+use diesel::{ExpressionMethods, QueryDsl, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use crate::{
     incubators::{model::Incubator, repo as incubators},
     programmes::model::Theme,
     schema::{trainees, ventures},
-    store::{Moving, Record},
+    store::{Moving, Record, Step},
     types::CountryCode,
 };
 
@@ -152,12 +152,8 @@ impl Moving for Venture {
         Ok((<Self as Record>::lock(conn, scope, id).await?, incubator))
     }
 
-    async fn check_move(
-        conn: &mut AsyncPgConnection,
-        incubator: &Incubator,
-        _: &Self,
-        to: VentureStatus,
-    ) -> AppResult<()> {
+    async fn check_move(conn: &mut AsyncPgConnection, step: &Step<'_, Self>) -> AppResult<()> {
+        let (incubator, to) = (step.held, step.to);
         if to != VentureStatus::Admitted {
             return Ok(());
         }
@@ -176,12 +172,8 @@ impl Moving for Venture {
         Ok(())
     }
 
-    async fn set_state(
-        conn: &mut AsyncPgConnection,
-        before: &Self,
-        to: VentureStatus,
-        _: Option<&str>,
-    ) -> AppResult<Self> {
+    async fn set_state(conn: &mut AsyncPgConnection, step: &Step<'_, Self>) -> AppResult<Self> {
+        let (before, to) = (step.before, step.to);
         let today = Utc::now().date_naive();
         let on = |state: VentureStatus, kept: Option<NaiveDate>| {
             if to == state {
@@ -190,25 +182,24 @@ impl Moving for Venture {
                 kept
             }
         };
-        Ok(diesel::update(ventures::table.find(before.id))
-            .set((
-                ventures::status.eq(to),
-                ventures::admitted_on.eq(on(VentureStatus::Admitted, before.admitted_on)),
-                ventures::graduated_on.eq(on(VentureStatus::Graduated, before.graduated_on)),
-            ))
-            .returning(Venture::as_returning())
-            .prepared()
-            .get_result(conn)
-            .await?)
+        crate::write_state!(
+            conn,
+            ventures,
+            Venture,
+            before.id,
+            ventures::status.eq(to),
+            ventures::admitted_on.eq(on(VentureStatus::Admitted, before.admitted_on)),
+            ventures::graduated_on.eq(on(VentureStatus::Graduated, before.graduated_on)),
+        )
     }
 
     async fn after_move(
         conn: &mut AsyncPgConnection,
         _: &Actor,
-        incubator: &Incubator,
-        _: &Self,
+        step: &Step<'_, Self>,
         moved: &Self,
     ) -> AppResult<()> {
+        let incubator = step.held;
         let template = match moved.status {
             VentureStatus::Admitted => "venture_admitted",
             VentureStatus::Graduated => "venture_graduated",
