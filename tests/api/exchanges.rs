@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     helpers::{
         assert_invalid, assert_problem, id, item_texts, items, mail_settings, path_of, spawn_app,
-        spawn_app_with, TestApp, TestUser,
+        spawn_app_with, TestApp, TestUser, GHANA, TSINGHUA,
     },
     smtp::SmtpServer,
 };
@@ -23,16 +23,8 @@ struct Setup {
 }
 
 async fn setup(app: &TestApp) -> Setup {
-    let admin = app.admin().await;
-    let [ghana, ghana_too, china] = app
-        .institutions(
-            &admin.token,
-            [
-                ("University of Ghana", "GH"),
-                ("KNUST", "GH"),
-                ("Tsinghua University", "CN"),
-            ],
-        )
+    let (_, [ghana, ghana_too, china]) = app
+        .admin_with_institutions([GHANA, ("KNUST", "GH"), TSINGHUA])
         .await;
     let coordinator = app.user(Role::Coordinator, None).await;
     let body = json!({"institution_a_id": ghana["id"], "institution_b_id": china["id"], "title": "Ghana-Tsinghua AI fellowships",

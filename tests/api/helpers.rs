@@ -202,6 +202,22 @@ pub async fn spawn_app_with_institution(name: &str, country: &str) -> (TestApp, 
     (app, admin, institution)
 }
 
+/// Starts the app on a fresh database, with an admin of it and institutions
+/// of (name, country code) the admin made.
+pub async fn spawn_app_with_institutions<const N: usize>(
+    named: [(&str, &str); N],
+) -> (TestApp, TestUser, [Value; N]) {
+    let app = spawn_app().await;
+    let (admin, institutions) = app.admin_with_institutions(named).await;
+    (app, admin, institutions)
+}
+
+/// Institutions many scenarios bring to Meridian: (name, country code).
+pub const GHANA: (&str, &str) = ("University of Ghana", "GH");
+pub const NAIROBI: (&str, &str) = ("University of Nairobi", "KE");
+pub const TSINGHUA: (&str, &str) = ("Tsinghua University", "CN");
+pub const ZHEJIANG: (&str, &str) = ("Zhejiang University", "CN");
+
 /// Starts the app with adjusted settings on a fresh database.
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let db_url = fresh_database().await;
@@ -553,6 +569,16 @@ impl TestApp {
             made.push(self.institution(token, name, country).await);
         }
         made.try_into().unwrap()
+    }
+
+    /// An admin, and institutions of (name, country code) the admin made.
+    pub async fn admin_with_institutions<const N: usize>(
+        &self,
+        named: [(&str, &str); N],
+    ) -> (TestUser, [Value; N]) {
+        let admin = self.admin().await;
+        let institutions = self.institutions(&admin.token, named).await;
+        (admin, institutions)
     }
 
     /// Creates an institution as `token` and returns its JSON.

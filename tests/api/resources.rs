@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     assert_invalid, assert_problem, id, item_texts, items, path_of, spawn_app, spawn_app_with,
-    test_settings, Cast, TestApp,
+    test_settings, Cast, TestApp, GHANA, TSINGHUA,
 };
 
 fn course(owner: &Value) -> Value {
@@ -27,9 +27,7 @@ fn course(owner: &Value) -> Value {
 /// other institution.
 async fn catalogue() -> (TestApp, Cast) {
     let app = spawn_app().await;
-    let cast = app
-        .cast(("Tsinghua University", "CN"), ("University of Ghana", "GH"))
-        .await;
+    let cast = app.cast(TSINGHUA, GHANA).await;
     (app, cast)
 }
 

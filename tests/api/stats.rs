@@ -7,23 +7,14 @@ use meridian::auth::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_problem, item_texts, items, path_of, spawn_app, spawn_app_with_admin,
-    spawn_app_with_institution, TestApp,
+    assert_problem, item_texts, items, path_of, spawn_app, spawn_app_with_institution,
+    spawn_app_with_institutions, TestApp, GHANA, NAIROBI,
 };
 
 #[tokio::test]
 async fn dashboards_count_exactly_and_never_show_a_person() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let [host, kenya, nigeria] = app
-        .institutions(
-            &admin.token,
-            [
-                ("University of Ghana", "GH"),
-                ("University of Nairobi", "KE"),
-                ("University of Lagos", "NG"),
-            ],
-        )
-        .await;
+    let (app, _, [host, kenya, nigeria]) =
+        spawn_app_with_institutions([GHANA, NAIROBI, ("University of Lagos", "NG")]).await;
     let c = app.user(Role::Coordinator, None).await;
     let programme = app.programme(&c.token, "AI4AG", &host).await;
     let (cohort, cohort_path) = app
