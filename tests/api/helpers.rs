@@ -594,6 +594,21 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// Asserts a 422 validation problem naming exactly `fields` (sorted),
+    /// after which `table` still holds `rows` rows: Meridian wrote nothing
+    /// of the refused request. Returns the problem.
+    pub async fn assert_invalid_leaving(
+        &self,
+        res: Response,
+        fields: &[&str],
+        table: &str,
+        rows: i64,
+    ) -> Value {
+        let problem = assert_invalid(res, fields).await;
+        assert_eq!(self.count(table).await, rows, "rows of {table}");
+        problem
+    }
+
     /// Runs SQL statements straight on the test database.
     pub async fn run_sql(&self, statements: &str) {
         use diesel_async::SimpleAsyncConnection;
