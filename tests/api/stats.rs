@@ -328,29 +328,25 @@ async fn the_benchmark_generator_fills_every_table_consistently() {
 
 /// A JSON record as CSV cells: nested members as `a.b`, nulls left out.
 fn flat(value: &Value) -> BTreeMap<String, String> {
-    fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
-        match value {
+    /// Adds the cells of `value`, found at the members `path` leads to.
+    fn walk<'a>(path: &mut Vec<&'a str>, value: &'a Value, out: &mut BTreeMap<String, String>) {
+        let cell = match value {
             Value::Object(map) => {
-                for (k, v) in map {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
+                for (member, inner) in map {
+                    path.push(member);
+                    walk(path, inner, out);
+                    path.pop();
                 }
+                return;
             }
-            Value::Null => {}
-            Value::String(s) => {
-                out.insert(prefix.to_string(), s.clone());
-            }
-            other => {
-                out.insert(prefix.to_string(), other.to_string());
-            }
-        }
+            Value::Null => return,
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out.insert(path.join("."), cell);
     }
     let mut out = BTreeMap::new();
-    walk("", value, &mut out);
+    walk(&mut Vec::new(), value, &mut out);
     out
 }
 
