@@ -725,6 +725,14 @@ pub fn course_body(owner: &Value) -> Value {
            "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": owner["id"]})
 }
 
+/// A JSON body with the members of `extra` put over those of `base`.
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+        b.extend(e);
+    }
+    base
+}
+
 /// The fields named in a 422 problem.
 pub fn error_fields(problem: &Value) -> Vec<String> {
     let mut fields: Vec<String> = problem["errors"]
@@ -791,7 +799,7 @@ impl TestApp {
     /// `extra` overrides members.
     pub fn cohort_body(programme: &Value, host: &Value, code: &str, extra: Value) -> Value {
         let now = chrono::Utc::now();
-        let mut body = json!({
+        let body = json!({
             "program_id": programme["id"], "code": code, "title": format!("Cohort {code}"),
             "host_institution_id": host["id"], "delivery": "hybrid", "country_code": "KE",
             "city": "Nairobi", "languages": ["en", "sw"],
@@ -801,10 +809,7 @@ impl TestApp {
             "nominations_close_at": now + chrono::Duration::days(10),
             "capacity": 3,
         });
-        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
-            b.extend(e);
-        }
-        body
+        merged(body, extra)
     }
 
     /// Creates a cohort and opens it; returns its JSON and its path.
