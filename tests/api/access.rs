@@ -12,13 +12,13 @@ use uuid::Uuid;
 
 use crate::helpers::{
     assert_problem, course_body, error_fields, id, path_of, spawn_app, Cast, TestApp, TestUser,
+    GHANA, NAIROBI, TSINGHUA, ZHEJIANG,
 };
 
 /// The cast of a scope test: `own` is the University of Ghana, `other`
 /// Zhejiang University.
 async fn two(app: &TestApp) -> Cast {
-    app.cast(("University of Ghana", "GH"), ("Zhejiang University", "CN"))
-        .await
+    app.cast(GHANA, ZHEJIANG).await
 }
 
 /// The problem of a body, to compare an out-of-scope answer with a
@@ -401,16 +401,8 @@ async fn made(app: &TestApp, path: &str, token: &str, body: Value) -> String {
 
 async fn world(app: &TestApp) -> World {
     use Fixture as F;
-    let admin = app.admin().await;
-    let [own, other, host] = app
-        .institutions(
-            &admin.token,
-            [
-                ("University of Ghana", "GH"),
-                ("University of Nairobi", "KE"),
-                ("Tsinghua University", "CN"),
-            ],
-        )
+    let (admin, [own, other, host]) = app
+        .admin_with_institutions([GHANA, NAIROBI, TSINGHUA])
         .await;
     let coordinator = app.user(Role::Coordinator, None).await;
     let partner = app.member(Role::Partner, &own).await;

@@ -17,7 +17,9 @@ use meridian::{auth::Role, schema::users};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{free_port, id, path_of, spawn_app, spawn_app_with_institution, TestApp};
+use crate::helpers::{
+    free_port, id, path_of, spawn_app, spawn_app_with_institution, TestApp, GHANA, NAIROBI,
+};
 
 const PASSWORD: &str = "a long enough passphrase";
 
@@ -43,16 +45,7 @@ async fn account(app: &TestApp, role: Role, institution: Option<Uuid>) -> (Strin
 /// A programme with a cohort, two nominations and an acceptance, so that
 /// every chart has something to draw.
 async fn programme(app: &TestApp) -> Value {
-    let admin = app.admin().await;
-    let [ghana, kenya] = app
-        .institutions(
-            &admin.token,
-            [
-                ("University of Ghana", "GH"),
-                ("University of Nairobi", "KE"),
-            ],
-        )
-        .await;
+    let (admin, [ghana, kenya]) = app.admin_with_institutions([GHANA, NAIROBI]).await;
     let programme = app.programme(&admin.token, "AIAG", &ghana).await;
     let (_, cohort) = app
         .open_cohort(&admin.token, &programme, &kenya, "K1", json!({}))

@@ -32,16 +32,12 @@ async fn spawned_world(cohort_extra: Value) -> (TestApp, World) {
 }
 
 async fn world(app: &TestApp, cohort_extra: Value) -> World {
-    let admin = app.admin().await;
-    let [host, inst_a, inst_b] = app
-        .institutions(
-            &admin.token,
-            [
-                ("Kwame Nkrumah University", "GH"),
-                ("University of Rwanda", "RW"),
-                ("Universidad de la Habana", "CU"),
-            ],
-        )
+    let (_, [host, inst_a, inst_b]) = app
+        .admin_with_institutions([
+            ("Kwame Nkrumah University", "GH"),
+            ("University of Rwanda", "RW"),
+            ("Universidad de la Habana", "CU"),
+        ])
         .await;
     let coordinator = app.user(Role::Coordinator, None).await;
     let programme = app.programme(&coordinator.token, "AI4AG", &host).await;

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{
-        assert_invalid, assert_problem, id, item_texts, items, mail_settings, path_of, spawn_app,
-        spawn_app_with, TestApp, TestUser,
+        assert_invalid, assert_problem, id, item_texts, items, mail_settings, merged, path_of,
+        spawn_app, spawn_app_with, TestApp, TestUser, GHANA, TSINGHUA,
     },
     smtp::SmtpServer,
 };
@@ -23,16 +23,8 @@ struct Setup {
 }
 
 async fn setup(app: &TestApp) -> Setup {
-    let admin = app.admin().await;
-    let [ghana, ghana_too, china] = app
-        .institutions(
-            &admin.token,
-            [
-                ("University of Ghana", "GH"),
-                ("KNUST", "GH"),
-                ("Tsinghua University", "CN"),
-            ],
-        )
+    let (_, [ghana, ghana_too, china]) = app
+        .admin_with_institutions([GHANA, ("KNUST", "GH"), TSINGHUA])
         .await;
     let coordinator = app.user(Role::Coordinator, None).await;
     let body = json!({"institution_a_id": ghana["id"], "institution_b_id": china["id"], "title": "Ghana-Tsinghua AI fellowships",
@@ -60,13 +52,11 @@ async fn propose(
     to: &Value,
     extra: Value,
 ) -> reqwest::Response {
-    let mut body = json!({"kind": "fellowship", "trainee_id": s.trainee, "sending_institution_id": from["id"],
+    let body = json!({"kind": "fellowship", "trainee_id": s.trainee, "sending_institution_id": from["id"],
                           "receiving_institution_id": to["id"], "agreement_id": s.agreement["id"],
                           "starts_on": "2027-09-01", "ends_on": "2028-02-28", "funding_usd": "18000"});
-    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
-        b.extend(e);
-    }
-    app.post("/api/v1/exchanges", token, &body).await
+    app.post("/api/v1/exchanges", token, &merged(body, extra))
+        .await
 }
 
 async fn proposed(app: &TestApp, s: &Setup, from: &Value, to: &Value, extra: Value) -> String {
@@ -74,6 +64,19 @@ async fn proposed(app: &TestApp, s: &Setup, from: &Value, to: &Value, extra: Val
     assert_eq!(res.status(), 201);
     let e: Value = res.json().await.unwrap();
     path_of("exchanges", &e)
+}
+
+/// An exchange the coordinator proposed from `from` to `to` for the dates
+/// given; its path.
+async fn proposed_for(
+    app: &TestApp,
+    s: &Setup,
+    (from, to): (&Value, &Value),
+    starts_on: &str,
+    ends_on: &str,
+) -> String {
+    let dates = json!({"starts_on": starts_on, "ends_on": ends_on});
+    proposed(app, s, from, to, dates).await
 }
 
 #[tokio::test]
@@ -127,14 +130,7 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
     let internship = proposed(&app, &s, &s.ghana, &s.china, json!({"kind": "internship"})).await;
     app.move_refused(token, &internship, "approved", "kind-not-covered")
         .await;
-    let late = proposed(
-        &app,
-        &s,
-        &s.ghana,
-        &s.china,
-        json!({"starts_on": "2028-11-01", "ends_on": "2029-03-01"}),
-    )
-    .await;
+    let late = proposed_for(&app, &s, (&s.ghana, &s.china), "2028-11-01", "2029-03-01").await;
     app.move_refused(token, &late, "approved", "outside-agreement")
         .await;
 
@@ -158,14 +154,7 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
     // The other direction and the next year have quota of their own.
     let back = proposed(&app, &s, &s.china, &s.ghana, json!({})).await;
     app.moved(token, &back, "approved").await;
-    let next_year = proposed(
-        &app,
-        &s,
-        &s.ghana,
-        &s.china,
-        json!({"starts_on": "2028-01-10", "ends_on": "2028-06-01"}),
-    )
-    .await;
+    let next_year = proposed_for(&app, &s, (&s.ghana, &s.china), "2028-01-10", "2028-06-01").await;
     app.moved(token, &next_year, "approved").await;
 
     let usage: Value = app
@@ -208,14 +197,7 @@ async fn approval_checks_kind_dates_and_the_yearly_quota_per_direction() {
             .status(),
         200
     );
-    let again = proposed(
-        &app,
-        &s,
-        &s.china,
-        &s.ghana,
-        json!({"starts_on": "2028-03-01", "ends_on": "2028-04-01"}),
-    )
-    .await;
+    let again = proposed_for(&app, &s, (&s.china, &s.ghana), "2028-03-01", "2028-04-01").await;
     app.move_refused(token, &again, "approved", "agreement-terminated")
         .await;
     // The agreement's history shows its creation and its termination.
@@ -360,14 +342,7 @@ async fn exchanges_are_corrected_while_open_and_rechecked_against_their_agreemen
     // A quota already spent in another year refuses a move into it.
     let second = proposed(&app, &s, &s.ghana, &s.china, json!({})).await;
     app.moved(&s.coordinator.token, &second, "approved").await;
-    let later = proposed(
-        &app,
-        &s,
-        &s.ghana,
-        &s.china,
-        json!({"starts_on": "2028-03-01", "ends_on": "2028-06-30"}),
-    )
-    .await;
+    let later = proposed_for(&app, &s, (&s.ghana, &s.china), "2028-03-01", "2028-06-30").await;
     app.moved(&s.coordinator.token, &later, "approved").await;
     let res = app
         .patch(

@@ -202,6 +202,22 @@ pub async fn spawn_app_with_institution(name: &str, country: &str) -> (TestApp, 
     (app, admin, institution)
 }
 
+/// Starts the app on a fresh database, with an admin of it and institutions
+/// of (name, country code) the admin made.
+pub async fn spawn_app_with_institutions<const N: usize>(
+    named: [(&str, &str); N],
+) -> (TestApp, TestUser, [Value; N]) {
+    let app = spawn_app().await;
+    let (admin, institutions) = app.admin_with_institutions(named).await;
+    (app, admin, institutions)
+}
+
+/// Institutions many scenarios bring to Meridian: (name, country code).
+pub const GHANA: (&str, &str) = ("University of Ghana", "GH");
+pub const NAIROBI: (&str, &str) = ("University of Nairobi", "KE");
+pub const TSINGHUA: (&str, &str) = ("Tsinghua University", "CN");
+pub const ZHEJIANG: (&str, &str) = ("Zhejiang University", "CN");
+
 /// Starts the app with adjusted settings on a fresh database.
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let db_url = fresh_database().await;
@@ -555,6 +571,16 @@ impl TestApp {
         made.try_into().unwrap()
     }
 
+    /// An admin, and institutions of (name, country code) the admin made.
+    pub async fn admin_with_institutions<const N: usize>(
+        &self,
+        named: [(&str, &str); N],
+    ) -> (TestUser, [Value; N]) {
+        let admin = self.admin().await;
+        let institutions = self.institutions(&admin.token, named).await;
+        (admin, institutions)
+    }
+
     /// Creates an institution as `token` and returns its JSON.
     pub async fn institution(&self, token: &str, name: &str, country: &str) -> Value {
         let res = self
@@ -566,6 +592,21 @@ impl TestApp {
             .await;
         assert_eq!(res.status(), 201, "creating {name}");
         res.json().await.unwrap()
+    }
+
+    /// Asserts a 422 validation problem naming exactly `fields` (sorted),
+    /// after which `table` still holds `rows` rows: Meridian wrote nothing
+    /// of the refused request. Returns the problem.
+    pub async fn assert_invalid_leaving(
+        &self,
+        res: Response,
+        fields: &[&str],
+        table: &str,
+        rows: i64,
+    ) -> Value {
+        let problem = assert_invalid(res, fields).await;
+        assert_eq!(self.count(table).await, rows, "rows of {table}");
+        problem
     }
 
     /// Runs SQL statements straight on the test database.
@@ -684,6 +725,14 @@ pub fn course_body(owner: &Value) -> Value {
            "licence": "CC-BY-4.0", "ip_terms": "open", "owner_institution_id": owner["id"]})
 }
 
+/// A JSON body with the members of `extra` put over those of `base`.
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+        b.extend(e);
+    }
+    base
+}
+
 /// The fields named in a 422 problem.
 pub fn error_fields(problem: &Value) -> Vec<String> {
     let mut fields: Vec<String> = problem["errors"]
@@ -750,7 +799,7 @@ impl TestApp {
     /// `extra` overrides members.
     pub fn cohort_body(programme: &Value, host: &Value, code: &str, extra: Value) -> Value {
         let now = chrono::Utc::now();
-        let mut body = json!({
+        let body = json!({
             "program_id": programme["id"], "code": code, "title": format!("Cohort {code}"),
             "host_institution_id": host["id"], "delivery": "hybrid", "country_code": "KE",
             "city": "Nairobi", "languages": ["en", "sw"],
@@ -760,10 +809,7 @@ impl TestApp {
             "nominations_close_at": now + chrono::Duration::days(10),
             "capacity": 3,
         });
-        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
-            b.extend(e);
-        }
-        body
+        merged(body, extra)
     }
 
     /// Creates a cohort and opens it; returns its JSON and its path.

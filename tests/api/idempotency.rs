@@ -3,11 +3,18 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with_admin, TestApp};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with_admin, TestApp, TestUser};
 
 /// The body of a university.
 fn university(name: &str, country: &str) -> Value {
     json!({"name": name, "kind": "university", "country_code": country})
+}
+
+/// A fresh Meridian, its admin, and the body of Cairo University, which
+/// the admin is about to post.
+async fn spawn_app_with_cairo() -> (TestApp, TestUser, Value) {
+    let (app, admin) = spawn_app_with_admin().await;
+    (app, admin, university("Cairo University", "EG"))
 }
 
 /// A `POST` of `body` to `path` under an `Idempotency-Key`.
@@ -39,8 +46,7 @@ async fn created_with_key(app: &TestApp, token: &str, key: &str, body: &Value) {
 
 #[tokio::test]
 async fn the_same_key_and_body_replay_the_first_answer() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let body = university("Cairo University", "EG");
+    let (app, admin, body) = spawn_app_with_cairo().await;
     let first = post_with_key(&app, &admin.token, "create-cairo-1", &body).await;
     assert_eq!(first.status(), 201);
     let location = first.headers()["location"].clone();
@@ -57,8 +63,7 @@ async fn the_same_key_and_body_replay_the_first_answer() {
 
 #[tokio::test]
 async fn the_same_key_with_another_body_is_422() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let body = university("Cairo University", "EG");
+    let (app, admin, body) = spawn_app_with_cairo().await;
     post_with_key(&app, &admin.token, "k-1", &body).await;
     let other = university("Alexandria University", "EG");
     let res = post_with_key(&app, &admin.token, "k-1", &other).await;
@@ -91,8 +96,7 @@ async fn failed_requests_are_replayed_too_and_write_nothing() {
 
 #[tokio::test]
 async fn a_key_past_its_24_hours_is_new_again() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let body = university("Cairo University", "EG");
+    let (app, admin, body) = spawn_app_with_cairo().await;
     created_with_key(&app, &admin.token, "yearly", &body).await;
     app.run_sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
         .await;

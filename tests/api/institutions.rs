@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     assert_invalid, assert_problem, id, path_of, spawn_app_with_admin, spawn_app_with_institution,
+    spawn_app_with_institutions,
 };
 
 #[tokio::test]
@@ -142,13 +143,8 @@ async fn the_same_name_in_one_country_is_409_but_fine_elsewhere() {
 
 #[tokio::test]
 async fn delete_removes_a_record_without_dependants_only() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let [lonely, busy] = app
-        .institutions(
-            &admin.token,
-            [("Lonely Institute", "PK"), ("Busy Institute", "PK")],
-        )
-        .await;
+    let (app, admin, [lonely, busy]) =
+        spawn_app_with_institutions([("Lonely Institute", "PK"), ("Busy Institute", "PK")]).await;
     let busy_id = busy["id"].as_str().unwrap();
     app.user(Role::Partner, Some(busy_id.parse().unwrap()))
         .await;

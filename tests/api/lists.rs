@@ -7,7 +7,9 @@ use diesel_async::RunQueryDsl;
 use meridian::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, items, spawn_app_with_admin, TestApp, TestUser};
+use crate::helpers::{
+    assert_problem, items, spawn_app_with_admin, spawn_app_with_institutions, TestApp, TestUser,
+};
 
 async fn seed(app: &TestApp, token: &str) {
     let rows = [
@@ -236,16 +238,11 @@ async fn res_headers_lack_cursor(app: &TestApp, token: &str, cursor: &str) -> bo
 
 #[tokio::test]
 async fn a_csv_export_streams_the_whole_list_in_order_within_scope() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let [home, other] = app
-        .institutions(
-            &admin.token,
-            [
-                ("Universidade Eduardo Mondlane", "MZ"),
-                ("Makerere University", "UG"),
-            ],
-        )
-        .await;
+    let (app, admin, [home, other]) = spawn_app_with_institutions([
+        ("Universidade Eduardo Mondlane", "MZ"),
+        ("Makerere University", "UG"),
+    ])
+    .await;
     // More than two export pages, one with a formula for a name.
     app.run_sql(&format!(
         "INSERT INTO trainees (id, institution_id, given_name, family_name, email, nationality, gender) \

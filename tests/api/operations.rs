@@ -28,17 +28,22 @@ async fn readyz_is_503_when_the_database_is_unreachable() {
     assert_eq!(app.get_anonymous("/readyz").await.status(), 503);
 }
 
+/// The request id Meridian answers to a `/healthz` sent with `sent`.
+async fn answered_request_id(app: &TestApp, sent: &str) -> String {
+    let res = app
+        .get_with_header("/healthz", None, "x-request-id", sent)
+        .await;
+    res.headers()["x-request-id"].to_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn request_ids_are_echoed_or_made() {
     let app = spawn_app().await;
-    let res = app
-        .get_with_header("/healthz", None, "x-request-id", "req-abc.123")
-        .await;
-    assert_eq!(res.headers()["x-request-id"], "req-abc.123");
-    let res = app
-        .get_with_header("/healthz", None, "x-request-id", "bad id with spaces")
-        .await;
-    let made = res.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(
+        answered_request_id(&app, "req-abc.123").await,
+        "req-abc.123"
+    );
+    let made = answered_request_id(&app, "bad id with spaces").await;
     assert!(made.len() == 36 && made != "bad id with spaces", "{made}");
 }
 

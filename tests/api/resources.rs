@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     assert_invalid, assert_problem, id, item_texts, items, path_of, spawn_app, spawn_app_with,
-    test_settings, Cast, TestApp,
+    test_settings, Cast, TestApp, GHANA, TSINGHUA,
 };
 
 fn course(owner: &Value) -> Value {
@@ -27,9 +27,7 @@ fn course(owner: &Value) -> Value {
 /// other institution.
 async fn catalogue() -> (TestApp, Cast) {
     let app = spawn_app().await;
-    let cast = app
-        .cast(("Tsinghua University", "CN"), ("University of Ghana", "GH"))
-        .await;
+    let cast = app.cast(TSINGHUA, GHANA).await;
     (app, cast)
 }
 
@@ -88,8 +86,8 @@ async fn partners_share_their_own_institutions_resources_and_readers_see_what_is
     let res = app
         .post("/api/v1/resources", &c.own_staff.token, &course(&c.other))
         .await;
-    assert_invalid(res, &["owner_institution_id"]).await;
-    assert_eq!(app.count("resources").await, before);
+    app.assert_invalid_leaving(res, &["owner_institution_id"], "resources", before)
+        .await;
     // Viewers and trainees share nothing.
     let res = app
         .post("/api/v1/resources", &c.viewer.token, &course(&c.own))
@@ -171,8 +169,8 @@ async fn bad_resources_answer_422_naming_each_field_and_write_nothing() {
     let mut body = course(&c.own);
     body["owner_institution_id"] = json!(Uuid::now_v7());
     let res = app.post("/api/v1/resources", &c.admin.token, &body).await;
-    assert_invalid(res, &["owner_institution_id"]).await;
-    assert_eq!(app.count("resources").await, 0);
+    app.assert_invalid_leaving(res, &["owner_institution_id"], "resources", 0)
+        .await;
     // An SPDX expression of several licences is fine.
     let mut body = course(&c.own);
     body["licence"] = json!("MIT OR Apache-2.0");

@@ -7,23 +7,14 @@ use meridian::auth::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_problem, item_texts, items, path_of, spawn_app, spawn_app_with_admin,
-    spawn_app_with_institution, TestApp,
+    assert_problem, item_texts, items, path_of, spawn_app, spawn_app_with_institution,
+    spawn_app_with_institutions, TestApp, GHANA, NAIROBI,
 };
 
 #[tokio::test]
 async fn dashboards_count_exactly_and_never_show_a_person() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let [host, kenya, nigeria] = app
-        .institutions(
-            &admin.token,
-            [
-                ("University of Ghana", "GH"),
-                ("University of Nairobi", "KE"),
-                ("University of Lagos", "NG"),
-            ],
-        )
-        .await;
+    let (app, _, [host, kenya, nigeria]) =
+        spawn_app_with_institutions([GHANA, NAIROBI, ("University of Lagos", "NG")]).await;
     let c = app.user(Role::Coordinator, None).await;
     let programme = app.programme(&c.token, "AI4AG", &host).await;
     let (cohort, cohort_path) = app
@@ -337,29 +328,25 @@ async fn the_benchmark_generator_fills_every_table_consistently() {
 
 /// A JSON record as CSV cells: nested members as `a.b`, nulls left out.
 fn flat(value: &Value) -> BTreeMap<String, String> {
-    fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
-        match value {
+    /// Adds the cells of `value`, found at the members `path` leads to.
+    fn walk<'a>(path: &mut Vec<&'a str>, value: &'a Value, out: &mut BTreeMap<String, String>) {
+        let cell = match value {
             Value::Object(map) => {
-                for (k, v) in map {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
+                for (member, inner) in map {
+                    path.push(member);
+                    walk(path, inner, out);
+                    path.pop();
                 }
+                return;
             }
-            Value::Null => {}
-            Value::String(s) => {
-                out.insert(prefix.to_string(), s.clone());
-            }
-            other => {
-                out.insert(prefix.to_string(), other.to_string());
-            }
-        }
+            Value::Null => return,
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out.insert(path.join("."), cell);
     }
     let mut out = BTreeMap::new();
-    walk("", value, &mut out);
+    walk(&mut Vec::new(), value, &mut out);
     out
 }
 

@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{
-    assert_invalid, course_body, id, items, path_of, spawn_app_with_admin, TestApp,
+    assert_invalid, course_body, id, items, path_of, spawn_app_with_admin,
+    spawn_app_with_institutions, TestApp, GHANA, ZHEJIANG,
 };
 
 fn ids(feed: &Value) -> Vec<(String, String)> {
@@ -29,17 +30,8 @@ async fn deleted(app: &TestApp, path: &str, token: &str) {
 
 #[tokio::test]
 async fn deletions_reach_those_who_could_read_the_record_and_no_one_else() {
-    let (app, admin) = spawn_app_with_admin().await;
-    let [ghana, china, spare] = app
-        .institutions(
-            &admin.token,
-            [
-                ("University of Ghana", "GH"),
-                ("Zhejiang University", "CN"),
-                ("Spare Institute", "KE"),
-            ],
-        )
-        .await;
+    let (app, admin, [ghana, china, spare]) =
+        spawn_app_with_institutions([GHANA, ZHEJIANG, ("Spare Institute", "KE")]).await;
     let ghana_id: Uuid = id(&ghana);
     let china_id: Uuid = id(&china);
     let ghana_staff = app.user(Role::Partner, Some(ghana_id)).await;
