@@ -296,7 +296,6 @@ pub trait Moving: Kind + Serialize + Send + Sync + Sized + 'static {
     /// emails, certificates, a promotion from the waitlist.
     fn after_move(
         _conn: &mut AsyncPgConnection,
-        _actor: &Actor,
         _step: &Step<'_, Self>,
         _after: &Self,
     ) -> impl Future<Output = AppResult<()>> + Send {
@@ -306,6 +305,8 @@ pub trait Moving: Kind + Serialize + Send + Sync + Sized + 'static {
 
 /// A move under way, as its rules and writes see it.
 pub struct Step<'a, R: Moving> {
+    /// Who moves it.
+    pub actor: &'a Actor,
     /// The record before the move.
     pub before: &'a R,
     /// What the move holds locked besides it.
@@ -374,6 +375,7 @@ pub async fn transition<R: Moving>(
         let from = before.state();
         from.check(to)?;
         let step = Step {
+            actor,
             before: &before,
             held: &held,
             to,
@@ -391,7 +393,7 @@ pub async fn transition<R: Moving>(
             note.as_deref(),
         )
         .await?;
-        R::after_move(conn, actor, &step, &after).await?;
+        R::after_move(conn, &step, &after).await?;
         R::announce(conn, Write::Moved(to.into()), &after).await?;
         Ok(after)
     })
@@ -645,11 +647,10 @@ macro_rules! status_moving {
 
             $(fn after_move(
                 conn: &mut diesel_async::AsyncPgConnection,
-                actor: &$crate::audit::Actor,
                 step: &$crate::store::Step<'_, Self>,
                 after: &Self,
             ) -> impl std::future::Future<Output = $crate::error::AppResult<()>> + Send {
-                $after(conn, actor, step.before, after)
+                $after(conn, step.actor, step.before, after)
             })?
         }
     };

@@ -88,23 +88,31 @@ pub trait Collection: Record {
     /// A page of the records in scope that pass the filters.
     fn list(
         conn: &mut AsyncPgConnection,
-        scope: Scope,
-        params: &ListParams,
-        filter: &Self::Filter,
+        asked: Listing<'_, Self::Filter>,
     ) -> impl Future<Output = AppResult<Page<Self>>>;
+}
+
+/// What a list is asked for: records in `scope`, that pass `filter`, a
+/// page of them as `params` say.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing<'a, F> {
+    pub scope: Scope,
+    pub params: &'a ListParams,
+    pub filter: &'a F,
 }
 
 /// Declares a collection kept in one table: its [`Collection`] (listed
 /// straight from the table, narrowed by the filter, `Filter` unless named,
 /// and the caller's scope) and its store ([`table_record!`], with the hooks
 /// after `;`). A record that wraps its row names the row with `as` and the
-/// member holding it in brackets. `people` and `trim` keep people outside
-/// the reader's scope out of the records it reads.
+/// member holding it in brackets. `narrow = f` applies the filters that are
+/// neither a column nor an array (`f(query, filter)`); `people` and `trim`
+/// keep people outside the reader's scope out of the records it reads.
 #[macro_export]
 macro_rules! collection {
     (
         $record:ident $([$at:ident] as $row:ty)?: $resource:ident at $path:literal in $table:ident,
-        kind = $kind:literal $(, filter = $filter:ty)?
+        kind = $kind:literal $(, filter = $filter:ty)? $(, narrow = $narrow:path)?
         $(, people = $people:path, trim = $trim:path)? $(,)? $(; $($hooks:tt)*)?
     ) => {
         impl $crate::api::collection::Collection for $record {
@@ -116,15 +124,18 @@ macro_rules! collection {
 
             async fn list(
                 conn: &mut diesel_async::AsyncPgConnection,
-                scope: $crate::auth::policy::Scope,
-                params: &$crate::api::list::ListParams,
-                filter: &Self::Filter,
+                asked: $crate::api::collection::Listing<'_, Self::Filter>,
             ) -> $crate::error::AppResult<$crate::api::list::Page<Self>> {
                 use diesel::{QueryDsl, SelectableHelper};
+                let $crate::api::collection::Listing { scope, params, filter } = asked;
                 type Row = $crate::__or!($($row)?; $record);
                 let people = <Self as $crate::api::collection::Collection>::visible_people(conn, scope).await?;
                 let select = || $crate::schema::$table::table.select(Row::as_select());
-                let build = || filter.narrow(select().into_boxed(), scope);
+                let build = || {
+                    let query = filter.narrow(select().into_boxed(), scope);
+                    $(let query = $narrow(query, filter);)?
+                    query
+                };
                 let to_item = |r: Row| Self::from(r).for_reader(&people);
                 $crate::api::list::fetch(conn, params, build, to_item).await
             }
@@ -157,7 +168,12 @@ pub async fn list<C: Collection>(call: &Call, query: ListQuery) -> AppResult<Htt
     let filter = C::Filter::read(&mut params);
     let params = params.finish()?;
     let mut conn = call.lister().await?;
-    super::page(&C::list(&mut conn, scope, &params, &filter).await?)
+    let asked = Listing {
+        scope,
+        params: &params,
+        filter: &filter,
+    };
+    super::page(&C::list(&mut conn, asked).await?)
 }
 
 /// `POST /{collection}`: 201 with `Location`.

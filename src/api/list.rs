@@ -108,9 +108,10 @@ macro_rules! child_list {
     };
 }
 
-/// Declares the filters of a list: the struct, its `ListSpec` (sorts, the
-/// columns `q` searches, filter names; `updated_since` compares with
-/// `updated_at`), reading the filters from the query, and narrowing a boxed
+/// Declares the filters of a list: the struct, its `ListSpec` (sorts: every
+/// list sorts on `created_at`, the default, and `updated_at`, and `sorts`
+/// adds its own; the columns `q` searches, filter names; `updated_since`
+/// compares with `updated_at`), reading the filters from the query, and narrowing a boxed
 /// query of `$table` to the caller's scope ([`crate::auth::scope`]) and by
 /// each column filter (an equality on the column of the same name) and each
 /// `contains` filter (`theme in themes`: the array column holds the value).
@@ -121,12 +122,11 @@ macro_rules! list_filter {
     (
         $(#[$meta:meta])*
         pub struct $name:ident on $table:ident {
-            sorts: [$($sort:ident: $sql:ident),* $(,)?],
-            default_sort: $default:literal,
+            $(sorts: [$($sort:ident: $sql:ident),* $(,)?],)?
             search: [$($search:literal),* $(,)?],
             columns: { $($field:ident: $ty:ty),* $(,)? },
             $(contains: { $($afield:ident in $acol:ident: $aty:ty),* $(,)? },)?
-            custom: { $($cfield:ident: $cty:ty),* $(,)? } $(,)?
+            $(custom: { $($cfield:ident: $cty:ty),* $(,)? },)?
         }
     ) => {
         $(#[$meta])*
@@ -134,16 +134,20 @@ macro_rules! list_filter {
         pub struct $name {
             $(pub $field: Option<$ty>,)*
             $($(pub $afield: Option<$aty>,)*)?
-            $(pub $cfield: Option<$cty>,)*
+            $($(pub $cfield: Option<$cty>,)*)?
         }
 
         impl $crate::api::collection::Filter for $name {
             const SPEC: &'static $crate::api::list::ListSpec = &$crate::api::list::ListSpec {
-                sorts: &[$($crate::api::list::SortField::new(stringify!($sort), stringify!($sql)),)*],
-                default_sort: $default,
+                sorts: &[
+                    $crate::api::list::SortField::new("created_at", "timestamptz"),
+                    $crate::api::list::SortField::new("updated_at", "timestamptz"),
+                    $($($crate::api::list::SortField::new(stringify!($sort), stringify!($sql)),)*)?
+                ],
+                default_sort: "created_at",
                 search: &[$($search),*],
                 filters: &[
-                    $(stringify!($field),)* $($(stringify!($afield),)*)? $(stringify!($cfield),)*
+                    $(stringify!($field),)* $($(stringify!($afield),)*)? $($(stringify!($cfield),)*)?
                 ],
                 updated_column: Some("updated_at"),
             };
@@ -152,7 +156,7 @@ macro_rules! list_filter {
                 $name {
                     $($field: params.filter(stringify!($field)),)*
                     $($($afield: params.filter(stringify!($afield)),)*)?
-                    $($cfield: params.filter(stringify!($cfield)),)*
+                    $($($cfield: params.filter(stringify!($cfield)),)*)?
                 }
             }
         }

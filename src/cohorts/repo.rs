@@ -18,8 +18,8 @@ use crate::store::Write;
 use crate::webhooks::events;
 use crate::{
     api::{
-        collection::Collection,
-        list::{self, ListParams, Page},
+        collection::{Collection, Listing},
+        list::{self, Page},
     },
     auth::{
         policy::{Resource, Scope},
@@ -42,8 +42,7 @@ const WAITLIST: &str = "cohorts.waitlist_length::bigint";
 crate::list_filter! {
     /// Filters of `GET /cohorts`.
     pub struct Filter on cohorts {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, starts_on: date, code: text, title: text],
-        default_sort: "created_at",
+        sorts: [starts_on: date, code: text, title: text],
         search: ["code", "title", "city"],
         columns: { program_id: Uuid, status: CohortStatus, country_code: CountryCode, delivery: Delivery, host_institution_id: Uuid },
         custom: { open: bool },
@@ -58,10 +57,13 @@ impl Collection for Cohort {
 
     async fn list(
         conn: &mut AsyncPgConnection,
-        scope: Scope,
-        params: &ListParams,
-        f: &Filter,
+        asked: Listing<'_, Filter>,
     ) -> AppResult<Page<Cohort>> {
+        let Listing {
+            scope,
+            params,
+            filter: f,
+        } = asked;
         let now = Utc::now();
         let build = || {
             let mut q = cohorts::table

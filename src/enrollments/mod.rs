@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     api::{
         self,
-        collection::Filter,
+        collection::{Filter, Listing},
         list::{CommonListParams, Items, ListParams, ListQuery, ListSpec, Page},
         Answer,
     },
@@ -45,7 +45,12 @@ async fn list_enrollments(call: Call, id: web::Path<Uuid>, query: ListQuery) -> 
     let params = params.finish()?;
     let mut conn = call.lister().await?;
     cohorts::get(&mut conn, *id).await?;
-    api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
+    let asked = Listing {
+        scope,
+        params: &params,
+        filter: &filter,
+    };
+    api::page(&repo::list(&mut conn, asked).await?)
 }
 }
 
@@ -60,7 +65,12 @@ async fn list_all_enrollments(call: Call, query: ListQuery) -> Answer {
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
     let mut conn = call.lister().await?;
-    api::page(&repo::list(&mut conn, scope, &params, &filter).await?)
+    let asked = Listing {
+        scope,
+        params: &params,
+        filter: &filter,
+    };
+    api::page(&repo::list(&mut conn, asked).await?)
 }
 }
 

@@ -20,7 +20,8 @@ use crate::auth::policy::Resource;
 use crate::store::Write;
 use crate::webhooks::events::{self, Subject};
 use crate::{
-    api::list::{self, ListParams, Page},
+    api::collection::Listing,
+    api::list::{self, Page},
     audit::Actor,
     auth::policy::Scope,
     certificates::repo as certificates,
@@ -30,7 +31,7 @@ use crate::{
     },
     error::{AppError, AppResult, Conflict},
     lifecycle::{self},
-    schema::{enrollments, trainees},
+    schema::enrollments,
     store::{Kind, Moving, Step},
 };
 
@@ -39,26 +40,21 @@ pub const ENTITY: &str = "enrollment";
 crate::list_filter! {
     /// Filters of `GET /enrollments`; a cohort's list takes the first two.
     pub struct Filter on enrollments {
-        sorts: [created_at: timestamptz, updated_at: timestamptz],
-        default_sort: "created_at",
         search: [],
         columns: { status: EnrollmentStatus, institution_id: Uuid, cohort_id: Uuid, trainee_id: Uuid },
-        custom: {},
     }
 }
 
 /// A page of the enrollments in scope that pass the filters.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    scope: Scope,
-    params: &ListParams,
-    f: &Filter,
+    asked: Listing<'_, Filter>,
 ) -> AppResult<Page<Enrollment>> {
     let build = || {
         let query = enrollments::table.select(Enrollment::as_select());
-        f.narrow(query.into_boxed(), scope)
+        asked.filter.narrow(query.into_boxed(), asked.scope)
     };
-    list::fetch(conn, params, build, |e: Enrollment| e).await
+    list::fetch(conn, asked.params, build, |e: Enrollment| e).await
 }
 
 /// An enrollment in scope, or 404.
@@ -123,11 +119,7 @@ pub async fn nominate(
     motivation: Option<String>,
 ) -> AppResult<Enrollment> {
     conn.transaction(async |conn| {
-        let institution_id: Uuid = trainees::table
-            .find(trainee_id)
-            .select(trainees::institution_id)
-            .first(conn)
-            .await?;
+        let institution_id = crate::trainees::repo::institution_of(conn, trainee_id).await?;
         scope.require(institution_id, trainee_id)?;
         let cohort = cohorts::share(conn, cohort_id).await?;
         if !cohort.accepts_nominations(Utc::now()) {
@@ -362,12 +354,11 @@ impl Moving for Enrollment {
 
     async fn after_move(
         conn: &mut AsyncPgConnection,
-        actor: &Actor,
         step: &Step<'_, Self>,
         moved: &Self,
     ) -> AppResult<()> {
         use EnrollmentStatus::*;
-        let ((cohort, _), before) = (step.held, step.before);
+        let ((cohort, _), before, actor) = (step.held, step.before, step.actor);
         let id = moved.id;
         match moved.status {
             Accepted => mail(conn, id, "enrollment_accepted", JsonText::empty()).await?,

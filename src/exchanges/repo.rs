@@ -13,18 +13,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{
-    Agreement, AgreementInput, AgreementStatus, Exchange, ExchangeChanges, ExchangeKind,
-    ExchangeStatus, NewAgreement, NewExchange, USING_QUOTA,
+    Agreement, AgreementStatus, Exchange, ExchangeChanges, ExchangeKind, ExchangeStatus,
+    NewAgreement, NewExchange, USING_QUOTA,
 };
 use crate::webhooks::events;
 use crate::{
-    api::{
-        collection::Collection,
-        list::{self, ListParams, Page},
-    },
-    audit::{self, Actor},
+    audit::{self},
     auth::{
-        policy::{Resource, Scope},
+        policy::Scope,
         scope::{self},
         Role,
     },
@@ -69,41 +65,29 @@ async fn cross_border(
 crate::list_filter! {
     /// Filters of `GET /exchange-agreements`.
     pub struct AgreementFilter on exchange_agreements {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, valid_from: date],
-        default_sort: "created_at",
+        sorts: [valid_from: date],
         search: ["title"],
         columns: { status: AgreementStatus },
         custom: { institution_id: Uuid },
     }
 }
 
-impl Collection for Agreement {
-    const RESOURCE: Resource = Resource::Agreement;
-    const PATH: &'static str = "/exchange-agreements";
-    type Input = AgreementInput;
-    type Filter = AgreementFilter;
+/// The agreements a list reads, before it pages them.
+type AgreementQuery = exchange_agreements::BoxedQuery<
+    'static,
+    diesel::pg::Pg,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Agreement, diesel::pg::Pg>>,
+>;
 
-    async fn list(
-        conn: &mut AsyncPgConnection,
-        scope: Scope,
-        params: &ListParams,
-        f: &AgreementFilter,
-    ) -> AppResult<Page<Agreement>> {
-        let build = || {
-            let mut q = exchange_agreements::table
-                .select(Agreement::as_select())
-                .into_boxed();
-            q = f.narrow(q, scope);
-            if let Some(v) = f.institution_id {
-                q = q.filter(
-                    exchange_agreements::institution_a_id
-                        .eq(v)
-                        .or(exchange_agreements::institution_b_id.eq(v)),
-                );
-            }
-            q
-        };
-        list::fetch(conn, params, build, |a: Agreement| a).await
+/// `institution_id` names either party of an agreement.
+fn either_party(query: AgreementQuery, f: &AgreementFilter) -> AgreementQuery {
+    match f.institution_id {
+        Some(v) => query.filter(
+            exchange_agreements::institution_a_id
+                .eq(v)
+                .or(exchange_agreements::institution_b_id.eq(v)),
+        ),
+        None => query,
     }
 }
 
@@ -122,9 +106,9 @@ async fn parties_cross_border(
     .await
 }
 
-crate::table_record!(
-    Agreement [], exchange_agreements, Agreement,
-    kind = "exchange_agreement",
+crate::collection!(
+    Agreement: Agreement at "/exchange-agreements" in exchange_agreements,
+    kind = "exchange_agreement", filter = AgreementFilter, narrow = either_party;
     check_new = parties_cross_border,
     announce = events::writes("agreement"),
 );
@@ -203,11 +187,9 @@ pub async fn usage(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<Usag
 crate::list_filter! {
     /// Filters of `GET /exchanges`.
     pub struct ExchangeFilter on exchanges {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, starts_on: date],
-        default_sort: "created_at",
+        sorts: [starts_on: date],
         search: [],
         columns: { status: ExchangeStatus, kind: ExchangeKind, agreement_id: Uuid },
-        custom: {  },
     }
 }
 
@@ -446,7 +428,6 @@ impl Moving for Exchange {
 
     async fn after_move(
         conn: &mut AsyncPgConnection,
-        _: &Actor,
         _: &Step<'_, Self>,
         moved: &Self,
     ) -> AppResult<()> {

@@ -11,11 +11,9 @@ use crate::{
 crate::list_filter! {
     /// Filters of `GET /incubators`.
     pub struct Filter on incubators {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, name: text],
-        default_sort: "created_at",
+        sorts: [name: text],
         search: ["name", "city"],
         columns: { status: IncubatorStatus, country_code: CountryCode, host_institution_id: Uuid },
-        custom: {  },
     }
 }
 

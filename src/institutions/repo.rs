@@ -6,11 +6,9 @@ use crate::{schema::institutions, types::CountryCode};
 crate::list_filter! {
     /// Filters of `GET /institutions`.
     pub struct Filter on institutions {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, name: text, country_code: text],
-        default_sort: "created_at",
+        sorts: [name: text, country_code: text],
         search: ["name", "short_name", "city"],
         columns: { country_code: CountryCode, kind: InstitutionKind, status: InstitutionStatus },
-        custom: {  },
     }
 }
 

@@ -8,11 +8,9 @@ use crate::schema::programs;
 crate::list_filter! {
     /// Filters of `GET /programs`.
     pub struct Filter on programs {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, code: text, title: text, starts_on: date],
-        default_sort: "created_at",
+        sorts: [code: text, title: text, starts_on: date],
         search: ["code", "title"],
         columns: { status: ProgramStatus, theme: Theme, lead_institution_id: Uuid },
-        custom: {  },
     }
 }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     api::{
         self,
-        collection::{Collection, Filter as _},
+        collection::{Collection, Filter as _, Listing},
         list::{Items, ListParams, ListQuery, Page},
     },
     audit::Actor,
@@ -89,7 +89,12 @@ async fn public_resources(
     filter.status = None;
     filter.visibility = Some(Visibility::Public);
     let mut conn = state.pool.get().await?;
-    let page = KnowledgeResource::list(&mut conn, Scope::Published(None), &params, &filter).await?;
+    let asked = Listing {
+        scope: Scope::Published(None),
+        params: &params,
+        filter: &filter,
+    };
+    let page = KnowledgeResource::list(&mut conn, asked).await?;
     api::public_page(&req, &page)
 }
 

@@ -24,15 +24,13 @@ use crate::{
 crate::list_filter! {
     /// Filters of `GET /resources`.
     pub struct Filter on resources {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, title: text],
-        default_sort: "created_at",
+        sorts: [title: text],
         search: ["title", "description"],
         columns: {
             kind: ResourceKind, status: ResourceStatus, visibility: Visibility,
             ip_terms: IpTerms, licence: String, owner_institution_id: Uuid,
         },
         contains: { theme in themes: Theme, language in languages: LanguageTag },
-        custom: {},
     }
 }
 

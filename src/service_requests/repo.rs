@@ -16,11 +16,8 @@ use crate::{
 crate::list_filter! {
     /// Filters of the lists of requests, of one venture or of all.
     pub struct Filter on service_requests {
-        sorts: [created_at: timestamptz, updated_at: timestamptz],
-        default_sort: "created_at",
         search: ["description"],
         columns: { status: RequestStatus, service: Service },
-        custom: {},
     }
 }
 

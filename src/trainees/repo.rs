@@ -18,11 +18,9 @@ use crate::{
 crate::list_filter! {
     /// Filters of `GET /trainees`.
     pub struct Filter on trainees {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, family_name: text],
-        default_sort: "created_at",
+        sorts: [family_name: text],
         search: ["given_name", "family_name", "email"],
         columns: { institution_id: Uuid, nationality: CountryCode, gender: Gender },
-        custom: {  },
     }
 }
 
@@ -34,6 +32,12 @@ crate::collection!(
     owners = owners,
     announce = events::writes("trainee"),
 );
+
+/// The institution of a trainee; 404 when there is no such trainee.
+pub async fn institution_of(conn: &mut AsyncPgConnection, trainee_id: Uuid) -> AppResult<Uuid> {
+    let query = trainees::table.find(trainee_id);
+    Ok(query.select(trainees::institution_id).first(conn).await?)
+}
 
 /// 409 naming the holder of an email when the caller may see it.
 async fn email_free(

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::model::{NewVenture, Venture, VentureChanges, VentureStatus};
 use crate::webhooks::events;
 use crate::{
-    audit::Actor,
     auth::policy::Scope,
     deletions::repo::Owners,
     email::{self},
@@ -28,11 +27,9 @@ use crate::{
 crate::list_filter! {
     /// Filters of `GET /ventures`.
     pub struct Filter on ventures {
-        sorts: [created_at: timestamptz, updated_at: timestamptz, name: text],
-        default_sort: "created_at",
+        sorts: [name: text],
         search: ["name"],
         columns: { incubator_id: Uuid, status: VentureStatus, theme: Theme, country_code: CountryCode },
-        custom: {  },
     }
 }
 
@@ -195,7 +192,6 @@ impl Moving for Venture {
 
     async fn after_move(
         conn: &mut AsyncPgConnection,
-        _: &Actor,
         step: &Step<'_, Self>,
         moved: &Self,
     ) -> AppResult<()> {

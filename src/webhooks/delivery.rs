@@ -48,11 +48,8 @@ pub struct WebhookDelivery {
 crate::list_filter! {
     /// Filters of `GET /webhooks/{id}/deliveries`.
     pub struct Filter on webhook_deliveries {
-        sorts: [created_at: timestamptz, updated_at: timestamptz],
-        default_sort: "created_at",
         search: [],
         columns: { status: String, event_type: String, record_id: Uuid },
-        custom: {},
     }
 }
 

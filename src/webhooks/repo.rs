@@ -21,11 +21,8 @@ use crate::{
 crate::list_filter! {
     /// Filters of `GET /webhooks`.
     pub struct Filter on webhook_subscriptions {
-        sorts: [created_at: timestamptz, updated_at: timestamptz],
-        default_sort: "created_at",
         search: ["url", "description"],
         columns: { active: bool, institution_id: Uuid },
-        custom: {},
     }
 }
 
