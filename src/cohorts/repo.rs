@@ -114,14 +114,19 @@ pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Cohort> {
     Ok(row.into())
 }
 
+/// The row of a cohort, to read with a lock.
+fn row_of(
+    id: Uuid,
+) -> diesel::dsl::Select<
+    diesel::dsl::Find<cohorts::table, Uuid>,
+    diesel::dsl::AsSelect<CohortRow, diesel::pg::Pg>,
+> {
+    cohorts::table.find(id).select(CohortRow::as_select())
+}
+
 /// Locks a cohort for a change of its record or its seats.
 pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<CohortRow> {
-    Ok(cohorts::table
-        .find(id)
-        .select(CohortRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?)
+    Ok(row_of(id).for_update().first(conn).await?)
 }
 
 /// Locks the cohort of an enrollment, as [`lock`] does, and reads its seats
@@ -146,12 +151,7 @@ pub async fn lock_of_enrollment(
 /// without excluding other readers: nominations, which take no seat, share
 /// it with one another and wait only for a move of the cohort or of a seat.
 pub async fn share(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<CohortRow> {
-    Ok(cohorts::table
-        .find(id)
-        .select(CohortRow::as_select())
-        .for_share()
-        .first(conn)
-        .await?)
+    Ok(row_of(id).for_share().first(conn).await?)
 }
 
 /// A cohort's record is its row with the seats and waitlist computed.
