@@ -17,11 +17,11 @@
 /// Every such operation takes the bearer scheme and may answer 401 (no
 /// valid token) and 403 (the role may not): both are listed with the
 /// `fails` given (a status, `status: "why"`, or either followed by more
-/// of the response in parentheses, such as its headers). `may = Resource Action`
-/// asks the role table before the handler's body runs, `as scope` keeping
-/// the scope it grants; the handler's first argument is the [`Call`]
-/// (`crate::auth::Call`). The calling module imports actix's route
-/// attribute of the method.
+/// of the response in parentheses, such as its headers). `may = Resource
+/// Action` asks the role table before the handler's body runs, `as scope`
+/// keeping the scope it grants; the handler's first argument is the
+/// [`Call`]. The calling module imports actix's route attribute of the
+/// method.
 ///
 /// `public post "/auth/..."` declares an operation open to anyone, with a
 /// JSON body: the handler names the state, the request and the body it
