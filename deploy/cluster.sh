@@ -94,7 +94,13 @@ start)
     echo "http://127.0.0.1:$NGINX with $N instances, primary :$PRIMARY, replica :$REPLICA"
     ;;
 kill)
-    kill -9 "$(cat "$RUN/instance-$2.pid")"
+    pid=$(cat "$RUN/instance-$2.pid")
+    kill -9 "$pid"
+    # Back once the kernel has closed its sockets (a zombie holds none), so
+    # that a revive finds its port free.
+    while [ -e "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; do
+        sleep 0.05
+    done
     ;;
 revive)
     instance "$2"
