@@ -101,6 +101,16 @@ pub struct Listing<'a, F> {
     pub filter: &'a F,
 }
 
+impl<'a, F> Listing<'a, F> {
+    pub fn new(scope: Scope, params: &'a ListParams, filter: &'a F) -> Self {
+        Listing {
+            scope,
+            params,
+            filter,
+        }
+    }
+}
+
 /// Declares a collection kept in one table: its [`Collection`] (listed
 /// straight from the table, narrowed by the filter, `Filter` unless named,
 /// and the caller's scope) and its store ([`table_record!`], with the hooks
@@ -168,12 +178,7 @@ pub async fn list<C: Collection>(call: &Call, query: ListQuery) -> AppResult<Htt
     let filter = C::Filter::read(&mut params);
     let params = params.finish()?;
     let mut conn = call.lister().await?;
-    let asked = Listing {
-        scope,
-        params: &params,
-        filter: &filter,
-    };
-    super::page(&C::list(&mut conn, asked).await?)
+    super::page(&C::list(&mut conn, Listing::new(scope, &params, &filter)).await?)
 }
 
 /// `POST /{collection}`: 201 with `Location`.

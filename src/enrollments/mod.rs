@@ -45,12 +45,7 @@ async fn list_enrollments(call: Call, id: web::Path<Uuid>, query: ListQuery) -> 
     let params = params.finish()?;
     let mut conn = call.lister().await?;
     cohorts::get(&mut conn, *id).await?;
-    let asked = Listing {
-        scope,
-        params: &params,
-        filter: &filter,
-    };
-    api::page(&repo::list(&mut conn, asked).await?)
+    api::page(&repo::list(&mut conn, Listing::new(scope, &params, &filter)).await?)
 }
 }
 
@@ -65,12 +60,7 @@ async fn list_all_enrollments(call: Call, query: ListQuery) -> Answer {
     let filter = repo::Filter::read(&mut params);
     let params = params.finish()?;
     let mut conn = call.lister().await?;
-    let asked = Listing {
-        scope,
-        params: &params,
-        filter: &filter,
-    };
-    api::page(&repo::list(&mut conn, asked).await?)
+    api::page(&repo::list(&mut conn, Listing::new(scope, &params, &filter)).await?)
 }
 }
 

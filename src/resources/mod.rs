@@ -89,11 +89,7 @@ async fn public_resources(
     filter.status = None;
     filter.visibility = Some(Visibility::Public);
     let mut conn = state.pool.get().await?;
-    let asked = Listing {
-        scope: Scope::Published(None),
-        params: &params,
-        filter: &filter,
-    };
+    let asked = Listing::new(Scope::Published(None), &params, &filter);
     let page = KnowledgeResource::list(&mut conn, asked).await?;
     api::public_page(&req, &page)
 }
