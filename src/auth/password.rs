@@ -1,5 +1,5 @@
-//! Password hashing with argon2id at the OWASP floor, in its least-memory
-//! form (m = 7168 KiB, t = 5, p = 1), always off the async executor.
+//! Password hashing with argon2id at or above the OWASP floor
+//! (m = 19456 KiB, t = 2, p = 1), always off the async executor.
 
 use std::sync::{LazyLock, Mutex};
 
@@ -23,7 +23,7 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 /// request), at a lower scheduling priority, so that a burst of logins never
 /// starves readers of CPU. Each keeps the working memory of its last hash
 /// for the next: hashing allocates nothing once warm, and the process holds
-/// one 7 MiB buffer per thread at most (left to the allocator, blocks freed
+/// one 19 MiB buffer per thread at most (left to the allocator, blocks freed
 /// on many threads were kept by its arenas: gigabytes after a burst). The
 /// semaphore has one permit per thread: a hash waits for a free thread,
 /// never in a queue.
@@ -206,14 +206,8 @@ fn matches(password: &[u8], stored: &str, memory: &mut Vec<Block>) -> bool {
         .is_some_and(|out| out == expected)
 }
 
-/// Argon2id with 7 MiB and five passes: of the configurations OWASP's
-/// password storage guidance gives as equal in defence (19 MiB and two
-/// passes, 12 MiB and three, ... 7 MiB and five), the one that costs the
-/// same time and the least memory, which a server of a few cores and tens
-/// of megabytes holds per hashing thread. Hashes made with 19 MiB and two
-/// passes still verify, and are made again at the next login.
 fn hasher() -> Argon2<'static> {
-    let params = Params::new(7_168, 5, 1, None).expect("argon2 parameters are valid");
+    let params = Params::new(19_456, 2, 1, None).expect("argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -234,8 +228,7 @@ pub fn check_strength(password: &str, user_inputs: &[&str]) -> Result<(), String
     Ok(())
 }
 
-/// True when a stored hash was made with less memory, fewer passes or fewer
-/// lanes than today's, in any one of them (19 MiB × 2 passes too).
+/// True when a stored hash was made with weaker parameters than today's.
 pub fn needs_rehash(stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return true;
@@ -310,17 +303,21 @@ mod tests {
 
     #[test]
     fn weaker_hashes_are_flagged_for_rehash() {
-        let weak = Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(8192, 1, 1, None).unwrap(),
-        );
         let salt = SaltString::generate(&mut OsRng);
-        let old = weak
-            .hash_password(b"baobab rain over Thies", &salt)
-            .unwrap()
-            .to_string();
-        assert!(needs_rehash(&old));
+        // Less of everything; and less memory for more passes, which the
+        // floor (m = 19456 KiB) does not allow either.
+        for (m, t) in [(8192, 1), (7168, 5)] {
+            let weak = Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(m, t, 1, None).unwrap(),
+            );
+            let old = weak
+                .hash_password(b"baobab rain over Thies", &salt)
+                .unwrap()
+                .to_string();
+            assert!(needs_rehash(&old), "m = {m}, t = {t}");
+        }
         let current = hasher()
             .hash_password(b"baobab rain over Thies", &salt)
             .unwrap()

@@ -579,7 +579,7 @@ async fn a_login_rehashes_a_password_stored_with_weaker_parameters() {
         .unwrap();
     let stored = stored.unwrap();
     assert_ne!(stored, weak);
-    assert!(stored.contains("m=7168,t=5,p=1"), "{stored}");
+    assert!(stored.contains("m=19456,t=2,p=1"), "{stored}");
 }
 
 #[tokio::test]
