@@ -149,8 +149,9 @@ NIL=00000000-0000-0000-0000-000000000000
 # A nomination and an acceptance, as src/enrollments/repo.rs sends them:
 # the pool's next pair (one read more than the server does), then the
 # trainee, the cohort (shared, or locked with its seats taken), the row, its
-# history, audit record, email and the webhook read (the server sends the
-# history, audit record and email at once).
+# history, audit record, email and the webhook read (a nomination sends its
+# history, audit record and email at once; a move its history and audit
+# record at once, then the email).
 # The email of a move to $1: its payload read and the row queued in one statement.
 email() {
   echo "INSERT INTO notifications (id, template, recipient, locale, payload, dedupe_key) SELECT gen_random_uuid(), 'enrollment_$1', t.email, t.locale, jsonb_build_object('given_name', t.given_name, 'cohort_title', c.title, 'program_title', p.title, 'institution_name', i.name, 'starts_on', c.starts_on, 'ends_on', c.ends_on) || '{}', 'enrollment_$1:' || e.id FROM enrollments e JOIN trainees t ON t.id = e.trainee_id JOIN cohorts c ON c.id = e.cohort_id JOIN programs p ON p.id = c.program_id JOIN institutions i ON i.id = e.institution_id WHERE e.id = :id ON CONFLICT DO NOTHING;"
@@ -222,8 +223,8 @@ run "GET /stats/cohorts/{id}" "$ADMIN" "/api/v1/stats/cohorts/$COHORT" cohort_st
 KNOWLEDGE_LINE="First count of GET /stats/knowledge: $(for q in "" "?group_by=kind"; do
   curl -s -o /dev/null -w "%{time_total} s " -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/api/v1/stats/knowledge$q"
 done)(flows, kinds)"
-run "GET /stats/knowledge" "$ADMIN" "/api/v1/stats/knowledge" ""
-run "GET /stats/knowledge?group_by=kind" "$ADMIN" "/api/v1/stats/knowledge?group_by=kind" ""
+run "GET /stats/knowledge (kept counts)" "$ADMIN" "/api/v1/stats/knowledge" ""
+run "GET /stats/knowledge?group_by=kind (kept counts)" "$ADMIN" "/api/v1/stats/knowledge?group_by=kind" ""
 # A whole list as CSV: every enrollment, streamed.
 read -r first total bytes < <(curl -s -o "$SQL/export.csv" -w '%{time_starttransfer} %{time_total} %{size_download}\n' \
   -H "Authorization: Bearer $ADMIN" -H 'Accept: text/csv' "http://127.0.0.1:$PORT/api/v1/enrollments")

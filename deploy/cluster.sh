@@ -98,7 +98,8 @@ kill)
     kill -9 "$pid"
     # Back once the kernel has closed its sockets (a zombie holds none), so
     # that a revive finds its port free.
-    while [ -e "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; do
+    for _ in $(seq 1 200); do
+        [ -e "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null || break
         sleep 0.05
     done
     ;;

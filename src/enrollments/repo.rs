@@ -30,7 +30,7 @@ use crate::{
         repo as cohorts,
     },
     error::{AppError, AppResult, Conflict},
-    lifecycle::{self},
+    lifecycle,
     schema::enrollments,
     store::{Kind, Moving, Step},
 };
@@ -306,15 +306,7 @@ impl Moving for Enrollment {
 
     async fn check_move(conn: &mut AsyncPgConnection, step: &Step<'_, Self>) -> AppResult<()> {
         use EnrollmentStatus::*;
-        let (
-            Step {
-                before: current,
-                to,
-                ..
-            },
-            (cohort, taken),
-        ) = (step, step.held);
-        let to = *to;
+        let (current, to, (cohort, taken)) = (step.before, step.to, step.held);
         match to {
             Accepted => ensure_seat(conn, cohort, *taken, current.institution_id).await,
             Completed | NotCompleted => {

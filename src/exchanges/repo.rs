@@ -18,14 +18,10 @@ use super::model::{
 };
 use crate::webhooks::events;
 use crate::{
-    audit::{self},
-    auth::{
-        policy::Scope,
-        scope::{self},
-        Role,
-    },
+    audit,
+    auth::{policy::Scope, scope, Role},
     deletions::repo::Owners,
-    email::{self},
+    email,
     error::{AppError, AppResult, Conflict},
     lifecycle::Lifecycle,
     schema::{exchange_agreements, exchanges, institutions, trainees, users},

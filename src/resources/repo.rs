@@ -13,7 +13,7 @@ use crate::webhooks::events;
 use crate::{
     audit::{self, Actor},
     auth::{policy::Scope, scope::Scoped},
-    email::{self},
+    email,
     error::{AppError, AppResult, Conflict},
     programmes::model::Theme,
     schema::{cohort_resources, cohorts, resources, users, venture_resources},

@@ -17,7 +17,10 @@
 //! again only when something changed, one request at a time while the
 //! others answer the last counts.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock},
+};
 
 use actix_web::{get, web};
 use diesel::{
@@ -31,7 +34,7 @@ use utoipa::ToSchema;
 
 use crate::{
     api::{self, Answer},
-    auth::policy::{self},
+    auth::policy,
     auth::Call,
     error::{AppError, AppResult},
     stats::cell,
@@ -170,7 +173,7 @@ pub struct KnowledgeCache {
 async fn counted<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
     call: &Call,
     kept: &Kept<T>,
-    sql: String,
+    sql: &str,
 ) -> AppResult<Arc<Vec<T>>> {
     let now: Fingerprint = sql_query(FINGERPRINT)
         .get_result(&mut *call.reader().await?)
@@ -212,6 +215,41 @@ const USES: &str = "\
 /// Trainees accepted into or having completed a cohort.
 const TAKEN: &str = "e.status IN ('accepted', 'completed')";
 
+/// The count of `group_by=flow`, written once.
+static FLOWS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{USES}, reach AS ( \
+           SELECT u.owner_country, u.user_country, count(DISTINCT e.trainee_id) AS n \
+           FROM (SELECT DISTINCT owner_country, user_country, cohort_id FROM uses \
+                 WHERE cohort_id IS NOT NULL) u \
+           JOIN enrollments e ON e.cohort_id = u.cohort_id AND {TAKEN} GROUP BY 1, 2) \
+         SELECT u.owner_country, u.user_country, \
+                count(DISTINCT u.resource_id) AS resources, \
+                count(DISTINCT u.cohort_id) AS cohorts, \
+                count(DISTINCT u.venture_id) AS ventures, \
+                COALESCE(max(x.n), 0) AS trainees_reached \
+         FROM uses u LEFT JOIN reach x USING (owner_country, user_country) \
+         GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+});
+
+/// The count of `group_by=kind`, written once.
+static KINDS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{USES}, links AS (SELECT resource_id, count(*) AS n FROM uses GROUP BY 1), \
+         reach AS ( \
+           SELECT k.kind, k.licence, count(DISTINCT e.trainee_id) AS n \
+           FROM (SELECT DISTINCT r.kind, r.licence, l.cohort_id FROM cohort_resources l \
+                 JOIN resources r ON r.id = l.resource_id) k \
+           JOIN enrollments e ON e.cohort_id = k.cohort_id AND {TAKEN} GROUP BY 1, 2) \
+         SELECT r.kind, r.licence, count(*) AS resources, \
+                COALESCE(sum(l.n), 0)::bigint AS links, COALESCE(max(x.n), 0) AS trainees_reached \
+         FROM resources r LEFT JOIN links l ON l.resource_id = r.id \
+         LEFT JOIN reach x ON x.kind = r.kind AND x.licence = r.licence \
+         WHERE r.status <> 'draft' GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+});
+
 crate::endpoint! {
 /// How knowledge travels, per (owner country, user country) with their
 /// regions (`group_by=flow`, the default), or per kind and licence
@@ -227,21 +265,7 @@ pub async fn knowledge(call: Call, query: web::Query<HashMap<String, String>>) -
     let cache = &call.state.knowledge;
     match query.get("group_by").map(String::as_str) {
         None | Some("flow") => {
-            let sql = format!(
-                "{USES}, reach AS ( \
-                   SELECT u.owner_country, u.user_country, count(DISTINCT e.trainee_id) AS n \
-                   FROM (SELECT DISTINCT owner_country, user_country, cohort_id FROM uses \
-                         WHERE cohort_id IS NOT NULL) u \
-                   JOIN enrollments e ON e.cohort_id = u.cohort_id AND {TAKEN} GROUP BY 1, 2) \
-                 SELECT u.owner_country, u.user_country, \
-                        count(DISTINCT u.resource_id) AS resources, \
-                        count(DISTINCT u.cohort_id) AS cohorts, \
-                        count(DISTINCT u.venture_id) AS ventures, \
-                        COALESCE(max(x.n), 0) AS trainees_reached \
-                 FROM uses u LEFT JOIN reach x USING (owner_country, user_country) \
-                 GROUP BY 1, 2 ORDER BY 1, 2"
-            );
-            let rows = counted(&call, &cache.flows, sql).await?;
+            let rows = counted(&call, &cache.flows, &FLOWS).await?;
             let items = rows
                 .iter()
                 .map(|f| Flow {
@@ -262,20 +286,7 @@ pub async fn knowledge(call: Call, query: web::Query<HashMap<String, String>>) -
             })
         }
         Some("kind") => {
-            let sql = format!(
-                "{USES}, links AS (SELECT resource_id, count(*) AS n FROM uses GROUP BY 1), \
-                 reach AS ( \
-                   SELECT k.kind, k.licence, count(DISTINCT e.trainee_id) AS n \
-                   FROM (SELECT DISTINCT r.kind, r.licence, l.cohort_id FROM cohort_resources l \
-                         JOIN resources r ON r.id = l.resource_id) k \
-                   JOIN enrollments e ON e.cohort_id = k.cohort_id AND {TAKEN} GROUP BY 1, 2) \
-                 SELECT r.kind, r.licence, count(*) AS resources, \
-                        COALESCE(sum(l.n), 0)::bigint AS links, COALESCE(max(x.n), 0) AS trainees_reached \
-                 FROM resources r LEFT JOIN links l ON l.resource_id = r.id \
-                 LEFT JOIN reach x ON x.kind = r.kind AND x.licence = r.licence \
-                 WHERE r.status <> 'draft' GROUP BY 1, 2 ORDER BY 1, 2"
-            );
-            let rows = counted(&call, &cache.kinds, sql).await?;
+            let rows = counted(&call, &cache.kinds, &KINDS).await?;
             let items = rows
                 .iter()
                 .map(|k| KindRow {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{self, Answer},
-    auth::policy::{self},
+    auth::policy,
     db::Prepare,
     error::{AppError, AppResult},
     types::CountryCode,

@@ -15,7 +15,7 @@ use crate::webhooks::events;
 use crate::{
     auth::policy::Scope,
     deletions::repo::Owners,
-    email::{self},
+    email,
     error::{AppError, AppResult, Conflict},
     incubators::{model::Incubator, repo as incubators},
     programmes::model::Theme,

@@ -595,8 +595,8 @@ impl TestApp {
     }
 
     /// Asserts a 422 validation problem naming exactly `fields` (sorted),
-    /// after which `table` still holds `rows` rows: Meridian wrote nothing
-    /// of the refused request. Returns the problem.
+    /// after which `table` still holds `rows` rows (a refused create added
+    /// none). Returns the problem.
     pub async fn assert_invalid_leaving(
         &self,
         res: Response,

@@ -458,9 +458,14 @@ async fn knowledge_stats_count_flows_and_reach() {
     let meanwhile = async {
         let waiting =
             "pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
-        while app.count(waiting).await == 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let blocked = async {
+            while app.count(waiting).await == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), blocked)
+            .await
+            .expect("the recount waits on the lock of the links");
         let last = app.get_json("/api/v1/stats/knowledge", t);
         let last = tokio::time::timeout(std::time::Duration::from_secs(10), last)
             .await
