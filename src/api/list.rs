@@ -286,6 +286,18 @@ impl ListParams {
     /// Reads the shared parameters; errors are kept until [`Self::finish`].
     pub fn parse(mut raw: HashMap<String, String>, spec: &'static ListSpec) -> Self {
         let mut errors = Vec::new();
+        // No query value reaches the database with a control character
+        // (PostgreSQL's text refuses NUL outright).
+        raw.retain(|name, value| {
+            let clean = !value.chars().any(char::is_control);
+            if !clean {
+                errors.push(FieldError::new(
+                    name.clone(),
+                    "may not contain control characters",
+                ));
+            }
+            clean
+        });
         let limit = match raw.remove("limit") {
             None => DEFAULT_LIMIT,
             Some(v) => match v.parse::<i64>() {

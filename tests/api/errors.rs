@@ -125,6 +125,8 @@ async fn list_parameters_out_of_range_are_422() {
         "kind=castle",
         "country_code=ZZ",
         "colour=blue",
+        "q=Accra%00",
+        "q=Ac%0Acra",
     ] {
         let res = app
             .get(&format!("/api/v1/institutions?{query}"), &admin.token)
